@@ -1,0 +1,103 @@
+"""The ``newsdesk`` command: a thin layer over the library.
+
+Every command gets the one ``Settings`` object from the shared options (``--db``,
+``--config``, env vars ``NEWSDESK_*``). Library errors become one clean line on stderr
+and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import NewsdeskError
+from ..settings import Settings
+
+app = typer.Typer(help="newsdesk: a self-hosted, AI-assisted news aggregator.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class State:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._db = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from ..storage.db import Database
+            self._db = Database.open(self.settings)
+        return self._db
+
+
+@app.callback()
+def _options(ctx: typer.Context,
+             db: Optional[str] = typer.Option(None, "--db", help="Database URL or SQLite file path "
+                                              "(default: NEWSDESK_DATABASE_URL or <data_dir>/newsdesk.db)."),
+             config: Optional[str] = typer.Option(None, "--config", help="TOML config file."),
+             verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr.")):
+    if db and "://" not in db:
+        db = f"sqlite:///{db}"
+    settings = Settings.load(config_file=config, database_url=db)
+    logging.basicConfig(level=logging.DEBUG if verbose else getattr(logging, settings.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    if not verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)
+        logging.getLogger("htmldate").setLevel(logging.ERROR)
+        logging.getLogger("newsdesk").setLevel(logging.WARNING)
+    ctx.obj = State(settings)
+
+
+@app.command()
+def config(ctx: typer.Context) -> None:
+    """Print the effective settings (secrets masked)."""
+    table = Table("setting", "value", "env var", show_lines=False)
+    for name, value, _help in ctx.obj.settings.describe():
+        table.add_row(name, value, "NEWSDESK_" + name.upper())
+    console.print(table)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the database (or bring its schema up to date)."""
+    from ..storage.migrations import MIGRATIONS
+    ctx.obj.db  # opening runs the migrations
+    console.print(f"database ready at {ctx.obj.settings.effective_database_url.split('@')[-1]} "
+                  f"(schema version {len(MIGRATIONS)})")
+
+
+def _register() -> None:
+    from . import articles, demo, sources  # noqa: F401  (commands register themselves)
+    try:
+        from .ai import ai_app
+        app.add_typer(ai_app, name="ai", help="AI features over a JSON-lines file of documents.")
+    except ImportError:
+        pass
+    try:
+        from . import stories  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        from . import web  # noqa: F401
+    except ImportError:
+        pass
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except NewsdeskError as exc:
+        err_console.print(f"[red]Error:[/red] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,159 @@
+"""Source commands: add, import-opml, export-opml, sources, fetch, run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import NewsdeskError
+from ..storage import sources as source_store
+from .main import app, console
+from .timefmt import ago
+
+
+@app.command()
+def add(ctx: typer.Context, url: str,
+        title: Optional[str] = typer.Option(None, help="Display name (default: the feed's title)."),
+        category: Optional[str] = typer.Option(None),
+        language: Optional[str] = typer.Option(None, help="ISO 639-1 code, e.g. en."),
+        interval: Optional[int] = typer.Option(None, help="Seconds between checks."),
+        label: Optional[str] = typer.Option(None, help='Outlet label, e.g. "state-affiliated media".'),
+        attribution: Optional[str] = typer.Option(None, help="Credit line shown with each article."),
+        full_text: bool = typer.Option(True, "--full-text/--no-full-text",
+                                       help="Fetch each article's page for the full text."),
+        enabled: bool = typer.Option(True, "--enabled/--disabled")) -> None:
+    """Add a source by feed URL, sitemap URL, or a site/article URL (its feed is discovered)."""
+    from ..ingest.fetch import Fetcher
+    from ..ingest.subscribe import subscribe
+    state = ctx.obj
+    if interval is not None and interval < state.settings.min_poll_interval:
+        raise NewsdeskError(f"--interval must be at least {state.settings.min_poll_interval} s")
+    with Fetcher(state.settings) as fetcher:
+        sub = subscribe(state.db, fetcher, url, title=title, category=category, language=language,
+                        poll_interval=interval, outlet_label=label, attribution=attribution,
+                        full_text=full_text, enabled=enabled)
+    where = f" (discovered on {sub.discovered_from})" if sub.discovered_from else ""
+    console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}")
+
+
+@app.command("import-opml")
+def import_opml_cmd(ctx: typer.Context, path: Path) -> None:
+    """Add every feed of an OPML file (categories kept)."""
+    from ..ingest.subscribe import import_opml
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NewsdeskError(f"cannot read {path}: {exc.strerror}") from None
+    added, skipped = import_opml(ctx.obj.db, data)
+    console.print(f"imported {len(added)} sources, skipped {len(skipped)}")
+    for reason in skipped:
+        console.print(f"  skipped {reason}", highlight=False)
+
+
+@app.command("export-opml")
+def export_opml_cmd(ctx: typer.Context, path: Optional[Path] = typer.Argument(None)) -> None:
+    """Write all sources as OPML (to PATH, or standard output)."""
+    from ..ingest.opml import build_opml
+    data = build_opml([s.to_dict() for s in source_store.list_sources(ctx.obj.db)])
+    if path:
+        path.write_bytes(data)
+        console.print(f"wrote {path}")
+    else:
+        typer.echo(data.decode("utf-8"))
+
+
+@app.command("sources")
+def sources_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json",
+                                                                 help="One JSON object per line.")) -> None:
+    """List sources with their fetch health."""
+    db = ctx.obj.db
+    rows = source_store.list_sources(db)
+    counts = source_store.article_counts(db)
+    if as_json:
+        for s in rows:
+            typer.echo(json.dumps({**s.to_dict(), "articles": counts.get(s.id, 0)}, ensure_ascii=False))
+        return
+    table = Table("id", "source", "category", "articles", "last success", "errors", "last error",
+                  "next check")
+    for s in rows:
+        table.add_row(str(s.id), (s.title or s.url) + ("" if s.enabled else " [dim](disabled)[/dim]"),
+                      s.category or "", str(counts.get(s.id, 0)), ago(s.last_success_at),
+                      f"[red]{s.error_count}[/red]" if s.error_count else "0",
+                      (s.last_error or "")[:60], ago(s.next_check_at))
+    console.print(table)
+
+
+def _resolve(db, refs: list[str]) -> list[int]:
+    return [source_store.get_source(db, ref).id for ref in refs]
+
+
+@app.command()
+def fetch(ctx: typer.Context, source: Optional[List[str]] = typer.Argument(None,
+          help="Source ids, URLs or titles (default: every enabled source)."),
+          due_only: bool = typer.Option(False, "--due", help="Only sources that are due.")) -> None:
+    """One pass: refresh the given sources (or all), with a progress bar."""
+    from ..ingest.refresh import Ingest
+    from ..ingest.scheduler import run_round, worker_name
+    state = ctx.obj
+    db = state.db
+    only = _resolve(db, source) if source else None
+    total = len(only) if only is not None else len(source_store.list_sources(db, enabled_only=True))
+    stages = _stages(state)
+    with Ingest.open(state.settings, db) as ingest, _progress() as progress:
+        ingest.on_new_articles.extend(stages)
+        task = progress.add_task("fetching", total=total)
+        results = run_round(ingest, worker_name(), only=only, force=not due_only,
+                            progress=lambda r: progress.advance(task))
+    _summarise(results, db)
+
+
+@app.command()
+def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sleep when nothing is due.")) -> None:
+    """Poll due sources forever; SIGTERM/Ctrl-C finishes in-flight work and exits."""
+    from ..ingest.refresh import Ingest
+    from ..ingest.scheduler import run_forever, worker_name
+    state = ctx.obj
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = worker_name()
+    console.print(f"worker {worker} polling {state.settings.effective_database_url.split('@')[-1]}")
+    with Ingest.open(state.settings, state.db) as ingest:
+        ingest.on_new_articles.extend(_stages(state))
+        done = run_forever(ingest, worker, stop, idle_seconds=idle, progress=_log_result)
+    console.print(f"stopped after {done} refreshes")
+
+
+def _stages(state) -> list:
+    """The stages that receive new article ids (stories, AI), when installed."""
+    try:
+        from ..stories.stage import stories_stage
+    except ImportError:
+        return []
+    return [stories_stage(state.settings, state.db)]
+
+
+def _log_result(result) -> None:
+    status = result.status if not result.error else f"error: {result.error}"
+    console.print(f"source {result.source_id}: {status}, {len(result.new_ids)} new", highlight=False)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def _summarise(results, db) -> None:
+    new = sum(len(r.new_ids) for r in results)
+    errors = [r for r in results if r.error]
+    console.print(f"{len(results)} sources refreshed, {new} new articles, {len(errors)} errors")
+    names = {s.id: s.name for s in source_store.list_sources(db)}
+    for r in errors:
+        console.print(f"  [red]{names.get(r.source_id, r.source_id)}[/red]: {r.error}", highlight=False)

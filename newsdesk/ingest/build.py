@@ -1,0 +1,112 @@
+"""Turn one new feed entry into an article row: fetch the page, extract, clean, sanitize
+(sanitizing is the last step, miniflux's rule); fall back to the feed's own content when
+the page cannot be fetched or yields no text, and record why.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..errors import FetchError
+from ..models import Source
+from ..storage.sources import now
+from .clean import clean_text
+from .encoding import decode_html
+from .extract import Extracted, extract_article
+from .feeds import FeedEntry
+from .fetch import Fetcher
+from .identity import canonical_url, content_hash
+from .sanitize import sanitize_html
+
+log = logging.getLogger(__name__)
+
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def build_article(fetcher: Fetcher, source: Source, entry: FeedEntry, key: str) -> dict[str, Any] | None:
+    extracted, note = None, None
+    if source.full_text and entry.url:
+        try:
+            page = fetcher.get(entry.url, check_robots=True,
+                               accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            if page.content_type and page.content_type not in PAGE_TYPES:
+                note = f"page is {page.content_type}, not HTML"
+            else:
+                extracted = extract_article(decode_html(page.body, page.charset), page.url)
+                if extracted is None or not extracted.text.strip():
+                    extracted, note = None, "no article text found on the page"
+        except FetchError as exc:
+            note = f"page not fetched: {exc}"
+        except Exception as exc:  # a hostile page must not take the source down
+            log.exception("extraction failed", extra={"source_id": source.id, "url": entry.url})
+            note = f"extraction failed: {type(exc).__name__}"
+    elif not source.full_text:
+        note = "full text off for this source"
+    else:
+        note = "entry has no link"
+    if extracted is not None:
+        return _row_from_page(source, entry, key, extracted)
+    return _row_from_feed(source, entry, key, note)
+
+
+def _row_from_page(source: Source, entry: FeedEntry, key: str, ex: Extracted) -> dict[str, Any]:
+    text = ex.text
+    feed_text = _feed_text(entry)
+    note = None
+    if len(text) < 0.5 * len(feed_text):  # the page lost most of what the feed carried
+        text, note = feed_text, "page text shorter than the feed's content; feed content kept"
+    return _row(source, entry, key, text=text, html=ex.html if note is None else _feed_html(entry),
+                extraction="page" if note is None else "feed", note=note,
+                title=entry.title or ex.title, authors=entry.authors or ex.authors,
+                published=entry.published or ex.date, language=ex.language or entry.language or source.language,
+                image=ex.lead_image or entry.image,
+                canonical=ex.canonical_url or entry.url)
+
+
+def _row_from_feed(source: Source, entry: FeedEntry, key: str, note: str | None) -> dict[str, Any] | None:
+    text = _feed_text(entry)
+    if not text and not entry.title:
+        return None
+    return _row(source, entry, key, text=text or entry.title, html=_feed_html(entry),
+                extraction="feed", note=note, title=entry.title, authors=entry.authors,
+                published=entry.published, language=entry.language or source.language,
+                image=entry.image, canonical=entry.url)
+
+
+def _feed_text(entry: FeedEntry) -> str:
+    raw = entry.content_html or entry.summary or ""
+    if not raw.strip():
+        return ""
+    extracted = extract_article(raw) if "<" in raw else None
+    return clean_text(extracted.text if extracted and extracted.text else _strip_tags(raw))
+
+
+def _feed_html(entry: FeedEntry) -> str:
+    raw = entry.content_html or entry.summary or ""
+    return sanitize_html(raw, entry.url) if raw else ""
+
+
+def _strip_tags(raw: str) -> str:
+    from lxml import html as lxml_html
+    try:
+        return lxml_html.fromstring(raw).text_content()
+    except Exception:
+        return raw
+
+
+def _row(source: Source, entry: FeedEntry, key: str, *, text: str, html: str, extraction: str,
+         note: str | None, title: str | None, authors: list[str], published, language,
+         image, canonical) -> dict[str, Any]:
+    text = text.strip()
+    return {
+        "source_id": source.id, "entry_hash": key, "guid": entry.guid, "url": entry.url,
+        "canonical_url": canonical_url(canonical) if canonical else None,
+        "title": (title or text[:80] or "(untitled)").strip(),
+        "summary": entry.summary, "text": text, "html": html,
+        "authors": authors or [], "categories": entry.categories or [],
+        "published_at": published, "updated_at": entry.updated, "fetched_at": now(),
+        "language": language, "lead_image": image, "extraction": extraction,
+        "extraction_note": note, "word_count": len(text.split()),
+        "content_hash": content_hash(text),
+    }

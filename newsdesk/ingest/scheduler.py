@@ -1,0 +1,74 @@
+"""The scheduler: the database is the queue.
+
+Each round claims a batch of due sources (``storage.sources.claim_due``: row locks with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the writer lock on SQLite) and refreshes them on
+a thread pool; the fetcher's per-host semaphores keep us polite to any one host. Several
+``newsdesk run`` processes on several machines can share one PostgreSQL database: no
+source is fetched twice at once, and a crashed worker's claims expire after ``claim_ttl``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Callable, Iterable
+
+from ..storage import sources as source_store
+from .refresh import Ingest, RefreshResult, refresh_source
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[RefreshResult], None]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
+              force: bool = False, progress: Progress | None = None,
+              stop: threading.Event | None = None) -> list[RefreshResult]:
+    """Claim and refresh due sources in batches until none is left (one pass).
+
+    ``force`` refreshes the chosen sources even when not due (``newsdesk fetch``).
+    """
+    settings = ingest.settings
+    results: list[RefreshResult] = []
+    seen: set[int] = set()
+    only = list(only) if only is not None else None
+    with ThreadPoolExecutor(max_workers=settings.fetch_workers,
+                            thread_name_prefix="source") as pool:
+        while not (stop and stop.is_set()):
+            pending = None if only is None else [i for i in only if i not in seen]
+            if pending == []:
+                break
+            batch = source_store.claim_due(ingest.db, worker, settings.batch_size,
+                                           settings.claim_ttl, only=pending, force=force)
+            batch = [s for s in batch if s.id not in seen]
+            if not batch:
+                break
+            seen.update(s.id for s in batch)
+            futures = [pool.submit(refresh_source, ingest, source, worker) for source in batch]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if progress:
+                    progress(result)
+    return results
+
+
+def run_forever(ingest: Ingest, worker: str, stop: threading.Event, *,
+                idle_seconds: float = 10.0, progress: Progress | None = None) -> int:
+    """Poll due sources until ``stop`` is set. In-flight refreshes finish before it
+    returns (SIGTERM sets ``stop``). Returns the number of refreshes done."""
+    done = 0
+    while not stop.is_set():
+        results = run_round(ingest, worker, progress=progress, stop=stop)
+        done += len(results)
+        if not results:
+            stop.wait(idle_seconds)
+    return done

@@ -1,0 +1,65 @@
+"""Adding sources: by feed URL, by site or article URL (feed discovery), by sitemap, or
+from an OPML list. Fetches go through the same guarded fetcher as everything else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import FeedError, StorageError
+from ..models import Source
+from ..storage import sources as source_store
+from ..storage.db import Database
+from .discover import discover_feeds
+from .encoding import decode_html
+from .feeds import looks_like_feed, parse_feed
+from .fetch import Fetcher
+from .opml import parse_opml
+
+
+@dataclass
+class Subscription:
+    source: Source
+    discovered_from: str | None = None   # the page URL the feed was found on
+
+
+def subscribe(db: Database, fetcher: Fetcher, url: str, **options: Any) -> Subscription:
+    """Add ``url`` as a source. A page URL is resolved to its first advertised feed."""
+    fetched = fetcher.get(url)
+    if looks_like_feed(fetched.body, fetched.content_type):
+        feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+        kind = "sitemap" if feed.kind == "sitemap" else "feed"
+        defaults = {"title": feed.title, "site_url": feed.site_url, "language": feed.language,
+                    "kind": kind}
+        return Subscription(_add(db, fetched.url, defaults, options))
+    found = discover_feeds(decode_html(fetched.body, fetched.charset), fetched.url)
+    if not found:
+        raise FeedError(f"no feed found at {url}: the page advertises no RSS, Atom or JSON feed")
+    feed_url = found[0].url
+    feed_fetch = fetcher.get(feed_url)
+    feed = parse_feed(feed_fetch.body, feed_fetch.url, feed_fetch.content_type)
+    defaults = {"title": feed.title or found[0].title, "site_url": feed.site_url or fetched.url,
+                "language": feed.language, "kind": "feed"}
+    return Subscription(_add(db, feed_fetch.url, defaults, options), discovered_from=fetched.url)
+
+
+def import_opml(db: Database, data: bytes, **options: Any) -> tuple[list[Source], list[str]]:
+    """Add every outline of an OPML file; returns (added, skipped-with-reason)."""
+    added, skipped = [], []
+    for outline in parse_opml(data):
+        values = {"title": outline.title, "site_url": outline.site_url,
+                  "category": outline.category, **options}
+        try:
+            added.append(source_store.add_source(db, outline.url, **_clean(values)))
+        except StorageError as exc:
+            skipped.append(f"{outline.url}: {exc}")
+    return added, skipped
+
+
+def _add(db: Database, url: str, defaults: dict, options: dict) -> Source:
+    values = {**_clean(defaults), **_clean(options)}
+    return source_store.add_source(db, url, **values)
+
+
+def _clean(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}

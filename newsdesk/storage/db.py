@@ -1,0 +1,109 @@
+"""The database handle: one engine, SQLite or PostgreSQL, with the habits each needs.
+
+SQLite runs in WAL mode (readers never block the writer) and every write goes through
+one process-wide lock, so there is one writer at a time and no "database is locked"
+errors under load (datasette's habit). PostgreSQL needs no such lock: its row locks and
+transactions do the coordinating, including ``FOR UPDATE SKIP LOCKED`` claims.
+
+    db = Database.open(settings)          # creates the file, runs pending migrations
+    with db.read() as conn: ...           # a connection, no transaction promises
+    with db.write() as conn: ...          # one transaction; commit on success
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from ..errors import StorageError
+from ..settings import Settings
+
+
+class Database:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
+        self._write_lock = threading.RLock() if self.is_sqlite else None
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> "Database":
+        return cls.from_url(settings.effective_database_url, migrate=migrate)
+
+    @classmethod
+    def from_url(cls, url: str, *, migrate: bool = True) -> "Database":
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://"):]
+        try:
+            if url.startswith("sqlite"):
+                path = url.split(":///", 1)[1] if ":///" in url else ""
+                if path and path != ":memory:":
+                    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                       poolclass=NullPool if path in ("", ":memory:") else None)
+                event.listen(engine, "connect", _sqlite_pragmas)
+            elif url.startswith("postgresql"):
+                engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            else:
+                raise StorageError(f"unsupported database URL {url.split(':', 1)[0]!r}: "
+                                   "use sqlite:///path or postgresql+psycopg://...")
+        except ImportError as exc:
+            raise StorageError(f"database driver missing ({exc.name}): "
+                               "pip install 'newsdesk[postgres]' for PostgreSQL") from None
+        db = cls(engine)
+        if migrate:
+            from .migrations import migrate as run_migrations
+            run_migrations(db)
+        return db
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    # ------------------------------------------------------------------ access
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database unavailable: {_short(exc)}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(f"database write failed: {_short(exc)}") from exc
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _short(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0][:300]

@@ -1,0 +1,385 @@
+"""Parse what sources publish into one model.
+
+RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom go through feedparser; JSON Feed 1.0/1.1 is read
+here (feedparser does not know it); sitemaps and Google News sitemaps are delegated to
+``sitemaps.py``. Whatever the format, ``parse_feed`` returns one ``ParsedFeed`` of
+``FeedEntry`` objects, like miniflux's parsers all return one ``model.Feed``.
+
+Entry HTML (``summary``, ``content_html``) is *not* sanitized here: sanitizing is the last
+step of processing. Relative links are resolved against the feed URL (and ``xml:base``).
+Every failure to read a body raises ``FeedError`` with a one-line message fit to show on
+the source's row.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import feedparser
+
+from newsdesk.errors import FeedError
+from newsdesk.ingest.identity import resolve_url
+
+MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own cap; plenty for feeds
+
+
+@dataclass
+class FeedEntry:
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str | None = None        # plain text or HTML, as the feed gives it
+    content_html: str | None = None   # full content when the feed carries it
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None  # UTC-aware
+    updated: datetime | None = None    # UTC-aware
+    categories: list[str] = field(default_factory=list)
+    image: str | None = None
+    language: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    kind: str  # "rss", "atom", "rdf", "jsonfeed", "sitemap"
+    title: str | None
+    site_url: str | None
+    language: str | None
+    entries: list[FeedEntry]
+    child_sitemaps: list[str] = field(default_factory=list)  # only for a sitemap index
+
+
+# ----------------------------------------------------------------------------- helpers
+def gunzip_capped(body: bytes, limit: int = MAX_UNCOMPRESSED) -> bytes:
+    """Decompress a gzip body (all members), refusing more than ``limit`` bytes of output
+    (decompression bombs) and truncated or corrupt streams."""
+    out, data = bytearray(), body
+    while data:
+        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += decomp.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise FeedError(f"corrupt gzip body: {exc}") from None
+        if len(out) > limit:
+            raise FeedError(f"gzip body expands past {limit // (1024 * 1024)} MB; refusing it")
+        if not decomp.eof:
+            raise FeedError("corrupt gzip body: truncated stream")
+        data = decomp.unused_data.lstrip(b"\x00")
+    return bytes(out)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """W3C/ISO 8601 (JSON Feed, sitemaps) or RFC 822 date -> UTC-aware datetime."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def _struct_to_dt(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def _unique(items) -> list[str]:
+    seen, out = set(), []
+    for item in items:
+        item = (item or "").strip()
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            out.append(item)
+    return out
+
+
+def _keep(entry: FeedEntry) -> bool:
+    return bool(entry.url or entry.guid or entry.title)
+
+
+# ------------------------------------------------------------------------ sniffing
+_PROLOG = re.compile(
+    rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s+([\w:.-]+)(?:[^\[>]*\[.*?\])?[^>]*>)*",
+    re.S | re.I)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+_HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"meta", b"title", b"script",
+               b"link", b"table", b"span", b"a", b"br", b"style"}
+
+
+def _ascii_view(body: bytes) -> bytes:
+    """The first few KB as ASCII-compatible bytes (UTF-16/32 bodies are transcoded)."""
+    head = body[:8192]
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                       (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            return head[len(bom):].decode(codec, "ignore").encode("utf-8", "ignore")
+    return head.removeprefix(b"\xef\xbb\xbf")
+
+
+def sniff_root(body: bytes) -> tuple[str | None, str | None]:
+    """(doctype name, local name of the root element), lower-cased, from the body's start."""
+    head = _ascii_view(body)
+    prolog = _PROLOG.match(head)
+    doctype = prolog.group(1) if prolog else None
+    root = _ROOT.search(head, prolog.end() if prolog else 0)
+    return ((doctype.decode("ascii", "ignore").lower() if doctype else None),
+            (root.group(2).decode("ascii", "ignore").lower() if root else None))
+
+
+def _is_json(body: bytes, content_type: str | None) -> bool:
+    first = _ascii_view(body).lstrip()[:1]
+    ct = (content_type or "").split(";")[0].strip().lower()
+    return first == b"{" or (ct.endswith("json") and first != b"<")
+
+
+def _is_html(doctype: str | None, root: str | None) -> bool:
+    return doctype == "html" or (root is not None and root.encode() in _HTML_ROOTS)
+
+
+def looks_like_feed(body: bytes, content_type: str | None) -> bool:
+    """Cheap guess, without parsing the whole body: is this RSS, Atom, RDF, JSON Feed or a
+    sitemap (as opposed to an HTML page or something else)?"""
+    if not body or not body.strip():
+        return False
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, 8192)
+        except zlib.error:
+            return False
+    if _is_json(body, content_type):
+        head = _ascii_view(body)
+        return b"jsonfeed.org/version" in head or b'"items"' in head
+    doctype, root = sniff_root(body)
+    return root in {"rss", "feed", "rdf", "channel", "urlset", "sitemapindex"} and doctype != "html"
+
+
+# ------------------------------------------------------------------------ JSON Feed
+def _json_authors(obj: dict) -> list[str]:
+    authors = obj.get("authors")
+    if not isinstance(authors, list):
+        single = obj.get("author")  # JSON Feed 1.0
+        authors = [single] if isinstance(single, dict) else []
+    return _unique(a.get("name") or a.get("url") for a in authors if isinstance(a, dict))
+
+
+def _text_to_html(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+
+
+def _str_or_none(value) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FeedError(f"invalid JSON: {exc}") from None
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise FeedError("this JSON document is not a JSON Feed (no \"items\" list)")
+    feed_authors = _json_authors(doc)
+    feed_language = _str_or_none(doc.get("language"))
+    base = url  # not doc["feed_url"]: static-site generators often leave localhost there
+    entries = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        content = _str_or_none(item.get("content_html"))
+        text = _str_or_none(item.get("content_text"))
+        if content is None and text:
+            content = _text_to_html(text)
+        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        entry = FeedEntry(
+            guid=_str_or_none(item.get("id")),
+            url=resolve_url(base, _str_or_none(item.get("url"))
+                            or _str_or_none(item.get("external_url"))),
+            title=_str_or_none(item.get("title")) or "",
+            summary=_str_or_none(item.get("summary")),
+            content_html=content,
+            authors=_json_authors(item) or feed_authors,
+            published=parse_date(_str_or_none(item.get("date_published"))),
+            updated=parse_date(_str_or_none(item.get("date_modified"))),
+            categories=_unique(t for t in tags if isinstance(t, str)),
+            image=resolve_url(base, _str_or_none(item.get("image"))
+                              or _str_or_none(item.get("banner_image"))),
+            language=_str_or_none(item.get("language")) or feed_language,
+        )
+        if _keep(entry):
+            entries.append(entry)
+    return ParsedFeed(kind="jsonfeed", title=_str_or_none(doc.get("title")),
+                      site_url=resolve_url(base, _str_or_none(doc.get("home_page_url"))),
+                      language=feed_language, entries=entries)
+
+
+# ------------------------------------------------------------------- RSS/Atom/RDF
+def _kind(version: str, root: str | None) -> str:
+    if version in ("rss090", "rss10") or (not version and root == "rdf"):
+        return "rdf"
+    if version.startswith("atom") or (not version and root == "feed"):
+        return "atom"
+    return "rss"
+
+
+def _xml_content_type(content_type: str | None, body: bytes) -> str:
+    """feedparser applies RFC 3023 (text/xml without charset = us-ascii), which real
+    servers ignore. Pass on an HTTP charset only when the body is not valid UTF-8 (servers
+    often label UTF-8 feeds ISO-8859-1); otherwise the XML declaration decides."""
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.I)
+    if match:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"application/xml; charset={match.group(1)}"
+    return "application/xml"
+
+
+def _fp_authors(obj) -> list[str]:
+    names = [a.get("name") or a.get("email") for a in obj.get("authors") or [] if a]
+    if not names and obj.get("author"):
+        names = [obj.get("author")]
+    return _unique(names)
+
+
+def _fp_image(e, base: str) -> str | None:
+    candidates = [t.get("url") for t in e.get("media_thumbnail") or []]
+    candidates += [m.get("url") for m in e.get("media_content") or []
+                   if m.get("medium") == "image" or (m.get("type") or "").startswith("image/")]
+    candidates += [x.get("href") for x in e.get("enclosures") or []
+                   if (x.get("type") or "").startswith("image/")]
+    candidates.append((e.get("image") or {}).get("href"))
+    for candidate in candidates:
+        found = resolve_url(base, candidate)
+        if found:
+            return found
+    return None
+
+
+def _fp_content(e) -> str | None:
+    contents = e.get("content") or []
+    for part in contents:
+        if part.get("type") in ("text/html", "application/xhtml+xml") and part.get("value"):
+            return part["value"]
+    for part in contents:
+        if part.get("value"):
+            return _text_to_html(part["value"])
+    return None
+
+
+def _detail_language(e, *keys) -> str | None:
+    for key in keys:
+        detail = e.get(key)
+        if isinstance(detail, list):
+            detail = detail[0] if detail else None
+        if detail and detail.get("language"):
+            return detail["language"]
+    return None
+
+
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def _plain_title(obj) -> str:
+    """Titles are stored as plain text; HTML titles (RSS, Atom type="html") lose their tags."""
+    title = (obj.get("title") or "").strip()
+    kind = (obj.get("title_detail") or {}).get("type") or ""
+    if "html" in kind and ("<" in title or "&" in title):
+        title = html.unescape(_TAG.sub("", title))
+    return re.sub(r"[ \t\r\n]+", " ", title)  # keeps no-break spaces (French typography)
+
+
+def _fp_entry(e, base: str, feed_authors: list[str], feed_language: str | None) -> FeedEntry:
+    guid = (e.get("id") or "").strip() or None
+    link = resolve_url(base, e.get("link"))
+    if link is None and guid and e.get("guidislink"):
+        link = resolve_url(base, guid)
+    # feedparser copies Atom <content> into summary when there is no <summary>: undo that.
+    summary = e.get("summary") if "summary_detail" in e else None
+    # dict.get: skip FeedParserDict's fallback of "updated" to "published".
+    updated = _struct_to_dt(dict.get(e, "updated_parsed"))
+    return FeedEntry(
+        guid=guid, url=link, title=_plain_title(e), summary=summary,
+        content_html=_fp_content(e),
+        authors=_fp_authors(e) or feed_authors,
+        published=_struct_to_dt(dict.get(e, "published_parsed")) or updated,
+        updated=updated,
+        categories=_unique(t.get("term") or t.get("label") for t in e.get("tags") or []),
+        image=_fp_image(e, base),
+        language=_detail_language(e, "content", "summary_detail", "title_detail") or feed_language,
+    )
+
+
+def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
+                           root: str | None) -> ParsedFeed:
+    headers = {"content-type": _xml_content_type(content_type, body)}
+    if url:
+        headers["content-location"] = url
+    # A BytesIO, never raw bytes: feedparser would try bytes as a local file path first.
+    try:
+        result = feedparser.parse(io.BytesIO(body), response_headers=headers,
+                                  sanitize_html=False, resolve_relative_uris=True)
+    except Exception as exc:  # feedparser has edge-case bugs (e.g. backslashes in a DTD)
+        raise FeedError(f"unreadable feed: {type(exc).__name__}: {str(exc)[:150]}") from None
+    version = result.get("version") or ""
+    info = result.get("feed") or {}
+    feed_language = (info.get("language") or _detail_language(info, "title_detail") or None)
+    feed_authors = _fp_authors(info) if version.startswith("atom") else []
+    entries = [_fp_entry(e, url, feed_authors, feed_language) for e in result.get("entries") or []]
+    entries = [e for e in entries if _keep(e)]
+    if not entries:  # an empty but well-formed feed is fine; a broken or unknown one is not
+        if result.get("bozo"):
+            reason = " ".join(str(result.get("bozo_exception")).split())[:200]
+            raise FeedError(f"malformed feed with no entries: {reason}")
+        if not version:
+            label = f"<{root}>" if root else "no XML root element"
+            raise FeedError(f"not a feed: unrecognised document ({label})")
+    return ParsedFeed(kind=_kind(version, root), title=_plain_title(info) or None,
+                      site_url=resolve_url(url, info.get("link")), language=feed_language,
+                      entries=entries)
+
+
+# --------------------------------------------------------------------------- entry
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse a fetched body (RSS, RDF, Atom, JSON Feed, sitemap; gzip allowed) into a
+    ``ParsedFeed``. Raises ``FeedError`` when the body is empty, an HTML page, not a feed,
+    or malformed beyond recovery (a malformed feed that still yields entries is kept)."""
+    if not body or not body.strip():
+        raise FeedError("empty response body: no feed to read")
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip_capped(body)
+        if not body.strip():
+            raise FeedError("empty response body: no feed to read")
+    if _is_json(body, content_type):
+        return _parse_json_feed(body, url)
+    doctype, root = sniff_root(body)
+    if root in ("urlset", "sitemapindex"):
+        from newsdesk.ingest.sitemaps import parse_sitemap
+        found = parse_sitemap(body, url)
+        return ParsedFeed(kind="sitemap", title=found.publication, site_url=None,
+                          language=found.language, entries=found.entries,
+                          child_sitemaps=found.child_sitemaps)
+    if _is_html(doctype, root):
+        raise FeedError("this is an HTML page, not a feed: try adding it by site URL for discovery")
+    if root is None:
+        raise FeedError("not a feed: the body is neither XML nor JSON")
+    return _parse_with_feedparser(body, url, content_type, root)

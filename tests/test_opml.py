@@ -1,0 +1,78 @@
+"""OPML import and export."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from newsdesk.errors import FeedError
+from newsdesk.ingest.opml import OpmlOutline, build_opml, parse_opml
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def subscriptions() -> list[OpmlOutline]:
+    return parse_opml((FEEDS / "subscriptions.opml").read_bytes())
+
+
+def test_nested_outlines_take_the_parent_folder_as_category():
+    assert subscriptions() == [
+        OpmlOutline("https://hn.example/rss", "Hacker Newsletter", "https://hn.example/", None),
+        OpmlOutline("https://www.dailyplanet.example/feeds/world.xml", "The Daily Planet",
+                    "https://www.dailyplanet.example/world/", "World"),
+        # xmlURL / HTMLURL: attribute names are matched case-insensitively
+        OpmlOutline("https://malaga.example/rss", "Gazeta de Málaga", "https://malaga.example/", "World"),
+        OpmlOutline("https://lwn.example/headlines/rss", "LWN-ish", None, "Open source"),
+        OpmlOutline("https://smallblog.example/index.xml", "Small Blog", None, "Tech"),
+        # the duplicate of hn.example inside "Tech" is dropped
+        OpmlOutline("https://loose.example/feed", "Loose with category attribute", None, "Space"),
+    ]
+
+
+def test_round_trip_through_build_opml():
+    outlines = subscriptions()
+    data = build_opml([vars(o) for o in outlines])
+    assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert parse_opml(data) == outlines
+
+
+def test_build_groups_by_category_and_accepts_objects():
+    sources = [
+        {"url": "https://a.example/rss", "title": "A", "site_url": "https://a.example/", "category": "News"},
+        {"url": "https://b.example/rss", "title": None, "site_url": None, "category": None},
+        OpmlOutline("https://c.example/rss", "C & Co", None, "News"),
+        {"url": "", "title": "no url: skipped"},
+    ]
+    data = build_opml(sources, title="My list")
+    assert b"<title>My list</title>" in data
+    assert b'text="C &amp; Co"' in data
+    assert parse_opml(data) == [
+        OpmlOutline("https://a.example/rss", "A", "https://a.example/", "News"),
+        OpmlOutline("https://c.example/rss", "C & Co", None, "News"),
+        OpmlOutline("https://b.example/rss", "https://b.example/rss", None, None),  # untitled: the URL
+    ]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty OPML"),
+    (b"<opml><body><outline xmlUrl='x'></body>", "not well-formed XML"),
+    (b"<html><body/></html>", "root element is not <opml>"),
+    (b"<opml version='2.0'><head/></opml>", "no <body>"),
+])
+def test_invalid_opml(data, message):
+    with pytest.raises(FeedError, match=message):
+        parse_opml(data)
+
+
+def test_billion_laughs_and_xxe_are_refused_fast():
+    dtd = (FEEDS / "billion_laughs.xml").read_bytes().split(b"<rss")[0]
+    started = time.monotonic()
+    with pytest.raises(FeedError, match="not well-formed XML"):
+        parse_opml(dtd + b'<opml><body><outline text="&lol9;" xmlUrl="https://x.example/"/></body></opml>')
+    assert time.monotonic() - started < 1.0
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE o [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           b'<opml><body><outline title="&x;" xmlUrl="https://a.example/"/></body></opml>')
+    with pytest.raises(FeedError, match="not well-formed XML"):
+        parse_opml(xxe)

@@ -1,0 +1,132 @@
+"""Timeline: what changed since a date, as dated developments with their outlets.
+
+1. Days are candidates when documents were published on them or sentences mention them
+   ("on February 18 ..."). A day's importance combines coverage volume, burstiness
+   (volume against the surrounding days) and how often later coverage refers back to it.
+2. For a day, candidate sentences are those published that day and those that mention it.
+   Each is compared with *everything published before that day* (not only the latest
+   headlines): a sentence that repeats an earlier fact (cosine >= ``repeat_threshold``) is
+   not news and is dropped; the rest are scored by centrality within the day (what several
+   documents say), novelty (1 - similarity to the past) and position in the article.
+3. Days are taken by importance while they still have new facts, up to ``max_dates``;
+   each gets up to ``per_date`` sentences picked by MMR, with the outlets that reported it.
+
+``since`` (exclusive) and ``until`` (inclusive) bound the days shown; novelty is always
+measured against all earlier coverage, including coverage before ``since``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Sequence
+
+import numpy as np
+
+from .dates import mentioned_dates
+from .model import Corpus, Doc, Result
+from .summary import centrality, eligible, mmr, position_prior
+from .text import Embed
+
+
+def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
+                   until: date | datetime | None = None, max_dates: int | None = None,
+                   per_date: int = 2, repeat_threshold: float = 0.5, outlet_threshold: float = 0.4,
+                   use_mentions: bool = True, embed: Embed | None = None) -> Result:
+    corpus = Corpus(docs, embed=embed)
+    since_day = _day(since)
+    until_day = _day(until)
+    meta = {"since": since_day.isoformat() if since_day else None,
+            "until": until_day.isoformat() if until_day else None, "outlets": corpus.outlets}
+    if not corpus.sents:
+        return Result("timeline", status="empty", note="No coverage to build a timeline from.", meta=meta)
+
+    published = [s.doc.day for s in corpus.sents]
+    candidates: dict[date, set[int]] = defaultdict(set)
+    docs_per_day: dict[date, set[str]] = defaultdict(set)
+    mention_docs: dict[date, set[str]] = defaultdict(set)
+    for row, sent in enumerate(corpus.sents):
+        candidates[published[row]].add(row)
+        docs_per_day[published[row]].add(str(sent.doc.id))
+        if use_mentions:
+            for day in mentioned_dates(sent.text, published[row]):
+                if day < published[row]:
+                    candidates[day].add(row)
+                    mention_docs[day].add(str(sent.doc.id))
+
+    def shown(day: date) -> bool:
+        return (since_day is None or day > since_day) and (until_day is None or day <= until_day)
+
+    days = [d for d in candidates if shown(d)]
+    if not days:
+        note = f"Nothing new since {since_day.isoformat()}." if since_day else "No dated coverage."
+        return Result("timeline", status="empty", note=note, meta=meta)
+    importance = _day_importance(days, docs_per_day, mention_docs)
+    limit = max_dates if max_dates is not None else min(10, len(days))
+
+    order = np.argsort(published_ordinals := np.array([d.toordinal() for d in published]), kind="stable")
+    sorted_ordinals = published_ordinals[order]
+    items = []
+    chosen = 0
+    for day in sorted(days, key=lambda d: (-importance[d], d)):
+        if chosen >= limit:
+            break
+        rows = eligible(corpus, sorted(candidates[day]))
+        if not rows:
+            continue
+        earlier = order[: np.searchsorted(sorted_ordinals, day.toordinal(), side="left")]
+        novelty = np.ones(len(rows))
+        if len(earlier):
+            past = corpus.space.sim(rows, earlier).max(axis=1)
+            novelty = 1.0 - past
+        fresh = [i for i in range(len(rows)) if novelty[i] > 1.0 - repeat_threshold]
+        if not fresh:
+            continue
+        rows = [rows[i] for i in fresh]
+        novelty = novelty[fresh]
+        sim = corpus.space.sim(rows, rows)
+        same_day = np.array([published[r] == day for r in rows], dtype=float)
+        scores = (centrality(sim) * (0.5 + 0.5 * novelty) * position_prior(corpus, rows)
+                  * (0.75 + 0.25 * same_day))
+        picks = mmr(scores, sim, per_date, lam=0.7, max_sim=0.5)
+        for i in sorted(picks, key=lambda i: -scores[i]):
+            outlets = [corpus.sents[rows[i]].doc.label]
+            for j in np.nonzero(sim[i] >= outlet_threshold)[0]:
+                label = corpus.sents[rows[j]].doc.label
+                if label not in outlets:
+                    outlets.append(label)
+            item = corpus.item(rows[i], scores[i], outlets)
+            item.date = day.isoformat()
+            items.append(item)
+        chosen += 1
+    items.sort(key=lambda it: (it.date, -it.score))
+    meta["dates"] = sorted({it.date for it in items})
+    if not items:
+        return Result("timeline", status="empty", note="No new facts in the selected period.", meta=meta)
+    return Result("timeline", items=items, meta=meta)
+
+
+def _day_importance(days: Sequence[date], docs_per_day: dict[date, set[str]],
+                    mention_docs: dict[date, set[str]], window: int = 3) -> dict[date, float]:
+    """Volume (share of the busiest day), burst (volume over the local average) and
+    references from later coverage, each scaled to [0, 1] and summed."""
+    volume = {d: len(docs_per_day.get(d, ())) for d in days}
+    all_volume = {d: len(v) for d, v in docs_per_day.items()}
+    mentions = {d: len(mention_docs.get(d, ())) for d in days}
+    burst = {}
+    for d in days:
+        around = [all_volume.get(d + timedelta(days=k), 0) for k in range(-window, window + 1) if k]
+        burst[d] = volume[d] / (1.0 + sum(around) / len(around))
+    scaled = []
+    for table in (volume, burst, mentions):
+        top = max(table.values()) or 1
+        scaled.append({d: v / top for d, v in table.items()})
+    return {d: scaled[0][d] + 0.5 * scaled[1][d] + scaled[2][d] for d in days}
+
+
+def _day(value: date | datetime | str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.date() if isinstance(value, datetime) else value

@@ -10,6 +10,7 @@ may also be read from a file named by ``NEWSDESK_<NAME>_FILE``), then explicit o
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -42,6 +43,8 @@ class Settings:
     fetch_workers: int = _opt(8, "Threads fetching sources and pages at once.", minimum=1)
     allow_private_networks: bool = _opt(False, "Allow fetching loopback/private/link-local "
                                         "addresses (SSRF guard off). The demo and tests turn it on.")
+    allowed_networks: str = _opt("", "Comma-separated IPs or CIDR networks allowed although "
+                                 "private, e.g. 127.0.0.0/8 for a feed server on this machine.")
     respect_robots: bool = _opt(True, "Obey robots.txt for article pages.")
     # scheduling
     poll_interval: int = _opt(1800, "Default seconds between checks of a source.", minimum=30)
@@ -68,6 +71,14 @@ class Settings:
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "
                                "until set).", secret=True)
     log_level: str = _opt("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    def __post_init__(self) -> None:
+        for network in self.allowed_network_list:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ConfigError(f"setting allowed_networks: {network!r} is not an IP "
+                                  "address or network") from None
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -119,6 +130,10 @@ class Settings:
         return replace(self, **{k: _coerce(_field(k), v) for k, v in changes.items()})
 
     # ----------------------------------------------------------------- derived
+    @property
+    def allowed_network_list(self) -> list[str]:
+        return [part.strip() for part in self.allowed_networks.split(",") if part.strip()]
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

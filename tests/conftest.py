@@ -29,9 +29,10 @@ def pg_schema_url(base: str, schema: str) -> str:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """Settings for tests: loopback allowed explicitly (the SSRF guard is otherwise on)."""
-    return Settings(data_dir=str(tmp_path), allow_private_networks=True, fetch_timeout=5.0,
-                    fetch_deadline=10.0, fetch_workers=4)
+    """Settings for tests: the SSRF guard stays on, with loopback allowed explicitly (so a
+    feed pointing at 10.0.0.1 is still refused before any connection)."""
+    return Settings(data_dir=str(tmp_path), allowed_networks="127.0.0.0/8,::1",
+                    fetch_timeout=3.0, fetch_deadline=6.0, fetch_workers=4)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from lxml import etree
+from lxml import html as lxml_html
+
 from ..errors import FetchError
 from ..models import Source
 from ..storage.sources import now
@@ -76,10 +79,7 @@ def _row_from_feed(source: Source, entry: FeedEntry, key: str, note: str | None)
 
 def _feed_text(entry: FeedEntry) -> str:
     raw = entry.content_html or entry.summary or ""
-    if not raw.strip():
-        return ""
-    extracted = extract_article(raw) if "<" in raw else None
-    return clean_text(extracted.text if extracted and extracted.text else _strip_tags(raw))
+    return clean_text(html_to_text(raw)) if raw.strip() else ""
 
 
 def _feed_html(entry: FeedEntry) -> str:
@@ -87,12 +87,27 @@ def _feed_html(entry: FeedEntry) -> str:
     return sanitize_html(raw, entry.url) if raw else ""
 
 
-def _strip_tags(raw: str) -> str:
-    from lxml import html as lxml_html
-    try:
-        return lxml_html.fromstring(raw).text_content()
-    except Exception:
+BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr",
+          "section", "article", "figcaption", "dd", "dt"}
+
+
+def html_to_text(raw: str) -> str:
+    """Plain text of a feed's HTML content: one paragraph per block element."""
+    if "<" not in raw:
         return raw
+    try:
+        root = lxml_html.fragment_fromstring(raw, create_parent="div")
+    except (ValueError, etree.ParserError):
+        return raw
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag in BLOCKS:
+            el.tail = "\n\n" + (el.tail or "")
+            el.text = "\n\n" + (el.text or "")
+    return root.text_content()
 
 
 def _row(source: Source, entry: FeedEntry, key: str, *, text: str, html: str, extraction: str,
@@ -103,7 +118,8 @@ def _row(source: Source, entry: FeedEntry, key: str, *, text: str, html: str, ex
         "source_id": source.id, "entry_hash": key, "guid": entry.guid, "url": entry.url,
         "canonical_url": canonical_url(canonical) if canonical else None,
         "title": (title or text[:80] or "(untitled)").strip(),
-        "summary": entry.summary, "text": text, "html": html,
+        "summary": clean_text(html_to_text(entry.summary)) if entry.summary else None,
+        "text": text, "html": html,
         "authors": authors or [], "categories": entry.categories or [],
         "published_at": published, "updated_at": entry.updated, "fetched_at": now(),
         "language": language, "lead_image": image, "extraction": extraction,

@@ -95,7 +95,8 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             result.status = "not_modified"
         else:
             feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
-            entries = feed.entries[: settings.max_entries_per_fetch]
+            entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
+            entries = entries[: settings.max_entries_per_fetch]
             result.entries = len(entries)
             rows = _new_rows(ingest, source, entries)
             result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
@@ -123,6 +124,22 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             except Exception:  # the articles are stored; a later rebuild catches up
                 log.exception("post-ingest stage failed", extra={"source_id": source.id})
     return result
+
+
+MAX_CHILD_SITEMAPS = 5
+
+
+def _child_sitemap_entries(ingest: Ingest, urls: list[str]) -> list[FeedEntry]:
+    """Entries of a sitemap index's children (the last ones listed: usually the newest).
+    A failing child is skipped; the index itself was fine."""
+    entries: list[FeedEntry] = []
+    for url in urls[-MAX_CHILD_SITEMAPS:][::-1]:
+        try:
+            child = ingest.fetcher.get(url)
+            entries.extend(parse_feed(child.body, child.url, child.content_type).entries)
+        except NewsdeskError as exc:
+            log.info("child sitemap skipped", extra={"url": url, "error": str(exc)})
+    return entries
 
 
 def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[dict]:

@@ -217,10 +217,25 @@ CREATE TABLE kv (
 """)
 
 
+def m004_ai(conn: Connection, dialect: str) -> None:
+    """Cached AI results, keyed by a hash of (feature, parameters, coverage, provider)."""
+    _run(conn, dialect, """
+CREATE TABLE ai_results (
+    key VARCHAR(64) PRIMARY KEY,
+    feature VARCHAR(32) NOT NULL,
+    subject VARCHAR(64) NOT NULL,
+    result TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX ai_results_subject ON ai_results (subject, feature)
+""")
+
+
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,
     m002_search,
     m003_stories,
+    m004_ai,
 ]
 
 

@@ -1,0 +1,239 @@
+"""Plain-text cleaning after extraction: whitespace, glued sentences, boilerplate paragraphs.
+
+Each line of the input is one paragraph (that is how extractors emit block elements);
+the output separates paragraphs with a blank line. Rules are conservative: a paragraph is
+dropped only when the *whole* paragraph is a known boilerplate phrase (share buttons,
+"Comments", "Related Articles", newsletter and cookie notices, ad labels...), never a
+sentence that merely contains such words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# characters that are invisible or act as spaces in scraped text
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+# phrases that are boilerplate when they are the whole paragraph (compared lower-cased,
+# without trailing punctuation); English, German, French, Spanish, Italian, Polish, Russian
+_PHRASES = """
+comments|comment|no comments|no comments yet|leave a comment|leave a reply|post a comment|
+add a comment|add comment|write a comment|show comments|view comments|join the discussion|
+kommentare|kommentar|kommentieren|kommentar schreiben|keine kommentare|schreibe einen kommentar|
+commentaires|commentaire|laisser un commentaire|comentarios|deja un comentario|commenti|
+komentarze|komentarz|dodaj komentarz|комментарии|
+related|related articles|related stories|related posts|related content|related news|
+more stories|more news|more on this story|more from|read more|read next|read also|see also|
+you may also like|you might also like|recommended|recommended for you|most read|most popular|
+trending|top stories|latest news|
+weitere artikel|weitere nachrichten|mehr zum thema|weiterlesen|mehr lesen|lesen sie auch|
+lesen sie mehr|auch interessant|das könnte sie auch interessieren|ähnliche artikel|
+verwandte artikel|meistgelesen|
+à lire aussi|lire aussi|lire la suite|voir aussi|leer más|lee también|leggi anche|
+czytaj więcej|czytaj także|zobacz też|читайте также|
+share|share this|share this article|share this story|share this post|share article|
+share on facebook|share on twitter|share on x|share on linkedin|share on whatsapp|
+share via email|tweet|email|e-mail|print|print this page|copy link|
+teilen|artikel teilen|beitrag teilen|diesen artikel teilen|auf facebook teilen|
+auf twitter teilen|per e-mail teilen|drucken|seite drucken|link kopieren|
+partager|partager sur facebook|compartir|condividi|udostępnij|поделиться|
+sign up for our newsletter|subscribe to our newsletter|sign up to our newsletter|
+subscribe|subscribe now|newsletter|newsletter abonnieren|jetzt abonnieren|
+zum newsletter anmelden|abonnez-vous|s'abonner|suscríbete|
+advertisement|advertising|sponsored|sponsored content|ad|anzeige|werbung|publicité|
+publicidad|pubblicità|reklama|реклама|
+hashtags|tags|schlagwörter|schlagworte|stichworte|temas|themen|notas relacionadas|contenido relacionado|
+back to top|nach oben|zurück|zurück nach oben|skip to content|zum inhalt springen|
+try our ai features|listen to this article|artikel anhören|show image|view image|enlarge image|
+bild anzeigen|bild vergrößern|zum vergrößern klicken|weitere themen|mehr themen|empfohlene beiträge|
+schon gelesen|das könnte dich auch interessieren|top-themen|beliebte artikel|
+
+""".replace("\n", "")
+_BOILERPLATE = frozenset(p.strip() for p in _PHRASES.split("|") if p.strip())
+
+_SOCIAL = r"(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|telegram|xing|tumblr|" \
+          r"email|e-mail|mail|print|drucken|messenger|flipboard|threads|bluesky|mastodon)"
+_BOILERPLATE_RE = [
+    # a row of share buttons: "Facebook Twitter Email", "Facebook | WhatsApp"
+    re.compile(rf"^{_SOCIAL}([\s|/·•,]+{_SOCIAL})*$"),
+    # counts: "12 comments", "3 Kommentare", "Comments (4)"
+    re.compile(r"^(\d+\s+(comments?|kommentare?|commentaires?|comentarios?|commenti|komentarz[ey]?)"
+               r"|(comments?|kommentare)\s*\(\d+\))$"),
+    re.compile(r"^explore what .{1,40} can do for you$"),
+    # "Sign up for our daily newsletter", "Subscribe to the ... newsletter"
+    re.compile(r"^(sign up|subscribe|register)( now)? (for|to) (our|the) [\w\s-]{0,30}newsletters?$"),
+]
+# "Read also: <headline>" teaser links and "Photo: <credit>" lines, up to a short length
+_TEASER = re.compile(
+    r"^(read (also|more|next)|see also|related|more on this|lesen sie (auch|mehr|hier)|auch lesen|"
+    r"lesetipp|mehr zum thema|weiterlesen|siehe auch|das könnte sie auch interessieren|"
+    r"(à )?lire aussi|voir aussi|lea también|lee también|le puede interesar|mira|mire|"
+    r"leggi anche|czytaj (też|także|więcej)|dowiedz się więcej|zobacz (też|także)|"
+    r"lea( más| también)?|vea también|ver también|puedes ver|zum weiterlesen|weitere beiträge[\w ]{0,30}|"
+    r"читайте также)\s*[:»>]", re.I)
+_CREDIT = re.compile(
+    r"^(©|\(c\)|copyright\b|(foto|fotos|bild|bilder|titelbild|beitragsbild|titelfoto|quelle|"
+    r"photo|photos|image|picture|credit|credits|source|crédits? photos?|fuente|źródło)\s*:|fot\.\s)", re.I)
+# calls to action: newsletter and subscription pitches, paywall notices, "click here",
+# affiliate/advertising disclosures, "click to load this embedded content"
+_CALL_TO_ACTION = re.compile(
+    r"\bnewsletter|\b(subscribe|subscriber|subscription|abonnieren|abonniere|abonnez|suscr[ií]b)|"
+    r"\bsign(ing)? up\b|\b(click here|hier klicken|klicken sie hier|cliquez ici|haga clic aquí)\b|"
+    r"affiliate[- ]?links?|\bour advertisers\b|enthält werbung|^\W*(anzeige|werbung)\s*[:.,|–-]|"
+    r"pour lire la suite|accéder en illimité|\bfull story\b|"
+    r"\b(um|to) (den|the) inhalt\b.{0,60}\bladen\b|\bclick to load\b|"
+    # follow us / get our app
+    r"\b(follow|folgen sie|folge|síguenos|suivez)\b.{0,60}\b(twitter|facebook|instagram|telegram|youtube)\b|"
+    r"\bcanal de (telegram|youtube|whatsapp)\b|\bdownload\b.{0,40}\bapps?\b|"
+    # membership and paywall pitches
+    r"\bpaywall\b|bezahlschranke|hazte miembro|become a (member|supporter)|"
+    # copyright and comment-form notices
+    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
+    r"chroniony prawem autorskim|urheberrechtlich geschützt|copyrighted property|"
+    r"nicht eingeloggt|eingeloggt sein,? um kommentare|must be logged in|kommentare erscheinen erst|"
+    # reading time
+    r"^(\d+\s*(min|minutes?|minuten)\.?\s*(read|lesezeit|de lecture)|(lesezeit|reading time)\b.{0,20})$|"
+    r"przeczytasz w", re.I)
+# a photo caption carrying its credit: "Marco Odermatt. © AFP", "... (Foto: Reuters)."
+_CAPTION_CREDIT = re.compile(r"©|\((foto|photo|credit|bild|fot\.|source|quelle|crédit)s?\b", re.I)
+_TEASER_MAX, _CREDIT_MAX, _CALL_TO_ACTION_MAX, _CAPTION_MAX = 200, 120, 250, 200
+# cookie/consent notices: short and clearly about cookies
+_COOKIE = re.compile(r"\bcookies?\b", re.I)
+_COOKIE_CONTEXT = re.compile(
+    r"\b(we use|this (web)?site uses|uses cookies|accept|consent|agree|privacy|datenschutz|"
+    r"verwendet|nutzt|akzeptier|zustimm|einverstanden|utilise|acept)", re.I)
+# agency signatures at the end of a news item: "(dpa)", "aja/PAP", "AFP/Reuters"
+_AGENCY = re.compile(r"^\(?[\w.]{2,8}(\s?/\s?[\w.]{2,8})*\)?$")
+# headings after which only comments or teasers of other articles follow
+_TAIL_MARKERS = frozenset("""comments|no comments|no comments yet|leave a comment|leave a reply|
+join the discussion|related articles|related stories|related posts|related content|more stories|
+you may also like|you might also like|recommended for you|kommentare|keine kommentare|
+schreibe einen kommentar|weitere artikel|das könnte sie auch interessieren|ähnliche artikel|
+verwandte artikel|weitere themen|mehr themen|empfohlene beiträge|das könnte dich auch interessieren|
+schon gelesen|notas relacionadas|contenido relacionado|commentaires|laisser un commentaire|à lire aussi|comentarios|commenti|
+komentarze|комментарии""".replace("\n", "").split("|"))
+_TAIL_MIN_CHARS = 400
+_TRAILING = " \t.:;!?…·|-–—»>›\"'"
+
+# "restrictions.A follow-up": sentence end glued to the next sentence by extraction
+_GLUED = re.compile(r"(?<=[a-zß-ÿ]{2}[.!?])(?=[A-ZÀ-Þ](?:[a-zß-ÿ'’]|$))")
+_GLUED_HINT = re.compile(r"[a-zß-ÿ][.!?][A-ZÀ-Þ]")
+_URLISH = re.compile(r"[/@\\]|www\.|\.(com|org|net|de|js|py|io)\b", re.I)
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace, repair glued sentences, drop boilerplate and repeated paragraphs."""
+    paragraphs: list[str] = []
+    for line in cut_tail(normalize_whitespace(text).split("\n")):
+        if not line or is_boilerplate(line):
+            continue
+        line = repair_glued_sentences(line)
+        if paragraphs and paragraphs[-1] == line:
+            continue
+        paragraphs.append(line)
+    return "\n\n".join(paragraphs)
+
+
+def normalize_whitespace(text: str) -> str:
+    """NFC, no zero-width characters, single spaces, stripped lines, at most one blank line."""
+    text = unicodedata.normalize("NFC", text or "").translate(_ZERO_WIDTH)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def cut_tail(lines: list[str]) -> list[str]:
+    """Drop everything from a "Comments"/"Related Articles" heading on, once the article
+    body has started (at least ``_TAIL_MIN_CHARS`` characters of text before it)."""
+    seen = 0
+    for index, line in enumerate(lines):
+        if seen >= _TAIL_MIN_CHARS and _key(line) in _TAIL_MARKERS:
+            return lines[:index]
+        seen += len(line)
+    return lines
+
+
+def _key(paragraph: str) -> str:
+    return _SPACES.sub(" ", paragraph.lower()).strip(_TRAILING)
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True when the whole paragraph is a navigation/share/comment/ad/cookie label."""
+    stripped = paragraph.strip()
+    if not stripped or len(stripped) > 300:
+        return False
+    key = _key(stripped)
+    if len(key) <= 80:
+        if key in _BOILERPLATE or any(rx.match(key) for rx in _BOILERPLATE_RE):
+            return True
+        # "Share: Facebook Twitter", "Kommentare: 3"
+        head, sep, tail = key.partition(":")
+        if sep and head.strip() in _BOILERPLATE and (not tail.strip() or _BOILERPLATE_RE[0].match(tail.strip())
+                                                    or tail.strip().isdigit()):
+            return True
+    if len(stripped) <= _TEASER_MAX and _TEASER.match(stripped):
+        return True
+    if len(stripped) <= (300 if stripped.startswith("©") else _CREDIT_MAX) and _CREDIT.match(stripped):
+        return True
+    if len(stripped) <= _CALL_TO_ACTION_MAX and _CALL_TO_ACTION.search(stripped):
+        return True
+    if len(stripped) <= _CAPTION_MAX and _CAPTION_CREDIT.search(stripped):
+        return True
+    return bool(_COOKIE.search(stripped) and _COOKIE_CONTEXT.search(stripped))
+
+
+def repair_glued_sentences(paragraph: str) -> str:
+    """Insert the missing space in "word.Next" while leaving URLs, domains and "U.S.A." alone."""
+    if not _GLUED_HINT.search(paragraph):
+        return paragraph
+    tokens = paragraph.split(" ")
+    return " ".join(tok if _URLISH.search(tok) else _GLUED.sub(" ", tok) for tok in tokens)
+
+
+# edge residue: date lines, bylines, "Posted in", "Updated:"... at the start or end of a text
+_MONTHS = (r"jan|feb|mär|mar|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|januar|februar|märz|"
+           r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+           r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|"
+           r"stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|września|października|"
+           r"listopada|grudnia|[a-zäöüé]+(ber|uary|ruar|ril|ust|une|uly|arch|embre)")
+_DATE = re.compile(
+    rf"\b(\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|"
+    rf"\d{{1,2}}\.?\s*({_MONTHS})[a-zäöüéèûśźż]*\.?\s*(\d{{4}})?|({_MONTHS})[a-zäöüéèûśźż]*\.?\s+\d{{1,2}}(st|nd|rd|th)?,?\s*(\d{{4}})?)"
+    rf"(,?\s*(um|at|à|a las|o)?\s*\d{{1,2}}[:.h]\d{{2}}(\s*(uhr|am|pm|h))?)?", re.I)
+_META_PREFIX = re.compile(
+    r"^(by|von|par|por|autor|author|posted|published|updated|veröffentlicht|aktualisiert|"
+    r"erstellt|geschrieben|letzte änderung|zuletzt|stand|last modified|publié|mis à jour|"
+    r"publicado|actualizado|kategorie|category|categories|filed under|tags|schlagwörter|"
+    r"themen|topics|rubrik)\b", re.I)
+_WORD = re.compile(r"\w+")
+_EDGE_MAX_CHARS, _EDGE_MAX_LINES = 100, 4
+
+
+def is_edge_residue(line: str) -> bool:
+    """A short line that is metadata (date, byline, category) rather than article text."""
+    line = line.strip(" |·•-–—")
+    if not line:
+        return True
+    if len(line) > _EDGE_MAX_CHARS or line.endswith(("?", "!")):
+        return False
+    if len(line) <= 20 and "/" in line and _AGENCY.match(line):
+        return True
+    rest = _DATE.sub(" ", line)
+    if rest != line and len(_WORD.findall(rest)) <= 3:
+        return True
+    if _META_PREFIX.match(line) and len(_WORD.findall(line)) <= 8 and not line.endswith("."):
+        return True
+    return False
+
+
+def trim_edges(lines: list[str]) -> list[str]:
+    """Drop residue lines (see ``is_edge_residue``) at the start and end of a text."""
+    start, end = 0, len(lines)
+    while start < min(end, _EDGE_MAX_LINES) and (not lines[start].strip() or is_edge_residue(lines[start])):
+        start += 1
+    floor = max(start, end - _EDGE_MAX_LINES)
+    while end > floor and (not lines[end - 1].strip() or is_edge_residue(lines[end - 1])):
+        end -= 1
+    return lines[start:end]

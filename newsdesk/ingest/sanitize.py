@@ -1,0 +1,88 @@
+"""Make article HTML safe to show: an explicit allow-list, applied last (see STYLE.md #3).
+
+Everything not listed below is removed: tags outside ``TAGS`` are unwrapped (their text
+kept), ``script``/``style``/``iframe``/``svg``/... are dropped with their content, and only
+the attributes in ``ATTRIBUTES`` survive (no ``on*``, no ``style``, no ``class``/``id``).
+URLs must be http, https or mailto; relative URLs are resolved against ``base_url`` and
+removed when there is no base to resolve them against. Every link gets
+``rel="nofollow noopener noreferrer"``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+TAGS = frozenset({
+    "p", "br", "hr", "a", "em", "i", "strong", "b", "u", "s", "del", "ins", "mark", "small",
+    "sub", "sup", "abbr", "cite", "q", "dfn", "time", "blockquote", "ul", "ol", "li", "dl",
+    "dt", "dd", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "img", "table",
+    "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "pre", "code", "kbd", "samp",
+})
+
+# dropped together with their content, not unwrapped
+DROP_WITH_CONTENT = frozenset({
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
+    "form", "button", "select", "textarea", "title", "head", "frame", "frameset", "applet",
+})
+
+ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+    "time": {"datetime"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+}
+
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+LINK_REL = "nofollow noopener noreferrer"
+
+
+def sanitize_html(html: str, base_url: str | None = None) -> str:
+    """Return ``html`` reduced to the allow-list, with absolute http(s)/mailto URLs only."""
+    if not html or not html.strip():
+        return ""
+    base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
+    return nh3.clean(
+        html,
+        tags=set(TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={tag: set(attrs) for tag, attrs in ATTRIBUTES.items()},
+        attribute_filter=_filter_attribute,
+        strip_comments=True,
+        link_rel=LINK_REL,
+        url_schemes=set(URL_SCHEMES),
+        url_relative=("rewrite_with_base", base) if base else "deny",
+    ).strip()
+
+
+def absolute_url(url: str | None, base_url: str | None = None) -> str | None:
+    """``url`` made absolute against ``base_url`` if it is (or becomes) http(s), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if base_url:
+        url = urljoin(base_url, url)
+    elif url.startswith("//"):
+        url = "https:" + url
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
+    if attr in _URL_ATTRIBUTES:
+        stripped = "".join(value.split()).lower()
+        # nh3 checks schemes too; this also catches entity/whitespace-obfuscated variants
+        if stripped.startswith(("javascript:", "vbscript:", "data:")):
+            return None
+        if tag == "img" and not value.strip():
+            return None
+    if attr in ("width", "height") and not value.strip().isdigit():
+        return None
+    return value

@@ -1,0 +1,431 @@
+"""Read-only queries behind the web pages: the front page of stories, story detail, the
+article page's surroundings, tag, outlet and search pages, and the admin health view.
+
+Plain SQL (the same on SQLite and PostgreSQL), each statement parsed once and cached.
+Every function runs a small, fixed number of queries -- never one per item -- and returns
+plain dicts, easy to render and to dump as JSON. Lists page with keyset cursors
+(``encode_cursor``/``decode_cursor``): opaque to clients, as fast on page 5,000 as on 1.
+Newest-first lists read two index-friendly streams (by ``published_at``; by
+``fetched_at`` for the few articles without a date) instead of sorting on coalesce().
+
+Until the stories stage has put an article into a story, the article stands as its own
+one-article story on the front page, so the site works on a database with no stories.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, text
+
+from ..errors import NotFound
+from .articles import fts5_query
+from .db import Database
+
+MAX_LIMIT = 100
+COLS = """a.id, a.title, a.url, a.published_at, a.fetched_at, a.language,
+    substr(a.text, 1, 600) AS lead, a.source_id, coalesce(s.title, s.url) AS outlet,
+    s.outlet_label, s.category"""
+ARTICLE = ("id", "source_id", "entry_hash", "guid", "url", "canonical_url", "title", "summary",
+           "text", "html", "authors", "categories", "published_at", "updated_at", "fetched_at",
+           "language", "lead_image", "extraction", "extraction_note", "word_count", "content_hash")
+
+
+@lru_cache(maxsize=256)
+def _sql(statement: str, *expanding: str):
+    clause = text(statement)
+    return clause.bindparams(*(bindparam(n, expanding=True) for n in expanding)) if expanding else clause
+
+
+def _rows(conn, statement: str, params: dict | None = None, *expanding: str) -> list:
+    return conn.execute(_sql(statement, *expanding), params or {}).all()
+
+
+# ----------------------------------------------------------------- cursors and values
+def encode_cursor(*key: Any) -> str:
+    """An opaque cursor for a sort key (datetime, int, str values)."""
+    parts = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    raw = json.dumps(parts, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, shape: str) -> tuple:
+    """The key inside ``cursor``; ``shape`` gives each part's type: t(ime) i(nt) s(tr).
+    Raises ValueError for anything that is not a cursor we made."""
+    try:
+        if len(cursor) > 200:
+            raise ValueError
+        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(parts, list) or len(parts) != len(shape):
+            raise ValueError
+        out: list[Any] = []
+        for kind, value in zip(shape, parts):
+            if kind == "t":
+                out.append(_dt(datetime.fromisoformat(value)))
+            elif kind == "i":
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+                    raise ValueError
+                out.append(value)
+            elif isinstance(value, str):
+                out.append(value)
+            else:
+                raise ValueError
+        return tuple(out)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ValueError("invalid cursor") from exc
+
+
+def _dt(value: Any) -> datetime | None:
+    """A timestamp from the database (a string on SQLite) as an aware UTC datetime."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _ts(db: Database, when: datetime) -> Any:
+    """A timestamp parameter as each dialect stores it (SQLite: naive UTC text)."""
+    if not db.is_sqlite:
+        return when
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def summary_line(lead: str | None, limit: int = 240) -> str:
+    """The first paragraph of a text, cut at a word boundary."""
+    first = (lead or "").strip().split("\n", 1)[0].strip()
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—") + "…"
+
+
+def _item(row) -> dict[str, Any]:
+    m = row._mapping
+    published, fetched = _dt(m["published_at"]), _dt(m["fetched_at"])
+    return {"id": m["id"], "title": m["title"], "url": m["url"], "published_at": published,
+            "fetched_at": fetched, "when": published or fetched, "language": m["language"],
+            "summary": summary_line(m["lead"]),
+            "outlet": {"id": m["source_id"], "name": m["outlet"], "label": m["outlet_label"],
+                       "category": m["category"]}}
+
+
+def _filters(category: str | None, language: str | None, outlet: int | None) -> tuple[str, dict]:
+    parts, params = [], {}
+    if category:
+        parts.append("s.category = :category")
+        params["category"] = category
+    if language:
+        parts.append("coalesce(a.language, s.language) = :language")
+        params["language"] = language
+    if outlet is not None:
+        parts.append("a.source_id = :outlet")
+        params["outlet"] = outlet
+    return "".join(" AND " + p for p in parts), params
+
+
+def _after(db: Database, column: str, id_column: str, cursor: tuple | None,
+           kind: str | None = None) -> tuple[str, dict]:
+    """SQL for rows strictly after ``cursor`` in (time desc, kind desc, id desc) order."""
+    if not cursor:
+        return "", {}
+    when, c_id = (cursor[0], cursor[-1])
+    params = {"c_when": _ts(db, when), "c_id": c_id}
+    if kind is not None and kind < cursor[1]:
+        return f" AND {column} <= :c_when", params
+    if kind is not None and kind > cursor[1]:
+        return f" AND {column} < :c_when", params
+    # "<=" first lets the database walk the time index; the OR only trims the tie
+    return (f" AND {column} <= :c_when AND ({column} < :c_when OR {id_column} < :c_id)", params)
+
+
+def _streams(db: Database, conn, where: str, params: dict, cursor: tuple | None, limit: int,
+             floor: datetime | None = None, kind: str | None = None) -> list[dict]:
+    """Newest articles matching ``where``, by publication time or, when unknown, fetch
+    time: two queries that each walk an index instead of sorting the whole table."""
+    out = []
+    for column, dated in (("a.published_at", "IS NOT NULL"), ("a.fetched_at", "IS NULL")):
+        after, extra = _after(db, column, "a.id", cursor, kind)
+        low = f" AND {column} >= :floor" if floor is not None else ""
+        statement = (f"SELECT {COLS} FROM articles a JOIN sources s ON s.id = a.source_id "
+                     f"WHERE a.published_at {dated}{low}{after}{where} "
+                     f"ORDER BY {column} DESC, a.id DESC LIMIT :limit")
+        values = dict(params, **extra, limit=limit + 1)
+        if floor is not None:
+            values["floor"] = _ts(db, floor)
+        out += [_item(r) for r in _rows(conn, statement, values)]
+    return sorted(out, key=lambda i: (i["when"], i["id"]), reverse=True)
+
+
+# ----------------------------------------------------------------- front page
+def front_page(db: Database, *, category: str | None = None, language: str | None = None,
+               outlet: int | None = None, cursor: tuple | None = None,
+               limit: int = 30) -> tuple[list[dict], tuple | None]:
+    """Stories newest update first, plus articles not (yet) in any story as one-article
+    stories. ``cursor`` is the (time, kind, id) key of the last item already shown.
+    Returns (items, key for the next page or None)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    where, params = _filters(category, language, outlet)
+    with db.read() as conn:
+        exists = (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
+                  f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})"
+                  if where else "")
+        after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
+        stories = _rows(conn, f"""
+            SELECT st.id, st.title, st.lead_article_id, st.last_seen, st.article_count,
+                   st.outlet_count, substr(la.text, 1, 600) AS lead
+            FROM stories st LEFT JOIN articles la ON la.id = st.lead_article_id
+            WHERE st.last_seen IS NOT NULL{after}{exists}
+            ORDER BY st.last_seen DESC, st.id DESC LIMIT :limit""",
+                        dict(params, **extra, limit=limit + 1))
+        items = [{"kind": "story", "id": r.id, "title": r.title, "updated": _dt(r.last_seen),
+                  "article_count": r.article_count, "outlet_count": r.outlet_count,
+                  "lead_article_id": r.lead_article_id, "summary": summary_line(r.lead),
+                  "outlets": []} for r in stories]
+        # articles outside stories only matter if newer than the last story we could show
+        floor = items[limit]["updated"] if len(items) > limit else None
+        lone = _streams(db, conn, where + " AND NOT EXISTS (SELECT 1 FROM article_story x WHERE "
+                        "x.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE "
+                        "d.article_id = a.id)", params, cursor, limit, floor, kind="a")
+        items += [{"kind": "article", "id": a["id"], "title": a["title"], "updated": a["when"],
+                   "article_count": 1, "outlet_count": 1, "lead_article_id": a["id"],
+                   "summary": a["summary"], "outlets": [dict(a["outlet"], count=1)]} for a in lone]
+        items.sort(key=lambda i: (i["updated"], i["kind"] == "story", i["id"]), reverse=True)
+        more, items = len(items) > limit, items[:limit]
+        story_ids = [i["id"] for i in items if i["kind"] == "story"]
+        outlets: dict[int, list] = defaultdict(list)
+        if story_ids:
+            for r in _rows(conn, """
+                    SELECT x.story_id, a.source_id, coalesce(s.title, s.url) AS name,
+                           s.outlet_label, s.category, count(*) AS n
+                    FROM article_story x JOIN articles a ON a.id = x.article_id
+                    JOIN sources s ON s.id = a.source_id WHERE x.story_id IN :ids
+                    GROUP BY x.story_id, a.source_id, s.title, s.url, s.outlet_label, s.category""",
+                           {"ids": story_ids}, "ids"):
+                outlets[r.story_id].append({"id": r.source_id, "name": r.name, "count": r.n,
+                                            "label": r.outlet_label, "category": r.category})
+    for item in items:
+        if item["kind"] == "story":
+            item["outlets"] = sorted(outlets[item["id"]], key=lambda o: (-o["count"], o["name"]))
+    last = items[-1] if more and items else None
+    return items, ((last["updated"], "s" if last["kind"] == "story" else "a", last["id"])
+                   if last else None)
+
+
+# ----------------------------------------------------------------- one story
+def story_detail(db: Database, story_id: int, limit: int = 500) -> dict[str, Any]:
+    with db.read() as conn:
+        found = _rows(conn, "SELECT id, title, lead_article_id, first_seen, last_seen, "
+                      "article_count, outlet_count, updated_at FROM stories WHERE id = :id",
+                      {"id": story_id})
+        if not found:
+            raise NotFound(f"no story {story_id}")
+        rows = _rows(conn, f"""
+            SELECT {COLS} FROM article_story x JOIN articles a ON a.id = x.article_id
+            JOIN sources s ON s.id = a.source_id WHERE x.story_id = :id
+            ORDER BY coalesce(a.published_at, a.fetched_at) DESC, a.id DESC LIMIT :limit""",
+                     {"id": story_id, "limit": limit})
+        tags = _rows(conn, "SELECT slug, display FROM story_tags WHERE story_id = :id "
+                     "ORDER BY score DESC, slug LIMIT 20", {"id": story_id})
+    story = dict(found[0]._mapping)
+    for key in ("first_seen", "last_seen", "updated_at"):
+        story[key] = _dt(story[key])
+    story["articles"] = [_item(r) for r in rows]
+    story["tags"] = [{"slug": t.slug, "display": t.display} for t in tags]
+    story["timeline"] = timeline(story["articles"])
+    return story
+
+
+def timeline(items: list[dict], max_days: int = 60) -> dict[str, Any]:
+    """Articles per day and outlet: {"days": [date...], "outlets": [{name, counts}]}."""
+    if not items:
+        return {"days": [], "outlets": []}
+    counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for item in items:
+        counts[item["outlet"]["name"]][item["when"].date()] += 1
+    last = max(i["when"].date() for i in items)
+    span = min((last - min(i["when"].date() for i in items)).days, max_days - 1)
+    days = [last - timedelta(days=n) for n in range(span, -1, -1)]
+    return {"days": days, "outlets": [{"name": name, "counts": [per_day.get(d, 0) for d in days]}
+                                      for name, per_day in sorted(counts.items())]}
+
+
+# ----------------------------------------------------------------- one article
+def article_context(db: Database, article_id: int, related_limit: int = 6) -> dict[str, Any]:
+    """An article with its outlet, story, provenance, tags and related coverage."""
+    with db.read() as conn:
+        found = _rows(conn, f"""
+            SELECT {', '.join('a.' + c for c in ARTICLE)}, coalesce(s.title, s.url) AS outlet,
+                   s.outlet_label, s.attribution, s.site_url, s.category AS outlet_category,
+                   st.id AS story_id, st.title AS story_title, st.article_count AS story_articles,
+                   st.outlet_count AS story_outlets, d.canonical_id, d.overlap AS dup_overlap,
+                   p.kind AS prov_kind, p.origin_id AS prov_origin, p.overlap AS prov_overlap,
+                   (SELECT count(*) FROM duplicates c WHERE c.canonical_id = a.id) AS copies
+            FROM articles a JOIN sources s ON s.id = a.source_id
+            LEFT JOIN article_story x ON x.article_id = a.id
+            LEFT JOIN stories st ON st.id = x.story_id
+            LEFT JOIN duplicates d ON d.article_id = a.id
+            LEFT JOIN provenance p ON p.article_id = a.id
+            WHERE a.id = :id""", {"id": article_id})
+        if not found:
+            raise NotFound(f"no article {article_id}")
+        m = found[0]._mapping
+        tags = _rows(conn, "SELECT slug, display FROM article_tags WHERE article_id = :id "
+                     "ORDER BY score DESC, slug LIMIT 20", {"id": article_id})
+        related = _rows(conn, f"""
+            SELECT {COLS}, r.reason FROM related r JOIN articles a ON a.id = r.related_id
+            JOIN sources s ON s.id = a.source_id WHERE r.article_id = :id
+            ORDER BY r.rank, r.score DESC LIMIT :limit""", {"id": article_id, "limit": related_limit})
+        related_items = [dict(_item(r), reason=r.reason) for r in related]
+        if not related_items and m["story_id"] is not None:   # the rest of its story
+            same = _rows(conn, f"""
+                SELECT {COLS} FROM article_story x JOIN articles a ON a.id = x.article_id
+                JOIN sources s ON s.id = a.source_id WHERE x.story_id = :story AND a.id <> :id
+                ORDER BY coalesce(a.published_at, a.fetched_at) DESC, a.id DESC LIMIT :limit""",
+                         {"story": m["story_id"], "id": article_id, "limit": related_limit})
+            related_items = [dict(_item(r), reason="same story") for r in same]
+    article = {k: m[k] for k in ARTICLE}
+    for key in ("published_at", "updated_at", "fetched_at"):
+        article[key] = _dt(article[key])
+    for key in ("authors", "categories"):
+        value = article[key]
+        article[key] = json.loads(value) if isinstance(value, str) and value else (value or [])
+    return {
+        "article": article,
+        "outlet": {"id": m["source_id"], "name": m["outlet"], "label": m["outlet_label"],
+                   "attribution": m["attribution"], "site_url": m["site_url"],
+                   "category": m["outlet_category"]},
+        "tags": [{"slug": t.slug, "display": t.display} for t in tags],
+        "story": {"id": m["story_id"], "title": m["story_title"], "article_count":
+                  m["story_articles"], "outlet_count": m["story_outlets"]}
+        if m["story_id"] is not None else None,
+        "related": related_items,
+        "duplicate_of": {"canonical_id": m["canonical_id"], "overlap": m["dup_overlap"]}
+        if m["canonical_id"] is not None else None,
+        "provenance": {"kind": m["prov_kind"], "origin_id": m["prov_origin"],
+                       "overlap": m["prov_overlap"]} if m["prov_kind"] else None,
+        "copies": int(m["copies"] or 0)}
+
+
+# ----------------------------------------------------------------- tag and outlet pages
+def _page(items: list[dict], limit: int) -> tuple[list[dict], tuple | None]:
+    more, items = len(items) > limit, items[:limit]
+    return items, ((items[-1]["when"], items[-1]["id"]) if more and items else None)
+
+
+def tag_page(db: Database, slug: str, *, cursor: tuple | None = None,
+             limit: int = 30) -> dict[str, Any]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    with db.read() as conn:
+        found = _rows(conn, "SELECT display FROM article_tags WHERE slug = :slug LIMIT 1",
+                      {"slug": slug}) or _rows(
+            conn, "SELECT display FROM story_tags WHERE slug = :slug LIMIT 1", {"slug": slug})
+        if not found:
+            raise NotFound(f"no tag {slug!r}")
+        where = " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND t.slug = :slug)"
+        items, next_key = _page(_streams(db, conn, where, {"slug": slug}, cursor, limit), limit)
+        top = _rows(conn, """
+            SELECT st.id, st.title, st.last_seen, st.article_count, st.outlet_count
+            FROM story_tags t JOIN stories st ON st.id = t.story_id WHERE t.slug = :slug
+            ORDER BY st.last_seen DESC LIMIT 10""", {"slug": slug})
+    return {"slug": slug, "display": found[0].display, "articles": items, "next": next_key,
+            "stories": [dict(r._mapping, last_seen=_dt(r.last_seen)) for r in top]}
+
+
+def outlet_page(db: Database, source_id: int, *, cursor: tuple | None = None,
+                limit: int = 30) -> dict[str, Any]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    with db.read() as conn:
+        found = _rows(conn, "SELECT id, url, site_url, title, category, language, outlet_label, "
+                      "attribution, enabled FROM sources WHERE id = :id", {"id": source_id})
+        if not found:
+            raise NotFound(f"no outlet {source_id}")
+        items, next_key = _page(_streams(db, conn, " AND a.source_id = :source",
+                                         {"source": source_id}, cursor, limit), limit)
+    outlet = dict(found[0]._mapping)
+    outlet["name"] = outlet["title"] or outlet["url"]
+    return {"outlet": outlet, "articles": items, "next": next_key}
+
+
+def outlets(db: Database) -> list[dict[str, Any]]:
+    """Every source with its label, attribution and article count."""
+    with db.read() as conn:
+        counts = dict(_rows(conn, "SELECT source_id, count(*) FROM articles GROUP BY source_id"))
+        rows = _rows(conn, "SELECT id, url, site_url, title, category, language, outlet_label, "
+                     "attribution, enabled FROM sources ORDER BY category, title, id")
+    return [dict(r._mapping, name=r.title or r.url, articles=counts.get(r.id, 0)) for r in rows]
+
+
+def filter_choices(db: Database) -> dict[str, list]:
+    """Values the front page can filter on: categories, languages and outlets."""
+    with db.read() as conn:
+        rows = _rows(conn, "SELECT id, title, url, category, language FROM sources ORDER BY title, id")
+    return {"categories": sorted({r.category for r in rows if r.category}),
+            "languages": sorted({r.language for r in rows if r.language}),
+            "outlets": [{"id": r.id, "name": r.title or r.url} for r in rows]}
+
+
+# ----------------------------------------------------------------- search
+def search(db: Database, query: str, *, sort: str = "relevance", category: str | None = None,
+           language: str | None = None, outlet: int | None = None, offset: int = 0,
+           limit: int = 20) -> tuple[list[dict], bool]:
+    """Full-text search, best match or newest first, with filters. Snippets mark matched
+    words with \\x02 ... \\x03, not HTML: the text is untrusted, so the caller escapes it
+    and then turns the markers into <mark>. Returns (results, whether more exist).
+    The page of ids is found first, so snippets are only made for the rows shown."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    where, params = _filters(category, language, outlet)
+    params.update(limit=limit + 1, offset=offset)
+    when = "coalesce(a.published_at, a.fetched_at)"
+    if db.is_sqlite:
+        order = f"{when} DESC, a.id DESC" if sort == "date" else "bm25(articles_fts, 4.0, 1.0), a.id DESC"
+        page = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+                f"JOIN sources s ON s.id = a.source_id WHERE articles_fts MATCH :q{where} "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
+        statement = f"""SELECT {COLS}, snippet(articles_fts, 1, char(2), char(3), ' … ', 28) AS snippet,
+                   bm25(articles_fts, 4.0, 1.0) AS rank
+            FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+            JOIN sources s ON s.id = a.source_id
+            WHERE articles_fts MATCH :q AND articles_fts.rowid IN ({page})"""
+        params["q"] = fts5_query(query)
+    else:
+        tsq = "websearch_to_tsquery('english', :q)"
+        order = f"{when} DESC, a.id DESC" if sort == "date" else f"ts_rank(a.search_vector, {tsq}) DESC, a.id DESC"
+        page = (f"SELECT a.id FROM articles a JOIN sources s ON s.id = a.source_id "
+                f"WHERE a.search_vector @@ {tsq}{where} ORDER BY {order} LIMIT :limit OFFSET :offset")
+        statement = f"""SELECT {COLS}, ts_headline('english', a.text, {tsq},
+                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
+                AS snippet, -ts_rank(a.search_vector, {tsq}) AS rank
+            FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN ({page})"""
+        params["q"] = query
+    with db.read() as conn:
+        rows = _rows(conn, statement, params)
+    results = [dict(_item(r), snippet=r.snippet or "", rank=r.rank) for r in rows]
+    if sort == "date":
+        results.sort(key=lambda r: (r["when"], r["id"]), reverse=True)
+    else:
+        results.sort(key=lambda r: (r["rank"], -r["id"]))
+    return results[:limit], len(results) > limit
+
+
+# ----------------------------------------------------------------- admin health
+def articles_per_day(db: Database, days: int = 30, today: datetime | None = None) -> dict[int, list[int]]:
+    """Per source, articles per day over the last ``days`` days (oldest first), by
+    publication date or, when unknown, fetch date."""
+    end = (today or datetime.now(timezone.utc)).date()
+    start = end - timedelta(days=days - 1)
+    when = "coalesce(published_at, fetched_at)"
+    day = f"date({when})" if db.is_sqlite else f"to_char({when}, 'YYYY-MM-DD')"
+    out: dict[int, list[int]] = defaultdict(lambda: [0] * days)
+    with db.read() as conn:
+        for source_id, day_text, n in _rows(conn, f"SELECT source_id, {day} AS day, count(*) FROM "
+                                            f"articles WHERE {when} >= :since GROUP BY source_id, day",
+                                            {"since": _ts(db, datetime(start.year, start.month, start.day,
+                                                                       tzinfo=timezone.utc))}):
+            index = (datetime.fromisoformat(str(day_text)).date() - start).days
+            if 0 <= index < days:
+                out[source_id][index] = n
+    return dict(out)

@@ -51,6 +51,7 @@ class Database:
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                        poolclass=NullPool if path in ("", ":memory:") else None)
                 event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
             elif url.startswith("postgresql"):
                 engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             else:
@@ -84,8 +85,9 @@ class Database:
         if lock is not None:
             lock.acquire()
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
+                with conn.begin():
+                    yield conn
         except OperationalError as exc:
             raise StorageError(f"database write failed: {_short(exc)}") from exc
         finally:
@@ -97,12 +99,20 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Take over transaction control from pysqlite so writes can BEGIN IMMEDIATE: the
+    # write lock is taken at the start, so two processes never both read-then-write.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _short(exc: SQLAlchemyError) -> str:

@@ -41,6 +41,8 @@ class Settings:
     max_redirects: int = _opt(5, "Redirects followed before giving up.", minimum=0)
     per_host_concurrency: int = _opt(2, "Requests in flight to one host at once.", minimum=1)
     fetch_workers: int = _opt(8, "Threads fetching sources and pages at once.", minimum=1)
+    extract_processes: int = _opt(-1, "Processes extracting article text (CPU-bound): -1 one per "
+                                  "CPU, 0 extract in the fetching threads.", minimum=-1)
     allow_private_networks: bool = _opt(False, "Allow fetching loopback/private/link-local "
                                         "addresses (SSRF guard off). The demo and tests turn it on.")
     allowed_networks: str = _opt("", "Comma-separated IPs or CIDR networks allowed although "

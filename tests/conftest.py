@@ -32,7 +32,8 @@ def settings(tmp_path) -> Settings:
     """Settings for tests: the SSRF guard stays on, with loopback allowed explicitly (so a
     feed pointing at 10.0.0.1 is still refused before any connection)."""
     return Settings(data_dir=str(tmp_path), allowed_networks="127.0.0.0/8,::1",
-                    fetch_timeout=3.0, fetch_deadline=6.0, fetch_workers=4)
+                    fetch_timeout=3.0, fetch_deadline=6.0, fetch_workers=4,
+                    extract_processes=0)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

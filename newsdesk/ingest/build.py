@@ -6,17 +6,17 @@ the page cannot be fetched or yields no text, and record why.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from lxml import etree
 from lxml import html as lxml_html
 
-from ..errors import FetchError
+from ..errors import ExtractionError, FetchError
 from ..models import Source
 from ..storage.sources import now
 from .clean import clean_text
 from .encoding import decode_html
-from .extract import Extracted, extract_article
+from .extract import Extracted
 from .feeds import FeedEntry
 from .fetch import Fetcher
 from .identity import canonical_url, content_hash
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def build_article(fetcher: Fetcher, source: Source, entry: FeedEntry, key: str) -> dict[str, Any] | None:
+def build_article(fetcher: Fetcher, extract: Callable[[str, str | None], Extracted | None],
+                  source: Source, entry: FeedEntry, key: str) -> dict[str, Any] | None:
     extracted, note = None, None
     if source.full_text and entry.url:
         try:
@@ -36,11 +37,13 @@ def build_article(fetcher: Fetcher, source: Source, entry: FeedEntry, key: str) 
             if page.content_type and page.content_type not in PAGE_TYPES:
                 note = f"page is {page.content_type}, not HTML"
             else:
-                extracted = extract_article(decode_html(page.body, page.charset), page.url)
+                extracted = extract(decode_html(page.body, page.charset), page.url)
                 if extracted is None or not extracted.text.strip():
                     extracted, note = None, "no article text found on the page"
         except FetchError as exc:
             note = f"page not fetched: {exc}"
+        except ExtractionError as exc:
+            note = f"extraction failed: {exc}"
         except Exception as exc:  # a hostile page must not take the source down
             log.exception("extraction failed", extra={"source_id": source.id, "url": entry.url})
             note = f"extraction failed: {type(exc).__name__}"

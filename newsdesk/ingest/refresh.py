@@ -32,6 +32,7 @@ from ..storage import sources as source_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .build import build_article
+from .extractors import Extractor
 from .feeds import FeedEntry, parse_feed
 from .fetch import Fetcher
 from .identity import entry_hash
@@ -43,23 +44,26 @@ NewArticlesHook = Callable[[list[int]], None]
 
 @dataclass
 class Ingest:
-    """What a refresh needs: settings, the database, one shared fetcher, a pool of page
-    workers, and the stages that receive new article ids."""
+    """What a refresh needs: settings, the database, one shared fetcher, where extraction
+    runs, a pool of page workers, and the stages that receive new article ids."""
 
     settings: Settings
     db: Database
     fetcher: Fetcher
+    extract: Extractor
     pages: ThreadPoolExecutor
     on_new_articles: list[NewArticlesHook] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> "Ingest":
         return cls(settings=settings, db=db or Database.open(settings), fetcher=Fetcher(settings),
+                   extract=Extractor(settings.extract_processes),
                    pages=ThreadPoolExecutor(max_workers=settings.fetch_workers,
                                             thread_name_prefix="page"))
 
     def close(self) -> None:
         self.pages.shutdown(wait=True)
+        self.extract.close()
         self.fetcher.close()
 
     def __enter__(self) -> "Ingest":
@@ -152,7 +156,7 @@ def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[
     fresh = [(key, entry) for key, entry in hashed.items() if key not in known]
     if not fresh:
         return []
-    jobs = [ingest.pages.submit(build_article, ingest.fetcher, source, entry, key)
+    jobs = [ingest.pages.submit(build_article, ingest.fetcher, ingest.extract, source, entry, key)
             for key, entry in fresh]
     rows = [job.result() for job in jobs]
     return [row for row in rows if row is not None]

@@ -1,0 +1,108 @@
+"""Ingest speed: the whole pipeline vs bare trafilatura on the same pages, in one run.
+
+The replay server (in this process) serves N article pages (the bundled demo corpus,
+multiplied by rewriting). Two measurements, each in a fresh child process so peak memory
+is its own and the server's CPU is not counted against either:
+
+  pipeline   newsdesk fetches the feeds and pages over HTTP on loopback, extracts,
+             cleans, sanitizes and stores into a new SQLite database (stories stage off,
+             so this measures ingest; `--stories` adds it)
+  baseline   the same page bytes, already in memory, through trafilatura.extract()
+
+Prints articles/s for each, the ratio (target >= 0.8) and peak RSS.
+
+    python bench/ingest_bench.py --multiply 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_baseline(urls: list[str], out: mp.Queue) -> None:
+    import httpx
+    import trafilatura
+    with httpx.Client() as client:
+        pages = [client.get(u).content for u in urls]
+    start = time.perf_counter()
+    ok = 0
+    for page in pages:
+        if trafilatura.extract(page, include_comments=False, include_tables=True,
+                               include_formatting=False):
+            ok += 1
+    out.put({"n": len(pages), "ok": ok, "seconds": time.perf_counter() - start,
+             "peak_mb": _peak_mb()})
+
+
+def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue) -> None:
+    from newsdesk.ingest.refresh import Ingest
+    from newsdesk.ingest.scheduler import run_round
+    from newsdesk.settings import Settings
+    from newsdesk.storage import sources as source_store
+    from newsdesk.storage.db import Database
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=tmp, allowed_networks="127.0.0.0/8",
+                            max_entries_per_fetch=max(200, limit))
+        db = Database.open(settings)
+        for spec in feeds:
+            source_store.add_source(db, spec["url"], title=spec["title"])
+        with Ingest.open(settings, db) as ingest:
+            if stories:
+                from newsdesk.stories.stage import stories_stage
+                ingest.on_new_articles.append(stories_stage(settings, db))
+            ingest.extract("<html><body><p>warm up the extraction workers</p></body></html>")
+            start = time.perf_counter()
+            results = run_round(ingest, "bench", force=True)
+            seconds = time.perf_counter() - start
+        n = sum(len(r.new_ids) for r in results)
+        out.put({"n": n, "ok": n - sum(r.fallbacks for r in results), "seconds": seconds,
+                 "peak_mb": _peak_mb(), "errors": sum(1 for r in results if r.error)})
+
+
+def _child(target, *args) -> dict:
+    queue: mp.Queue = mp.get_context("spawn").Queue()
+    proc = mp.get_context("spawn").Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--multiply", type=int, default=2,
+                        help="copies of each demo article served (484 articles each)")
+    parser.add_argument("--stories", action="store_true", help="include the stories stage")
+    args = parser.parse_args()
+    from newsdesk.demo.replay import ReplayServer
+    # The server runs in this (parent) process; each measurement in its own child.
+    with ReplayServer(multiply=args.multiply) as server:
+        urls = [server.article_url(a) for a in server.articles()]
+        pipe = _child(run_pipeline, server.sources(), len(urls), args.stories)
+        base = _child(run_baseline, urls)
+    pipe_rate = pipe["n"] / pipe["seconds"]
+    base_rate = base["n"] / base["seconds"]
+    print(f"pages: {pipe['n']} (served by the replay server on 127.0.0.1)")
+    print(f"newsdesk pipeline (fetch+extract+clean+sanitize+store): {pipe_rate:7.1f} articles/s "
+          f"in {pipe['seconds']:.1f}s, {pipe['n'] - pipe['ok']} from feed content, "
+          f"{pipe['errors']} errors, peak RSS {pipe['peak_mb']:.0f} MB")
+    print(f"bare trafilatura.extract (bytes in memory):              {base_rate:7.1f} pages/s "
+          f"in {base['seconds']:.1f}s, peak RSS {base['peak_mb']:.0f} MB")
+    ratio = pipe_rate / base_rate
+    print(f"ratio: {ratio:.2f} (target >= 0.8) {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Where extraction runs. Parsing HTML is CPU-bound and holds the GIL, so on a machine with
+several cores the fetching threads hand pages to a small process pool; with one core (or
+``extract_processes = 0``) extraction runs in the calling thread. A worker that dies on a
+hostile page costs that page only: the pool is rebuilt and the page falls back to the
+feed's content with the reason recorded."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from ..errors import ExtractionError
+from .extract import Extracted, extract_article
+
+
+def _warm() -> None:
+    import trafilatura  # noqa: F401  (import once per worker, not per page)
+
+
+class Extractor:
+    def __init__(self, processes: int = -1):
+        count = (os.cpu_count() or 1) if processes < 0 else processes
+        self.processes = count if count > 1 else 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, html: str, url: str | None = None) -> Extracted | None:
+        if not self.processes:
+            return extract_article(html, url)
+        pool = self._get_pool()
+        try:
+            return pool.submit(extract_article, html, url).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise ExtractionError("the extraction worker crashed on this page") from None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.processes, initializer=_warm,
+                    mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None

@@ -74,6 +74,19 @@ def init(ctx: typer.Context) -> None:
                   f"(schema version {len(MIGRATIONS)})")
 
 
+@app.command()
+def serve(ctx: typer.Context,
+          host: Optional[str] = typer.Option(None, help="Address to listen on (default: settings.host)."),
+          port: Optional[int] = typer.Option(None, help="Port (default: settings.port).")) -> None:
+    """Serve the website, JSON API and feeds."""
+    from .serve import serve as run_server
+    settings = ctx.obj.settings
+    if host or port is not None:
+        settings = settings.with_(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    console.print(f"serving on http://{settings.host}:{settings.port}/")
+    run_server(settings, ctx.obj.db)
+
+
 def _register() -> None:
     from . import articles, demo, sources  # noqa: F401  (commands register themselves)
     try:
@@ -83,10 +96,6 @@ def _register() -> None:
         pass
     try:
         from . import stories  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from . import web  # noqa: F401
     except ImportError:
         pass
 

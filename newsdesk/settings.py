@@ -56,8 +56,9 @@ class Settings:
     claim_ttl: int = _opt(900, "Seconds after which a worker's claim on a source expires.", minimum=10)
     max_entries_per_fetch: int = _opt(200, "Newest entries taken from one feed fetch.", minimum=1)
     # stories
-    dedup_threshold: float = _opt(0.8, "Estimated Jaccard overlap above which two texts are "
-                                  "the same article republished.", minimum=0.0)
+    dedup_threshold: float = _opt(0.8, "Share of the shorter text's shingles found in an earlier "
+                                  "text above which it is the same article republished.",
+                                  minimum=0.01)
     # AI
     ai_provider: str = _opt("offline", "offline, or openai for an OpenAI-compatible endpoint.",
                             choices=("offline", "openai"))

@@ -1,0 +1,144 @@
+"""Writes and reads of the stories stage: assignments, story rows, duplicates, provenance,
+signatures, hashtags, related articles, and the saved state of the online clusterer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import text
+
+from .articles import as_utc
+from .db import Database
+from .sources import now
+
+STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplicates", "signatures",
+                "article_story", "stories")
+
+
+def pending_article_ids(db: Database, limit: int) -> list[int]:
+    """Articles the stories stage has not seen yet, oldest first (publication order)."""
+    sql = text("""
+        SELECT a.id FROM articles a LEFT JOIN article_story s ON s.article_id = a.id
+        WHERE s.article_id IS NULL
+        ORDER BY COALESCE(a.published_at, a.fetched_at), a.id LIMIT :limit""")
+    with db.read() as conn:
+        return [r[0] for r in conn.execute(sql, {"limit": limit})]
+
+
+def count_pending(db: Database) -> int:
+    sql = text("""SELECT count(*) FROM articles a LEFT JOIN article_story s ON s.article_id = a.id
+                  WHERE s.article_id IS NULL""")
+    with db.read() as conn:
+        return int(conn.execute(sql).scalar() or 0)
+
+
+def story_of(conn, article_id: int) -> int | None:
+    return conn.execute(text("SELECT story_id FROM article_story WHERE article_id = :a"),
+                        {"a": article_id}).scalar()
+
+
+def assign(conn, article_id: int, story_id: int, similarity: float, title: str) -> None:
+    exists = conn.execute(text("SELECT 1 FROM stories WHERE id = :s"), {"s": story_id}).first()
+    if not exists:
+        conn.execute(text("INSERT INTO stories (id, title, article_count, outlet_count, updated_at)"
+                          " VALUES (:s, :t, 0, 0, :n)"), {"s": story_id, "t": title, "n": now()})
+    conn.execute(text("INSERT INTO article_story (article_id, story_id, similarity) "
+                      "VALUES (:a, :s, :sim)"), {"a": article_id, "s": story_id, "sim": similarity})
+
+
+def refresh_story(conn, story_id: int, title: str | None = None) -> None:
+    """Recompute a story's counts and span from its members (cheap: indexed by story)."""
+    stats = conn.execute(text("""
+        SELECT count(*), count(DISTINCT a.source_id),
+               min(COALESCE(a.published_at, a.fetched_at)), max(COALESCE(a.published_at, a.fetched_at))
+        FROM article_story s JOIN articles a ON a.id = s.article_id WHERE s.story_id = :s"""),
+        {"s": story_id}).first()
+    lead = conn.execute(text("""
+        SELECT s.article_id FROM article_story s LEFT JOIN duplicates d ON d.article_id = s.article_id
+        WHERE s.story_id = :s AND d.article_id IS NULL
+        ORDER BY s.similarity DESC, s.article_id LIMIT 1"""), {"s": story_id}).scalar()
+    values: dict[str, Any] = {"s": story_id, "n": stats[0], "o": stats[1], "f": _dt(stats[2]),
+                              "l": _dt(stats[3]), "lead": lead, "u": now()}
+    title_sql = ""
+    if title:
+        title_sql, values["t"] = ", title = :t", title
+    conn.execute(text(f"""UPDATE stories SET article_count = :n, outlet_count = :o, first_seen = :f,
+                         last_seen = :l, lead_article_id = :lead, updated_at = :u{title_sql}
+                         WHERE id = :s"""), values)
+
+
+def _dt(value):
+    return as_utc(value)  # SQLite returns aggregate timestamps as text
+
+
+def save_duplicate(conn, article_id: int, canonical_id: int, overlap: float, kind: str) -> None:
+    conn.execute(text("INSERT INTO duplicates (article_id, canonical_id, overlap, kind) "
+                      "VALUES (:a, :c, :o, :k)"),
+                 {"a": article_id, "c": canonical_id, "o": overlap, "k": kind})
+
+
+def save_provenance(conn, article_id: int, kind: str, origin_id: int | None, overlap: float) -> None:
+    conn.execute(text("INSERT INTO provenance (article_id, kind, origin_id, overlap) "
+                      "VALUES (:a, :k, :o, :v)"),
+                 {"a": article_id, "k": kind, "o": origin_id, "v": overlap})
+
+
+def save_signature(conn, article_id: int, signature: bytes) -> None:
+    conn.execute(text("INSERT INTO signatures (article_id, minhash) VALUES (:a, :m)"),
+                 {"a": article_id, "m": signature})
+
+
+def recent_signatures(db: Database, since: datetime) -> Iterable[tuple[int, bytes, int | None]]:
+    """(article id, signature, canonical id if a copy) for articles newer than ``since``."""
+    sql = text("""
+        SELECT g.article_id, g.minhash, d.canonical_id FROM signatures g
+        JOIN articles a ON a.id = g.article_id LEFT JOIN duplicates d ON d.article_id = g.article_id
+        WHERE COALESCE(a.published_at, a.fetched_at) >= :since
+        ORDER BY COALESCE(a.published_at, a.fetched_at), a.id""")
+    with db.read() as conn:
+        for row in conn.execute(sql, {"since": since}):
+            yield row[0], bytes(row[1]), row[2]
+
+
+def replace_tags(conn, table: str, key: str, owner_id: int, tags: Iterable) -> None:
+    assert table in ("article_tags", "story_tags") and key in ("article_id", "story_id")
+    conn.execute(text(f"DELETE FROM {table} WHERE {key} = :i"), {"i": owner_id})
+    rows = [{"i": owner_id, "s": t.slug, "d": t.display, "sc": float(t.score)} for t in tags]
+    if rows:
+        conn.execute(text(f"INSERT INTO {table} ({key}, slug, display, score) "
+                          "VALUES (:i, :s, :d, :sc)"), rows)
+
+
+def replace_related(conn, article_id: int, items: Iterable) -> None:
+    conn.execute(text("DELETE FROM related WHERE article_id = :a"), {"a": article_id})
+    rows = [{"a": article_id, "r": int(item.id), "k": rank, "s": float(item.score), "why": item.reason}
+            for rank, item in enumerate(items, start=1)]
+    if rows:
+        conn.execute(text("INSERT INTO related (article_id, related_id, rank, score, reason) "
+                          "VALUES (:a, :r, :k, :s, :why)"), rows)
+
+
+def kv_get(db: Database, key: str) -> bytes | None:
+    with db.read() as conn:
+        value = conn.execute(text("SELECT value FROM kv WHERE key = :k"), {"k": key}).scalar()
+    return bytes(value) if value is not None else None
+
+
+def kv_set(conn, key: str, value: bytes) -> None:
+    conn.execute(text("DELETE FROM kv WHERE key = :k"), {"k": key})
+    conn.execute(text("INSERT INTO kv (key, value, updated_at) VALUES (:k, :v, :n)"),
+                 {"k": key, "v": value, "n": now()})
+
+
+def reset(db: Database) -> None:
+    """Forget everything the stories stage computed (for a full rebuild)."""
+    with db.write() as conn:
+        for table in STORY_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%'"))
+
+
+def story_count(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM stories")).scalar() or 0)

@@ -1,0 +1,127 @@
+"""The stories stage on a real database: republications are recorded with their overlap,
+coverage of one event from several outlets becomes one story, hashtags and related lists
+are stored, and a rebuild replays the archive to the same result."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import text
+
+from newsdesk.storage import articles as store
+from newsdesk.storage import sources as source_store
+from newsdesk.storage import stories as story_store
+from newsdesk.stories.stage import StoriesStage
+
+T0 = datetime(2022, 2, 12, 12, tzinfo=timezone.utc)
+
+WIRE = (
+    "Russian President Vladimir Putin and US President Joe Biden spoke by telephone for an hour on "
+    "Saturday as Western officials warned that a Russian invasion of Ukraine could begin at any time. "
+    "Biden told Putin that the United States and its allies would respond decisively and impose swift "
+    "and severe costs if Russia invaded Ukraine. The Kremlin said Putin complained that Washington had "
+    "not answered Moscow's main security demands, including guarantees that NATO would not expand "
+    "further east. Both sides agreed that their teams would stay in contact in the coming days. "
+    "The call came as the United States ordered most embassy staff to leave Kyiv and urged American "
+    "citizens to depart Ukraine within 48 hours.")
+
+FOLLOW_UP = (
+    "Ukrainian President Volodymyr Zelenskyy spoke with Joe Biden on Sunday, a day after the Biden "
+    "Putin telephone call, and invited the US president to visit Kyiv. Zelenskyy said Ukraine was "
+    "ready for any scenario and thanked the United States for its support. Biden reaffirmed that the "
+    "United States would respond swiftly and decisively, together with its allies, to any further "
+    "Russian aggression against Ukraine, the White House said after the call with Zelenskyy.")
+
+SPORT = (
+    "Norway won the men's cross-country relay at the Winter Olympics in Beijing on Sunday, with the "
+    "anchor skier pulling away on the final climb. The Russian team finished second and France took "
+    "bronze after a close sprint finish in the stadium. Organisers said the snow conditions were good "
+    "despite strong winds earlier in the day.")
+
+
+def _add(db, source_id, key, title, body, when):
+    with db.write() as conn:
+        [aid] = store.insert_articles(conn, [{
+            "source_id": source_id, "entry_hash": key, "title": title, "text": body,
+            "fetched_at": when, "published_at": when, "extraction": "page", "language": "en"}],
+            db.dialect)
+    return aid
+
+
+def _story(db, article_id):
+    with db.read() as conn:
+        return story_store.story_of(conn, article_id)
+
+
+def test_republication_same_event_and_unrelated_news(db, settings):
+    wire = source_store.add_source(db, "http://wire.example/feed", title="Wire")
+    paper = source_store.add_source(db, "http://paper.example/feed", title="Paper")
+    sports = source_store.add_source(db, "http://sports.example/feed", title="Sports")
+    original = _add(db, wire.id, "w1", "Biden and Putin speak by phone as invasion fears grow", WIRE, T0)
+    copy = _add(db, paper.id, "p1", "Putin, Biden hold hour-long call",
+                "Paper staff and agencies.\n\n" + WIRE + "\n\nSubscribe to our newsletter for more.",
+                T0 + timedelta(hours=2))
+    follow = _add(db, paper.id, "p2", "Zelenskyy and Biden speak a day after the Biden Putin call",
+                  FOLLOW_UP, T0 + timedelta(days=1))
+    sport = _add(db, sports.id, "s1", "Norway wins Olympic relay in Beijing", SPORT, T0 + timedelta(days=1))
+
+    stage = StoriesStage(settings, db)
+    assert stage.process_pending() == 4
+    assert stage.process_pending() == 0  # idempotent: nothing is pending any more
+
+    with db.read() as conn:
+        dup = conn.execute(text("SELECT canonical_id, overlap, kind FROM duplicates WHERE article_id = :a"),
+                           {"a": copy}).first()
+        prov = dict(conn.execute(text("SELECT article_id, kind FROM provenance")).all())
+        tags = [r[0] for r in conn.execute(text(
+            "SELECT display FROM article_tags WHERE article_id = :a"), {"a": original})]
+        related = conn.execute(text("SELECT related_id, reason FROM related WHERE article_id = :a "
+                                    "ORDER BY rank"), {"a": follow}).all()
+    assert dup[0] == original and dup[1] > 0.8 and dup[2] == "republication"
+    assert prov[copy] == "republication" and prov[original] == "original"
+    assert _story(db, copy) == _story(db, original)
+    assert _story(db, sport) != _story(db, original)
+    assert 3 <= len(tags) <= 8 and all(t.strip("#") for t in tags)
+    assert "Putin" in {t.strip("#") for t in tags}
+    assert copy not in [r[0] for r in related]  # a copy is never listed beside its original
+
+
+def test_rebuild_replays_the_archive_to_the_same_stories(db, settings):
+    src = source_store.add_source(db, "http://a.example/feed")
+    other = source_store.add_source(db, "http://b.example/feed")
+    ids = [_add(db, src.id, "1", "Biden and Putin speak by phone", WIRE, T0),
+           _add(db, other.id, "2", "Zelenskyy and Biden speak after Putin call", FOLLOW_UP, T0 + timedelta(hours=20)),
+           _add(db, other.id, "3", "Norway wins relay", SPORT, T0 + timedelta(hours=30))]
+    stage = StoriesStage(settings, db)
+    stage.process_pending()
+    before = [_story(db, i) for i in ids]
+    assert StoriesStage(settings, db).rebuild() == 3
+    after = [_story(db, i) for i in ids]
+    # same partition of articles into stories (ids may be renumbered)
+    assert [before.index(x) for x in before] == [after.index(x) for x in after]
+
+
+def test_a_flood_of_copies_stays_one_story_and_stays_cheap(db, settings):
+    import time
+    wire = source_store.add_source(db, "http://wire.example/feed")
+    outlets = [source_store.add_source(db, f"http://o{i}.example/feed") for i in range(30)]
+    first = _add(db, wire.id, "w", "Biden and Putin speak by phone", WIRE, T0)
+    copies = [_add(db, o.id, f"c{n}", f"Copy {n}: Biden and Putin speak", WIRE + f"\n\nFrom outlet {n}.",
+                   T0 + timedelta(minutes=n + 1)) for n, o in enumerate(outlets * 5)]
+    stage = StoriesStage(settings, db)
+    started = time.perf_counter()
+    stage.process_pending()
+    assert {_story(db, c) for c in copies} == {_story(db, first)}
+    assert story_store.story_count(db) == 1
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM duplicates")).scalar() == len(copies)
+        assert conn.execute(text("SELECT outlet_count FROM stories")).scalar() == 31
+    assert time.perf_counter() - started < 60
+
+
+def test_empty_and_one_word_articles_do_not_break_the_stage(db, settings):
+    src = source_store.add_source(db, "http://a.example/feed")
+    ids = [_add(db, src.id, "e", "Untitled", " ", T0), _add(db, src.id, "w", "Word", "Word", T0),
+           _add(db, src.id, "r", "Русский текст", "Президент провёл телефонный разговор.", T0)]
+    assert StoriesStage(settings, db).process_pending() == 3
+    assert all(_story(db, i) is not None for i in ids)

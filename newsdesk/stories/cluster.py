@@ -1,0 +1,353 @@
+"""Online story clustering: each new article joins the most similar *active* story, or
+starts a new one.
+
+One article at a time (``StoryClusterer.add``):
+
+1. The clock moves to the article's publication time (never backwards; articles without a
+   date leave it where it is). Stories whose last article is older than ``window`` leave the
+   candidate index: they keep their members but receive nothing new. A story that keeps
+   getting articles stays active for as long as coverage continues.
+2. The article becomes a TF-IDF vector (``text.features``: stemmed title words counted twice,
+   the lead, capitalised names; IDF from the document frequencies seen so far).
+3. Candidates come from an inverted index over active stories' centroids (``CentroidIndex``):
+   only stories sharing a term are looked at, never the archive.
+4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
+   member)`` for the best ``rerank`` candidates. With an embedder (``embed.py``) the title
+   embedding's cosine to the story's mean embedding is mixed in with weight ``embed_weight``.
+5. Best score >= ``threshold``: join that story; otherwise start a new one. An article dated
+   more than ``window`` before a story began or after it ended never joins it.
+
+Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
+``bench/cluster_eval.py``): see ``DEFAULTS``.
+
+``cluster_batch`` (the `recluster` command) feeds the same code in the given order, so it gives
+exactly the online result for the same stream.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import numpy as np
+
+from .text import features
+from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
+
+DEFAULTS: dict[str, Any] = {
+    "threshold": 0.25,        # minimum score to join a story
+    "window": timedelta(days=3),  # a story with no article for this long closes
+    "link": 0.3,              # weight of the nearest-recent-member similarity
+    "rerank": 5,              # candidates re-scored with the nearest-member term
+    "exemplars": 16,          # recent members kept per active story (link + title)
+    "max_terms": 60,          # centroid terms indexed per active story
+    "embed_weight": 0.0,      # weight of title-embedding similarity when an embedder is given
+    "spread": 1.0,            # divide by (story cohesion ** spread): broad stories accept more
+    "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
+    "merge_min": 2,           # a story is checked for merging once it has this many articles
+    "min_terms": 2,           # an article with fewer distinct terms always starts its own story
+}
+
+
+@dataclass
+class Doc:
+    id: Any
+    title: str
+    text: str = ""
+    published: datetime | None = None
+    language: str | None = None
+    terms: dict[str, float] | None = None  # precomputed term counts (skips text.features)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    story_id: int
+    similarity: float  # join score (may exceed 1 for broad stories); 0.0 for a new story
+    is_new: bool
+    merged: tuple[int, ...] = ()  # stories absorbed into story_id by this step (redirect them)
+
+
+@dataclass
+class StoryState:
+    id: int
+    members: list = field(default_factory=list)
+    title: str = ""
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    centroid: Centroid = field(default_factory=Centroid)
+    embedding: np.ndarray | None = None  # sum of member title embeddings
+    exemplars: deque = field(default_factory=deque)  # (doc id, title, vector) of recent members
+    title_vec: Vector = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready state (the centroid as a sparse dict); recent exemplars are kept."""
+        return {
+            "id": self.id, "members": list(self.members), "title": self.title,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "centroid": dict(self.centroid.weights),
+            "embedding": self.embedding.tolist() if self.embedding is not None else None,
+            "exemplars": [[i, t, v] for i, t, v in self.exemplars],
+            "title_vec": self.title_vec,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, exemplars: int = DEFAULTS["exemplars"]) -> "StoryState":
+        def when(value):
+            return datetime.fromisoformat(value) if value else None
+        emb = data.get("embedding")
+        return cls(
+            id=data["id"], members=list(data["members"]), title=data["title"],
+            first_seen=when(data["first_seen"]), last_seen=when(data["last_seen"]),
+            centroid=Centroid(data["centroid"]),
+            embedding=np.asarray(emb, dtype=np.float32) if emb is not None else None,
+            exemplars=deque((tuple(e) for e in data.get("exemplars", [])), maxlen=exemplars),
+            title_vec=data.get("title_vec", {}),
+        )
+
+
+class StoryClusterer:
+    def __init__(self, *, threshold: float = DEFAULTS["threshold"],
+                 window: timedelta = DEFAULTS["window"], link: float = DEFAULTS["link"],
+                 rerank: int = DEFAULTS["rerank"], exemplars: int = DEFAULTS["exemplars"],
+                 max_terms: int = DEFAULTS["max_terms"], embedder=None,
+                 embed_weight: float = DEFAULTS["embed_weight"], spread: float = DEFAULTS["spread"],
+                 merge: float = DEFAULTS["merge"], min_terms: int = DEFAULTS["min_terms"],
+                 merge_min: int = DEFAULTS["merge_min"]):
+        self.min_terms = min_terms
+        self.merge_min = merge_min
+        self.spread = spread
+        self.merge = merge
+        self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
+        self.threshold = threshold
+        self.window = window
+        self.link = link
+        self.rerank = rerank
+        self.n_exemplars = exemplars
+        self.embedder = embedder
+        self.embed_weight = embed_weight if embedder is not None else 0.0
+        self.vectorizer = Vectorizer()
+        self.index = CentroidIndex(max_terms)
+        self._stories: dict[int, StoryState] = {}  # active stories
+        self._closed: list[StoryState] = []
+        self._expiry: list = []  # heap of (last_seen, story id); stale entries skipped
+        self.clock: datetime | None = None
+        self.next_id = 1
+
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.embed_weight > 0
+
+    # ------------------------------------------------------------------ the stream
+    def add(self, doc: Doc, embedding: np.ndarray | None = None) -> Assignment:
+        """Assign one article; ``embedding`` may be passed precomputed (unit title vector)."""
+        when = doc.published
+        if when is not None and (self.clock is None or when > self.clock):
+            self.clock = when
+            self._expire()
+        counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
+        self.vectorizer.learn(counts)
+        vec = self.vectorizer.vector(counts)
+        if self.uses_embeddings and embedding is None:
+            embedding = self.embedder.encode([doc.title])[0]
+        story, score = self._best(vec, when, embedding)
+        is_new = story is None
+        if is_new:
+            story = StoryState(id=self.next_id, first_seen=when, last_seen=when,
+                               exemplars=deque(maxlen=self.n_exemplars))
+            self.next_id += 1
+            self._stories[story.id] = story
+            score = 0.0
+        self._join(story, doc, vec, when, embedding)
+        merged: tuple[int, ...] = ()
+        n = len(story.members)
+        if self.merge and n >= self.merge_min and (n & (n - 1) == 0 or n % 16 == 0):
+            story, merged = self._try_merge(story)
+        return Assignment(story.id, score, is_new, merged)
+
+    def resolve(self, story_id: int) -> int:
+        """The story that now holds ``story_id`` (itself unless it was merged)."""
+        while story_id in self.merged_into:
+            story_id = self.merged_into[story_id]
+        return story_id
+
+    def _try_merge(self, story: StoryState) -> tuple[StoryState, tuple[int, ...]]:
+        """Second chance for fragments: fold ``story`` and its most similar active story
+        together when their centroids are close (the larger one keeps its id)."""
+        norm = story.centroid.norm or 1.0
+        probe = {t: story.centroid.weights[t] / norm
+                 for t in story.centroid.top_terms(self.index.max_terms)}
+        best, best_cos = None, self.merge
+        for sid, d in self.index.dots(probe).items():
+            other = self._stories[sid]
+            if sid == story.id or (story.last_seen is not None and other.last_seen is not None
+                                   and not self._in_window(other, story.last_seen)):
+                continue
+            cos = d / (other.centroid.norm or 1.0)
+            if cos >= best_cos:
+                best, best_cos = other, cos
+        if best is None:
+            return story, ()
+        # the larger story keeps its id; on a tie, the older one
+        big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
+        big.members.extend(small.members)
+        big.centroid.add(small.centroid.weights)
+        if small.embedding is not None:
+            big.embedding = small.embedding if big.embedding is None else big.embedding + small.embedding
+        for when in (small.first_seen, small.last_seen):
+            if when is not None:
+                big.first_seen = min(big.first_seen or when, when)
+                big.last_seen = max(big.last_seen or when, when)
+        if big.last_seen is not None:
+            heapq.heappush(self._expiry, (big.last_seen, big.id))
+        big.exemplars.extend(small.exemplars)
+        self.index.remove(small.id)
+        self.index.put(big.id, big.centroid)
+        self._retitle(big)
+        del self._stories[small.id]
+        self.merged_into[small.id] = big.id
+        return big, (small.id,)
+
+    def _best(self, vec: Vector, when: datetime | None, embedding) -> tuple[StoryState | None, float]:
+        if len(vec) < self.min_terms:
+            return None, 0.0
+        cands = []
+        for sid, d in self.index.dots(vec).items():
+            story = self._stories[sid]
+            if when is not None and not self._in_window(story, when):
+                continue
+            norm = story.centroid.norm or 1.0
+            cos = d / norm
+            if self.spread:
+                cos /= (norm / len(story.members)) ** self.spread
+            cands.append((cos, sid))
+        if not cands:
+            return None, 0.0
+        cands = heapq.nlargest(self.rerank, cands)
+        best, best_score = None, -1.0
+        for cos, sid in cands:
+            story = self._stories[sid]
+            score = cos
+            if self.link:
+                near = max((dot(vec, v) for _, _, v in story.exemplars), default=0.0)
+                score = (1 - self.link) * cos + self.link * near
+            if self.embed_weight and story.embedding is not None:
+                e = story.embedding
+                sim = float(e @ embedding) / (float(np.linalg.norm(e)) or 1.0)
+                score = (1 - self.embed_weight) * score + self.embed_weight * sim
+            if score > best_score:
+                best, best_score = story, score
+        return (best, best_score) if best_score >= self.threshold else (None, best_score)
+
+    def _in_window(self, story: StoryState, when: datetime) -> bool:
+        if story.first_seen is None:
+            return True
+        return story.first_seen - self.window <= when <= story.last_seen + self.window
+
+    def _join(self, story: StoryState, doc: Doc, vec: Vector, when, embedding) -> None:
+        story.members.append(doc.id)
+        story.centroid.add(vec)
+        if embedding is not None:
+            story.embedding = embedding.copy() if story.embedding is None else story.embedding + embedding
+        if when is not None:
+            story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
+            story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
+            heapq.heappush(self._expiry, (story.last_seen, story.id))
+        story.exemplars.append((doc.id, doc.title, vec))
+        n = len(story.members)
+        if n <= 8 or n % 8 == 0 or story.id not in self.index:
+            self.index.put(story.id, story.centroid)
+            self._retitle(story)
+        else:
+            self.index.update(story.id, story.centroid, vec)
+
+    def _retitle(self, story: StoryState) -> None:
+        """Title = the headline closest to the centroid among the holder and recent members."""
+        best = dot(story.title_vec, story.centroid.weights) if story.title else -1.0
+        for _, title, v in story.exemplars:
+            score = dot(v, story.centroid.weights)
+            if score > best + 1e-12:
+                best, story.title, story.title_vec = score, title, v
+
+    def _expire(self) -> None:
+        limit = self.clock - self.window
+        heap = self._expiry
+        while heap and heap[0][0] < limit:
+            last, sid = heapq.heappop(heap)
+            story = self._stories.get(sid)
+            if story is None or story.last_seen != last:
+                continue  # a newer entry for this story is in the heap, or already closed
+            self._close(story)
+
+    def _close(self, story: StoryState) -> None:
+        """Out of the candidate index and out of memory: the story (compact: members, title,
+        top terms) waits in ``pop_closed`` for the caller to persist it."""
+        self._retitle(story)
+        self.index.remove(story.id)
+        story.exemplars.clear()
+        top = story.centroid.top_terms(self.index.max_terms)
+        story.centroid = Centroid({t: story.centroid.weights[t] for t in top})
+        del self._stories[story.id]
+        self._closed.append(story)
+
+    def pop_closed(self) -> list[StoryState]:
+        """Stories closed since the last call; the clusterer forgets them (bounded memory)."""
+        closed, self._closed = self._closed, []
+        return closed
+
+    # ------------------------------------------------------------------ state
+    def stories(self) -> list[StoryState]:
+        """Active stories, then those closed but not yet taken with ``pop_closed``."""
+        for story in self._stories.values():
+            self._retitle(story)
+        return list(self._stories.values()) + list(self._closed)
+
+    def story(self, story_id: int) -> StoryState | None:
+        """One story's state (title kept current), or None if unknown."""
+        story = self._stories.get(story_id)
+        if story is not None and story.exemplars:
+            self._retitle(story)
+        return story
+
+    def story(self, story_id: int) -> StoryState | None:
+        """The story holding ``story_id`` now (following merges), or None if unknown."""
+        sid = self.resolve(story_id)
+        story = self._stories.get(sid)
+        if story is not None:
+            self._retitle(story)
+            return story
+        return next((s for s in self._closed if s.id == sid), None)
+
+    def active_ids(self) -> list[int]:
+        return list(self._stories)
+
+    def to_dict(self) -> dict:
+        """Everything needed to resume the stream: parameters, DF table, active stories."""
+        return {
+            "clock": self.clock.isoformat() if self.clock else None,
+            "next_id": self.next_id,
+            "vectorizer": self.vectorizer.to_dict(),
+            "stories": [self._stories[sid].to_dict() for sid in self.active_ids()],
+        }
+
+    def load(self, data: dict) -> None:
+        """Resume from ``to_dict`` output (closed stories live in the database, not here)."""
+        self.clock = datetime.fromisoformat(data["clock"]) if data["clock"] else None
+        self.next_id = data["next_id"]
+        self.vectorizer = Vectorizer.from_dict(data["vectorizer"])
+        for item in data["stories"]:
+            story = StoryState.from_dict(item, self.n_exemplars)
+            self._stories[story.id] = story
+            self.index.put(story.id, story.centroid)
+            if story.last_seen is not None:
+                heapq.heappush(self._expiry, (story.last_seen, story.id))
+
+
+def cluster_batch(docs: Iterable[Doc], **params) -> dict:
+    """doc id -> story id, by feeding ``docs`` in order through the online clusterer."""
+    clusterer = StoryClusterer(**params)
+    assigned = {doc.id: clusterer.add(doc).story_id for doc in docs}
+    return {doc_id: clusterer.resolve(sid) for doc_id, sid in assigned.items()}

@@ -1,0 +1,86 @@
+"""Turning a title and a text into the terms that story clustering compares.
+
+``features(title, text, language)`` returns a term -> count mapping made of
+
+- stemmed words of the title, counted ``TITLE_WEIGHT`` times (headlines say what the story is);
+- stemmed words of the lead of the text (its first ``LEAD_WORDS`` words);
+- named things: runs of two or more capitalised words in the original text
+  ("Malaysia Airlines", "Paris Saint Germain"), as one term prefixed with ``"@"``.
+
+Stop words are dropped; numbers shorter than 4 digits are dropped (years stay).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+import snowballstemmer
+
+TITLE_WEIGHT = 2
+LEAD_WORDS = 200
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_NAME = re.compile(r"\b(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,})(?:\s+(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,}))+")
+
+_STOP = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own said same says she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves
+new news one two year years day days week weeks time first last get got make may might must
+report reports say told us mr mrs ms
+le la les de des du un une et en est au aux pour par sur dans der die das und den dem ein eine
+ist im el los las del y con por para al
+""".split())
+
+_LANGS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian",
+          "pt": "portuguese", "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian",
+          "fi": "finnish", "ru": "russian", "tr": "turkish", "ro": "romanian", "hu": "hungarian"}
+
+
+@lru_cache(maxsize=32)
+def _stemmer(language: str | None):
+    name = _LANGS.get((language or "en").lower()[:2], "english")
+    return lru_cache(maxsize=200_000)(snowballstemmer.stemmer(name).stemWord)
+
+
+def words(text: str, language: str | None = None) -> list[str]:
+    """Lower-cased, stemmed content words, in order."""
+    stemmer = _stemmer(language)
+    out = []
+    for match in _WORD.finditer(text.lower()):
+        w = match.group().replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w in _STOP or (w.isdigit() and len(w) < 4) or len(w) < 2:
+            continue
+        out.append(stemmer(w))
+    return out
+
+
+def names(text: str) -> list[str]:
+    """Multi-word capitalised phrases, normalised to one ``@``-term each."""
+    out = []
+    for match in _NAME.finditer(text):
+        parts = [p for p in match.group().split() if p.lower() not in _STOP]
+        if len(parts) >= 2:
+            out.append("@" + "_".join(p.lower().replace("’", "'") for p in parts))
+    return out
+
+
+def features(title: str, text: str = "", language: str | None = None) -> Counter:
+    """Term counts describing one article (see the module docstring)."""
+    counts: Counter = Counter()
+    for w in words(title, language):
+        counts[w] += TITLE_WEIGHT
+    if text:
+        lead = " ".join(text.split()[:LEAD_WORDS])
+        counts.update(words(lead, language))
+        counts.update(names(lead))
+    counts.update(names(title))
+    return counts

@@ -65,6 +65,8 @@ class Settings:
     llm_base_url: str = _opt("", "Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1")
     llm_model: str = _opt("", "Model name sent to the endpoint.")
     llm_api_key: str = _opt("", "API key for the endpoint.", secret=True)
+    ai_min_outlets: int = _opt(2, "Outlets a story needs before it gets a summary and a "
+                               "coverage comparison.", minimum=1)
     llm_timeout: float = _opt(30.0, "Seconds to wait for the endpoint.", minimum=0.1)
     # web
     host: str = _opt("127.0.0.1", "Address the web server listens on.")

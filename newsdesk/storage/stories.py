@@ -68,6 +68,34 @@ def refresh_story(conn, story_id: int, title: str | None = None) -> None:
                          WHERE id = :s"""), values)
 
 
+def merge_story(conn, absorbed: int, into: int) -> None:
+    """Move every article of ``absorbed`` into ``into``; leave a redirect for old links."""
+    conn.execute(text("UPDATE article_story SET story_id = :i WHERE story_id = :a"),
+                 {"i": into, "a": absorbed})
+    conn.execute(text("DELETE FROM story_tags WHERE story_id = :a"), {"a": absorbed})
+    conn.execute(text("DELETE FROM stories WHERE id = :a"), {"a": absorbed})
+    kv_set(conn, f"stories:merged:{absorbed}", str(into).encode())
+    refresh_story(conn, into)
+
+
+def merged_into(db: Database, story_id: int) -> int | None:
+    """Where a story merged into another went (for redirects), following chains."""
+    seen = set()
+    target = None
+    while story_id not in seen:
+        seen.add(story_id)
+        value = kv_get(db, f"stories:merged:{story_id}")
+        if value is None:
+            break
+        target = story_id = int(value)
+    return target
+
+
+def set_title(conn, story_id: int, title: str) -> None:
+    if title:
+        conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
+
+
 def _dt(value):
     return as_utc(value)  # SQLite returns aggregate timestamps as text
 
@@ -136,7 +164,7 @@ def reset(db: Database) -> None:
     with db.write() as conn:
         for table in STORY_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%'"))
+        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%'"))  # state and redirects
 
 
 def story_count(db: Database) -> int:

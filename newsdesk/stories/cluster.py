@@ -306,13 +306,6 @@ class StoryClusterer:
         return list(self._stories.values()) + list(self._closed)
 
     def story(self, story_id: int) -> StoryState | None:
-        """One story's state (title kept current), or None if unknown."""
-        story = self._stories.get(story_id)
-        if story is not None and story.exemplars:
-            self._retitle(story)
-        return story
-
-    def story(self, story_id: int) -> StoryState | None:
         """The story holding ``story_id`` now (following merges), or None if unknown."""
         sid = self.resolve(story_id)
         story = self._stories.get(sid)

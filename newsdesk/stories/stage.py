@@ -128,7 +128,10 @@ class StoriesStage:
 
     def _save_state(self) -> None:
         self._version = (self._version or 0) + 1
+        closed = self.clusterer.pop_closed()  # bounded memory: closed stories live in the DB
         with self.db.write() as conn:
+            for story in closed:
+                story_store.set_title(conn, story.id, story.title)
             story_store.kv_set(conn, "stories:clusterer",
                                json.dumps(self.clusterer.to_dict()).encode())
             story_store.kv_set(conn, "stories:version", str(self._version).encode())
@@ -153,7 +156,9 @@ class StoriesStage:
                                                     language=article.language))
                 story_id = assignment.story_id
                 title = self._story_title(story_id) or article.title
-                story_store.assign(conn, article.id, story_id, assignment.similarity, title)
+                story_store.assign(conn, article.id, story_id, min(1.0, assignment.similarity), title)
+                for absorbed in assignment.merged:  # two fragments turned out to be one story
+                    story_store.merge_story(conn, absorbed, story_id)
             prov = origin[1] if origin else None
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,

@@ -1,0 +1,181 @@
+"""Quality of online story clustering on public data, beside a single-pass TF-IDF baseline.
+
+    python bench/cluster_eval.py [--datasets News-T,News,WikiRef220] [--set threshold=0.3]
+                                 [--embed] [--time none|index]
+
+Data (../shared/eval, see each SOURCE.md):
+- googlenews-mstream News-T.jsonl / News.jsonl: 11,109 preprocessed Google News titles in
+  152 stories, fed in file order. No dates: ``--time none`` (default) leaves time absent;
+  ``--time index`` dates article i at i minutes (a steady 1,440 articles a day).
+- wikiref WikiRef220: 220 full texts, 5 stories + 11 noise topics (label = filename prefix),
+  fed in a fixed shuffled order (seed 0) since the set has no stream order.
+
+Metrics: NMI (sklearn), B-cubed precision/recall/F1, ARI, number of stories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsdesk.stories.cluster import DEFAULTS, Doc, StoryClusterer  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+T0 = datetime(2024, 1, 1)
+
+
+# ---------------------------------------------------------------- data
+def load_mstream(name: str, shared: Path = SHARED) -> tuple[list[Doc], list[int]]:
+    path = shared / "googlenews-mstream" / f"{name}.jsonl"
+    docs, labels = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        docs.append(Doc(id=row["Id"], title=row["textCleaned"]))
+        labels.append(row["clusterNo"])
+    return docs, labels
+
+
+def load_wikiref(shared: Path = SHARED) -> tuple[list[Doc], list[str]]:
+    folder = shared / "wikiref-news-clustering" / "wikiref" / "WikiRef220"
+    files = sorted(folder.glob("*.txt"))
+    random.Random(0).shuffle(files)
+    docs, labels = [], []
+    for f in files:
+        raw = f.read_bytes().decode("cp1252", errors="replace")
+        lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
+        title = lines[0] if lines else ""
+        docs.append(Doc(id=f.name, title=title, text="\n".join(lines[1:])))
+        labels.append(re.sub(r"(\.\d+| \(\d+\))\.txt$", "", f.name))
+    return docs, labels
+
+
+def with_index_time(docs: list[Doc]) -> list[Doc]:
+    return [Doc(d.id, d.title, d.text, T0 + timedelta(minutes=i), d.language)
+            for i, d in enumerate(docs)]
+
+
+# ---------------------------------------------------------------- metrics
+def bcubed(labels, pred) -> tuple[float, float, float]:
+    pairs = Counter(zip(pred, labels))
+    size_p, size_l, n = Counter(pred), Counter(labels), len(labels)
+    p = sum(c * c / size_p[k] for (k, _), c in pairs.items()) / n
+    r = sum(c * c / size_l[l] for (_, l), c in pairs.items()) / n
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def scores(labels, pred) -> dict:
+    p, r, f = bcubed(labels, pred)
+    return {"NMI": normalized_mutual_info_score(labels, pred), "B3-P": p, "B3-R": r,
+            "B-cubed-F1": f, "ARI": adjusted_rand_score(labels, pred), "stories": len(set(pred))}
+
+
+# ---------------------------------------------------------------- baseline
+def baseline(docs: list[Doc], threshold: float = 0.1) -> list[int]:
+    """Single-pass TF-IDF: cosine to each cluster centroid, new cluster below threshold."""
+    df: Counter = Counter()
+    centroids: list[tuple[dict, float]] = []
+    out = []
+    for n, doc in enumerate(docs, 1):
+        tokens = re.findall(r"\w+", (doc.title + " " + doc.text).lower())
+        df.update(set(tokens))
+        v = {t: (1 + math.log(c)) * math.log((n + 1) / (df[t] + 0.5))
+             for t, c in Counter(tokens).items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        v = {t: x / norm for t, x in v.items()}
+        best, best_i = -1.0, -1
+        for i, (c, cnorm) in enumerate(centroids):
+            s = sum(x * c.get(t, 0.0) for t, x in v.items()) / cnorm
+            if s > best:
+                best, best_i = s, i
+        if best >= threshold:
+            c = centroids[best_i][0]
+            for t, x in v.items():
+                c[t] = c.get(t, 0.0) + x
+            centroids[best_i] = (c, math.sqrt(sum(x * x for x in c.values())))
+        else:
+            centroids.append((dict(v), 1.0))
+            best_i = len(centroids) - 1
+        out.append(best_i)
+    return out
+
+
+# ---------------------------------------------------------------- ours
+def newsdesk(docs: list[Doc], embedder=None, **params) -> list[int]:
+    clusterer = StoryClusterer(embedder=embedder, **params)
+    embeddings = embedder.encode([d.title for d in docs]) if embedder is not None else None
+    assigned = [clusterer.add(d, None if embeddings is None else embeddings[i]).story_id
+                for i, d in enumerate(docs)]
+    return [clusterer.resolve(sid) for sid in assigned]
+
+
+def line(dataset: str, method: str, s: dict, seconds: float) -> str:
+    return (f"{dataset:<11} {method:<14} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
+            f"(P {s['B3-P']:.3f} R {s['B3-R']:.3f}) ARI {s['ARI']:.3f} "
+            f"stories {s['stories']:>5}  {seconds:6.1f}s")
+
+
+def parse_value(value: str):
+    try:
+        return float(value) if "." in value else int(value)
+    except ValueError:
+        return value
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default="News-T,News,WikiRef220")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a clustering parameter (window in days)")
+    ap.add_argument("--time", choices=("none", "index"), default="none")
+    ap.add_argument("--embed", action="store_true", help="also run with MiniLM title embeddings")
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args(argv)
+    if not SHARED.exists():
+        print(f"no evaluation data at {SHARED}")
+        return 1
+    params = {}
+    for item in args.set:
+        name, value = item.split("=", 1)
+        params[name] = timedelta(days=float(value)) if name == "window" else parse_value(value)
+    shown = {**DEFAULTS, **params}
+    print("newsdesk parameters:", ", ".join(f"{k}={v}" for k, v in shown.items()),
+          f"time={args.time}")
+    embedder = None
+    if args.embed:
+        from newsdesk.stories.embed import load_embedder
+        embedder = load_embedder()
+        if embedder is None:
+            print("embeddings: model package not installed, skipping the embedding run")
+    for name in args.datasets.split(","):
+        docs, labels = load_wikiref() if name == "WikiRef220" else load_mstream(name)
+        if args.time == "index":
+            docs = with_index_time(docs)
+        if not args.no_baseline:
+            t = time.time()
+            print(line(name, "baseline", scores(labels, baseline(docs)), time.time() - t))
+        t = time.time()
+        print(line(name, "newsdesk", scores(labels, newsdesk(docs, **params)), time.time() - t))
+        if embedder is not None:
+            t = time.time()
+            ew = params.get("embed_weight") or 0.5
+            pred = newsdesk(docs, embedder, **{**params, "embed_weight": ew})
+            print(line(name, f"newsdesk+emb{ew}", scores(labels, pred), time.time() - t))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -75,6 +75,16 @@ class Settings:
                            secret=True)
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "
                                "until set).", secret=True)
+    # readers and comments
+    smtp_host: str = _opt("", "SMTP server for password-reset mail (empty: links are shown "
+                          "to the operator instead).")
+    smtp_port: int = _opt(25, "SMTP port.", minimum=1)
+    smtp_from: str = _opt("newsdesk@localhost", "Sender address of mail.")
+    premoderate_new_accounts: bool = _opt(False, "Hold comments of new accounts for moderation.")
+    comment_edit_window: int = _opt(900, "Seconds during which a comment can be edited.", minimum=0)
+    banned_words: str = _opt("", "Comma-separated words that send a comment to moderation.")
+    spam_threshold: float = _opt(3.0, "Spam score from which a comment waits for a moderator.",
+                                 minimum=0.0)
     log_level: str = _opt("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def __post_init__(self) -> None:

@@ -1,0 +1,406 @@
+"""Threaded comments on articles and stories.
+
+``post`` reads top to bottom: validate the text -> render the markdown subset (sanitized)
+-> score it for spam -> in one transaction: the author may post (exists, not banned),
+the same submission is not stored twice (idempotency key, then a dedupe window on the
+same text), the subject and the parent exist and the parent is not deleted, the rate
+limits (per user, per IP) allow it -> insert as ``visible`` or ``pending`` (spam score
+over the threshold, or pre-moderation of new accounts). Nothing is half-written: every
+check runs before the one INSERT, inside the same transaction.
+
+A comment is ``visible``, ``pending`` (in the moderation queue; shown to its author and
+moderators only), ``hidden`` (by a moderator) or ``deleted`` (by its author: the text is
+gone, a "[deleted]" placeholder keeps the replies in place). Threads show two levels
+(comments and their replies); deeper replies load on demand (``replies``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import NotFound
+from ..storage.db import Database
+from . import AuthError, CommunityError, Forbidden, RateLimited
+from .accounts import User
+from .common import from_db, to_db, utcnow
+from .markdown import render
+from .ratelimit import RateLimiter
+from .spam import SpamFilter
+
+SUBJECTS = {"article": "articles", "story": "stories"}
+ALLOWED_CONTROL = {"\n", "\t"}
+COLS = """c.id, c.subject_type, c.subject_id, c.parent_id, c.depth, c.user_id, u.username,
+    c.body, c.html, c.status, c.spam_score, c.spam_reasons, c.report_count, c.created_at, c.edited_at"""
+FROM = "FROM comments c LEFT JOIN users u ON u.id = c.user_id"
+
+
+@dataclass
+class Comment:
+    id: int
+    subject_type: str
+    subject_id: int
+    parent_id: int | None
+    depth: int
+    user_id: int | None
+    username: str | None
+    body: str
+    html: str
+    status: str
+    spam_score: float
+    spam_reasons: str | None
+    report_count: int
+    created_at: datetime
+    edited_at: datetime | None
+    children: list["Comment"] = field(default_factory=list)
+    more_replies: int = 0          # replies not loaded (deeper than the levels shown)
+    placeholder: str | None = None  # "[deleted]" / "[removed by a moderator]" when shown as a stub
+
+    def editable(self, window: int) -> bool:
+        return (self.status in ("visible", "pending")
+                and (utcnow() - self.created_at).total_seconds() < window)
+
+    @property
+    def author(self) -> str:
+        return self.username or "[deleted account]"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "subject": f"{self.subject_type}:{self.subject_id}",
+                "parent_id": self.parent_id, "author": None if self.placeholder else self.author,
+                "html": "" if self.placeholder else self.html, "status": self.status,
+                "placeholder": self.placeholder, "created_at": self.created_at,
+                "edited_at": self.edited_at, "more_replies": self.more_replies,
+                "replies": [c.to_dict() for c in self.children]}
+
+
+def _comment(row) -> Comment:
+    m = row._mapping
+    return Comment(m["id"], m["subject_type"], m["subject_id"], m["parent_id"], m["depth"],
+                   m["user_id"], m["username"], m["body"], m["html"], m["status"],
+                   m["spam_score"], m["spam_reasons"], m["report_count"],
+                   from_db(m["created_at"]), from_db(m["edited_at"]))
+
+
+def validate_body(body: object, max_chars: int) -> str:
+    """The comment text, normalised, or a ``CommunityError`` saying what is wrong."""
+    if not isinstance(body, str):
+        raise CommunityError("the comment must be text")
+    body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        raise CommunityError("the comment is empty")
+    if len(body) > max_chars:
+        raise CommunityError(f"the comment is too long: {len(body)} characters, at most {max_chars}")
+    for ch in body:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in ALLOWED_CONTROL) or cat == "Cs" or ch in "\ufffe\uffff":
+            raise CommunityError("the comment contains control characters or binary data; "
+                                 "only plain text is accepted")
+    if body.count("\ufffd") > 3:
+        raise CommunityError("the comment looks like binary data; only plain text is accepted")
+    return body
+
+
+class Comments:
+    def __init__(self, db: Database, *, spam: SpamFilter | None = None, max_chars: int = 10_000,
+                 edit_window: int = 900, premoderate_new_accounts: bool = False,
+                 trusted_after: int = 3, report_threshold: int = 3, dedupe_window: int = 120,
+                 user_limits: tuple[tuple[int, int], ...] = ((5, 60), (60, 3600)),
+                 ip_limits: tuple[tuple[int, int], ...] = ((20, 60), (300, 3600)),
+                 report_limit: tuple[int, int] = (20, 3600), max_depth: int = 12,
+                 replies_shown: int = 50):
+        self.db = db
+        self.spam = spam or SpamFilter()
+        self.max_chars, self.edit_window = max_chars, edit_window
+        self.premoderate, self.trusted_after = premoderate_new_accounts, trusted_after
+        self.report_threshold, self.dedupe_window = report_threshold, dedupe_window
+        self.user_limits, self.ip_limits, self.report_limit = user_limits, ip_limits, report_limit
+        self.max_depth, self.replies_shown = max_depth, replies_shown
+        self.limiter = RateLimiter(db.dialect)
+
+    def _ts(self, when: datetime):
+        return to_db(self.db.dialect, when)
+
+    # ----------------------------------------------------------------- writing
+    def post(self, user: User, subject_type: str, subject_id: int, body: object, *,
+             parent_id: int | None = None, ip: str | None = None,
+             idempotency_key: str | None = None) -> tuple[Comment, bool]:
+        """Store a comment; returns (comment, created). ``created`` is False when this was
+        a repeat of a submission already stored (same idempotency key or same text within
+        the dedupe window): the stored comment is returned and nothing is written."""
+        if subject_type not in SUBJECTS:
+            raise CommunityError("comments are on articles or stories")
+        text_ = validate_body(body, self.max_chars)
+        html = render(text_)
+        if not html.strip():
+            raise CommunityError("the comment has no visible text")
+        key = (idempotency_key or "").strip()[:64] or None
+        verdict = self.spam.score(text_)
+        now = utcnow()
+        with self.db.write() as conn:
+            author = self._author(conn, user.id)
+            if key:
+                found = conn.execute(text("SELECT id FROM comments WHERE user_id = :u AND "
+                                          "idempotency_key = :k"), {"u": user.id, "k": key}).scalar()
+                if found:
+                    return self._get(conn, found), False
+            else:   # no key (an old form, a script): the same text again soon is a repeat
+                found = conn.execute(text(
+                    "SELECT id FROM comments WHERE user_id = :u AND subject_type = :t AND subject_id = :s "
+                    "AND body = :b AND created_at > :since AND status <> 'deleted' ORDER BY id LIMIT 1"),
+                    {"u": user.id, "t": subject_type, "s": subject_id, "b": text_,
+                     "since": self._ts(now - timedelta(seconds=self.dedupe_window))}).scalar()
+                if found:
+                    return self._get(conn, found), False
+            if conn.execute(text(f"SELECT 1 FROM {SUBJECTS[subject_type]} WHERE id = :id"),
+                            {"id": subject_id}).first() is None:
+                raise NotFound(f"no {subject_type} {subject_id}")
+            depth, root_id = 0, None
+            if parent_id is not None:
+                parent = conn.execute(text("SELECT subject_type, subject_id, root_id, depth, status "
+                                           "FROM comments WHERE id = :id"), {"id": parent_id}).first()
+                if parent is None:
+                    raise NotFound(f"no comment {parent_id} to reply to")
+                if (parent.subject_type, parent.subject_id) != (subject_type, subject_id):
+                    raise CommunityError("the reply and its parent comment are on different pages")
+                if parent.status in ("deleted", "hidden"):
+                    raise CommunityError("that comment was deleted; replies to it are closed")
+                depth, root_id = parent.depth + 1, parent.root_id or parent_id
+                if depth > self.max_depth:
+                    raise CommunityError("this thread is too deep; reply further up")
+            self._check_limits(conn, "user_id", user.id, self.user_limits, "you are posting too fast")
+            if ip:
+                self._check_limits(conn, "ip", ip[:64], self.ip_limits, "too many comments from your address")
+            reasons = list(verdict.reasons)
+            held = verdict.suspicious and author["role"] == "reader"
+            if not held and self.premoderate and author["role"] == "reader":
+                trusted = conn.execute(text("SELECT count(*) FROM comments WHERE user_id = :u "
+                                            "AND status = 'visible'"), {"u": user.id}).scalar()
+                if trusted < self.trusted_after:
+                    held = True
+                    reasons.append("new account (pre-moderation)")
+            try:
+                new_id = conn.execute(text(
+                    "INSERT INTO comments (subject_type, subject_id, parent_id, root_id, depth, user_id, "
+                    "body, html, status, spam_score, spam_reasons, ip, idempotency_key, created_at) "
+                    "VALUES (:t, :s, :p, :r, :d, :u, :b, :h, :st, :score, :why, :ip, :k, :now) "
+                    "RETURNING id"),
+                    {"t": subject_type, "s": subject_id, "p": parent_id, "r": root_id, "d": depth,
+                     "u": user.id, "b": text_, "h": html, "st": "pending" if held else "visible",
+                     "score": verdict.score, "why": "; ".join(reasons) or None, "ip": (ip or "")[:64] or None,
+                     "k": key, "now": self._ts(now)}).scalar()
+            except IntegrityError:   # a concurrent twin with the same key won the race
+                raise CommunityError("this comment was submitted twice; it is stored once") from None
+        return Comment(new_id, subject_type, subject_id, parent_id, depth, user.id, user.username,
+                       text_, html, "pending" if held else "visible", verdict.score,
+                       "; ".join(reasons) or None, 0, now, None), True
+
+    def _check_limits(self, conn: Connection, column: str, value, limits, what: str) -> None:
+        """Sliding windows counted on the comments themselves (indexed by author and by
+        address): one query for all windows, no extra rows written."""
+        if not limits:
+            return
+        now = utcnow()
+        params = {"v": value}
+        parts = []
+        for i, (_limit, window) in enumerate(limits):
+            params[f"s{i}"] = self._ts(now - timedelta(seconds=window))
+            parts.append(f"sum(CASE WHEN created_at > :s{i} THEN 1 ELSE 0 END), "
+                         f"min(CASE WHEN created_at > :s{i} THEN created_at END)")
+        longest = max(range(len(limits)), key=lambda i: limits[i][1])
+        row = conn.execute(text(f"SELECT {', '.join(parts)} FROM comments WHERE {column} = :v "
+                                f"AND created_at > :s{longest}"), params).one()
+        for i, (limit, window) in enumerate(limits):
+            count, oldest = row[2 * i] or 0, from_db(row[2 * i + 1])
+            if count >= limit:
+                wait = window - (now - oldest).total_seconds() if oldest else window
+                raise RateLimited(f"{what}: try again in {int(wait) + 1} seconds", int(wait) + 1)
+
+    def _author(self, conn: Connection, user_id: int) -> dict:
+        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+        row = conn.execute(text(f"SELECT status, role FROM users WHERE id = :u{lock}"),
+                           {"u": user_id}).first()
+        if row is None:
+            raise AuthError("your account no longer exists; log in again")
+        if row.status == "banned":
+            raise Forbidden("your account is banned from commenting")
+        return dict(row._mapping)
+
+    def edit(self, user: User, comment_id: int, body: object) -> Comment:
+        text_ = validate_body(body, self.max_chars)
+        html = render(text_)
+        if not html.strip():
+            raise CommunityError("the comment has no visible text")
+        verdict = self.spam.score(text_)
+        with self.db.write() as conn:
+            author = self._author(conn, user.id)
+            current = self._get(conn, comment_id)
+            if current.user_id != user.id:
+                raise Forbidden("only the author can edit a comment")
+            if current.status in ("deleted", "hidden"):
+                raise CommunityError("this comment was deleted or hidden and can no longer be edited")
+            if (utcnow() - current.created_at).total_seconds() > self.edit_window:
+                raise Forbidden(f"comments can be edited for {self.edit_window // 60} minutes "
+                                "after posting")
+            status = current.status
+            if verdict.suspicious and author["role"] == "reader":
+                status = "pending"
+            conn.execute(text("UPDATE comments SET body = :b, html = :h, status = :st, "
+                              "spam_score = :score, edited_at = :now WHERE id = :id"),
+                         {"b": text_, "h": html, "st": status, "score": verdict.score,
+                          "now": self._ts(utcnow()), "id": comment_id})
+            return self._get(conn, comment_id)
+
+    def delete(self, user: User, comment_id: int) -> None:
+        with self.db.write() as conn:
+            current = self._get(conn, comment_id)
+            if current.user_id != user.id:
+                raise Forbidden("only the author can delete a comment (moderators hide them)")
+            conn.execute(text("UPDATE comments SET status = 'deleted', body = '', html = '' "
+                              "WHERE id = :id"), {"id": comment_id})
+
+    def report(self, user: User, comment_id: int, reason: str) -> bool:
+        """Report a comment; False when this reader reported it already. At
+        ``report_threshold`` reports a visible comment is held for moderation."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise CommunityError("say why you report this comment")
+        if len(reason) > 500:
+            raise CommunityError("the reason is longer than 500 characters")
+        with self.db.write() as conn:
+            self._author(conn, user.id)
+            current = self._get(conn, comment_id)
+            if current.user_id == user.id:
+                raise CommunityError("you cannot report your own comment")
+            if current.status == "deleted":
+                raise CommunityError("that comment was deleted")
+            already = conn.execute(text("SELECT 1 FROM comment_reports WHERE comment_id = :c "
+                                        "AND user_id = :u"), {"c": comment_id, "u": user.id}).first()
+            if already:
+                return False
+            self.limiter.hit(conn, f"report:user:{user.id}", *self.report_limit,
+                             what="you are reporting too many comments")
+            conn.execute(text("INSERT INTO comment_reports (comment_id, user_id, reason, created_at) "
+                              "VALUES (:c, :u, :r, :now)"),
+                         {"c": comment_id, "u": user.id, "r": reason, "now": self._ts(utcnow())})
+            conn.execute(text("UPDATE comments SET report_count = report_count + 1, status = CASE "
+                              "WHEN status = 'visible' AND report_count + 1 >= :n THEN 'pending' "
+                              "ELSE status END WHERE id = :id"),
+                         {"n": self.report_threshold, "id": comment_id})
+        return True
+
+    # ----------------------------------------------------------------- reading
+    def get(self, comment_id: int) -> Comment:
+        with self.db.read() as conn:
+            return self._get(conn, comment_id)
+
+    def _get(self, conn: Connection, comment_id: int) -> Comment:
+        row = conn.execute(text(f"SELECT {COLS} {FROM} WHERE c.id = :id"), {"id": comment_id}).first()
+        if row is None:
+            raise NotFound(f"no comment {comment_id}")
+        return _comment(row)
+
+    def thread(self, subject_type: str, subject_id: int, viewer: User | None = None, *,
+               limit: int = 10, after: int = 0, levels: int = 2, per_parent: int = 3) -> tuple[list[Comment], int | None]:
+        """One page of top-level comments (oldest first) with ``levels - 1`` levels of
+        replies; returns (comments, id to continue after, or None)."""
+        with self.db.read() as conn:
+            rows = conn.execute(text(f"SELECT {COLS} {FROM} WHERE c.subject_type = :t AND "
+                                     "c.subject_id = :s AND c.depth = 0 AND c.id > :after "
+                                     "ORDER BY c.id LIMIT :n"),
+                                {"t": subject_type, "s": subject_id, "after": after, "n": limit + 1}).all()
+            roots = [_comment(r) for r in rows[:limit]]
+            self._descend(conn, roots, levels - 1, per_parent)
+        more = roots[-1].id if len(rows) > limit else None
+        return _visible(roots, viewer), more
+
+    def replies(self, comment_id: int, viewer: User | None = None, levels: int = 2) -> Comment:
+        """A comment with ``levels`` levels of its replies (the "more replies" link)."""
+        with self.db.read() as conn:
+            top = self._get(conn, comment_id)
+            self._descend(conn, [top], levels)
+        shown = _visible([top], viewer)
+        if not shown:
+            raise NotFound(f"no comment {comment_id}")
+        return shown[0]
+
+    def _descend(self, conn: Connection, parents: list[Comment], levels: int,
+                 per_parent: int | None = None) -> None:
+        """Attach ``levels`` levels of replies (at most ``per_parent`` each, the rest
+        counted in ``more_replies``), then count the replies one level further down."""
+        per_parent = per_parent or self.replies_shown
+        for _ in range(levels):
+            if not parents:
+                return
+            by_id = {p.id: p for p in parents}
+            rows = conn.execute(_IN(f"SELECT {COLS} {FROM} WHERE c.parent_id IN :ids ORDER BY c.id"),
+                                {"ids": list(by_id)}).all()
+            parents = []
+            for row in rows:
+                child = _comment(row)
+                parent = by_id[child.parent_id]
+                if len(parent.children) >= per_parent:
+                    parent.more_replies += child.status != "deleted"
+                    continue
+                parent.children.append(child)
+                parents.append(child)
+        if parents:
+            counts = conn.execute(_IN("SELECT parent_id, count(*) FROM comments WHERE parent_id IN :ids "
+                                      "AND status <> 'deleted' GROUP BY parent_id"),
+                                  {"ids": [p.id for p in parents]}).all()
+            by_id = {p.id: p for p in parents}
+            for parent_id, n in counts:
+                by_id[parent_id].more_replies = n
+
+    def counts(self, subject_type: str, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        with self.db.read() as conn:
+            rows = conn.execute(_IN("SELECT subject_id, count(*) FROM comments WHERE subject_type = :t "
+                                    "AND subject_id IN :ids AND status = 'visible' GROUP BY subject_id"),
+                                {"t": subject_type, "ids": list(ids)}).all()
+        return {int(i): int(n) for i, n in rows}
+
+
+def _IN(statement: str):
+    return text(statement).bindparams(bindparam("ids", expanding=True))
+
+
+def _visible(comments: list[Comment], viewer: User | None) -> list[Comment]:
+    """What this viewer may see: pending only to its author and moderators, hidden only
+    to moderators; a deleted or hidden comment with replies stays as a stub."""
+    moderator = viewer is not None and viewer.is_moderator
+    shown = []
+    for c in comments:
+        c.children = _visible(c.children, viewer)
+        if c.status == "pending" and not (moderator or (viewer and viewer.id == c.user_id)):
+            continue
+        if c.status in ("deleted", "hidden") and not (c.status == "hidden" and moderator):
+            if not c.children and not c.more_replies:
+                continue
+            c.placeholder = "[deleted]" if c.status == "deleted" else "[removed by a moderator]"
+            c.body = c.html = ""
+            c.username = None
+        shown.append(c)
+    return shown
+
+
+def comment_counts(db: Database, story_ids: list[int]) -> dict[int, int]:
+    """Visible comments per story: on the story itself and on its articles (front page)."""
+    if not story_ids:
+        return {}
+    with db.read() as conn:
+        rows = conn.execute(_IN(
+            "SELECT story_id, sum(n) FROM ("
+            " SELECT subject_id AS story_id, count(*) AS n FROM comments WHERE subject_type = 'story'"
+            "  AND subject_id IN :ids AND status = 'visible' GROUP BY subject_id"
+            " UNION ALL"
+            " SELECT ast.story_id, count(*) FROM comments c JOIN article_story ast"
+            "  ON ast.article_id = c.subject_id WHERE c.subject_type = 'article'"
+            "  AND ast.story_id IN :ids AND c.status = 'visible' GROUP BY ast.story_id"
+            ") t GROUP BY story_id"), {"ids": list(story_ids)}).all()
+    return {int(i): int(n) for i, n in rows}

@@ -1,0 +1,38 @@
+"""Small shared helpers: UTC time as each dialect stores it, token hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_db(dialect: str, when: datetime | None) -> Any:
+    """A timestamp parameter: SQLite keeps naive UTC text, PostgreSQL an aware value."""
+    if when is None:
+        return None
+    when = when.astimezone(timezone.utc)
+    if dialect == "sqlite":
+        return when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return when
+
+
+def from_db(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_hash(token: str) -> str:
+    """Tokens are stored hashed: a stolen database row does not log anyone in."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,223 @@
+"""Shared plumbing of the community pages: the services on ``app.state.community``, the
+signed-in reader, bounded form reading with the CSRF check, the error mapping, and the
+comments block the article and story pages embed.
+
+Sessions reuse ``web/security.py``: the signed cookie holds ``{"csrf", "reader"}``, where
+``reader`` is a session token that the database knows (``community/accounts.py``) -- so
+logging out, a password change or a ban ends a session for real, and an expired
+session is told apart from no session at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...community import AuthError, CommunityError, RateLimited
+from ...community.accounts import Accounts, User
+from ...community.comments import Comments
+from ...community.follows import Follows
+from ...community.mail import Mailer
+from ...community.markdown import sanitize
+from ...community.moderation import Moderation
+from ...community.spam import SpamFilter
+from ...settings import Settings
+from ...storage.db import Database
+from ..errors import error_response
+from ..render import ago
+from ..security import check_csrf, session_of
+
+FORM_LIMIT = 128 * 1024     # bytes of one form: a 10,000-character comment fits, 1 MB does not
+
+
+@dataclass
+class Community:
+    settings: Settings
+    db: Database
+    accounts: Accounts
+    comments: Comments
+    moderation: Moderation
+    follows: Follows
+    mailer: Mailer | None
+
+
+def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
+          comments: Comments | None = None, mailer: Mailer | None = None) -> Community:
+    """The services, configured from settings where the settings exist (``getattr`` with
+    defaults until the community settings are added to ``settings.py``)."""
+    opt = lambda name, default: getattr(settings, name, default)  # noqa: E731
+    if mailer is None and opt("smtp_host", ""):
+        mailer = Mailer(opt("smtp_host", ""), int(opt("smtp_port", 25)),
+                        opt("smtp_from", "newsdesk@localhost"))
+    spam = SpamFilter(opt("banned_words", ""), float(opt("spam_threshold", 3.0)))
+    return Community(
+        settings, db, accounts or Accounts(db),
+        comments or Comments(db, spam=spam, edit_window=int(opt("comment_edit_window", 900)),
+                             premoderate_new_accounts=bool(opt("premoderate_new_accounts", False))),
+        Moderation(db), Follows(db), mailer)
+
+
+def install(app: FastAPI, settings: Settings, db: Database, **services) -> Community:
+    """Mount the community pages on the app; ``services`` override the defaults (tests)."""
+    from .routes import router
+    community = build(settings, db, **services)
+    app.state.community = community
+    env = app.state.renderer.env
+    env.filters["comment_html"] = _resanitize
+    env.globals["comment_time"] = comment_time
+    env.globals["new_idem"] = lambda: secrets.token_urlsafe(12)
+    app.include_router(router)
+    app.add_exception_handler(CommunityError, _community_error)
+    return community
+
+
+@lru_cache(maxsize=4096)
+def _resanitize(html: str | None) -> Markup:
+    """Stored comment HTML went through the sanitizer when written; it goes through it
+    again on the way out (cached), so a row written by anything else is still safe."""
+    return Markup(sanitize(html or ""))
+
+
+def comment_time(when) -> Markup:
+    """``<time>`` for a comment: relative, exact in the tooltip (cheaper than time_tag)."""
+    return Markup('<time datetime="%s" title="%s">%s</time>' % (
+        when.isoformat(), when.strftime("%d %B %Y, %H:%M UTC"), ago(when)))
+
+
+async def _community_error(request: Request, exc: CommunityError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(request, exc.status, str(exc), headers=headers)
+
+
+def svc(request: Request) -> Community:
+    return request.app.state.community
+
+
+# ----------------------------------------------------------------- who is here
+def current_user(request: Request) -> User | None:
+    if "reader" not in request.state._state:
+        token = session_of(request).get("reader")
+        request.state.reader = svc(request).accounts.session_user(token) if token else None
+    return request.state.reader
+
+
+def require_user(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        if session_of(request).get("reader"):
+            raise AuthError("your session has expired; log in again")
+        raise AuthError("log in first")
+    return user
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def csrf_token(request: Request) -> str:
+    """This visitor's CSRF token, making a session for it if there is none yet (the
+    response must then carry the cookie: ``save_session``)."""
+    session = session_of(request)
+    if not session.get("csrf"):
+        session = dict(session, csrf=secrets.token_urlsafe(24))
+        request.scope["newsdesk.session"] = session
+        request.state.new_session = True
+    return session["csrf"]
+
+
+def save_session(request: Request, response: Response) -> Response:
+    if getattr(request.state, "new_session", False):
+        request.app.state.sessions.save(request, response, session_of(request))
+    return response
+
+
+# ----------------------------------------------------------------- forms
+async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]:
+    """The submitted form (urlencoded or multipart, at most ``limit`` bytes), after the
+    CSRF check. Oversized, non-UTF-8 or malformed forms get a clear 4xx."""
+    length = request.headers.get("content-length", "")
+    too_big = HTTPException(413, f"the form is larger than {limit // 1024} KB; comments are "
+                                 "limited to 10,000 characters")
+    if length and (not length.isdigit() or int(length) > limit):
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_big
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("", "application/x-www-form-urlencoded"):
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict",
+                              max_num_fields=30)
+        except UnicodeError:
+            raise CommunityError("the form is not valid UTF-8 text") from None
+        except ValueError:
+            raise CommunityError("the form has too many fields") from None
+        data = dict(pairs)
+    elif kind == "multipart/form-data":
+        request._body = bytes(body)
+        form = await request.form(max_files=0, max_fields=30, max_part_size=limit)
+        data = {}
+        for k, v in form.items():
+            if not isinstance(v, str):
+                raise CommunityError("files cannot be uploaded here")
+            data[k] = v
+    else:
+        raise HTTPException(415, "send the form as application/x-www-form-urlencoded")
+    check_csrf(request, data.get("csrf"))
+    return data
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A same-site path to go back to (never another host)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
+            and len(value) < 500 and not any(c in value for c in "\r\n"):
+        return value
+    return default
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def parse_int(value: str | None, what: str) -> int:
+    if not value or not value.isdigit() or len(value) > 18:
+        raise CommunityError(f"{what} must be a number")
+    return int(value)
+
+
+threadpool = run_in_threadpool
+
+
+# ----------------------------------------------------------------- the embeddable block
+def block_context(request: Request, subject_type: str, subject_id: int, after: int = 0,
+                  limit: int = 10) -> dict:
+    community = svc(request)
+    viewer = current_user(request)
+    comments, more = community.comments.thread(subject_type, subject_id, viewer, after=after,
+                                               limit=limit)
+    return {"subject_type": subject_type, "subject_id": subject_id, "comments": comments,
+            "more_after": more, "viewer": viewer, "csrf": csrf_token(request),
+            "next_path": request.url.path, "edit_window": community.comments.edit_window,
+            "idem": secrets.token_urlsafe(12), "max_chars": community.comments.max_chars}
+
+
+def comments_block(request: Request, subject_type: str, subject_id: int, limit: int = 10) -> Markup:
+    """The rendered comments section for an article or story page. When it made a new
+    CSRF session, the page's response must pass through ``save_session`` -- and pages
+    carrying it must not be cached publicly (``Cache-Control: private, no-cache``)."""
+    env = request.app.state.renderer.env
+    html = env.get_template("community/block.html").render(
+        block_context(request, subject_type, subject_id, limit=limit), request=request)
+    return Markup(html)

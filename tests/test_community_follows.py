@@ -1,0 +1,89 @@
+"""Follows, per-reader read state, "My news" (new coverage first, with the articles that
+arrived since the reader last opened the story) and the personal feed behind a secret
+token."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from newsdesk.community.follows import Follows
+from newsdesk.errors import NotFound
+from test_community_support import (PASSWORD, LiveServer, accounts, add_articles, add_story, client,
+                                     make_app, make_site)
+
+
+@pytest.fixture
+def world(db):
+    site = make_site(db)
+    acc = accounts(db)
+    return dict(site, db=db, follows=Follows(db), alice=acc.signup("alice", PASSWORD),
+                bob=acc.signup("bob", PASSWORD))
+
+
+def test_follow_targets_must_exist(world):
+    f, alice = world["follows"], world["alice"]
+    for kind, target in (("story", "999"), ("outlet", "999"), ("tag", "nope"), ("story", "1 OR 1=1")):
+        with pytest.raises(NotFound):
+            f.follow(alice, kind, target)
+    f.follow(alice, "tag", "Ceasefire")
+    f.follow(alice, "tag", "ceasefire")      # idempotent
+    assert f.following(alice) == [{"kind": "tag", "target": "ceasefire", "label": "Ceasefire"}]
+
+
+def test_my_news_puts_new_coverage_first_and_read_states_do_not_mix(world):
+    f, alice, bob, db = world["follows"], world["alice"], world["bob"], world["db"]
+    one, two = world["sources"]
+    quiet = add_story(db, "A quiet story")
+    add_articles(db, two.id, 1, start=100, story_id=quiet)
+    f.follow(alice, "story", str(world["story"]))    # following counts what is there as seen
+    f.follow(alice, "story", str(quiet))
+    f.follow(bob, "story", str(world["story"]))
+    news = f.my_news(alice)
+    assert [s["new_count"] for s in news] == [0, 0]
+    fresh = add_articles(db, one.id, 2, start=200, story_id=world["story"])
+    news = f.my_news(alice)
+    assert news[0]["id"] == world["story"] and news[0]["new_count"] == 2
+    assert [a["id"] for a in news[0]["new_articles"]] == sorted(fresh, reverse=True)
+    f.mark_read(bob, world["story"])          # bob opens the story; alice has not
+    assert f.my_news(bob)[0]["new_count"] == 0
+    assert f.my_news(alice)[0]["new_count"] == 2
+    assert f.read_state(alice, world["story"])["seen_article_id"] < max(fresh)
+    f.mark_read(alice, world["story"])
+    assert f.my_news(alice)[0]["new_count"] == 0
+    newer = add_articles(db, one.id, 1, start=300, story_id=quiet)
+    top = f.my_news(alice)[0]
+    assert top["id"] == quiet and [a["id"] for a in top["new_articles"]] == newer
+    assert [s["new_count"] for s in f.my_news(bob)] == [0]
+
+
+def test_tag_and_outlet_follows_bring_their_stories(world):
+    f, alice, bob = world["follows"], world["alice"], world["bob"]
+    f.follow(alice, "tag", "ceasefire")
+    f.follow(bob, "outlet", str(world["sources"][0].id))
+    assert [s["id"] for s in f.my_news(alice)] == [world["story"]]
+    assert [s["id"] for s in f.my_news(bob)] == [world["story"]]
+    assert f.my_news(alice)[0]["new_count"] == 3      # never opened: all of it is new
+    f.unfollow(alice, "tag", "ceasefire")
+    assert f.my_news(alice) == []
+
+
+def test_personal_feed_by_secret_token(settings, db):
+    site = make_site(db)
+    app, community = make_app(settings, db)
+    alice = community.accounts.signup("alice", PASSWORD)
+    community.follows.follow(alice, "tag", "ceasefire")
+    with LiveServer(app) as server:
+        http = client(server)
+        rss = http.get(f"/my/feed/{alice.feed_token}.rss")
+        assert rss.status_code == 200 and rss.headers["cache-control"].startswith("private")
+        titles = [i.findtext("title") for i in ET.fromstring(rss.content).iter("item")]
+        assert len(titles) == 3 and all("ceasefire" in t for t in titles)
+        feed = http.get(f"/my/feed/{alice.feed_token}.feed.json").json()
+        assert len(feed["items"]) == 3
+        assert http.get("/my/feed/not-a-token.rss").status_code == 404
+        community.follows.rotate_feed_token(alice)
+        assert http.get(f"/my/feed/{alice.feed_token}.rss").status_code == 404
+        assert http.get("/my.json").status_code == 401
+    assert site["story"]

@@ -1,10 +1,18 @@
 """Plain-text cleaning after extraction: whitespace, glued sentences, boilerplate paragraphs.
 
 Each line of the input is one paragraph (that is how extractors emit block elements);
-the output separates paragraphs with a blank line. Rules are conservative: a paragraph is
-dropped only when the *whole* paragraph is a known boilerplate phrase (share buttons,
-"Comments", "Related Articles", newsletter and cookie notices, ad labels...), never a
-sentence that merely contains such words.
+the output separates paragraphs with a blank line. Rules are conservative and judge whole
+short paragraphs only (at most 300 characters), never cutting inside one:
+
+- labels that are the entire paragraph: "Comments", "Related Articles", "Share on Facebook",
+  "Advertisement", "Facebook Twitter Email", "12 Comments"...;
+- short paragraphs that are plainly not article text: "Read also: <headline>" teasers,
+  "Photo: ..."/"© ..." credits and captions carrying a credit, calls to action
+  ("subscribe now", "our newsletter", "click here", affiliate disclosures), copyright and
+  cookie notices;
+- everything after a "Comments"/"Related Articles" heading once the article has begun.
+
+Phrases cover English, German, French, Spanish, Italian, Polish and Russian.
 """
 
 from __future__ import annotations
@@ -13,8 +21,13 @@ import re
 import unicodedata
 
 # characters that are invisible or act as spaces in scraped text
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# the same, but leaves single plain spaces alone (most of them: faster to scan)
+_ODD_SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029]")
+_LINE_EDGES = re.compile(r" ?\n ?")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 # phrases that are boilerplate when they are the whole paragraph (compared lower-cased,
 # without trailing punctuation); English, German, French, Spanish, Italian, Polish, Russian
@@ -78,24 +91,35 @@ _CREDIT = re.compile(
     r"photo|photos|image|picture|credit|credits|source|crédits? photos?|fuente|źródło)\s*:|fot\.\s)", re.I)
 # calls to action: newsletter and subscription pitches, paywall notices, "click here",
 # affiliate/advertising disclosures, "click to load this embedded content"
+# (searched in the lower-cased paragraph: literal alternatives keep this fast)
 _CALL_TO_ACTION = re.compile(
-    r"\bnewsletter|\b(subscribe|subscriber|subscription|abonnieren|abonniere|abonnez|suscr[ií]b)|"
-    r"\bsign(ing)? up\b|\b(click here|hier klicken|klicken sie hier|cliquez ici|haga clic aquí)\b|"
-    r"affiliate[- ]?links?|\bour advertisers\b|enthält werbung|^\W*(anzeige|werbung)\s*[:.,|–-]|"
-    r"pour lire la suite|accéder en illimité|\bfull story\b|"
-    r"\b(um|to) (den|the) inhalt\b.{0,60}\bladen\b|\bclick to load\b|"
-    # follow us / get our app
-    r"\b(follow|folgen sie|folge|síguenos|suivez)\b.{0,60}\b(twitter|facebook|instagram|telegram|youtube)\b|"
-    r"\bcanal de (telegram|youtube|whatsapp)\b|\bdownload\b.{0,40}\bapps?\b|"
-    # membership and paywall pitches
-    r"\bpaywall\b|bezahlschranke|hazte miembro|become a (member|supporter)|"
+    # newsletter and subscription pitches (imperative or "our newsletter", not news about them)
+    r"\b(our|unseren?|unserem|notre|nuestr[ao]|my|meinen?) [\w-]{0,20} ?newsletter|"
+    r"newsletter (abonnieren|anmelden|bestellen)|sign(ing)? up (to|for) (our|the) [\w ]{0,20}newsletter|"
+    r"(^|[.!?] )subscribe\b|please subscribe|subscribe (now|today|here)|already a subscriber|"
+    r"abonnieren sie|jetzt abonnieren|abonnieren$|abonnez-vous|suscr[ií]b(ete|ase|irse aquí)|"
+    r"sign up (here|now|today|for free|to get)|free sign up|"
+    r"for the full story|(read|view) the full story|pour lire la suite|accéder en illimité|"
+    r"become a (member|supporter)|hazte miembro|(nuestro|tenemos) canal de (telegram|youtube|whatsapp)|"
+    # "click here", affiliate and advertising disclosures
+    r"click here|hier klicken|klicken sie hier|cliquez ici|haga clic aquí|click to load|"
+    r"affiliate[- ]?link|our advertisers|enthält werbung|"
     # copyright and comment-form notices
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
     r"chroniony prawem autorskim|urheberrechtlich geschützt|copyrighted property|"
     r"nicht eingeloggt|eingeloggt sein,? um kommentare|must be logged in|kommentare erscheinen erst|"
-    # reading time
-    r"^(\d+\s*(min|minutes?|minuten)\.?\s*(read|lesezeit|de lecture)|(lesezeit|reading time)\b.{0,20})$|"
-    r"przeczytasz w", re.I)
+    r"przeczytasz w")
+_CALL_TO_ACTION_START = re.compile(
+    r"\W*(anzeige|werbung)\s*[:.,|–-]|"  # "Anzeige:", "*Werbung."
+    r"(\d+\s*(min|minutes?|minuten)\.?\s*(read|lesezeit|de lecture)|(lesezeit|reading time)\b.{0,20})$")
+# two-part pitches, tried only when both guard words are present (cheap substring tests)
+_CALL_TO_ACTION_PAIRS = (
+    (("inhalt", "laden"), re.compile(r"\b(um|to) (den|the) inhalt\b.{0,60}\bladen\b")),
+    (("download", "app"), re.compile(r"\bdownload\b.{0,40}\bapps?\b")),
+)
+_FOLLOW_WORDS = ("follow", "folge", "síguenos", "suivez")
+_FOLLOW = re.compile(
+    r"\b(follow|folgen sie|folge|síguenos|suivez)\b.{0,60}\b(twitter|facebook|instagram|telegram|youtube)\b")
 # a photo caption carrying its credit: "Marco Odermatt. © AFP", "... (Foto: Reuters)."
 _CAPTION_CREDIT = re.compile(r"©|\((foto|photo|credit|bild|fot\.|source|quelle|crédit)s?\b", re.I)
 _TEASER_MAX, _CREDIT_MAX, _CALL_TO_ACTION_MAX, _CAPTION_MAX = 200, 120, 250, 200
@@ -125,9 +149,15 @@ _URLISH = re.compile(r"[/@\\]|www\.|\.(com|org|net|de|js|py|io)\b", re.I)
 
 def clean_text(text: str) -> str:
     """Normalise whitespace, repair glued sentences, drop boilerplate and repeated paragraphs."""
+    return clean_lines(normalize_whitespace(text).split("\n"))
+
+
+def clean_lines(lines: list[str], known_good: set[str] | frozenset[str] = frozenset()) -> str:
+    """``clean_text`` on whitespace-normalised lines; lines in ``known_good`` were already
+    judged to be content and skip the boilerplate check."""
     paragraphs: list[str] = []
-    for line in cut_tail(normalize_whitespace(text).split("\n")):
-        if not line or is_boilerplate(line):
+    for line in cut_tail(lines):
+        if not line or (line not in known_good and is_boilerplate(line)):
             continue
         line = repair_glued_sentences(line)
         if paragraphs and paragraphs[-1] == line:
@@ -138,10 +168,12 @@ def clean_text(text: str) -> str:
 
 def normalize_whitespace(text: str) -> str:
     """NFC, no zero-width characters, single spaces, stripped lines, at most one blank line."""
-    text = unicodedata.normalize("NFC", text or "").translate(_ZERO_WIDTH)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = text or ""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _ODD_SPACES.sub(" ", _ZERO_WIDTH.sub("", text))
+    text = _NEWLINES.sub("\n", text)
+    return _BLANK_LINES.sub("\n\n", _LINE_EDGES.sub("\n", text)).strip()
 
 
 def cut_tail(lines: list[str]) -> list[str]:
@@ -177,11 +209,20 @@ def is_boilerplate(paragraph: str) -> bool:
         return True
     if len(stripped) <= (300 if stripped.startswith("©") else _CREDIT_MAX) and _CREDIT.match(stripped):
         return True
-    if len(stripped) <= _CALL_TO_ACTION_MAX and _CALL_TO_ACTION.search(stripped):
+    if len(stripped) <= _CALL_TO_ACTION_MAX and _is_call_to_action(stripped.lower()):
         return True
     if len(stripped) <= _CAPTION_MAX and _CAPTION_CREDIT.search(stripped):
         return True
     return bool(_COOKIE.search(stripped) and _COOKIE_CONTEXT.search(stripped))
+
+
+def _is_call_to_action(lowered: str) -> bool:
+    if _CALL_TO_ACTION.search(lowered) or _CALL_TO_ACTION_START.match(lowered):
+        return True
+    for (first, second), pattern in _CALL_TO_ACTION_PAIRS:
+        if first in lowered and second in lowered and pattern.search(lowered):
+            return True
+    return any(word in lowered for word in _FOLLOW_WORDS) and bool(_FOLLOW.search(lowered))
 
 
 def repair_glued_sentences(paragraph: str) -> str:

@@ -59,6 +59,7 @@ _ALIASES = {
 }
 _SINGLE_BYTE_WESTERN = {"cp1252", "cp1254"}
 _SNIFF_BYTES = 8192
+_MIN_EVIDENCE = 16  # non-ASCII bytes needed before trusting a statistical guess
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.\-]+)""", re.I)
@@ -88,6 +89,10 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> str:
 
     if is_utf8:
         return body.decode("utf-8")
+    # a handful of non-ASCII bytes is too little for a statistical guess: read them as
+    # windows-1252, the most common legacy charset of the web
+    if sum(byte > 0x7F for byte in body[:200_000]) < _MIN_EVIDENCE:
+        return body.decode("cp1252", errors="replace")
     guess = charset_normalizer.from_bytes(body[:200_000]).best()
     if guess is not None and guess.encoding:
         encoding = normalize_charset(guess.encoding) or guess.encoding

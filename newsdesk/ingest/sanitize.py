@@ -10,6 +10,7 @@ removed when there is no base to resolve them against. Every link gets
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -42,6 +43,7 @@ ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 LINK_REL = "nofollow noopener noreferrer"
+_EMPTY_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")  # images whose src was refused
 
 
 def sanitize_html(html: str, base_url: str | None = None) -> str:
@@ -49,7 +51,7 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
     if not html or not html.strip():
         return ""
     base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=set(TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
@@ -59,7 +61,8 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         link_rel=LINK_REL,
         url_schemes=set(URL_SCHEMES),
         url_relative=("rewrite_with_base", base) if base else "deny",
-    ).strip()
+    )
+    return _EMPTY_IMG.sub("", cleaned).strip()
 
 
 def absolute_url(url: str | None, base_url: str | None = None) -> str | None:

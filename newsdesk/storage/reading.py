@@ -143,16 +143,21 @@ def _after(db: Database, column: str, id_column: str, cursor: tuple | None,
 
 
 def _streams(db: Database, conn, where: str, params: dict, cursor: tuple | None, limit: int,
-             floor: datetime | None = None, kind: str | None = None) -> list[dict]:
-    """Newest articles matching ``where``, by publication time or, when unknown, fetch
-    time: two queries that each walk an index instead of sorting the whole table."""
+             floor: datetime | None = None, kind: str | None = None, by_id: str = "") -> list[dict]:
+    """Newest articles matching ``by_id`` and ``where``, by publication time or, when
+    unknown, fetch time: two queries that each walk an index instead of sorting the table.
+    ``by_id`` holds conditions answerable from indexes alone (on a.id, a.source_id); for
+    the undated stream they run in a subquery first, so big rows are read only for matches."""
     out = []
-    for column, dated in (("a.published_at", "IS NOT NULL"), ("a.fetched_at", "IS NULL")):
+    for column in ("a.published_at", "a.fetched_at"):
         after, extra = _after(db, column, "a.id", cursor, kind)
         low = f" AND {column} >= :floor" if floor is not None else ""
+        if column == "a.published_at":
+            match = f"a.published_at IS NOT NULL{by_id}"
+        else:
+            match = f"a.published_at IS NULL AND a.id IN (SELECT a.id FROM articles a WHERE a.published_at IS NULL{by_id})"
         statement = (f"SELECT {COLS} FROM articles a JOIN sources s ON s.id = a.source_id "
-                     f"WHERE a.published_at {dated}{low}{after}{where} "
-                     f"ORDER BY {column} DESC, a.id DESC LIMIT :limit")
+                     f"WHERE {match}{where}{low}{after} ORDER BY {column} DESC, a.id DESC LIMIT :limit")
         values = dict(params, **extra, limit=limit + 1)
         if floor is not None:
             values["floor"] = _ts(db, floor)
@@ -187,9 +192,9 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
                   "outlets": []} for r in stories]
         # articles outside stories only matter if newer than the last story we could show
         floor = items[limit]["updated"] if len(items) > limit else None
-        lone = _streams(db, conn, where + " AND NOT EXISTS (SELECT 1 FROM article_story x WHERE "
-                        "x.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE "
-                        "d.article_id = a.id)", params, cursor, limit, floor, kind="a")
+        alone = (" AND NOT EXISTS (SELECT 1 FROM article_story x WHERE x.article_id = a.id)"
+                 " AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.article_id = a.id)")
+        lone = _streams(db, conn, where, params, cursor, limit, floor, kind="a", by_id=alone)
         items += [{"kind": "article", "id": a["id"], "title": a["title"], "updated": a["when"],
                    "article_count": 1, "outlet_count": 1, "lead_article_id": a["id"],
                    "summary": a["summary"], "outlets": [dict(a["outlet"], count=1)]} for a in lone]
@@ -325,8 +330,9 @@ def tag_page(db: Database, slug: str, *, cursor: tuple | None = None,
             conn, "SELECT display FROM story_tags WHERE slug = :slug LIMIT 1", {"slug": slug})
         if not found:
             raise NotFound(f"no tag {slug!r}")
-        where = " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND t.slug = :slug)"
-        items, next_key = _page(_streams(db, conn, where, {"slug": slug}, cursor, limit), limit)
+        tagged = " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id AND t.slug = :slug)"
+        items, next_key = _page(_streams(db, conn, "", {"slug": slug}, cursor, limit,
+                                         by_id=tagged), limit)
         top = _rows(conn, """
             SELECT st.id, st.title, st.last_seen, st.article_count, st.outlet_count
             FROM story_tags t JOIN stories st ON st.id = t.story_id WHERE t.slug = :slug
@@ -343,8 +349,8 @@ def outlet_page(db: Database, source_id: int, *, cursor: tuple | None = None,
                       "attribution, enabled FROM sources WHERE id = :id", {"id": source_id})
         if not found:
             raise NotFound(f"no outlet {source_id}")
-        items, next_key = _page(_streams(db, conn, " AND a.source_id = :source",
-                                         {"source": source_id}, cursor, limit), limit)
+        items, next_key = _page(_streams(db, conn, "", {"source": source_id}, cursor, limit,
+                                         by_id=" AND a.source_id = :source"), limit)
     outlet = dict(found[0]._mapping)
     outlet["name"] = outlet["title"] or outlet["url"]
     return {"outlet": outlet, "articles": items, "next": next_key}
@@ -385,7 +391,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         page = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                 f"JOIN sources s ON s.id = a.source_id WHERE articles_fts MATCH :q{where} "
                 f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-        statement = f"""SELECT {COLS}, snippet(articles_fts, 1, char(2), char(3), ' … ', 28) AS snippet,
+        statement = f"""SELECT {COLS}, snippet(articles_fts, -1, char(2), char(3), ' … ', 28) AS snippet,
                    bm25(articles_fts, 4.0, 1.0) AS rank
             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
             JOIN sources s ON s.id = a.source_id

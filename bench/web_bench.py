@@ -1,0 +1,297 @@
+"""Speed of the website on a realistic database, against a static file from the same
+server in the same run (the baseline).
+
+    python bench/web_bench.py [--articles 100000] [--db PATH] [--rebuild] [--duration 10]
+
+1. Builds (or reuses) a SQLite database of ``--articles`` articles made from the bundled
+   demo corpus: rewritten copies of the real articles with their real sizes, published
+   over the past year, grouped into stories of 1-8 articles with tags and related rows.
+   Bulk inserts with executemany.
+2. Starts the server (``newsdesk.cli.serve.serve``) in a subprocess on 127.0.0.1.
+3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small
+   asyncio/httpx load generator in a subprocess -- for the static file, the front page,
+   article pages (a random article per request) and searches (a random query per request).
+4. Prints requests/s and p50/p99 latency, the article page's share of the static file's
+   throughput, and whether the targets (>= 0.5x static, p99 < 50 ms) are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from newsdesk.demo.corpus import OUTLETS, load_articles  # noqa: E402
+from newsdesk.settings import Settings  # noqa: E402
+from newsdesk.storage.db import Database  # noqa: E402
+from newsdesk.storage.schema import articles  # noqa: E402
+from newsdesk.storage.sources import add_source  # noqa: E402
+
+QUERIES = ["ceasefire", "grain exports", "economy", "security council", "energy prices",
+           "vaccine", "elections", "sanctions", "climate", "president meeting"]
+CONCURRENCY = 20
+
+
+# ----------------------------------------------------------------- the database
+def build(db: Database, total: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    corpus = load_articles()
+    ids = {}
+    for outlet in OUTLETS.values():
+        src = add_source(db, f"{outlet.original_site}/feed", title=outlet.name,
+                         outlet_label=outlet.label, category=outlet.category,
+                         language=outlet.language, attribution=outlet.attribution,
+                         site_url=outlet.original_site)
+        ids[outlet.id] = src.id
+    now = datetime.now(timezone.utc)
+    batch: list[dict] = []
+    for n in range(total):
+        base = corpus[n % len(corpus)]
+        donor = corpus[rng.randrange(len(corpus))]
+        paras = base.paragraphs[:]
+        rng.shuffle(paras)
+        paras = [p for pair in zip(paras, donor.paragraphs) for p in pair][:max(3, len(paras))]
+        body = "\n\n".join(paras)
+        published = now - timedelta(seconds=rng.randrange(365 * 86400))
+        batch.append({
+            "source_id": ids[base.outlet_id], "entry_hash": f"{n:032x}", "guid": f"bench-{n}",
+            "url": f"{base.url}{'&' if '?' in base.url else '?'}n={n}", "canonical_url": None,
+            "title": base.title if n < len(corpus) else f"{base.title} ({n // len(corpus)})",
+            "summary": None, "text": body,
+            "html": "".join(f"<p>{p}</p>" for p in paras) if n % 2 == 0 else None,
+            "authors": [base.author] if base.author else [], "categories": list(base.categories),
+            "published_at": published if n % 50 else None, "updated_at": None,
+            "fetched_at": published + timedelta(minutes=rng.randrange(1, 90)),
+            "language": "en", "lead_image": None, "extraction": "page", "extraction_note": None,
+            "word_count": len(body.split()), "content_hash": None})
+        if len(batch) == 5000:
+            _flush(db, batch)
+    _flush(db, batch)
+    _stories(db, rng)
+
+
+def _flush(db: Database, batch: list[dict]) -> None:
+    if batch:
+        with db.write() as conn:
+            conn.execute(insert(articles), batch)
+        batch.clear()
+
+
+def _stories(db: Database, rng: random.Random) -> None:
+    """Group articles into stories of 1-8 (by publication order, as a clusterer would put
+    neighbours together), with tags and related rows."""
+    with db.read() as conn:
+        rows = conn.execute(select(articles.c.id, articles.c.title,
+                                   func.coalesce(articles.c.published_at, articles.c.fetched_at))
+                            .order_by(func.coalesce(articles.c.published_at,
+                                                    articles.c.fetched_at))).all()
+    words = ["ukraine", "russia", "economy", "energy", "diplomacy", "health", "elections",
+             "climate", "security", "trade", "human-rights", "technology"]
+    story_rows, links, a_tags, s_tags, rel = [], [], [], [], []
+    i, story_id = 0, 0
+    while i < len(rows):
+        size = rng.choice([1, 1, 2, 3, 4, 5, 8])
+        group = rows[i:i + size]
+        i += size
+        story_id += 1
+        first, last = group[0][2], group[-1][2]
+        story_rows.append({"id": story_id, "title": group[-1][1], "lead": group[-1][0],
+                           "first": first, "last": last, "n": len(group)})
+        tags = rng.sample(words, 2)
+        for t in tags:
+            s_tags.append({"s": story_id, "slug": t, "d": t.replace("-", " ").title()})
+        for aid, _, _ in group:
+            links.append({"a": aid, "s": story_id})
+            for t in tags:
+                a_tags.append({"a": aid, "slug": t, "d": t.replace("-", " ").title()})
+            others = [g[0] for g in group if g[0] != aid][:3]
+            for rank, other in enumerate(others, 1):
+                rel.append({"a": aid, "b": other, "r": rank})
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO stories (id, title, lead_article_id, first_seen, last_seen, "
+                          "article_count, outlet_count, updated_at) VALUES "
+                          "(:id, :title, :lead, :first, :last, :n, 1, :last)"),
+                     [dict(r, first=_naive(r["first"]), last=_naive(r["last"])) for r in story_rows])
+        conn.execute(text("INSERT INTO article_story (article_id, story_id) VALUES (:a, :s)"), links)
+        conn.execute(text("INSERT INTO article_tags (article_id, slug, display) VALUES (:a, :slug, :d)"),
+                     a_tags)
+        conn.execute(text("INSERT INTO story_tags (story_id, slug, display) VALUES (:s, :slug, :d)"),
+                     s_tags)
+        conn.execute(text("INSERT INTO related (article_id, related_id, rank, reason) "
+                          "VALUES (:a, :b, :r, 'same story')"), rel)
+        conn.execute(text("UPDATE stories SET outlet_count = (SELECT count(DISTINCT a.source_id) "
+                          "FROM article_story x JOIN articles a ON a.id = x.article_id "
+                          "WHERE x.story_id = stories.id)"))
+        conn.execute(text("ANALYZE"))
+
+
+def _naive(value):
+    if isinstance(value, str):
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+# ----------------------------------------------------------------- load generation
+def wrk(url: str, script: str | None, duration: int) -> dict:
+    cmd = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "errors": int(errors.group(1)) if errors else 0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def lua_script(folder: Path, paths: list[str]) -> str:
+    path = folder / f"paths{abs(hash(tuple(paths)))}.lua"
+    items = ",".join('"' + p.replace('"', '\\"') + '"' for p in paths)
+    path.write_text("local paths = {" + items + "}\nmath.randomseed(42)\n"
+                    "request = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n")
+    return str(path)
+
+
+async def _pyload(base: str, paths: list[str], duration: int) -> dict:
+    import httpx
+    latencies, errors = [], 0
+    deadline = time.monotonic() + duration
+    rng = random.Random(42)
+    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+        async def worker():
+            nonlocal errors
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                r = await client.get(rng.choice(paths))
+                latencies.append((time.perf_counter() - start) * 1000)
+                errors += r.status_code >= 400
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    latencies.sort()
+    return {"rps": len(latencies) / duration, "p50": latencies[len(latencies) // 2],
+            "p99": latencies[int(len(latencies) * 0.99)], "errors": errors}
+
+
+def measure(base: str, paths: list[str], duration: int, folder: Path) -> dict:
+    if shutil.which("wrk"):
+        script = lua_script(folder, paths) if len(paths) > 1 else None
+        return wrk(base + paths[0], script, duration)
+    code = ("import asyncio, json, sys; sys.path.insert(0, %r); import web_bench as b; "
+            "print(json.dumps(asyncio.run(b._pyload(%r, %r, %d))))"
+            % (str(Path(__file__).parent), base, paths, duration))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    import json
+    return json.loads(out.stdout)
+
+
+# ----------------------------------------------------------------- main
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "newsdesk-web-bench" / "bench.db"))
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    url = f"sqlite:///{args.db}"
+    if args.serve:   # the server subprocess
+        from newsdesk.cli.serve import serve
+        settings = Settings(database_url=url, port=args.port, log_level="WARNING",
+                            data_dir=str(Path(args.db).parent), secret_key="bench")
+        serve(settings, Database.from_url(url))
+        return
+    path = Path(args.db)
+    if args.rebuild and path.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    db = Database.from_url(url)
+    with db.read() as conn:
+        have = conn.execute(select(func.count()).select_from(articles)).scalar()
+    if have != args.articles:
+        if have:
+            raise SystemExit(f"{path} holds {have} articles, not {args.articles}: use --rebuild")
+        start = time.monotonic()
+        build(db, args.articles)
+        print(f"built {args.articles:,} articles in {time.monotonic() - start:.0f} s "
+              f"({path.stat().st_size / 1e6:.0f} MB) at {path}")
+    with db.read() as conn:
+        max_id = conn.execute(select(func.max(articles.c.id))).scalar()
+    db.close()
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", args.db,
+                             "--port", str(port)], stderr=subprocess.PIPE)
+    try:
+        _wait(port, proc)
+        base = f"http://127.0.0.1:{port}"
+        rng = random.Random(1)
+        cases = {
+            "static file (/static/style.css)": ["/static/style.css"],
+            "front page (/)": ["/"],
+            "article page (random of %d)" % max_id:
+                [f"/articles/{rng.randint(1, max_id)}" for _ in range(2000)],
+            "search (10 queries)": [f"/search?q={q.replace(' ', '+')}" for q in QUERIES],
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            for paths in cases.values():   # warm up: templates compiled, pages cached
+                measure(base, paths, 1, Path(folder))
+            results = {name: measure(base, paths, args.duration, Path(folder))
+                       for name, paths in cases.items()}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    tool = "wrk" if shutil.which("wrk") else "python asyncio load generator"
+    print(f"\n{args.articles:,} articles, {CONCURRENCY} concurrent clients, {args.duration} s each, "
+          f"load from {tool} (separate process), server: 1 uvicorn process, {os.cpu_count()} CPUs")
+    print(f"{'page':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:<36} {r['rps']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
+    static = results["static file (/static/style.css)"]
+    article = next(r for n, r in results.items() if n.startswith("article"))
+    ratio = article["rps"] / static["rps"]
+    print(f"\narticle page / static file throughput: {ratio:.2f}x (target >= 0.5x): "
+          f"{'met' if ratio >= 0.5 else 'NOT met'}")
+    print(f"article page p99: {article['p99']:.1f} ms (target < 50 ms): "
+          f"{'met' if article['p99'] < 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

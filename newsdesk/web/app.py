@@ -1,0 +1,63 @@
+"""The app factory: ``create_app(settings, db)`` returns the FastAPI application that
+serves the site (HTML), its JSON twin, feeds out and the admin pages.
+
+    /                     front page of stories      (/index.json, /feed.rss|atom|feed.json)
+    /articles/{id}        one article                (/articles/{id}.json)
+    /stories/{id}         one story and its coverage (.json .rss .atom .feed.json)
+    /tags/{slug}          a hashtag                  (same formats)
+    /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
+    /search?q=            full-text search           (/search.json|rss|atom|feed.json?q=)
+    /admin                sources and fetch health, behind the admin login
+    /openapi.json         the API description
+
+Each page family lives in its own module with its own router; this module only wires
+them together with the shared state (settings, database, templates, sessions).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from ..settings import Settings
+from ..storage.db import Database
+from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags
+from .ai_panel import ai_panel as default_ai_panel
+from .render import HERE, Renderer
+from .security import SecurityHeaders, Sessions, secret_key
+
+
+def create_app(settings: Settings, db: Database, *,
+               ai_panel: Callable[[dict], dict | None] | None = None,
+               remote_images: bool = True, refresher: Callable | None = None) -> FastAPI:
+    """``ai_panel`` fills the AI features panel (see ``ai_panel.py``); ``remote_images``
+    allows article images from their publishers (https) in the CSP; ``refresher(source_id)``
+    replaces the admin refresh job (tests)."""
+    app = FastAPI(title="newsdesk", version="0.1.0",
+                  description="Stories, articles, tags, outlets and search of a newsdesk site. "
+                              "Every page has a JSON twin (append .json, or send "
+                              "Accept: application/json). Lists page with an opaque `cursor`. "
+                              "Errors: {\"error\": {\"status\", \"code\", \"message\"}}.",
+                  docs_url=None, redoc_url=None,   # the docs UIs load third-party scripts
+                  lifespan=_lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.renderer = Renderer()
+    app.state.ai_panel = ai_panel or default_ai_panel
+    app.state.sessions = Sessions(secret_key(settings))
+    app.state.admin = admin.AdminJobs(settings, db, refresher)
+    errors.install(app)
+    for module in (front, articles, stories, tags, outlets, search, feeds_out, admin):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    yield
+    app.state.admin.close()

@@ -1,0 +1,58 @@
+"""The front page: stories, newest update first, each with the outlets covering it (and
+what kind of source each is), when it last moved and a summary line. Filters by
+category, language and outlet; cursor pagination; JSON twin at ``/index.json``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+
+from ..storage import reading
+from .feeds_out import feed_links
+from .render import cursor_param, encode_cursor, int_param, json_response, page_link, text_param
+
+router = APIRouter(tags=["pages"])
+
+
+def filters_from(category: str | None, language: str | None, outlet: str | None) -> dict:
+    return {"category": text_param(category, "category"),
+            "language": text_param(language, "language", 16),
+            "outlet": int_param(outlet, "outlet")}
+
+
+def item_json(item: dict) -> dict:
+    path = f"/stories/{item['id']}" if item["kind"] == "story" else f"/articles/{item['id']}"
+    return dict(item, path=path)
+
+
+@router.get("/", summary="Front page of stories (HTML, or JSON with Accept: application/json)")
+@router.get("/index.json", summary="Front page of stories as JSON")
+async def front_page(request: Request, category: str | None = Query(None, max_length=100),
+                     language: str | None = Query(None, max_length=16),
+                     outlet: str | None = Query(None, max_length=19),
+                     cursor: str | None = Query(None, max_length=200),
+                     limit: str | None = Query(None, max_length=3)):
+    state = request.app.state
+    filters = filters_from(category, language, outlet)
+    key = cursor_param(cursor, "tsi")
+    size = int_param(limit, "limit", 1, reading.MAX_LIMIT) or 30
+    items, next_key = reading.front_page(state.db, cursor=key, limit=size, **filters)
+    next_url = page_link(request, cursor=encode_cursor(*next_key)) if next_key else None
+    if request.url.path.endswith(".json") or _json(request):
+        return json_response({"items": [item_json(i) for i in items], "filters": filters,
+                              "next_cursor": encode_cursor(*next_key) if next_key else None,
+                              "next": next_url})
+    choices = reading.filter_choices(state.db)
+    return state.renderer.page(request, "front.html", {
+        "items": items, "filters": filters, "choices": choices, "next_url": next_url,
+        "first_url": page_link(request, cursor=None) if key else None,
+        "feeds": feed_links("/", "Front page"), "json_url": "/index.json" + _query(request)},
+        cache=30)
+
+
+def _json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _query(request: Request) -> str:
+    return "?" + str(request.url.query) if request.url.query else ""

@@ -1,0 +1,61 @@
+"""The story page: every article covering one story, newest first, with a timeline of
+coverage by day and outlet drawn as inline SVG (no script). Also a JSON twin and feeds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ..storage import reading
+from .ai_panel import safe_panel
+from .feeds_out import feed_links, feed_response
+from .render import json_response, parse_id, split_ref, wants_json
+
+router = APIRouter(tags=["pages"])
+
+DAY_W, ROW_H, LABEL_W, PAD = 22, 26, 150, 6
+
+
+def timeline_svg(timeline: dict) -> dict | None:
+    """Geometry for the timeline: one row per outlet, one column per day, a dot sized by
+    the number of articles that day. The template draws it; numbers only, no markup."""
+    days, rows = timeline["days"], timeline["outlets"]
+    if not days:
+        return None
+    biggest = max((c for r in rows for c in r["counts"]), default=1) or 1
+    day_w = max(DAY_W, min(60, 480 // len(days)))
+    every = max(1, -(-50 // day_w))          # a date label at least every 50 px
+    dots, labels = [], []
+    for y, row in enumerate(rows):
+        cy = PAD + y * ROW_H + ROW_H // 2
+        labels.append({"y": cy + 4, "text": row["name"][:22]})
+        for x, count in enumerate(row["counts"]):
+            if count:
+                dots.append({"cx": LABEL_W + x * day_w + day_w // 2, "cy": cy,
+                             "r": 3 + round(6 * count / biggest), "count": count,
+                             "day": days[x].isoformat(), "outlet": row["name"]})
+    width = LABEL_W + len(days) * day_w + PAD
+    height = PAD * 2 + len(rows) * ROW_H + 18
+    ticks = [{"x": LABEL_W + x * day_w + day_w // 2, "text": d.strftime("%d %b")}
+             for x, d in enumerate(days) if x % every == 0]
+    return {"width": width, "height": height, "dots": dots, "labels": labels, "ticks": ticks,
+            "axis_y": height - 4, "first": days[0], "last": days[-1]}
+
+
+@router.get("/stories/{ref}", summary="One story: all coverage newest first "
+            "(.json, .rss, .atom, .feed.json)")
+async def story_page(request: Request, ref: str):
+    state = request.app.state
+    stem, fmt = split_ref(ref, ("json", "rss", "atom", "jsonfeed"))
+    story_id = parse_id(stem, "story")
+    story = reading.story_detail(state.db, story_id)
+    if fmt in ("rss", "atom", "jsonfeed"):
+        return feed_response(request, fmt, f"Story: {story['title']}", f"/stories/{story_id}",
+                             story["articles"][:50])
+    panel = safe_panel(state.ai_panel, dict(story, kind="story"))
+    if wants_json(request, fmt):
+        return json_response(dict(story, ai=panel), headers={"Cache-Control": "public, max-age=60"})
+    outlets = sorted({a["outlet"]["name"] for a in story["articles"]})
+    return state.renderer.page(request, "story.html", {
+        "story": story, "svg": timeline_svg(story["timeline"]), "ai": panel, "outlets": outlets,
+        "feeds": feed_links(f"/stories/{story_id}", f"Story: {story['title']}"),
+        "json_url": f"/stories/{story_id}.json"}, cache=60)

@@ -1,0 +1,207 @@
+"""The pages and their JSON twins and feeds, on a real SQLite site (see test_web_fixtures)."""
+
+from __future__ import annotations
+
+import json
+
+from lxml import etree, html
+
+from test_web_fixtures import client, css, site  # noqa: F401  (fixtures)
+
+
+def page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status, (url, response.text[:300])
+    return html.fromstring(response.text)
+
+
+def test_front_page_lists_stories_with_labelled_outlets_and_times(client, site):
+    doc = page(client, "/")
+    items = css(doc, "ol.stories > li.item")
+    assert len(items) == 30                                      # a full first page
+    titles = [css(i, "h2 a")[0].text_content() for i in items]
+    story = items[titles.index("Ceasefire phone call")]
+    assert css(story, "h2 a")[0].get("href") == f"/stories/{site['story_id']}"
+    outlets = [li.text_content() for li in css(story, "ul.outlets li")]
+    assert any("President of Russia" in o and "government source (Russia)" in o for o in outlets)
+    assert any("Global Voices" in o and "citizen media" in o for o in outlets)
+    assert "3 articles from 3 outlets" in story.text_content()
+    when = css(story, "time")[0]
+    assert when.get("datetime") and "UTC" in when.get("title")
+    assert when.text_content() == "30 minutes ago"
+    assert css(story, "p.summary")[0].text_content().startswith("Putin and Trump")
+    # articles not in any story stand alone, linking to the article page
+    # (the undated one sorts by its fetch time: now)
+    assert titles[:2] == ["An undated dispatch", site_title(client, site["hostile_id"])]
+    assert css(items[1], "h2 a")[0].get("href") == f"/articles/{site['hostile_id']}"
+    # the three story articles are not repeated as lone items
+    assert "Phone call on the ceasefire" not in titles
+
+
+def site_title(client, article_id):
+    return client.get(f"/articles/{article_id}.json").json()["article"]["title"]
+
+
+def test_front_page_cursor_walks_every_item_once(client, site):
+    seen, url = [], "/index.json?limit=25"
+    while url:
+        data = client.get(url).json()
+        seen += [(i["kind"], i["id"]) for i in data["items"]]
+        url = data["next"]
+    assert len(seen) == len(set(seen))
+    # 120 plain + hostile + undated articles alone, plus one story of three
+    assert len(seen) == 3 * 40 + 2 + 1
+    assert ("article", site["undated_id"]) in seen
+
+
+def test_front_page_filters(client, site):
+    data = client.get("/index.json?category=world&limit=100").json()
+    lone = {o["name"] for i in data["items"] if i["kind"] == "article" for o in i["outlets"]}
+    assert lone == {"Global Voices"}
+    # a story is shown when any of its articles matches, with all its outlets
+    stories = [i for i in data["items"] if i["kind"] == "story"]
+    assert [s["id"] for s in stories] == [site["story_id"]]
+    assert len(stories[0]["outlets"]) == 3
+    one = client.get(f"/?outlet={site['sources'][1].id}", headers={"Accept": "application/json"}).json()
+    assert one["items"] and all(any(o["id"] == site["sources"][1].id for o in i["outlets"])
+                                for i in one["items"])
+    doc = page(client, "/?category=nothing-like-this")
+    assert "No stories match these filters" in css(doc, "p.empty")[0].text_content()
+
+
+def test_article_page_blocks_in_order(client, site):
+    doc = page(client, f"/articles/{site['story_articles'][0]}")
+    main = css(doc, "main")[0]
+    assert css(main, "h1")[0].text_content() == "Phone call on the ceasefire"
+    byline = css(main, "p.byline")[0].text_content()
+    assert "President of Russia" in byline and "government source (Russia)" in byline
+    assert "by Press Office" in byline
+    assert "Published" in css(main, "p.dates")[0].text_content()
+    assert "Updated" in css(main, "p.dates")[0].text_content()
+    assert css(main, "figure.lead img")[0].get("src") == "https://example.org/lead.jpg"
+    assert css(main, ".body em")[0].text == "ceasefire"     # stored sanitized HTML kept
+    assert "CC BY 4.0" in css(main, "p.credit")[0].text_content()
+    assert css(main, "a.source-link")[0].get("href") == "https://example.org/1/1000"
+    headings = [h.text_content() for h in css(main, "section.panel > h2")]
+    assert headings == ["Hashtags", "AI features", "Comments", "Related articles"]
+    assert css(main, "ul.taglist a")[0].get("href") == "/tags/ceasefire"
+    related = css(main, "section.related li.item")
+    assert len(related) == 1 and "Zelensky comments" in related[0].text_content()
+    assert css(related[0], "time")                         # time-ago on related items
+    assert "Comments arrive with accounts" in css(main, "section.comments")[0].text_content()
+    assert "No AI summary" in css(main, "section.ai")[0].text_content()
+
+
+def test_article_without_tags_or_related_shows_honest_states(client, site):
+    doc = page(client, f"/articles/{site['plain_id']}")
+    headings = [h.text_content() for h in css(doc, "section.panel > h2")]
+    assert "Hashtags" not in headings                           # no empty heading
+    assert css(doc, "section.related p.empty")[0].text_content() == "No related coverage yet."
+    paragraphs = css(doc, ".body p")                      # text shown as paragraphs
+    assert [p.text_content() for p in paragraphs][1] == "Paragraph two of item 0."
+    undated = page(client, f"/articles/{site['undated_id']}")
+    assert "no publication date given" in css(undated, "p.dates")[0].text_content()
+
+
+def test_article_json_twin(client, site):
+    aid = site["story_articles"][0]
+    data = client.get(f"/articles/{aid}.json").json()
+    negotiated = client.get(f"/articles/{aid}", headers={"Accept": "application/json"}).json()
+    assert data == negotiated
+    assert data["article"]["title"] == "Phone call on the ceasefire"
+    assert data["outlet"]["label"] == "government source (Russia)"
+    assert data["tags"] == [{"slug": "ceasefire", "display": "Ceasefire"}]
+    assert data["story"]["id"] == site["story_id"]
+    assert data["ai"] is None and data["comments"] == {"enabled": False, "items": []}
+
+
+def test_ai_panel_hook_fills_the_panel(site):
+    from starlette.testclient import TestClient
+
+    from newsdesk.web import create_app
+
+    def panel(item):
+        return {"summary": f"Summary of {item['kind']} {item['id']} <b>bold</b>",
+                "model": "test-model"}
+    with TestClient(create_app(site["settings"], site["db"], ai_panel=panel)) as c:
+        doc = html.fromstring(c.get(f"/articles/{site['plain_id']}").text)
+        section = css(doc, "section.ai")[0]
+        assert f"Summary of article {site['plain_id']} <b>bold</b>" in section.text_content()
+        assert not css(section, "b")                       # escaped, not rendered
+        story = html.fromstring(c.get(f"/stories/{site['story_id']}").text)
+        assert "Summary of story" in css(story, "section.ai")[0].text_content()
+
+
+def test_story_page_coverage_and_timeline(client, site):
+    doc = page(client, f"/stories/{site['story_id']}")
+    assert css(doc, "h1")[0].text_content() == "Ceasefire phone call"
+    coverage = css(doc, "section.coverage li.item")
+    times = [css(li, "time")[0].get("datetime") for li in coverage]
+    assert len(coverage) == 3 and times == sorted(times, reverse=True)   # newest first
+    svg = css(doc, "section.timeline svg")[0]
+    dots = css(svg, "circle")
+    assert len(dots) == 3                    # three outlets, one article each on their day
+    labels = {t.text_content() for t in css(svg, "text.tl-label")}
+    assert labels == {"President of Russia", "President of Ukraine", "Global Voices"}
+    data = client.get(f"/stories/{site['story_id']}.json").json()
+    assert [a["id"] for a in data["articles"]][0] == site["story_articles"][0]
+
+
+def test_tag_outlet_and_outlets_pages(client, site):
+    doc = page(client, "/tags/ceasefire")
+    assert css(doc, "h1")[0].text_content() == "#Ceasefire"
+    assert len(css(doc, "ol.items li.item")) == 2
+    assert css(doc, "section.panel a")[0].get("href") == f"/stories/{site['story_id']}"
+    kremlin = site["sources"][0].id
+    doc = page(client, f"/outlets/{kremlin}")
+    assert css(doc, "p.kicker")[0].text_content() == "government source (Russia)"
+    assert len(css(doc, "ol.items li.item")) == 30
+    nxt = css(doc, "nav.pager a[rel=next]")[0].get("href")
+    second = page(client, nxt)
+    first_ids = {a.get("href") for a in css(doc, "li.item h3 a")}
+    assert not first_ids & {a.get("href") for a in css(second, "li.item h3 a")}
+    about = page(client, "/about")
+    names = [h.text_content() for h in css(about, "li.item h3")]
+    assert any("Global Voices" in n and "citizen media" in n for n in names)
+    assert client.get("/outlets.json").json()["outlets"][0]["articles"] > 0
+
+
+def test_search_highlights_escapes_filters_and_sorts(client, site):
+    doc = page(client, "/search?q=ceasefire")
+    results = css(doc, "ol.results li.item")
+    assert results and all(css(r, "mark") for r in results)
+    assert {m.text_content().lower() for r in results for m in css(r, "mark")} == {"ceasefire"}
+    hostile = page(client, "/search?q=hostile")
+    assert not css(hostile, "main script")                 # snippet text escaped
+    data = client.get("/search.json?q=grain&sort=date").json()
+    times = [r["published_at"] for r in data["results"]]
+    assert times == sorted(times, reverse=True) and data["next"]
+    only = client.get(f"/search.json?q=grain&outlet={site['sources'][2].id}").json()
+    assert {r["outlet"]["name"] for r in only["results"]} == {"Global Voices"}
+    nothing = page(client, "/search?q=zzzzunknownword")
+    assert "Nothing matches" in css(nothing, "p.empty")[0].text_content()
+
+
+def test_feeds_out(client, site):
+    rss = etree.fromstring(client.get("/feed.rss").content)
+    assert rss.tag == "rss" and rss.get("version") == "2.0"
+    assert len(rss.findall("channel/item")) == 50
+    atom = etree.fromstring(client.get(f"/stories/{site['story_id']}.atom").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert len(atom.findall("a:entry", ns)) == 3
+    feed = client.get("/tags/ceasefire.feed.json")
+    assert feed.headers["content-type"].startswith("application/feed+json")
+    assert json.loads(feed.text)["version"] == "https://jsonfeed.org/version/1.1"
+    search = etree.fromstring(client.get("/search.rss?q=grain").content)
+    assert search.findall("channel/item")
+    outlet = client.get(f"/outlets/{site['sources'][0].id}.feed.json").json()
+    assert len(outlet["items"]) == 41
+    # the hostile title survives as text, never as markup
+    titles = [t.text for t in rss.iter("title")]
+    assert any(t and "<script>" in t for t in titles)
+
+
+def test_openapi_describes_the_api(client):
+    spec = client.get("/openapi.json").json()
+    assert "/articles/{ref}" in spec["paths"] and "/search" in spec["paths"]
+    assert client.get("/docs").status_code == 404               # no CDN-loading docs UI

@@ -10,6 +10,8 @@ their ``MAX_QUERY_TERMS`` rarest words.
 
 from __future__ import annotations
 
+import re
+
 from typing import Sequence
 
 import numpy as np
@@ -21,6 +23,10 @@ from .text import BM25, Embed, terms
 MAX_QUESTION_CHARS = 2000
 MAX_QUERY_TERMS = 48
 NOT_FOUND = "Not found in the coverage."
+# Question words that ask for a kind of answer rather than name its topic ("how long did the
+# call last?" asks about "call" and "last"): they must not count against the evidence.
+QUESTION_CUES = re.compile(r"\b(how (?:long|many|much|often|far|old)|cu[aá]nto|combien|quanto)\b",
+                           re.IGNORECASE)
 
 
 def ask(docs: Sequence[Doc], question: str, answers: int = 3, threshold: float = 0.5,
@@ -35,7 +41,7 @@ def ask(docs: Sequence[Doc], question: str, answers: int = 3, threshold: float =
     if not corpus.sents:
         return Result("ask", status="not_found", note=NOT_FOUND, meta=meta)
     index = BM25([s.terms for s in corpus.sents])
-    query = list(dict.fromkeys(terms(question, corpus.lang)))
+    query = list(dict.fromkeys(terms(QUESTION_CUES.sub(" ", question), corpus.lang)))
     query.sort(key=lambda t: -index.idf.get(t, index.max_idf))
     query = query[:MAX_QUERY_TERMS]
     if not query:

@@ -62,7 +62,7 @@ def _docs(db: Database, where: str, params: dict, limit: int) -> list[Doc]:
     with db.read() as conn:
         rows = conn.execute(sql, {**params, "limit": limit}).all()
     docs = [Doc(id=str(r[0]), date=as_utc(r[1]), outlet=r[2], title=r[3], text=r[4],
-                outlet_label=None if not r[5] else f"{r[2]} ({r[5]})") for r in rows]
+                outlet_label=None if not r[5] else f"{r[2]} · {r[5]}") for r in rows]
     return docs[::-1]
 
 

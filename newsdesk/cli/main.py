@@ -94,10 +94,9 @@ def _register() -> None:
         app.add_typer(ai_app, name="ai", help="AI features over a JSON-lines file of documents.")
     except ImportError:
         pass
-    try:
-        from . import stories  # noqa: F401
-    except ImportError:
-        pass
+    from . import stories  # noqa: F401
+    from .community import register
+    register(app)
 
 
 def main() -> None:

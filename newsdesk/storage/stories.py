@@ -3,7 +3,7 @@ signatures, hashtags, related articles, and the saved state of the online cluste
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import text
@@ -89,6 +89,19 @@ def merged_into(db: Database, story_id: int) -> int | None:
             break
         target = story_id = int(value)
     return target
+
+
+def previous_in_thread(db: Database, story_id: int) -> date | None:
+    """When the previous story of this one's thread (an earlier story sharing at least two
+    hashtags) last had coverage: "what changed since they last spoke"."""
+    sql = text("""
+        SELECT max(o.last_seen) FROM stories o
+        WHERE o.id <> :s AND o.last_seen < (SELECT first_seen FROM stories WHERE id = :s)
+          AND (SELECT count(*) FROM story_tags a JOIN story_tags b ON a.slug = b.slug
+               WHERE a.story_id = :s AND b.story_id = o.id) >= 2""")
+    with db.read() as conn:
+        value = as_utc(conn.execute(sql, {"s": story_id}).scalar())
+    return value.date() if value else None
 
 
 def set_title(conn, story_id: int, title: str) -> None:

@@ -74,6 +74,13 @@ class AdminJobs:
 
 
 def _require_admin(request: Request) -> None:
+    """The built-in admin login (admin_password), or a reader account with the admin role
+    (made by ``newsdesk create-admin``)."""
+    if hasattr(request.app.state, "community"):
+        from .community import current_user
+        user = current_user(request)
+        if user is not None and user.is_admin:
+            return
     if not request.app.state.settings.admin_password:
         raise HTTPException(403, "The admin is disabled: set admin_password "
                                  "(NEWSDESK_ADMIN_PASSWORD) and restart the server.")
@@ -138,7 +145,8 @@ async def login(request: Request):
         await asyncio.sleep(0.3)   # slow down guessing
         return await login_form(request, error="Wrong password.", status=401)
     response = RedirectResponse("/admin", status_code=303)
-    state.sessions.save(request, response, new_session(admin=True))   # fresh token on login
+    # a fresh CSRF token on login; a reader logged in on the same browser stays logged in
+    state.sessions.save(request, response, {**session_of(request), **new_session(admin=True)})
     return response
 
 

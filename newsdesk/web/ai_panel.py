@@ -1,31 +1,132 @@
-"""The hook for the AI features panel: the one place the web layer asks for AI output.
+"""The AI features panel: the one place the web layer asks for AI output.
 
-``ai_panel(item)`` receives the page's article dict (``{"kind": "article", "id", "title",
-...}``) or story dict (``{"kind": "story", "id", "title", ...}``) and returns ``None``
-while nothing has been generated, or a dict the templates render::
+``AIPanel(service)`` is called with the page's article or story dict and returns a view
+model the ``ai_block`` macro renders, or None. It only reads cached results (the service
+queues what is missing in the background), so a page never waits for a model. Every
+sentence it shows links to the stored sentence it comes from (``/articles/{id}#s{n}``).
 
-    {"summary": "two or three sentences",                 # plain text, escaped on output
-     "points": ["key point", ...],                         # optional
-     "citations": [{"title": "...", "url": "/articles/12"}],   # optional, site-relative
-     "model": "offline-extractive", "generated_at": datetime}  # optional
-
-Pass another function to ``create_app(..., ai_panel=fn)`` to wire the AI stage in.
+    {"article": {...summary...} | None,          # article pages: the article itself
+     "story": {"id", "title", "docs", "outlets", "summary", "key_points", "timeline",
+               "compare", "background", "since", "since_choices"} | None,
+     "pending": bool, "provider": "offline"}
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import date, timedelta
+from typing import Any
 
-def ai_panel(item: dict) -> dict | None:
-    """No AI output yet: the panel shows an honest placeholder."""
+from ..ai.model import Result
+
+log = logging.getLogger(__name__)
+
+
+def ai_panel(item: dict, **options) -> dict | None:
+    """No AI service wired: the panel shows an honest placeholder."""
     return None
 
 
-def safe_panel(fn, item: dict) -> dict | None:
+def safe_panel(fn, item: dict, **options) -> dict | None:
     """Call the hook; a failing AI stage must never break the page."""
     try:
-        result = fn(item)
+        result = fn(item, **options)
     except Exception:  # noqa: BLE001 -- the page is worth more than the panel
-        import logging
-        logging.getLogger(__name__).exception("ai panel failed", extra={"item": item.get("id")})
+        log.exception("ai panel failed", extra={"item": item.get("id")})
         return None
     return result if isinstance(result, dict) else None
+
+
+def cite(citations: list[dict], outlets: dict[str, str] | None = None) -> list[dict]:
+    """Citation links: the stored sentence is the link's title, numbered per source."""
+    return [{"href": f"/articles/{c['doc']}#s{c['sentence']}", "text": c["text"],
+             "label": f"{(outlets or {}).get(str(c['doc']), 'source')} ¶{c['sentence'] + 1}"}
+            for c in citations]
+
+
+def items(result: Result | None, outlets: dict[str, str], rows=None) -> list[dict]:
+    if result is None:
+        return []
+    rows = result.items if rows is None else rows
+    return [{"text": i.text, "date": i.date, "outlets": i.outlets,
+             "cites": cite([c.__dict__ for c in i.citations], outlets)} for i in rows]
+
+
+def view(result: Result | None, outlets: dict[str, str]) -> dict | None:
+    if result is None:
+        return None
+    data: dict[str, Any] = {"status": result.status, "note": result.note,
+                            "items": items(result, outlets), "provider": result.provider}
+    if result.feature == "summary":
+        data["key_points"] = items(result, outlets, result.sections.get("key_points", []))
+    if result.feature == "timeline":
+        entries: dict[str, dict] = {}
+        for row in data["items"]:
+            entry = entries.setdefault(row["date"] or "undated", {"date": row["date"], "outlets": [],
+                                                                  "items": []})
+            entry["items"].append(row)
+            entry["outlets"] += [o for o in row["outlets"] if o not in entry["outlets"]]
+        data["entries"] = [entries[k] for k in sorted(entries)]
+    if result.feature == "compare":
+        data["outlets"] = _coverage_table(result)
+    return data
+
+
+def _coverage_table(result: Result) -> list[dict]:
+    """Per outlet: which claims it reports, omits or contradicts (claim numbers 1-based)."""
+    table = []
+    for label, row in sorted(result.meta.get("outlets", {}).items()):
+        table.append({
+            "outlet": label,
+            "reports": sorted({r["claim"] + 1 for r in row.get("reports", [])}),
+            "omits": sorted({int(c) + 1 for c in row.get("omits", [])
+                             if isinstance(c, (int, str)) and str(c).isdigit()}),
+            "contradicts": [{"claim": r["claim"] + 1, "cue": r.get("cue", ""),
+                             "cites": cite([r["citation"]])} for r in row.get("contradicts", [])
+                            if isinstance(r, dict) and "claim" in r],
+        })
+    return table
+
+
+class AIPanel:
+    """The panel over ``newsdesk.ai.service.AIService``."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def __call__(self, item: dict, since: date | None = None, previous: date | None = None,
+                 last_visit: date | None = None) -> dict | None:
+        story_id = item.get("story_id") if item.get("kind") == "article" else item.get("id")
+        panel: dict[str, Any] = {"article": None, "story": None, "pending": False,
+                                 "provider": self.service.provider.identity}
+        if item.get("kind") == "article":
+            summary = self.service.article_summary(int(item["id"]))
+            outlets = {str(item["id"]): (item.get("outlet") or {}).get("name", "this article")
+                       if isinstance(item.get("outlet"), dict) else "this article"}
+            panel["article"] = view(summary, outlets)
+            panel["pending"] |= summary is None
+        if story_id:
+            panel["story"] = self._story(int(story_id), since, previous, last_visit)
+            panel["pending"] |= panel["story"]["pending"]
+        return panel
+
+    def _story(self, story_id: int, since, previous, last_visit) -> dict:
+        from ..ai.service import story_docs
+        results = self.service.story_panel(story_id, since=since)
+        docs = story_docs(self.service.db, story_id)
+        outlets = {str(d.id): d.outlet for d in docs}
+        first = min((d.day for d in docs), default=None)
+        choices = []
+        if previous:
+            choices.append({"label": "since the previous story in this thread", "date": previous})
+        if last_visit:
+            choices.append({"label": "since your last visit", "date": last_visit})
+        if first:
+            choices.append({"label": "since the story began", "date": None})
+            choices.append({"label": "the last 3 days", "date": max(d.day for d in docs) - timedelta(days=3)})
+        return {
+            "id": story_id, "docs": results["docs"], "outlets": results["outlets"], "since": since,
+            "since_choices": choices, "pending": any(results[f] is None for f in
+                                                      ("summary", "timeline", "compare", "background")),
+            **{f: view(results[f], outlets) for f in ("summary", "timeline", "compare", "background")},
+        }

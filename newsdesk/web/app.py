@@ -25,7 +25,10 @@ from starlette.staticfiles import StaticFiles
 from ..settings import Settings
 from ..storage.db import Database
 from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags
-from .ai_panel import ai_panel as default_ai_panel
+from ..ai.service import AIService
+from .ai_panel import AIPanel
+from .community import current_user
+from .community import install as install_community
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
 
@@ -46,12 +49,15 @@ def create_app(settings: Settings, db: Database, *,
     app.state.settings = settings
     app.state.db = db
     app.state.renderer = Renderer()
-    app.state.ai_panel = ai_panel or default_ai_panel
+    app.state.ai = AIService(settings, db)
+    app.state.ai_panel = ai_panel or AIPanel(app.state.ai)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
     for module in (front, articles, stories, tags, outlets, search, feeds_out, admin):
         app.include_router(module.router)
+    install_community(app, settings, db)
+    app.state.renderer.env.globals["viewer_of"] = current_user
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
     return app
@@ -61,3 +67,4 @@ def create_app(settings: Settings, db: Database, *,
 async def _lifespan(app: FastAPI):
     yield
     app.state.admin.close()
+    app.state.ai.close()

@@ -6,11 +6,14 @@ JSON twin at ``/articles/{id}.json``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from ..ingest.sanitize import absolute_url
 from ..storage import reading
 from .ai_panel import safe_panel
+from .asking import answer_page, comments_json, since_options
+from .community import comments_block
+from .community.base import save_session
 from .render import json_response, parse_id, safe_html, split_ref, wants_json
 
 router = APIRouter(tags=["pages"])
@@ -35,14 +38,30 @@ async def article_page(request: Request, ref: str):
     article = ctx["article"]
     article["lead_image"] = absolute_url(article.get("lead_image"))
     source_url = absolute_url(article.get("canonical_url") or article.get("url"))
-    panel = safe_panel(state.ai_panel, dict(article, kind="article"))
+    story = ctx.get("story") or {}
+    panel = safe_panel(state.ai_panel, dict(article, kind="article", story_id=story.get("id"),
+                                            outlet=ctx.get("outlet")), **since_options(request, story))
     if wants_json(request, fmt):
         data = dict(ctx, source_url=source_url, ai=panel,
-                    comments={"enabled": False, "items": []})
+                    comments=comments_json(request, "article", article_id))
         data["article"] = {k: v for k, v in article.items() if k not in ("entry_hash",)}
         return json_response(data, headers={"Cache-Control": "public, max-age=60"})
     byline_dates = article["updated_at"] if (article["updated_at"] and article["published_at"]
                                              and article["updated_at"] > article["published_at"]) else None
-    return state.renderer.page(request, "article.html", dict(
-        ctx, body=body_html(article), source_url=source_url, ai=panel, updated=byline_dates,
-        json_url=f"/articles/{article_id}.json"), cache=60)
+    response = state.renderer.page(request, "article.html", dict(
+        ctx, source_url=source_url, ai=panel, updated=byline_dates,
+        comments=comments_block(request, "article", article_id),
+        json_url=f"/articles/{article_id}.json"))
+    return save_session(request, response)
+
+
+@router.get("/articles/{article_id}/ask", summary="Ask a question about an article's story")
+async def ask_article(request: Request, article_id: str, q: str = Query("", max_length=2000)):
+    state = request.app.state
+    ctx = reading.article_context(state.db, parse_id(article_id, "article"))
+    story = ctx.get("story") or {}
+    from ..ai.service import article_docs, story_docs
+    docs = (story_docs(state.db, story["id"]) if story.get("id")
+            else article_docs(state.db, ctx["article"]["id"]))
+    return answer_page(request, q, docs, ctx["article"]["title"], f"/articles/{ctx['article']['id']}",
+                       f"article:{ctx['article']['id']}")

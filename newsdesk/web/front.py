@@ -36,6 +36,7 @@ async def front_page(request: Request, category: str | None = Query(None, max_le
     key = cursor_param(cursor, "tsi")
     size = int_param(limit, "limit", 1, reading.MAX_LIMIT) or 30
     items, next_key = reading.front_page(state.db, cursor=key, limit=size, **filters)
+    _add_comment_counts(request, items)
     next_url = page_link(request, cursor=encode_cursor(*next_key)) if next_key else None
     if request.url.path.endswith(".json") or _json(request):
         return json_response({"items": [item_json(i) for i in items], "filters": filters,
@@ -47,6 +48,17 @@ async def front_page(request: Request, category: str | None = Query(None, max_le
         "first_url": page_link(request, cursor=None) if key else None,
         "feeds": feed_links("/", "Front page"), "json_url": "/index.json" + _query(request)},
         cache=30)
+
+
+def _add_comment_counts(request: Request, items: list[dict]) -> None:
+    community = getattr(request.app.state, "community", None)
+    if community is None:
+        return
+    from ..community.comments import comment_counts
+    stories = comment_counts(request.app.state.db, [i["id"] for i in items if i["kind"] == "story"])
+    articles = community.comments.counts("article", [i["id"] for i in items if i["kind"] != "story"])
+    for item in items:
+        item["comments"] = (stories if item["kind"] == "story" else articles).get(item["id"], 0)
 
 
 def _json(request: Request) -> bool:

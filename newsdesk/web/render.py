@@ -130,6 +130,19 @@ def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def cited_paragraphs(text: str | None) -> list[list[tuple[int, str]]]:
+    """Paragraphs of (sentence index, sentence), numbered exactly as the AI features
+    number stored sentences, so a citation ``#s12`` lands on sentence 12."""
+    from ..ai.sentences import split_sentences
+    out, index = [], 0
+    for line in re.split(r"[\r\n]+", text or ""):
+        sentences = split_sentences(line)
+        if sentences:
+            out.append([(index + i, s) for i, s in enumerate(sentences)])
+            index += len(sentences)
+    return out
+
+
 def highlight(snippet: str) -> Markup:
     """Escape a search snippet, then turn the database's \\x02/\\x03 markers into <mark>."""
     return Markup(str(escape(snippet)).replace("\x02", "<mark>").replace("\x03", "</mark>"))
@@ -165,7 +178,8 @@ class Renderer:
                                cache_size=200)
         self.env.globals.update(site_name=site_name, time_tag=time_tag, ago=ago, exact=exact,
                                 outlet_line=outlet_line, encode_cursor=encode_cursor)
-        self.env.filters.update(paragraphs=paragraphs, highlight=highlight)
+        self.env.filters.update(paragraphs=paragraphs, highlight=highlight,
+                                cited_paragraphs=cited_paragraphs)
 
     def page(self, request: Request, template: str, context: dict, status: int = 200,
              cache: int = 0) -> HTMLResponse:

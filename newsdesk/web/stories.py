@@ -3,10 +3,16 @@ coverage by day and outlet drawn as inline SVG (no script). Also a JSON twin and
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse
 
+from ..errors import NotFound
 from ..storage import reading
+from ..storage import stories as story_store
 from .ai_panel import safe_panel
+from .asking import answer_page, comments_json, mark_read, since_options
+from .community import comments_block
+from .community.base import save_session
 from .feeds_out import feed_links, feed_response
 from .render import json_response, parse_id, split_ref, wants_json
 
@@ -47,15 +53,35 @@ async def story_page(request: Request, ref: str):
     state = request.app.state
     stem, fmt = split_ref(ref, ("json", "rss", "atom", "jsonfeed"))
     story_id = parse_id(stem, "story")
-    story = reading.story_detail(state.db, story_id)
+    try:
+        story = reading.story_detail(state.db, story_id)
+    except NotFound:
+        merged = story_store.merged_into(state.db, story_id)
+        if merged is None:
+            raise
+        suffix = "" if fmt == "html" else "." + ("feed.json" if fmt == "jsonfeed" else fmt)
+        return RedirectResponse(f"/stories/{merged}{suffix}", status_code=301)
     if fmt in ("rss", "atom", "jsonfeed"):
         return feed_response(request, fmt, f"Story: {story['title']}", f"/stories/{story_id}",
                              story["articles"][:50])
-    panel = safe_panel(state.ai_panel, dict(story, kind="story"))
+    panel = safe_panel(state.ai_panel, dict(story, kind="story"), **since_options(request, story))
     if wants_json(request, fmt):
-        return json_response(dict(story, ai=panel), headers={"Cache-Control": "public, max-age=60"})
+        return json_response(dict(story, ai=panel, comments=comments_json(request, "story", story_id)),
+                             headers={"Cache-Control": "public, max-age=60"})
+    mark_read(request, story_id)
     outlets = sorted({a["outlet"]["name"] for a in story["articles"]})
-    return state.renderer.page(request, "story.html", {
+    response = state.renderer.page(request, "story.html", {
         "story": story, "svg": timeline_svg(story["timeline"]), "ai": panel, "outlets": outlets,
+        "comments": comments_block(request, "story", story_id),
         "feeds": feed_links(f"/stories/{story_id}", f"Story: {story['title']}"),
-        "json_url": f"/stories/{story_id}.json"}, cache=60)
+        "json_url": f"/stories/{story_id}.json"})
+    return save_session(request, response)
+
+
+@router.get("/stories/{story_id}/ask", summary="Ask a question about a story's coverage")
+async def ask_story(request: Request, story_id: str, q: str = Query("", max_length=2000)):
+    from ..ai.service import story_docs
+    state = request.app.state
+    story = reading.story_detail(state.db, parse_id(story_id, "story"))
+    return answer_page(request, q, story_docs(state.db, story["id"]), story["title"],
+                       f"/stories/{story['id']}", f"story:{story['id']}")

@@ -158,6 +158,24 @@ class AIService:
         self._pool.submit(job)
 
 
+class AIStage:
+    """After the stories stage: refresh the AI results of the stories that got new
+    articles, in the background (the ingest thread only queues the work)."""
+
+    def __init__(self, service: AIService):
+        self.service = service
+
+    def __call__(self, new_ids: list[int]) -> None:
+        if not new_ids:
+            return
+        marks = ",".join(str(int(i)) for i in new_ids)
+        with self.service.db.read() as conn:
+            story_ids = [r[0] for r in conn.execute(text(
+                f"SELECT DISTINCT story_id FROM article_story WHERE article_id IN ({marks})"))]
+        for story_id in story_ids:
+            self.service.story_panel(story_id)  # queues whatever is not cached yet
+
+
 def parse_since(value: str | None) -> date | None:
     if not value:
         return None

@@ -132,12 +132,11 @@ def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sl
 
 
 def _stages(state) -> list:
-    """The stages that receive new article ids (stories, AI), when installed."""
-    try:
-        from ..stories.stage import stories_stage
-    except ImportError:
-        return []
-    return [stories_stage(state.settings, state.db)]
+    """The stages that receive new article ids, in order: stories, then AI (queued in the
+    background, so ingest never waits for it)."""
+    from ..ai.service import AIService, AIStage
+    from ..stories.stage import stories_stage
+    return [stories_stage(state.settings, state.db), AIStage(AIService(state.settings, state.db))]
 
 
 def _log_result(result) -> None:

@@ -10,6 +10,7 @@ from ..ingest.scheduler import run_round, worker_name
 from ..settings import Settings
 from ..storage import sources as source_store
 from ..storage.db import Database
+from ..stories.stage import StoriesStage
 from .replay import ReplayServer
 
 
@@ -34,21 +35,36 @@ def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
             results = _run(ingest, console)
     # The outlets were fetched one after another, each with weeks of archive: process the
     # stories in publication order once everything is in, as a live feed would deliver it.
-    stories = 0
-    for stage in _stages(settings, db):
-        stage.process_pending()
-        stories = stage.story_count()
+    stage = StoriesStage(settings, db)
+    _step(console, "grouping articles into stories", stage.process_pending)
+    _step(console, "preparing the AI features of stories with several articles",
+          lambda: _precompute_ai(settings, db))
+    stories = stage.story_count()
     return DemoReport(sources=len(results), articles=sum(len(r.new_ids) for r in results),
                       fallbacks=sum(r.fallbacks for r in results),
                       errors=sum(1 for r in results if r.error), stories=stories)
 
 
-def _stages(settings: Settings, db: Database) -> list:
+def _step(console, description: str, work) -> None:
+    if console is None:
+        work()
+        return
+    with console.status(description + "..."):
+        work()
+    console.print(f"{description}: done")
+
+
+def _precompute_ai(settings: Settings, db: Database) -> None:
+    from sqlalchemy import text
+
+    from ..ai.service import AIService
+    with db.read() as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT id FROM stories WHERE article_count >= 2"))]
+    service = AIService(settings, db)
     try:
-        from ..stories.stage import stories_stage
-    except ImportError:
-        return []
-    return [stories_stage(settings, db)]
+        service.precompute_stories(ids)
+    finally:
+        service.close()
 
 
 def _run(ingest: Ingest, console):

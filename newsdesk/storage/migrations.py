@@ -333,12 +333,21 @@ CREATE TABLE read_state (
 """)
 
 
+def m006_front_page_index(conn: Connection, dialect: str) -> None:
+    """The front page orders by publication time, falling back to fetch time."""
+    _run(conn, dialect, """
+CREATE INDEX articles_published_fetched ON articles (published_at, fetched_at);
+CREATE INDEX stories_lead ON stories (lead_article_id)
+""")
+
+
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,
     m002_search,
     m003_stories,
     m004_ai,
     m005_community,
+    m006_front_page_index,
 ]
 
 

@@ -13,6 +13,7 @@ Documents are read in file-name order: the first 250 were used for tuning, the l
 
     python bench/hashtag_eval.py                      # evaluate ours beside YAKE
     python bench/hashtag_eval.py --write-background   # rebuild data/background-en.tsv
+    python bench/hashtag_eval.py --demo               # what readers see on the demo corpus
 """
 
 from __future__ import annotations
@@ -94,11 +95,44 @@ def write_background() -> None:
           f"{out.stat().st_size / 1024:.0f} KiB")
 
 
+def demo(sample: int = 12) -> None:
+    """Tags over the bundled demo corpus, for a person to judge: the most frequent tags,
+    the share of articles with MIN_TAGS..MAX_TAGS tags, and every ``sample``-th article."""
+    from collections import Counter
+
+    from newsdesk.demo.corpus import load_articles
+
+    articles = load_articles()
+    counts: Counter[str] = Counter()
+    sizes: Counter[int] = Counter()
+    shown = []
+    for i, article in enumerate(articles):
+        found = [t.display for t in tags.hashtags(article.title, article.text)]
+        counts.update(found)
+        sizes[len(found)] += 1
+        if sample and i % sample == 0:
+            shown.append(f"  {article.outlet_id:<16} {article.title[:55]:<55} {' '.join(found)}")
+    in_range = sum(n for size, n in sizes.items() if tags.MIN_TAGS <= size <= tags.MAX_TAGS)
+    print(f"demo corpus: {len(articles)} articles, {len(counts)} distinct tags")
+    print(f"articles with {tags.MIN_TAGS}-{tags.MAX_TAGS} tags: {in_range / len(articles):.1%}  "
+          f"(tags per article: {dict(sorted(sizes.items()))})")
+    print("25 most frequent tags:")
+    print("  " + "  ".join(f"{tag} {n}" for tag, n in counts.most_common(25)))
+    if shown:
+        print(f"every {sample}th article:")
+        print("\n".join(shown))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-background", action="store_true",
                         help="rebuild the shipped background table from the demo corpus")
+    parser.add_argument("--demo", action="store_true",
+                        help="print the tags readers would see on the bundled demo corpus")
     args = parser.parse_args(argv)
+    if args.demo:
+        demo()
+        return 0
     if args.write_background:
         if not DEMO.exists():
             print(f"demo corpus not found: {DEMO}", file=sys.stderr)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from newsdesk.stories.entities import find_names, tokenize
-from newsdesk.stories.tags import Tag, extract_keyphrases, hashtags, merge_story_tags
+from newsdesk.stories.tags import Background, Tag, extract_keyphrases, hashtags, merge_story_tags
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -54,9 +54,10 @@ def test_titles_and_sentence_initial_capitals_are_not_names():
         "The talks were long."))}
     assert "merkel" in names and "berlin" in names
     assert not names & {"the", "officials", "the minister"}
-    # "President" goes, the name stays
-    folded = {n.key for n in find_names(tokenize("President Joseph R. Biden Jr. spoke."))}
-    assert folded == {"joseph r. biden jr"} or folded == {"joseph r biden jr"}
+    # "President" goes; the person is known by the surname, initials and "Jr." dropped
+    (biden,) = find_names(tokenize("President Joseph R. Biden Jr. spoke."))
+    assert biden.key == "biden" and biden.person
+    assert biden.full == ("Joseph", "R", "Biden", "Jr")
 
 
 def test_keyphrases_are_lower_case_and_ranked():
@@ -100,6 +101,102 @@ def test_story_tags_merge_full_names_into_surnames():
     assert merge_story_tags([]) == []
 
 
+# --- the rules of the hashtag issue, one test each -------------------------------------
+
+def test_person_is_tagged_by_surname_even_when_the_text_never_uses_it_alone():
+    tags = displays(hashtags(
+        "Scholz and Macron discuss energy prices",
+        "German Chancellor Olaf Scholz met French President Emmanuel Macron in Paris on "
+        "energy prices. Energy prices rose again in winter, and gas storage was discussed."))
+    assert {"#Scholz", "#Macron"} <= set(tags)
+    assert not {"#OlafScholz", "#EmmanuelMacron", "#Olaf", "#Emmanuel"} & set(tags)
+
+
+def test_person_with_and_without_the_bare_surname_is_one_tag():
+    text = ("Vladimir Putin spoke with Volodymyr Zelenskyy about grain exports. Putin said "
+            "the grain corridor would stay open. Grain exports from Odesa resumed.")
+    tags = displays(hashtags("Grain corridor talks", text))
+    assert {"#Putin", "#Zelenskyy"} <= set(tags)
+    assert not any(t in tags for t in ("#VladimirPutin", "#Vladimir", "#Volodymyr"))
+
+
+def test_a_title_or_a_later_bare_surname_also_makes_a_person():
+    names = {n.key: n for n in find_names(tokenize(
+        "Talks with Prime Minister Kishida went well. Ilham Aliyev, the host, smiled. "
+        "Later Aliyev left.")) if n.person}
+    assert {"kishida", "aliyev"} <= set(names)  # after a title; surname later used alone
+
+
+def test_two_people_with_one_surname_keep_their_full_names():
+    tags = displays(hashtags(
+        "Joe Biden and Jill Biden visit Kyiv",
+        "Joe Biden and Jill Biden arrived in Kyiv by train. Joe Biden met soldiers while "
+        "Jill Biden visited a school in Kyiv."))
+    assert {"#JoeBiden", "#JillBiden"} <= set(tags)
+
+
+def test_genre_words_are_not_tags():
+    tags = displays(hashtags(
+        "Readout of President's telephone conversation with Chancellor Scholz",
+        "Statement. The President held a telephone conversation with Chancellor Olaf "
+        "Scholz. During the telephone conversation they discussed sanctions on gas imports. "
+        "Remarks at the meeting covered sanctions and gas prices. Press briefing follows."))
+    assert "#Scholz" in tags and "#Sanctions" in tags
+    banned = {"#Readout", "#Telephone", "#Conversation", "#TelephoneConversation", "#Statement",
+              "#Remarks", "#Meeting", "#Press", "#Briefing", "#PressBriefing", "#Held"}
+    assert not banned & set(tags)
+
+
+def test_words_common_to_most_background_documents_are_not_tags_unless_names():
+    background = Background.from_texts(
+        [f"Update {i}: the harvest report from Kansas and the weather." for i in range(20)]
+        + ["Drought hits wheat."], min_df=1)
+    tags = displays(hashtags("Harvest update", "The harvest in Kansas was small. The harvest "
+                             "failed after the drought. The drought lifted wheat prices in "
+                             "Kansas.", background=background))
+    assert "#Kansas" in tags           # a name, however common
+    assert "#Harvest" not in tags      # in every background document
+    assert "#Drought" in tags or "#Wheat" in tags
+
+
+def test_demonyms_fold_into_their_country():
+    tags = displays(hashtags(
+        "Ukrainian troops hold the line",
+        "Ukrainian troops held positions near Bakhmut as Russian forces attacked. Ukrainians "
+        "queued for water while Russia's shelling went on. The Ukrainian army said Russians "
+        "lost tanks near Bakhmut."))
+    assert {"#Ukraine", "#Russia", "#Bakhmut"} <= set(tags)
+    assert not {"#Ukrainian", "#Ukrainians", "#Russian", "#Russians", "#Russias"} & set(tags)
+
+
+def test_titles_alone_are_not_tags():
+    tags = displays(hashtags(
+        "The President and the Prime Minister meet",
+        "The President met the Prime Minister and the Chancellor. The President and the "
+        "Prime Minister discussed tariffs. The Chancellor spoke on tariffs and steel."))
+    assert "#Tariffs" in tags
+    assert not {"#President", "#PrimeMinister", "#Minister", "#Chancellor", "#Prime"} & set(tags)
+
+
+def test_organisations_and_places_stay_whole_without_shorter_duplicates():
+    tags = displays(hashtags(
+        "European Union and White House agree on chips",
+        "The European Union and the White House agreed on semiconductor rules. The White "
+        "House said the European Union would invest. Officials in the United Nations and "
+        "the Donbas region watched; the United Nations welcomed the semiconductor deal."))
+    assert {"#EuropeanUnion", "#WhiteHouse", "#UnitedNations"} <= set(tags)
+    assert not {"#White", "#House", "#Union", "#Nations", "#United", "#European"} & set(tags)
+
+
+def test_story_merge_folds_demonyms_and_keeps_two_bidens_apart():
+    a = [Tag("ukrainian", "#Ukrainian", 1.0), Tag("joebiden", "#JoeBiden", 0.5)]
+    b = [Tag("ukraine", "#Ukraine", 1.0), Tag("jillbiden", "#JillBiden", 0.6),
+         Tag("biden", "#Biden", 0.2)]
+    merged = {t.display: t.score for t in merge_story_tags([a, b])}
+    assert "#Ukrainian" not in merged and merged["#Ukraine"] == 1.0
+    assert {"#JoeBiden", "#JillBiden", "#Biden"} <= set(merged)
+
+
 def _load_bench():
     path = Path(__file__).resolve().parents[1] / "bench" / "hashtag_eval.py"
     spec = importlib.util.spec_from_file_location("hashtag_eval", path)
@@ -115,7 +212,7 @@ def test_keyphrase_floor_on_500n_kpcrowd():
         pytest.skip(f"evaluation data not available at {SHARED} (only on the dev machine)")
     docs = bench.load_kpcrowd()
     p, r, f1 = bench.score(bench.run_ours(docs), docs)
-    # measured with bench/hashtag_eval.py over all 500 docs: P@10 0.447, F1@10 0.177
+    # measured with bench/hashtag_eval.py over all 500 docs: P@10 0.446, F1@10 0.177
     # (YAKE in the same run: 0.206 / 0.082); floors = measured - 0.01
     assert p >= 0.437
     assert f1 >= 0.167

@@ -2,10 +2,16 @@
 
 A capitalised run ("South Dakota National Guard", "Vladimir Putin") counts as a name when
 it is not just a sentence-initial capital: a lone word at the start of a sentence is kept
-only if it is also written with a capital in the middle of some sentence.
-Honorifics and job titles in front of a name ("President", "Gen.", "Mr") are dropped,
-possessives are cut ("Putin's" -> "Putin"), and a person already seen with a full name is
-folded to the surname ("Vladimir Putin" + "Putin" -> "Putin").
+only if it is also written with a capital in the middle of some sentence. Runs break at
+punctuation ("Frédéric Bernard, Head of Cabinet") and at job titles, which are dropped
+("NATO Secretary General Jens Stoltenberg" -> "NATO", "Jens Stoltenberg").
+
+A name is a **person** when its first word is a known given name (``data/given-names.txt``),
+when it comes right after a title ("President Biden", "Mr Smith"), or when its last word is
+also used alone ("Ilham Aliyev" ... "Aliyev"). A person is named by the surname ("Joseph R.
+Biden Jr." -> "Biden"), unless two people in the text share it ("Joe Biden", "Jill Biden").
+Possessives are cut ("Putin's" -> "Putin"); demonyms fold to their place ("Ukrainians" ->
+"Ukraine", ``data/demonyms.tsv``).
 
 Works on any script: scripts without case (CJK, Arabic...) simply yield no names.
 """
@@ -25,41 +31,94 @@ _ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Se
                            r"Brig|Capt|Sgt|Adm|No|vs|Inc|Co|Corp|U\.S|a\.m|p\.m))\.$")
 _TOKEN = re.compile(r"[^\W_](?:[\w’'\-.&]*[^\W_])?")
 _POSSESSIVE = re.compile(r"[’']s?$", re.IGNORECASE)
+_BREAK = re.compile(r"[,;:()\[\]\"“”«»„‘’'–—|/!?-]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3,}")
 # Words that may sit inside a name without breaking it: "Bank of England", "Ludwig van Beethoven".
 _CONNECTORS = {"of", "de", "del", "della", "der", "van", "von", "al", "bin", "la", "le", "du", "da"}
-# Titles dropped from the front of a name.
-_TITLES = {
-    "mr", "mrs", "ms", "dr", "prof", "sir", "dame", "lord", "lady", "president", "vice",
-    "prime", "minister", "chancellor", "secretary", "senator", "sen", "rep", "representative",
-    "gov", "governor", "mayor", "gen", "col", "colonel", "maj", "lt", "capt", "captain",
-    "sgt", "brig", "adm", "admiral", "judge", "king", "queen", "prince", "princess", "pope",
-    "rev", "chairman", "ceo", "coach", "commissioner", "ambassador", "spokesman",
-    "spokeswoman", "former", "acting", "deputy", "assistant", "attorney", "press",
-}
-# Last words of organisation and place names: never folded to a "surname".
-_NOT_SURNAMES = {
-    "house", "state", "states", "street", "union", "council", "court", "party", "bank",
-    "department", "ministry", "office", "army", "force", "forces", "guard", "republic",
-    "kingdom", "city", "county", "island", "islands", "river", "sea", "ocean", "airlines",
-    "airport", "university", "college", "school", "committee", "commission", "league",
-    "cup", "club", "group", "company", "corporation", "inc", "ltd", "agency", "service",
-    "news", "times", "post", "association", "institute", "center", "centre", "hospital",
-    "church", "square", "park", "valley", "mountains", "lake", "bay", "coast", "east",
-    "west", "north", "south", "america", "africa", "asia", "europe", "games", "day",
-    "war", "nations", "assembly", "parliament", "congress", "senate", "fund", "exchange",
-}
+_MONTHS = {"january", "february", "march", "april", "june", "july", "august", "september",
+           "october", "november", "december"}
+_CLOCK = {"a.m", "p.m", "am", "pm"}
+_PLACE_PREFIXES = {"north", "south", "east", "west", "northern", "southern", "eastern", "western",
+                   "new", "upper", "lower", "central", "greater", "saint", "st", "san", "santa",
+                   "fort", "port", "mount", "lake", "cape", "los", "las", "el"}
+
+def folds_to_surname(words: tuple[str, ...], singles: set[str]) -> bool:
+    """Whether a full name ("Vladimir", "Putin") is the person tagged by its last word."""
+    return (len(words) in (2, 3) and words[-1].casefold() in singles
+            and words[0].casefold() in given_names() and _personlike(words))
 
 
 def is_title(word: str) -> bool:
-    """A job title or honorific ("president", "Mr"): part of a name, never a tag alone."""
-    return word.casefold() in _TITLES
+    """A job title or honorific ("President", "Prime Minister"): never a tag alone."""
+    words, hard = word.casefold().split(), word_list("titles.txt")
+    return bool(words) and (words[-1] in hard or words[-1] in word_list("name-suffixes.txt")
+                            or all(w in hard or w in word_list("titles-soft.txt") for w in words))
+
+
+def _lines(name: str) -> list[str]:
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+    return [w.strip() for w in lines if w.strip() and not w.startswith("#")]
 
 
 @lru_cache(maxsize=None)
+def word_list(name: str) -> frozenset[str]:
+    """A lower-case word list from ``data/``, one word a line, "#" comments."""
+    return frozenset(w.casefold() for w in _lines(name))
+
+
 def stopwords() -> frozenset[str]:
-    lines = (DATA / "stopwords-en.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    return word_list("stopwords-en.txt")
+
+
+def given_names() -> frozenset[str]:
+    return word_list("given-names.txt")
+
+
+@lru_cache(maxsize=None)
+def demonyms() -> dict[str, str]:
+    """Lower-case demonym (singular and plural) -> place ("ukrainians" -> "Ukraine")."""
+    table = {}
+    for line in _lines("demonyms.tsv"):
+        word, _, place = line.partition("\t")
+        word = word.casefold()
+        table[word] = place
+        if not word.endswith(("s", "sh", "ch", "ese")) and word.isalpha() and len(word) > 3:
+            table[word + "s"] = place
+    return table
+
+
+@lru_cache(maxsize=None)
+def _places() -> dict[str, str]:
+    return {p.casefold(): p for p in demonyms().values()}
+
+
+_STATE_WORDS = {"republic", "federal", "kingdom", "islamic", "democratic", "people", "of",
+                "the", "state", "federation", "arab", "socialist"}
+
+
+def place_of(word: str) -> str | None:
+    """The country a demonym, a country or a state's formal name stands for: "Russians",
+    "Russian Federation", "Republic of Azerbaijan" -> "Russia", "Azerbaijan"; else None."""
+    if len(word.replace(".", "")) <= 3 and not word.isupper():
+        return None  # "US" and "UK" are places, "us" and "Us" are not
+    word = word.casefold()
+    if word in demonyms() or word in _places():
+        return demonyms().get(word) or _places()[word]
+    words = [_POSSESSIVE.sub("", w) for w in word.split()]
+    for core in (words[0], words[-1]):
+        if len(words) > 1 and (core in demonyms() or core in _places()) and all(
+                w in _STATE_WORDS for w in words if w is not core) and word not in _places():
+            return demonyms().get(core) or _places()[core]
+    return None
+
+
+def places_in(token: "Token") -> list[str]:
+    """Places a capitalised demonym or place stands for: "Ukrainians" -> [Ukraine],
+    "Russian-Ukrainian" -> [Russia, Ukraine]; [] for other words."""
+    if not token.capitalised:
+        return []
+    parts = [place_of(p) for p in token.text.split("-")]
+    return parts if all(parts) else []
 
 
 @dataclass
@@ -68,6 +127,7 @@ class Token:
     lower: str
     sentence: int      # index of the sentence in the document
     first: bool        # first word of its sentence
+    gap: bool = False  # punctuation between this token and the one before
 
     @property
     def capitalised(self) -> bool:
@@ -95,24 +155,28 @@ def tokenize(text: str) -> list[Token]:
     text = unicodedata.normalize("NFKC", text or "")
     tokens: list[Token] = []
     for s_index, sentence in enumerate(sentences(text)):
-        first = True
+        first, end = True, 0
         for match in _TOKEN.finditer(sentence):
+            gap = bool(_BREAK.search(sentence, end, match.start()))
+            end = match.end()
             word = _POSSESSIVE.sub("", match.group().rstrip("."))
             pieces = [word]
             if _CJK_RUN.fullmatch(word):
                 pieces = [word[i:i + 2] for i in range(len(word) - 1)]
             for piece in pieces:
                 if piece:
-                    tokens.append(Token(piece, piece.casefold(), s_index, first))
-                    first = False
+                    tokens.append(Token(piece, piece.casefold(), s_index, first, gap))
+                    first = gap = False
     return tokens
 
 
 @dataclass(frozen=True)
 class Name:
-    words: tuple[str, ...]     # surface words, titles dropped
+    words: tuple[str, ...]     # surface words, titles dropped; a person's surname alone
     count: int
     first_sentence: int
+    person: bool = False
+    full: tuple[str, ...] = ()  # a person's longest full name seen ("Vladimir", "Putin")
 
     @property
     def key(self) -> str:
@@ -120,18 +184,20 @@ class Name:
 
 
 def _runs(tokens: list[Token]) -> list[list[Token]]:
-    """Maximal runs of capitalised tokens in one sentence, allowing lower-case connectors."""
+    """Maximal runs of capitalised tokens in one sentence, allowing lower-case connectors;
+    punctuation ends a run."""
     runs, current = [], []
     for i, tok in enumerate(tokens):
-        same_sentence = current and current[-1].sentence == tok.sentence
-        if tok.capitalised:
-            if not same_sentence:
+        same = current and current[-1].sentence == tok.sentence and not tok.gap
+        if tok.capitalised and tok.lower not in _CLOCK:
+            if not same:
                 if current:
                     runs.append(current)
                 current = []
             current.append(tok)
-        elif (tok.lower in _CONNECTORS and same_sentence and i + 1 < len(tokens)
-              and tokens[i + 1].capitalised and tokens[i + 1].sentence == tok.sentence):
+        elif (tok.lower in _CONNECTORS and same and i + 1 < len(tokens)
+              and tokens[i + 1].capitalised and tokens[i + 1].sentence == tok.sentence
+              and not tokens[i + 1].gap):
             current.append(tok)
         else:
             if current:
@@ -142,55 +208,136 @@ def _runs(tokens: list[Token]) -> list[list[Token]]:
     return runs
 
 
+def _segments(run: list[Token]) -> list[tuple[list[Token], bool]]:
+    """Split a run at title words: (segment, comes right after a title)."""
+    titled = [t.lower in word_list("titles.txt") and t.text[:1].isupper() for t in run]
+    for i in range(len(run) - 1, -1, -1):  # "National Security Advisor": all three
+        nxt = run[i + 1].lower if i + 1 < len(run) else ""
+        titled[i] = titled[i] or run[i].lower in word_list("titles-soft.txt") and (
+            (i + 1 < len(run) and titled[i + 1]) or nxt in given_names() or nxt in _CONNECTORS
+            or (i > 0 and run[i - 1].lower in word_list("titles.txt")))
+    out, current, after = [], [], False
+    for tok, is_title_word in zip(run, titled):
+        if is_title_word:
+            if current:
+                out.append((current, after))
+            current, after = [], True
+        else:
+            current.append(tok)
+    if current:
+        out.append((current, after))
+    return out
+
+
+def _verbish(word: str) -> bool:
+    """Looks like a participle or adverb ("Following", "Speaking", "Clearly")."""
+    return len(word) > 5 and word.endswith(("ing", "ed", "ly"))
+
+
+def _core(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A person's name without initials and suffixes: ("Joseph", "R", "Biden", "Jr") -> 2."""
+    core = tuple(w for w in words if w.casefold() not in word_list("name-suffixes.txt")
+                 and not (len(w) == 1 and w.isupper()))
+    return core or words
+
+
+def _personlike(words: tuple[str, ...]) -> bool:
+    core = _core(words)
+    heads = word_list("name-heads.txt")
+    return (1 <= len(core) <= 3 and core[-1].casefold() not in heads
+            and core[-1].casefold().removesuffix("s") not in heads
+            and core[0].casefold() not in _PLACE_PREFIXES and not any(w.isupper() and len(w) > 1 or w.casefold() in _CONNECTORS
+                        or place_of(w) or not w.replace("-", "").isalpha() for w in core))
+
+
+def _split_person(words: tuple[str, ...], alone: set[str]) -> int | None:
+    """Index where a person's name starts inside a longer run ("Slovakia Eduard Heger")."""
+    names = given_names()
+    for i in range(len(words) - 1):
+        if words[i].casefold() in names and _personlike(words[i:]) \
+                and (i == 0 or words[i - 1].casefold() not in _CONNECTORS):
+            return i
+    if len(words) >= 3 and words[-1].casefold() in alone and _personlike(words[-2:]) \
+            and words[-3].casefold() not in _CONNECTORS:
+        return len(words) - 2
+    return None
+
+
 def find_names(tokens: list[Token]) -> list[Name]:
     """Named things in the text, most mentioned first, persons folded to surnames."""
     stop = stopwords()
     lower_seen = {t.lower for t in tokens if not t.capitalised}
     capital_mid = {t.lower for t in tokens if t.capitalised and not t.first}
-    counts: dict[tuple[str, ...], list[int]] = {}
+    pieces: list[tuple[tuple[str, ...], int, bool]] = []  # words, sentence, after a title
     for run in _runs(tokens):
-        # drop sentence-initial capitals that are ordinary words, then stop words and titles
-        while run and (run[0].lower in stop or run[0].lower in _CONNECTORS or (
-                run[0].first and run[0].lower in lower_seen)):
-            run = run[1:]
-        last_title = max((i for i, t in enumerate(run[:-1]) if t.lower in _TITLES), default=-1)
-        run = run[last_title + 1:]  # "Russian President Vladimir Putin" -> "Vladimir Putin"
-        while run and (run[-1].lower in _CONNECTORS or run[-1].lower in stop):
-            run = run[:-1]
-        if not run or (len(run) == 1 and (run[0].lower in _TITLES or (
-                run[0].first and run[0].lower not in capital_mid))):
-            continue
-        if len(run) > 5 or any(len(t.text) > 30 for t in run):
+        for seg, after_title in _segments(run):
+            # drop sentence-initial capitals that are ordinary words, then stop words
+            while seg and (seg[0].lower in stop or seg[0].lower in _CONNECTORS or (
+                    seg[0].first and (seg[0].lower in lower_seen or (
+                        seg[0].lower not in capital_mid and _verbish(seg[0].lower))))):
+                seg, after_title = seg[1:], False
+            while seg and (seg[-1].lower in _CONNECTORS or seg[-1].lower in stop
+                           or (len(seg) > 1 and seg[-1].lower in _MONTHS)):
+                seg = seg[:-1]
+            if not seg or (len(seg) == 1 and seg[0].first and seg[0].lower not in capital_mid):
+                continue
+            pieces.append((tuple(t.text for t in seg), seg[0].sentence, after_title))
+    # names also used alone, never as ordinary lower-case words ("Aliyev", not "Allies")
+    alone = {w[0].casefold() for w, _, _ in pieces if len(w) == 1} - lower_seen
+    found: list[tuple[tuple[str, ...], int, bool]] = []
+    for words, sentence, after_title in pieces:
+        cut = _split_person(words, alone) if len(words) > 1 else None
+        if cut and cut <= 5:
+            found.append((words[:cut], sentence, False))
+            words = words[cut:]
+        of = next((i for i, w in enumerate(words) if w in _CONNECTORS), 0)
+        if of >= 2 and words[0].casefold() in given_names() and _personlike(words[:of]):
+            found.append((words[of + 1:], sentence, False))  # "Olaf Scholz of Germany"
+            words = words[:of]
+        if len(words) > 5 or any(len(w) > 30 for w in words):
             continue  # headlines in Title Case and noise, not names
-        words = tuple(t.text for t in run)
-        entry = counts.setdefault(words, [0, run[0].sentence])
-        entry[0] += 1
-    names = [Name(w, c, s) for w, (c, s) in counts.items()]
-    return fold_surnames(names)
+        core = _core(words)
+        first, last = core[0].casefold(), core[-1].casefold()
+        person = _personlike(words) and (  # "President Biden"; "Olaf Scholz"; "... Aliyev"
+            (after_title and len(core) == 1 and last not in lower_seen | _MONTHS)
+            or (len(core) > 1 and (first in given_names() or (last in alone and first not in (
+                lower_seen | word_list("name-heads.txt"))))))
+        if person and len(core) == 2 and first in alone - given_names() - {last}:
+            words = core[::-1]  # family name first, used alone: "Xi Jinping" ... "Xi"
+        found.append((words, sentence, person))
+    return fold_surnames(found)
 
 
-def surname_of(name_words: tuple[str, ...], singles: set[str]) -> str | None:
-    """The surname a full name folds to, when that surname is also used alone."""
-    if len(name_words) not in (2, 3, 4):
-        return None
-    last = name_words[-1].casefold()
-    if last in _NOT_SURNAMES or last not in singles:
-        return None
-    if any(w.casefold() in _CONNECTORS or w.isupper() for w in name_words):
-        return None
-    return last
+def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two full names with one surname: the same person unless the given names differ
+    ("Joe"/"Joseph R." agree on their first two letters, "Joe"/"Jill" do not)."""
+    a, b = _core(a), _core(b)
+    if len(a) < 2 or len(b) < 2:
+        return True
+    return a[0][:2].casefold() == b[0][:2].casefold()
 
 
-def fold_surnames(names: list[Name]) -> list[Name]:
-    """Merge "Vladimir Putin" into "Putin" when both occur; keep the rest as they are."""
-    singles = {n.key for n in names if len(n.words) == 1}
-    merged: dict[str, Name] = {}
-    for name in sorted(names, key=lambda n: len(n.words)):
-        target = surname_of(name.words, singles) or name.key
-        old = merged.get(target)
-        if old is None:
-            merged[target] = name
-        else:
-            merged[target] = Name(old.words, old.count + name.count,
-                                  min(old.first_sentence, name.first_sentence))
-    return sorted(merged.values(), key=lambda n: (-n.count, n.first_sentence, n.key))
+def fold_surnames(found: list[tuple[tuple[str, ...], int, bool]]) -> list[Name]:
+    """Persons become their surname ("Vladimir Putin", "Putin" -> "Putin"), unless two
+    people share it, then each keeps the full name; other names stay as they are."""
+    people: dict[str, list[tuple[str, ...]]] = {}
+    for words, _, person in found:
+        if person:
+            people.setdefault(_core(words)[-1].casefold(), []).append(words)
+    merged: dict[str, list] = {}  # key -> [words, count, first sentence, person, full]
+    for words, sentence, person in found:
+        surname = _core(words)[-1].casefold()
+        full = max(people.get(surname, [words]), key=len)
+        if surname in people and (person or len(words) == 1):
+            variants = people[surname]
+            if all(_same_person(v, variants[0]) for v in variants):
+                words, person = (_core(words)[-1],), True
+            elif len(words) > 1:
+                words, full = _core(words), _core(words)
+        key = " ".join(w.casefold() for w in words)
+        entry = merged.setdefault(key, [words, 0, sentence, person, full])
+        entry[1] += 1
+        entry[2] = min(entry[2], sentence)
+        entry[3] = entry[3] or person
+    names = [Name(w, c, s, p, f if p else ()) for w, c, s, p, f in merged.values()]
+    return sorted(names, key=lambda n: (-n.count, n.first_sentence, n.key))

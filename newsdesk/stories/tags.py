@@ -10,11 +10,13 @@ with the idf taken from a background document-frequency table: by default the sm
 generic one shipped in ``data/background-en.tsv`` (built from the bundled demo corpus by
 ``bench/hashtag_eval.py --write-background``), or one the caller builds from its own
 archive with ``Background.from_texts``. Words are compared by their Snowball stem, so
-"ceasefire"/"ceasefires" and "Putin"/"Putin's" collapse.
+"ceasefire"/"ceasefires" and "Putin"/"Putin's" collapse; demonyms count for their place
+("Ukrainians" -> Ukraine).
 
-Hashtags are the keyphrases in CamelCase display form (#WhiteHouse, #Ukraine), persons
-folded to their surname when the full name and the surname both occur, one tag per stem
-key. Any language or script is accepted; only English gets stop words and stemming.
+Hashtags (3-8) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
+surname (#Putin), never genre words (#Readout, ``data/genre-words.txt``), weak or very
+common words, titles (#President) or given names alone. Any language or script is
+accepted; only English gets stop words and stemming.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Iterable
 
 import snowballstemmer
 
-from .entities import DATA, Token, find_names, is_title, stopwords, surname_of, tokenize
+from .entities import (DATA, Token, find_names, folds_to_surname, given_names, is_title,
+                       place_of, places_in, stopwords, tokenize, word_list)
 
 IDF_POWER = 0.5
 TITLE_BONUS = 1.0
@@ -36,7 +39,10 @@ LEAD_BONUS = 1.0
 NAME_BONUS = 1.2
 PHRASE_MIN_COUNT = 2
 MIN_TAGS, MAX_TAGS = 3, 8
+COMMON_SHARE = 0.25  # non-names in this share of background documents are never tags
 
+_BEFORE_VERB = {"to", "will", "would", "can", "could", "must", "should", "we", "they", "not"}
+_BEFORE_NOUN = {"the", "a", "an", "our", "their", "his", "her", "its", "this", "these", "of"}
 _stemmer = snowballstemmer.stemmer("english")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -64,8 +70,7 @@ class Background:
     def from_texts(cls, texts: Iterable[str], min_df: int = 2) -> "Background":
         df: Counter[str] = Counter()
         n = 0
-        for text in texts:
-            n += 1
+        for n, text in enumerate(texts, 1):
             df.update({stem(t.text) for t in tokenize(text)})
         return cls(n, {k: v for k, v in df.items() if v >= min_df})
 
@@ -75,22 +80,14 @@ class Background:
 
     @classmethod
     def from_tsv(cls, text: str) -> "Background":
-        lines = text.splitlines()
-        n_docs = int(lines[0].split("\t")[1])
-        df = {}
-        for line in lines[1:]:
-            key, _, value = line.partition("\t")
-            if key:
-                df[key] = int(value)
-        return cls(n_docs, df)
+        rows = [line.split("\t") for line in text.splitlines() if "\t" in line]
+        return cls(int(rows[0][1]), {k: int(v) for k, v in rows[1:] if k})
 
 
 @lru_cache(maxsize=1)
 def default_background() -> Background:
     path = DATA / "background-en.tsv"
-    if not path.exists():
-        return Background(1, {})
-    return Background.from_tsv(path.read_text(encoding="utf-8"))
+    return Background.from_tsv(path.read_text("utf-8")) if path.exists() else Background(1, {})
 
 
 @dataclass
@@ -101,6 +98,10 @@ class _Candidate:
     first_sentence: int = 10**6
     in_title: bool = False
     name: bool = False
+    person: bool = False
+    verb_uses: int = 0             # after "to", "will", "we"...: "to impose"
+    noun_uses: int = 0             # after "the", "a", "our"...: "the war"
+    half_name: bool = False        # a phrase with a capitalised word: "near Bakhmut"
 
     def see(self, form: str, sentence: int, in_title: bool, n: int = 1) -> None:
         self.forms[form] += n
@@ -121,13 +122,15 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
             and bool(_HAS_LETTER.search(token.text)))
 
 
-def _candidates(title: str, text: str) -> dict[str, _Candidate]:
+def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]:
+    """Candidates by key, and the keys of given names absorbed by a person's surname."""
     stop = stopwords()
     title_tokens = tokenize(title)
     body = tokenize(text)
     # the title is sentence -1 for positions; body sentences count from 0
     tokens = [Token(t.text, t.lower, -1, t.first) for t in title_tokens] + body
     title_keys = {stem(t.text) for t in title_tokens}
+    title_keys |= {stem_phrase(p) for t in title_tokens for p in places_in(t)}
     cands: dict[str, _Candidate] = {}
 
     def get(key: str) -> _Candidate:
@@ -135,35 +138,54 @@ def _candidates(title: str, text: str) -> dict[str, _Candidate]:
             cands[key] = _Candidate(key, Counter())
         return cands[key]
 
-    for tok in tokens:
-        if _is_content(tok, stop):
-            key = stem(tok.text)
-            get(key).see(tok.text if tok.capitalised and not tok.first else tok.lower,
-                         max(tok.sentence, 0), key in title_keys)
+    for prev, tok in zip([None] + tokens, tokens):
+        if not _is_content(tok, stop):
+            continue
+        places = places_in(tok)  # "Ukrainians" counts for Ukraine
+        for form in places or [tok.text if tok.capitalised and not tok.first else tok.lower]:
+            cand = get(stem_phrase(form) if places else stem(tok.text))
+            cand.see(form, max(tok.sentence, 0), cand.key in title_keys)
+            cand.name |= bool(places)
+        before = prev.lower if prev and prev.sentence == tok.sentence else ""
+        cand.verb_uses += before in _BEFORE_VERB
+        cand.noun_uses += before in _BEFORE_NOUN
     pairs: Counter[tuple[str, str]] = Counter()
     first_seen: dict[tuple[str, str], int] = {}
+    capital_pairs: set[tuple[str, str]] = set()
     for a, b in zip(tokens, tokens[1:]):
         if a.sentence == b.sentence and _is_content(a, stop) and _is_content(b, stop) \
-                and not (a.capitalised and b.capitalised) and not _CJK.search(a.text + b.text):
+                and not b.gap and not (a.capitalised and b.capitalised) \
+                and not _CJK.search(a.text + b.text):
             pair = (a.lower, b.lower)
             pairs[pair] += 1
+            capital_pairs.update([pair] if a.capitalised and not a.first or b.capitalised else [])
             first_seen.setdefault(pair, max(a.sentence, 0))
     for (a, b), n in pairs.items():
         if n >= PHRASE_MIN_COUNT:
             key = f"{stem(a)} {stem(b)}"
             get(key).see(f"{a} {b}", first_seen[(a, b)], False, n)
             get(key).in_title = stem(a) in title_keys and stem(b) in title_keys
+            get(key).half_name = (a, b) in capital_pairs
+    absorbed: set[str] = set()
+    lower_seen = {t.lower for t in tokens if not t.capitalised}
     for name in find_names(body or tokens):  # Title Case headlines are not names
         if len(name.words) < 2:
-            if name.key in cands or stem(name.key) in cands:
-                cands[stem(name.key)].name = True
+            place = place_of(name.words[0])
+            key = stem_phrase(place) if place else stem(name.key)
+            if key in cands and (name.person or place or name.key not in lower_seen):
+                cands[key].name = True  # ... and a person unless only the stems agree
+                cands[key].person |= name.person and name.key in map(str.casefold, cands[key].forms)
+                absorbed.update(stem(w) for w in name.full if stem(w) != key)
             continue
-        key = " ".join(stem(w) for w in name.words)
+        place = place_of(" ".join(name.words))  # "Russian Federation", "Republic of Chad"
+        key = stem_phrase(place) if place else " ".join(stem(w) for w in name.words)
+        if place:
+            absorbed.update(stem(w) for w in name.words if stem(w) != key)
         cand = get(key)
-        cand.see(" ".join(name.words), max(name.first_sentence, 0),
+        cand.see(place or " ".join(name.words), max(name.first_sentence, 0),
                  all(stem(w) in title_keys for w in name.words), name.count)
-        cand.name = True
-    return cands
+        cand.name, cand.person = True, cand.person or name.person
+    return cands, absorbed
 
 
 def _score(cand: _Candidate, background: Background) -> float:
@@ -178,18 +200,20 @@ def _score(cand: _Candidate, background: Background) -> float:
     return score
 
 
-def _ranked(title: str, text: str, background: Background | None) -> list[tuple[_Candidate, float]]:
+def _ranked(title: str, text: str, background: Background | None,
+            ) -> tuple[list[tuple[_Candidate, float]], set[str]]:
     background = background or default_background()
-    cands = _candidates(title, text)
+    cands, absorbed = _candidates(title, text)
     scored = [(c, _score(c, background)) for c in cands.values()]
     scored.sort(key=lambda cs: (-cs[1], cs[0].key))
-    return scored
+    return scored, absorbed
 
 
 def extract_keyphrases(title: str, text: str, top: int = 10,
                        background: Background | None = None) -> list[tuple[str, float]]:
     """The ``top`` keyphrases, lower case, best first, with their scores."""
-    return [(c.form.casefold(), round(s, 4)) for c, s in _ranked(title, text, background)[:top]]
+    ranked, _ = _ranked(title, text, background)
+    return [(c.form.casefold(), round(s, 4)) for c, s in ranked[:top]]
 
 
 @dataclass(frozen=True)
@@ -207,85 +231,118 @@ def _camel(form: str) -> str:
 
 def make_tag(form: str, score: float = 1.0) -> Tag | None:
     display = _camel(form)
-    slug = display.casefold()
-    if not slug:
-        return None
-    return Tag(slug, "#" + display, score)
+    return Tag(display.casefold(), "#" + display, score) if display else None
+
+
+@lru_cache(maxsize=None)
+def _not_topics(name: str) -> frozenset[str]:
+    """Stems of news-genre words ("readout") or of weak words ("held", "continue")."""
+    return frozenset(map(stem, word_list(name)))
+
+
+def _topical(cand: _Candidate, background: Background) -> bool:
+    """May this be a tag? Never titles (#President), given names alone or #6th; persons and
+    places always; not genre words (#Readout), weak words (#Held), verbs ("to impose"),
+    adverbs and participles (#Definitely, #Arrived), words in COMMON_SHARE of documents."""
+    form = cand.form.casefold()
+    if is_title(form) or not form[:1].isalpha() or (form in given_names() and not cand.person):
+        return False
+    if cand.person or place_of(form):
+        return True
+    genre, weak = _not_topics("genre-words.txt"), _not_topics("weak-words.txt")
+    parts = cand.key.split()
+    if len(parts) == 1 and (parts[0] in genre or parts[0] in weak):
+        return False
+    if cand.name:
+        return True
+    if any(p in genre or p in weak for p in parts) or is_title(parts[-1]) or cand.half_name:
+        return False
+    if any(len(w) > 4 and (w.endswith("ly") or (w.endswith("ed") and stem(w) != w))
+           for w in form.split()):
+        return False
+    if len(parts) == 1 and cand.verb_uses and not cand.noun_uses:
+        return False
+    share = background.df.get(cand.key, 0) / max(background.n_docs, 1)
+    return len(parts) > 1 or share < COMMON_SHARE
+
+
+def _absorbed(ranked: list[tuple[_Candidate, float]]) -> set[str]:
+    """Keys not tagged because a longer name or phrase holds them: no #White or #House
+    beside #WhiteHouse, no #GeneralAssembly beside a more used #UNGeneralAssembly, no
+    #Digital beside #DigitalAssets (unless the word is also used apart from it)."""
+    by_key = {c.key: c for c, _ in ranked}
+    multi = [c for c, _ in ranked if " " in c.key and (c.name or c.count >= PHRASE_MIN_COUNT)]
+    inside: Counter[str] = Counter()
+    out = set()
+    for cand in multi:
+        for part in set(cand.key.split()):
+            inside[part] += cand.count
+        for other in multi:
+            if other.name and cand.name and other is not cand \
+                    and f" {other.key} " in f" {cand.key} ":
+                out.add(other.key if cand.count >= other.count else cand.key)
+    for part, n in inside.items():
+        single = by_key.get(part)
+        if single is not None and not single.person and (single.count - n < 2 or (
+                not single.name and all(f[:1].isupper() for f in single.forms))):
+            out.add(part)
+    return out
 
 
 def hashtags(title: str, text: str, top: int = MAX_TAGS,
              background: Background | None = None) -> list[Tag]:
-    """Between 3 and ``top`` hashtags (fewer only when the text has fewer words).
+    """Between 3 and ``top`` hashtags (fewer only when the text has few topical words).
 
-    Names come first: a full name folds into its surname ("Vladimir Putin" -> #Putin) or
-    into a shorter name it ends with ("Aung San Suu Kyi" -> #SuuKyi), and the words of a
-    name are not tagged again on their own. Other words need two mentions or the title.
+    Persons are tagged by surname (#Putin), places for their demonyms (#Ukraine for
+    "Ukrainian"), organisations and places whole (#WhiteHouse); see ``_topical`` for what
+    is never a tag and ``_absorbed`` for what a longer tag covers. Words that are not names
+    need two mentions or the title.
     """
-    ranked = _ranked(title, text, background)
-    by_key = {c.key: [c, s] for c, s in ranked}
-    single_names = {c.form.casefold(): c.key for c, _ in ranked if c.name and " " not in c.key}
-    multi = [c for c, _ in ranked if c.name and " " in c.key]
-    absorbed: set[str] = set()
-    for cand in sorted(multi, key=lambda c: len(c.key)):
-        words = tuple(cand.form.split())
-        surname = surname_of(words, set(single_names))
-        target = single_names[surname] if surname else None
-        for other in multi:  # a shorter name this one ends with
-            if target is None and other is not cand and cand.key.endswith(" " + other.key) \
-                    and other.key not in absorbed:
-                target = other.key
-        lowered = [w.casefold() for w in words]
-        cut = next((i for i, w in enumerate(lowered) if w in ("of", "de", "von", "van")), None)
-        if target is None and cut and " ".join(lowered[:cut]) in {c.form.casefold() for c in multi}:
-            target = " ".join(stem(w) for w in words[:cut])  # "Olaf Scholz of Germany"
-        if target and target in by_key:
-            by_key[target][1] += by_key[cand.key][1]
-            absorbed.add(cand.key)
-        absorbed.update(k for k in cand.key.split() if k != target)
-    scored = []
-    for key, (cand, score) in by_key.items():
-        if key in absorbed or is_title(cand.form):
-            continue
-        if cand.name:
-            scored.append((score * 1.5, cand, True))
-        elif " " not in key or score >= ranked[0][1] * 0.5:
-            scored.append((score, cand, cand.count >= 2 or cand.in_title))
+    background = background or default_background()
+    ranked, absorbed = _ranked(title, text, background)
+    ranked = [(c, s) for c, s in ranked if _topical(c, background)]
+    absorbed |= _absorbed(ranked)
+    best = ranked[0][1] if ranked else 0.0
+    scored = [(s * 1.5 if c.name else s, c, c.name or c.count >= 2 or c.in_title)
+              for c, s in ranked if c.key not in absorbed
+              and (c.name or " " not in c.key or s >= best * 0.5)]
     scored.sort(key=lambda t: (-t[0], t[1].key))
     chosen: dict[str, Tag] = {}
     for strict in (True, False):  # relax the two-mentions rule only to reach MIN_TAGS
         for score, cand, eligible in scored:
             if len(chosen) >= max(1, top) or (not strict and len(chosen) >= MIN_TAGS):
                 break
-            if strict and not eligible:
-                continue
-            if "'" in cand.form or "’" in cand.form:
+            if (strict and not eligible) or "'" in cand.form or "’" in cand.form:
                 continue  # contractions ("we're") make poor tags
             form = cand.form if cand.name or cand.form.isupper() else cand.form.casefold()
             tag = make_tag(form, score)
             if tag is not None and tag.slug not in chosen:
                 chosen[tag.slug] = tag
-    if not chosen:
-        return []
-    best = max(t.score for t in chosen.values())
     ordered = sorted(chosen.values(), key=lambda t: -t.score)
-    return [Tag(t.slug, t.display, round(t.score / best, 4)) for t in ordered]
+    return [Tag(t.slug, t.display, round(t.score / ordered[0].score, 4)) for t in ordered]
 
 
 def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[Tag]:
-    """Tags of a story: summed over its articles, "#VladimirPutin" folded into "#Putin"."""
+    """Tags of a story, summed over its articles: "#VladimirPutin" folds into "#Putin"
+    (unless two people of the story share the surname), "#Ukrainian" into "#Ukraine"."""
     total: Counter[str] = Counter()
     display: dict[str, str] = {}
     for tags in per_article:
         for tag in tags:
             total[tag.slug] += tag.score
             display.setdefault(tag.slug, tag.display)
-    # a CamelCase name whose last part is a tag of its own folds into that tag
-    for slug in list(total):
-        parts = re.findall(r"[A-Z][^A-Z]*", display[slug][1:])
-        if len(parts) in (2, 3):
-            last = parts[-1].casefold()
-            if last != slug and last in total and surname_of(tuple(parts), {last}):
-                total[last] += total.pop(slug)
+    parts = {slug: tuple(re.findall(r"[A-ZÀ-ÞА-ЯЁІЇЄҐ][^A-ZÀ-ÞА-ЯЁІЇЄҐ]*", display[slug][1:]))
+             for slug in total}
+    givens: dict[str, set[str]] = {}  # surname -> given names it has in the story
+    for words in filter(None, parts.values()):
+        givens.setdefault(words[-1].casefold(), set()).add(words[0][:2])
+    for slug, words in parts.items():
+        place = place_of(display[slug][1:])
+        target = _camel(place).casefold() if place else None
+        if folds_to_surname(words, set(total)) and len(givens[words[-1].casefold()]) <= 2:
+            target = words[-1].casefold()
+        if target and target != slug and target in total:
+            total[target] += total.pop(slug)
     if not total:
         return []
     best = max(total.values())

@@ -59,6 +59,17 @@ def test_add_by_site_url_discovers_the_feed_then_fetch_list_and_show(tmp_path, s
     assert "tangible progress" in shown["text"] and shown["extraction"] == "page"
 
 
+def test_update_changes_only_the_given_settings(tmp_path, site):
+    db = str(tmp_path / "u.db")
+    newsdesk("add", site.url("/feed.xml"), "--category", "world", db=db)
+    changed = newsdesk("update", "1", "--disabled", "--interval", "3600", "--label", "wire", db=db)
+    assert changed.returncode == 0, changed.stderr
+    [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+    assert (source["enabled"], source["poll_interval"], source["outlet_label"], source["category"]) == \
+        (False, 3600, "wire", "world")
+    assert "nothing to change" in newsdesk("update", "1", db=db).stderr
+
+
 def test_opml_export_and_import_keep_categories(tmp_path, site):
     db = str(tmp_path / "a.db")
     newsdesk("add", site.url("/feed.xml"), "--category", "world", db=db)

@@ -43,6 +43,31 @@ def add(ctx: typer.Context, url: str,
     console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}")
 
 
+@app.command()
+def update(ctx: typer.Context, source: str,
+           title: Optional[str] = typer.Option(None), category: Optional[str] = typer.Option(None),
+           language: Optional[str] = typer.Option(None),
+           interval: Optional[int] = typer.Option(None, help="Seconds between checks."),
+           label: Optional[str] = typer.Option(None, help="Outlet label."),
+           attribution: Optional[str] = typer.Option(None),
+           full_text: Optional[bool] = typer.Option(None, "--full-text/--no-full-text"),
+           enabled: Optional[bool] = typer.Option(None, "--enabled/--disabled")) -> None:
+    """Change a source's settings (only the options given)."""
+    state = ctx.obj
+    if interval is not None and interval < state.settings.min_poll_interval:
+        raise NewsdeskError(f"--interval must be at least {state.settings.min_poll_interval} s")
+    changes = {k: v for k, v in (("title", title), ("category", category), ("language", language),
+                                 ("poll_interval", interval), ("outlet_label", label),
+                                 ("attribution", attribution), ("full_text", full_text),
+                                 ("enabled", enabled)) if v is not None}
+    if not changes:
+        raise NewsdeskError("nothing to change: give at least one option (see --help)")
+    target = source_store.get_source(state.db, source)
+    updated = source_store.update_source(state.db, target.id, **changes)
+    console.print(f"source {updated.id} updated: " + ", ".join(f"{k}={v}" for k, v in changes.items()),
+                  highlight=False)
+
+
 @app.command("import-opml")
 def import_opml_cmd(ctx: typer.Context, path: Path) -> None:
     """Add every feed of an OPML file (categories kept)."""

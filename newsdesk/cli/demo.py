@@ -37,4 +37,6 @@ def demo(ctx: typer.Context,
         except ImportError:
             console.print("the website is not installed in this build; data is ready")
             return
+        console.print(f"[bold]newsdesk demo site: http://{settings.host}:{settings.port}/[/bold] "
+                      "(Ctrl-C to stop)")
         serve_site(settings, db)

@@ -1,7 +1,7 @@
 """Quality of online story clustering on public data, beside a single-pass TF-IDF baseline.
 
     python bench/cluster_eval.py [--datasets News-T,News,WikiRef220] [--set threshold=0.3]
-                                 [--embed] [--time none|index]
+                                 [--embed [--embed-cache DIR]] [--time none|index]
 
 Data (../shared/eval, see each SOURCE.md):
 - googlenews-mstream News-T.jsonl / News.jsonl: 11,109 preprocessed Google News titles in
@@ -10,12 +10,17 @@ Data (../shared/eval, see each SOURCE.md):
 - wikiref WikiRef220: 220 full texts, 5 stories + 11 noise topics (label = filename prefix),
   fed in a fixed shuffled order (seed 0) since the set has no stream order.
 
+``--embed`` also runs with MiniLM title embeddings (``embed.py``; the optional model package
+must be installed). Encoding 11k titles takes minutes in numpy, so ``--embed-cache DIR`` keeps
+each data set's embeddings in ``DIR/<name>.npy`` (keyed by a hash of the titles).
+
 Metrics: NMI (sklearn), B-cubed precision/recall/F1, ARI, number of stories.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -26,6 +31,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,9 +119,26 @@ def baseline(docs: list[Doc], threshold: float = 0.1) -> list[int]:
 
 
 # ---------------------------------------------------------------- ours
-def newsdesk(docs: list[Doc], embedder=None, **params) -> list[int]:
+def encode(embedder, docs: list[Doc], cache: Path | None = None):
+    """Title embeddings of ``docs``, from ``cache`` when the same titles were encoded before."""
+    titles = [d.title for d in docs]
+    path = None
+    if cache is not None:
+        key = hashlib.sha1("\n".join(titles).encode()).hexdigest()[:16]
+        path = cache / f"titles-{key}.npy"
+        if path.exists():
+            return np.load(path)
+    out = embedder.encode(titles)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, out)
+    return out
+
+
+def newsdesk(docs: list[Doc], embedder=None, embeddings=None, **params) -> list[int]:
     clusterer = StoryClusterer(embedder=embedder, **params)
-    embeddings = embedder.encode([d.title for d in docs]) if embedder is not None else None
+    if embedder is not None and embeddings is None:
+        embeddings = encode(embedder, docs)
     assigned = [clusterer.add(d, None if embeddings is None else embeddings[i]).story_id
                 for i, d in enumerate(docs)]
     return [clusterer.resolve(sid) for sid in assigned]
@@ -141,6 +164,8 @@ def main(argv=None) -> int:
                     help="override a clustering parameter (window in days)")
     ap.add_argument("--time", choices=("none", "index"), default="none")
     ap.add_argument("--embed", action="store_true", help="also run with MiniLM title embeddings")
+    ap.add_argument("--embed-cache", type=Path, metavar="DIR",
+                    help="keep title embeddings here between runs")
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args(argv)
     if not SHARED.exists():
@@ -170,8 +195,9 @@ def main(argv=None) -> int:
         print(line(name, "newsdesk", scores(labels, newsdesk(docs, **params)), time.time() - t))
         if embedder is not None:
             t = time.time()
-            ew = params.get("embed_weight") or 0.5
-            pred = newsdesk(docs, embedder, **{**params, "embed_weight": ew})
+            ew = params.get("embed_weight") or DEFAULTS["embed_weight"]
+            vectors = encode(embedder, docs, args.embed_cache)
+            pred = newsdesk(docs, embedder, vectors, **{**params, "embed_weight": ew})
             print(line(name, f"newsdesk+emb{ew}", scores(labels, pred), time.time() - t))
         sys.stdout.flush()
     return 0

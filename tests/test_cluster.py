@@ -62,8 +62,9 @@ def test_article_older_than_the_window_starts_a_new_story():
 
 def test_same_titles_in_different_weeks_are_different_stories():
     c = StoryClusterer(window=timedelta(days=3))
-    week1 = {c.add(doc(k, t, hours=k)).story_id for k, t in enumerate(QUAKE)}
-    week3 = {c.add(doc(10 + k, t, hours=24 * 14 + k)).story_id for k, t in enumerate(QUAKE)}
+    week1 = [c.add(doc(k, t, hours=k)).story_id for k, t in enumerate(QUAKE)]
+    week3 = [c.add(doc(10 + k, t, hours=24 * 14 + k)).story_id for k, t in enumerate(QUAKE)]
+    week1, week3 = {c.resolve(s) for s in week1}, {c.resolve(s) for s in week3}  # after merges
     assert len(week1) == 1 and len(week3) == 1 and week1 != week3
     assert len(c.active_ids()) == 1  # the first story closed when the clock moved on
 
@@ -126,6 +127,26 @@ def test_named_things_from_the_text_link_articles():
     assert b.story_id == a.story_id
 
 
+def test_headline_phrases_are_terms_of_their_own():
+    from newsdesk.stories.text import features
+    terms = features("Black Friday shoppers line up early")
+    assert terms["black"] == 2 and terms["black_friday"] == 1
+    assert "black_friday" not in features("Black Nativity review")
+
+
+def test_embeddings_use_their_own_levels():
+    class Fixed:
+        def encode(self, texts):
+            raise AssertionError("embeddings are passed precomputed here")
+    c = StoryClusterer(embedder=Fixed())
+    assert c.uses_embeddings and c.threshold == 0.3 and c.merge == 0.4
+    unit = __import__("numpy").ones(4, dtype="float32") / 2
+    first = c.add(doc(1, QUAKE[0]), unit)
+    second = c.add(doc(2, QUAKE[1], hours=1), unit)
+    assert second.story_id == first.story_id and second.similarity > 0.5
+    assert not StoryClusterer().uses_embeddings
+
+
 # ------------------------------------------------------------------ quality floors
 @pytest.mark.slow
 def test_news_t_quality_floor():
@@ -136,9 +157,11 @@ def test_news_t_quality_floor():
     docs, labels = cluster_eval.load_mstream("News-T", SHARED / "eval")
     pred = cluster_eval.newsdesk(docs)
     s = cluster_eval.scores(labels, pred)
-    # measured with the defaults, time absent: NMI 0.900, B-cubed F1 0.798 (floors: -0.01)
-    assert s["NMI"] >= 0.890
-    assert s["B-cubed-F1"] >= 0.788
+    # measured with the defaults (TF-IDF path), time absent: NMI 0.905, B-cubed F1 0.805
+    # (floors: -0.01). With MiniLM embeddings (bench/cluster_eval.py --embed): NMI 0.928,
+    # F1 0.849; not measured here since encoding 11k titles in numpy takes minutes.
+    assert s["NMI"] >= 0.895
+    assert s["B-cubed-F1"] >= 0.795
 
 
 def test_minilm_embeddings_when_the_model_package_is_installed():

@@ -8,12 +8,14 @@ One article at a time (``StoryClusterer.add``):
    candidate index: they keep their members but receive nothing new. A story that keeps
    getting articles stays active for as long as coverage continues.
 2. The article becomes a TF-IDF vector (``text.features``: stemmed title words counted twice,
-   the lead, capitalised names; IDF from the document frequencies seen so far).
+   adjacent title word pairs, the lead, capitalised names; IDF from the document frequencies
+   seen so far).
 3. Candidates come from an inverted index over active stories' centroids (``CentroidIndex``):
    only stories sharing a term are looked at, never the archive.
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
    member)`` for the best ``rerank`` candidates. With an embedder (``embed.py``) the title
-   embedding's cosine to the story's mean embedding is mixed in with weight ``embed_weight``.
+   embedding's cosine to the story's mean embedding is mixed in with weight ``embed_weight``,
+   and the levels become ``embed_threshold`` / ``embed_merge`` (mixed scores run higher).
 5. Best score >= ``threshold``: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it.
 
@@ -28,85 +30,32 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import numpy as np
 
+from .story import EXEMPLARS, Assignment, Doc, StoryState
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
 
+__all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "cluster_batch"]
+
 DEFAULTS: dict[str, Any] = {
-    "threshold": 0.25,        # minimum score to join a story
+    "threshold": 0.2,         # minimum score to join a story (TF-IDF only)
     "window": timedelta(days=3),  # a story with no article for this long closes
     "link": 0.3,              # weight of the nearest-recent-member similarity
     "rerank": 5,              # candidates re-scored with the nearest-member term
-    "exemplars": 16,          # recent members kept per active story (link + title)
+    "exemplars": EXEMPLARS,   # recent members kept per active story (link + title)
     "max_terms": 60,          # centroid terms indexed per active story
-    "embed_weight": 0.0,      # weight of title-embedding similarity when an embedder is given
+    "embed_weight": 0.5,      # weight of title-embedding similarity when an embedder is given
+    "embed_threshold": 0.3,   # minimum score to join, with embeddings
+    "embed_merge": 0.4,       # merge level with embeddings (centroid and mean-embedding cosines)
     "spread": 1.0,            # divide by (story cohesion ** spread): broad stories accept more
     "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
     "merge_min": 2,           # a story is checked for merging once it has this many articles
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
 }
-
-
-@dataclass
-class Doc:
-    id: Any
-    title: str
-    text: str = ""
-    published: datetime | None = None
-    language: str | None = None
-    terms: dict[str, float] | None = None  # precomputed term counts (skips text.features)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    story_id: int
-    similarity: float  # join score (may exceed 1 for broad stories); 0.0 for a new story
-    is_new: bool
-    merged: tuple[int, ...] = ()  # stories absorbed into story_id by this step (redirect them)
-
-
-@dataclass
-class StoryState:
-    id: int
-    members: list = field(default_factory=list)
-    title: str = ""
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    centroid: Centroid = field(default_factory=Centroid)
-    embedding: np.ndarray | None = None  # sum of member title embeddings
-    exemplars: deque = field(default_factory=deque)  # (doc id, title, vector) of recent members
-    title_vec: Vector = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """JSON-ready state (the centroid as a sparse dict); recent exemplars are kept."""
-        return {
-            "id": self.id, "members": list(self.members), "title": self.title,
-            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
-            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
-            "centroid": dict(self.centroid.weights),
-            "embedding": self.embedding.tolist() if self.embedding is not None else None,
-            "exemplars": [[i, t, v] for i, t, v in self.exemplars],
-            "title_vec": self.title_vec,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict, exemplars: int = DEFAULTS["exemplars"]) -> "StoryState":
-        def when(value):
-            return datetime.fromisoformat(value) if value else None
-        emb = data.get("embedding")
-        return cls(
-            id=data["id"], members=list(data["members"]), title=data["title"],
-            first_seen=when(data["first_seen"]), last_seen=when(data["last_seen"]),
-            centroid=Centroid(data["centroid"]),
-            embedding=np.asarray(emb, dtype=np.float32) if emb is not None else None,
-            exemplars=deque((tuple(e) for e in data.get("exemplars", [])), maxlen=exemplars),
-            title_vec=data.get("title_vec", {}),
-        )
 
 
 class StoryClusterer:
@@ -116,7 +65,9 @@ class StoryClusterer:
                  max_terms: int = DEFAULTS["max_terms"], embedder=None,
                  embed_weight: float = DEFAULTS["embed_weight"], spread: float = DEFAULTS["spread"],
                  merge: float = DEFAULTS["merge"], min_terms: int = DEFAULTS["min_terms"],
-                 merge_min: int = DEFAULTS["merge_min"]):
+                 merge_min: int = DEFAULTS["merge_min"],
+                 embed_threshold: float = DEFAULTS["embed_threshold"],
+                 embed_merge: float = DEFAULTS["embed_merge"]):
         self.min_terms = min_terms
         self.merge_min = merge_min
         self.spread = spread
@@ -129,6 +80,8 @@ class StoryClusterer:
         self.n_exemplars = exemplars
         self.embedder = embedder
         self.embed_weight = embed_weight if embedder is not None else 0.0
+        if self.embed_weight > 0:  # mixed scores run higher: their own levels
+            self.threshold, self.merge = embed_threshold, embed_merge if merge else 0.0
         self.vectorizer = Vectorizer()
         self.index = CentroidIndex(max_terms)
         self._stories: dict[int, StoryState] = {}  # active stories
@@ -186,7 +139,7 @@ class StoryClusterer:
             if sid == story.id or (story.last_seen is not None and other.last_seen is not None
                                    and not self._in_window(other, story.last_seen)):
                 continue
-            cos = d / (other.centroid.norm or 1.0)
+            cos = self._mix(d / (other.centroid.norm or 1.0), story.embedding, other.embedding)
             if cos >= best_cos:
                 best, best_cos = other, cos
         if best is None:
@@ -234,13 +187,17 @@ class StoryClusterer:
             if self.link:
                 near = max((dot(vec, v) for _, _, v in story.exemplars), default=0.0)
                 score = (1 - self.link) * cos + self.link * near
-            if self.embed_weight and story.embedding is not None:
-                e = story.embedding
-                sim = float(e @ embedding) / (float(np.linalg.norm(e)) or 1.0)
-                score = (1 - self.embed_weight) * score + self.embed_weight * sim
+            score = self._mix(score, story.embedding, embedding)
             if score > best_score:
                 best, best_score = story, score
         return (best, best_score) if best_score >= self.threshold else (None, best_score)
+
+    def _mix(self, score: float, a: np.ndarray | None, b: np.ndarray | None) -> float:
+        """``score`` mixed with the cosine of two (summed) title embeddings, when both exist."""
+        if not self.embed_weight or a is None or b is None:
+            return score
+        sim = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
+        return (1 - self.embed_weight) * score + self.embed_weight * sim
 
     def _in_window(self, story: StoryState, when: datetime) -> bool:
         if story.first_seen is None:

@@ -3,6 +3,9 @@
 ``features(title, text, language)`` returns a term -> count mapping made of
 
 - stemmed words of the title, counted ``TITLE_WEIGHT`` times (headlines say what the story is);
+- pairs of adjacent title words (``"black_friday"``, ``"kanye_west"``), counted ``PAIR_WEIGHT``
+  times: a shared word says "maybe", a shared phrase says "same thing" (Black Friday vs
+  Black Nativity);
 - stemmed words of the lead of the text (its first ``LEAD_WORDS`` words);
 - named things: runs of two or more capitalised words in the original text
   ("Malaysia Airlines", "Paris Saint Germain"), as one term prefixed with ``"@"``.
@@ -19,6 +22,7 @@ from functools import lru_cache
 import snowballstemmer
 
 TITLE_WEIGHT = 2
+PAIR_WEIGHT = 1
 LEAD_WORDS = 200
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
@@ -76,8 +80,11 @@ def names(text: str) -> list[str]:
 def features(title: str, text: str = "", language: str | None = None) -> Counter:
     """Term counts describing one article (see the module docstring)."""
     counts: Counter = Counter()
-    for w in words(title, language):
+    head = words(title, language)
+    for w in head:
         counts[w] += TITLE_WEIGHT
+    for a, b in zip(head, head[1:]):
+        counts[a + "_" + b] += PAIR_WEIGHT
     if text:
         lead = " ".join(text.split()[:LEAD_WORDS])
         counts.update(words(lead, language))

@@ -31,7 +31,10 @@ def main(base: str, out: str) -> None:
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     front = httpx.get(base + "/index.json", timeout=30).json()["items"]
-    story = max((i for i in front if i["kind"] == "story"), key=lambda i: (i["outlet_count"], -i["article_count"]))
+    front += httpx.get(base + "/index.json?limit=100", timeout=30).json()["items"]
+    stories = [i for i in front if i["kind"] == "story" and 2 <= i["article_count"] <= 15] or \
+        [i for i in front if i["kind"] == "story"]
+    story = max(stories, key=lambda i: (i["outlet_count"], i["article_count"]))
     detail = httpx.get(f"{base}/stories/{story['id']}.json", timeout=30).json()
     article = detail["articles"][0]["id"]
     for url in (f"{base}/articles/{article}.json", f"{base}/stories/{story['id']}.json"):

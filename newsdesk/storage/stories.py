@@ -145,7 +145,8 @@ def recent_signatures(db: Database, since: datetime) -> Iterable[tuple[int, byte
 def replace_tags(conn, table: str, key: str, owner_id: int, tags: Iterable) -> None:
     assert table in ("article_tags", "story_tags") and key in ("article_id", "story_id")
     conn.execute(text(f"DELETE FROM {table} WHERE {key} = :i"), {"i": owner_id})
-    rows = [{"i": owner_id, "s": t.slug, "d": t.display, "sc": float(t.score)} for t in tags]
+    rows = [{"i": owner_id, "s": t.slug, "d": t.display.lstrip("#"), "sc": float(t.score)}
+            for t in tags]
     if rows:
         conn.execute(text(f"INSERT INTO {table} ({key}, slug, display, score) "
                           "VALUES (:i, :s, :d, :sc)"), rows)

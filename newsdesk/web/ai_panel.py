@@ -74,8 +74,11 @@ def view(result: Result | None, outlets: dict[str, str]) -> dict | None:
 
 def _coverage_table(result: Result) -> list[dict]:
     """Per outlet: which claims it reports, omits or contradicts (claim numbers 1-based)."""
-    table = []
-    for label, row in sorted(result.meta.get("outlets", {}).items()):
+    table: list[dict] = []
+    outlets = result.meta.get("outlets")
+    if not isinstance(outlets, dict):  # e.g. "not enough coverage": only the outlet names
+        return table
+    for label, row in sorted(outlets.items()):
         table.append({
             "outlet": label,
             "reports": sorted({r["claim"] + 1 for r in row.get("reports", [])}),

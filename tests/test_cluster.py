@@ -174,3 +174,19 @@ def test_minilm_embeddings_when_the_model_package_is_installed():
     # sentence-transformers gives 0.7553 for this pair (checked to 2e-7 against torch)
     assert abs(float(e[0] @ e[1]) - 0.7553) < 1e-3
     assert float(e[0] @ e[2]) < 0.2
+
+
+def test_a_month_of_one_crisis_does_not_snowball_into_one_story():
+    """The bundled demo is a month of three governments writing about one war: a story that
+    keeps growing must not swallow the unrelated statements around it (an old, broad story
+    gets no extra allowance, and takes no merged fragments)."""
+    from collections import Counter
+
+    from newsdesk.demo.corpus import load_articles
+    articles = sorted(load_articles(), key=lambda a: str(a.published))
+    c = StoryClusterer()
+    for a in articles:
+        when = a.published if isinstance(a.published, datetime) else datetime.fromisoformat(a.published)
+        c.add(Doc(id=a.id, title=a.title, text=a.text, published=when))
+    sizes = Counter(c.resolve(s.id) for s in c.stories() for _ in s.members)
+    assert max(sizes.values()) <= 0.25 * len(articles), sizes.most_common(3)

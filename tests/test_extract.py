@@ -11,6 +11,7 @@ import pytest
 
 from newsdesk.ingest.encoding import decode_html, sniff_meta_charset
 from newsdesk.ingest.extract import Extracted, extract_article
+from newsdesk.ingest.signals import link_runs, missing_lead
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -105,6 +106,51 @@ def test_naive_dates_are_read_as_utc():
     assert result.date == datetime(2023, 11, 2, 8, 30, tzinfo=timezone.utc)
 
 
+# ----------------------------------------------------------------------- page signals
+LEAD = "The council approved the sea defence after two winters of flooding in the old harbour."
+BODY = "A sentence of the article body that goes on for a while. " * 6
+
+
+def _page(description, body_html):
+    from lxml import html as lxml_html
+    return lxml_html.fromstring(f'<html><head><meta name="description" content="{description}">'
+                                f"<script>var d = '{description}';</script></head>"
+                                f"<body>{body_html}</body></html>")
+
+
+def test_lead_shown_in_the_page_but_missed_by_extraction_is_returned():
+    tree = _page(LEAD, f"<div class='standfirst'>{LEAD}</div><article><p>{BODY}</p></article>")
+    assert missing_lead(tree, LEAD, BODY) == LEAD
+    assert missing_lead(tree, LEAD[:60] + "...", BODY) == LEAD[:60].strip()  # cut descriptions
+    assert missing_lead(tree, LEAD, LEAD + " " + BODY) is None  # already extracted
+
+
+def test_description_not_shown_in_the_body_is_not_a_lead():
+    tree = _page(LEAD, f"<article><p>{BODY}</p></article>")  # only in <head> and a script
+    assert missing_lead(tree, LEAD, BODY) is None
+    assert missing_lead(_page("Short label", "<p>Short label</p>"), "Short label", BODY) is None
+
+
+def test_extracted_text_gains_the_lead_after_the_heading():
+    html = (f'<html><head><meta name="description" content="{LEAD}"></head><body>'
+            f"<header><p class='teaser'>{LEAD}</p></header><article><h1>Flood wall</h1>"
+            + "".join(f"<p>{BODY}{n}</p>" for n in range(4)) + "</article></body></html>")
+    result = extract_article(html)
+    assert result is not None
+    assert result.text.split("\n\n")[:2] == ["Flood wall", LEAD]  # trafilatura alone drops it
+    assert result.html.startswith(f"<h2>Flood wall</h2><p>{LEAD}</p>")
+    assert result.text.count(LEAD) == 1 and result.html.count(LEAD) == 1
+
+
+def test_runs_of_linked_blocks_are_teasers_but_a_single_link_is_kept():
+    tree = _page("", "<a href='/a'>Storm damage bill rises again</a><a href='/b'>Ferry returns</a>"
+                     "<a href='/c'>Read the full council report</a>")
+    texts = ["Long paragraph " * 20, "Read the full council report", "More text " * 30,
+             "Storm damage bill rises again", "Ferry returns", "Not a link"]
+    assert link_runs(tree, texts) == {3, 4}
+    assert link_runs(tree, ["Storm damage bill rises again", "Long paragraph " * 20]) == set()
+
+
 # ----------------------------------------------------------------------- decoding
 def test_decode_prefers_a_bom():
     assert decode_html("\ufeffZürich".encode("utf-8"), "iso-8859-1") == "Zürich"
@@ -138,9 +184,9 @@ def test_decode_unknown_labels_do_not_crash():
 
 # ----------------------------------------------------------------------- quality floor
 # Deterministic subset: every third document of evaldata.json, 330 documents.
-# Measured on this subset (trafilatura 2.3.1): P 0.933 R 0.949 F1 0.941 (bare trafilatura
+# Measured on this subset (trafilatura 2.3.1): P 0.936 R 0.962 F1 0.949 (bare trafilatura
 # scores F1 0.926 on the whole corpus). Floor = measured - 0.01.
-F1_FLOOR = 0.931
+F1_FLOOR = 0.939
 
 
 def _normalize(text):

@@ -7,10 +7,13 @@ parsed once. On that tree:
    finds the main content;
 2. boilerplate blocks are dropped from that content (``clean``: share/comment/related
    labels, calls to action, credits; everything after a "Comments"/"Related" heading) and
-   short residue at the start and end of the text (dates, bylines, "Posted in...");
+   short residue at the start and end of the text (dates, bylines, "Posted in..."), and
+   runs of blocks that are each a link of the page (teaser lists, ``signals.link_runs``);
 3. metadata comes from meta tags and JSON-LD, then the title/h1, byline markup and
    htmldate's fast (markup and URL) date search; canonical URL and language from <head>;
-4. the display HTML is rendered from the same pruned content and sanitized last.
+4. the page's description, when the body shows it but the content lacks it, is put back
+   as the lead paragraph (``signals.missing_lead``: extractors often skip the standfirst);
+5. the display HTML is rendered from the same pruned content and sanitized last.
 
 ``extract_article`` returns None when the page has no main text; the caller then falls
 back to the feed's content and records why.
@@ -37,6 +40,7 @@ from trafilatura.xml import xmltotxt
 from .clean import clean_lines, cut_tail, is_boilerplate, normalize_whitespace, trim_edges
 from .encoding import decode_html
 from .sanitize import absolute_url, sanitize_html
+from .signals import link_runs, missing_lead
 
 LOGGER = logging.getLogger(__name__)
 
@@ -99,12 +103,13 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     if document is None or document.body is None:
         return None
 
-    body, kept = _prune_body(document.body)
+    body, kept = _prune_body(document.body, tree)
     lines = trim_edges(normalize_whitespace(xmltotxt(body, False)).split("\n"))
     text = clean_lines(lines, known_good=kept)
     if not text or max(map(len, text.split("\n\n"))) < _MIN_PARAGRAPH:
         return None  # only labels left (navigation, a form): no main text
     meta = _metadata(tree, url)
+    text = _add_lead(body, text, missing_lead(tree, meta.description, " ".join(text.split())))
     canonical = _canonical_url(tree, url)
     base = canonical or url
     return Extracted(
@@ -121,12 +126,13 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     )
 
 
-def _prune_body(body: etree._Element) -> tuple[etree._Element, set[str]]:
+def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element, set[str]]:
     """Remove the blocks that are boilerplate (or follow a "Comments"/"Related" heading)
-    from the extracted tree, so the display HTML and the text agree. Returns the pruned
-    tree and the texts of the blocks judged to be content (not checked again)."""
+    and the runs of teaser links (list items counted one by one) from the extracted tree,
+    so the display HTML and the text agree. Returns the pruned tree and the texts of the
+    blocks judged to be content (not checked again)."""
     blocks = list(body)
-    texts = [" ".join(" ".join(block.itertext()).split()) for block in blocks]
+    texts = [_words(block) for block in blocks]
     kept_count = len(cut_tail(texts))
     good: set[str] = set()
     for index, (block, words) in enumerate(zip(blocks, texts)):
@@ -134,7 +140,32 @@ def _prune_body(body: etree._Element) -> tuple[etree._Element, set[str]]:
             body.remove(block)
         else:
             good.add(words)
+    units = [unit for block in body for unit in (list(block) if block.tag == "list" else [block])]
+    unit_texts = [_words(unit) for unit in units]
+    for index in link_runs(page, unit_texts):
+        parent = units[index].getparent()
+        parent.remove(units[index])
+        good.discard(unit_texts[index])
+        if parent is not body and len(parent) == 0:
+            body.remove(parent)
     return body, good
+
+
+def _words(element: etree._Element) -> str:
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def _add_lead(body: etree._Element, text: str, lead: str | None) -> str:
+    """Put the page's lead (see ``signals.missing_lead``) after the leading heading, in
+    the tree and in the text, unless the text cleaning would drop it."""
+    if not lead or is_boilerplate(lead):
+        return text
+    paragraphs = text.split("\n\n")
+    at = 1 if len(body) and body[0].tag == "head" and paragraphs[0] == _words(body[0]) else 0
+    element = etree.Element("p")
+    element.text = lead
+    body.insert(at, element)
+    return "\n\n".join(paragraphs[:at] + [lead] + paragraphs[at:])
 
 
 def _display_html(body: etree._Element, base_url: str | None) -> str:

@@ -41,6 +41,8 @@ from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
 
 __all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "cluster_batch"]
 
+OLD_COHESION = 0.9  # the broadest an old story is allowed to count as (see _best)
+
 DEFAULTS: dict[str, Any] = {
     "threshold": 0.2,         # minimum score to join a story (TF-IDF only)
     "window": timedelta(days=3),  # a story with no article for this long closes
@@ -52,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "embed_threshold": 0.3,   # minimum score to join, with embeddings
     "embed_merge": 0.4,       # merge level with embeddings (centroid and mean-embedding cosines)
     "spread": 1.0,            # divide by (story cohesion ** spread): broad stories accept more
+    "spread_age": timedelta(days=3),  # ...fully while younger than this; older ones count
+                                      # as at least OLD_COHESION and take no merged fragments
     "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
     "merge_min": 2,           # a story is checked for merging once it has this many articles
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
@@ -66,11 +70,13 @@ class StoryClusterer:
                  embed_weight: float = DEFAULTS["embed_weight"], spread: float = DEFAULTS["spread"],
                  merge: float = DEFAULTS["merge"], min_terms: int = DEFAULTS["min_terms"],
                  merge_min: int = DEFAULTS["merge_min"],
+                 spread_age: timedelta | None = DEFAULTS["spread_age"],
                  embed_threshold: float = DEFAULTS["embed_threshold"],
                  embed_merge: float = DEFAULTS["embed_merge"]):
         self.min_terms = min_terms
         self.merge_min = merge_min
         self.spread = spread
+        self.spread_age = spread_age
         self.merge = merge
         self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
         self.threshold = threshold
@@ -139,6 +145,8 @@ class StoryClusterer:
             if sid == story.id or (story.last_seen is not None and other.last_seen is not None
                                    and not self._in_window(other, story.last_seen)):
                 continue
+            if not self._young(other, story.last_seen):  # an old story takes no fragments
+                continue
             cos = self._mix(d / (other.centroid.norm or 1.0), story.embedding, other.embedding)
             if cos >= best_cos:
                 best, best_cos = other, cos
@@ -174,8 +182,11 @@ class StoryClusterer:
                 continue
             norm = story.centroid.norm or 1.0
             cos = d / norm
-            if self.spread:
-                cos /= (norm / len(story.members)) ** self.spread
+            if self.spread:  # broad stories accept more; old ones only a little more
+                cohesion = norm / len(story.members)
+                if not self._young(story, when):
+                    cohesion = max(cohesion, OLD_COHESION)
+                cos /= cohesion ** self.spread
             cands.append((cos, sid))
         if not cands:
             return None, 0.0
@@ -191,6 +202,13 @@ class StoryClusterer:
             if score > best_score:
                 best, best_score = story, score
         return (best, best_score) if best_score >= self.threshold else (None, best_score)
+
+    def _young(self, story: StoryState, when: datetime | None) -> bool:
+        """Broad stories get an allowance only while young: a story that has run for days
+        must be joined by articles really like it, or it snowballs into a topic."""
+        if when is None or story.first_seen is None or self.spread_age is None:
+            return True
+        return when - story.first_seen <= self.spread_age
 
     def _mix(self, score: float, a: np.ndarray | None, b: np.ndarray | None) -> float:
         """``score`` mixed with the cosine of two (summed) title embeddings, when both exist."""

@@ -1,0 +1,58 @@
+"""Page-level evidence for the extracted content that the content alone does not show.
+
+Two signals read from the whole page, each cheap and computed only when needed:
+
+- **the lead**: the page's own summary (meta/Open Graph/JSON-LD description) that is also
+  shown verbatim in the page body belongs to the article. It is usually the standfirst or
+  first paragraph, which extractors often skip because it sits outside the article
+  container; when the extracted text lacks it, ``missing_lead`` returns it.
+- **link lists**: short blocks whose whole text is the text of a link somewhere on the page
+  are teaser headlines when two or more of them follow each other ("Related: <a>", "<a>",
+  "<a>"); ``link_runs`` finds them. A single linked line is left alone (a linked heading or
+  a "read the study" link inside an article is common).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+# the body's text in one C call (walking text nodes with an ancestor test costs ~10x);
+# what scripts, styles and templates hold is counted apart
+_BODY_TEXT = etree.XPath("string(/html/body)")
+_HIDDEN_TEXT = etree.XPath("/html/body//*[self::script or self::style or self::noscript "
+                           "or self::template]//text()")
+_ELLIPSIS = re.compile(r"\s*(\.\.\.|…)$")
+_LEAD_MIN = 40       # shorter descriptions are labels ("PDF: report") rather than a lead
+_LINK_BLOCK_MAX = 200  # longer linked blocks are text, not teaser headlines
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def missing_lead(tree: etree._Element, description: str | None, extracted: str) -> str | None:
+    """The page description when the body shows it verbatim and ``extracted`` (whitespace
+    normalised) does not contain it; a trailing ellipsis of a cut description is dropped."""
+    lead = _ELLIPSIS.sub("", _squash(description or ""))
+    if len(lead) < _LEAD_MIN or lead in extracted:
+        return None
+    shown = _squash(_BODY_TEXT(tree)).count(lead)
+    if shown and shown > sum(_squash(text).count(lead) for text in _HIDDEN_TEXT(tree)):
+        return lead
+    return None
+
+
+def link_runs(tree: etree._Element, texts: list[str]) -> set[int]:
+    """Indexes of ``texts`` (whitespace-normalised blocks, in order) that are each a link
+    text of the page and sit next to another such block."""
+    short = [0 < len(text) <= _LINK_BLOCK_MAX for text in texts]
+    if not any(a and b for a, b in zip(short, short[1:])):
+        return set()  # no two short blocks in a row: skip reading the page's links
+    links = {_squash(" ".join(anchor.itertext()) if len(anchor) else anchor.text or "")
+             for anchor in tree.iter("a")}
+    linked = [ok and text in links for ok, text in zip(short, texts)]
+    return {index for index, flag in enumerate(linked)
+            if flag and ((index > 0 and linked[index - 1])
+                         or (index + 1 < len(linked) and linked[index + 1]))}

@@ -16,7 +16,6 @@ gone, a "[deleted]" placeholder keeps the replies in place). Threads show two le
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,12 +28,12 @@ from ..storage.db import Database
 from . import AuthError, CommunityError, Forbidden, RateLimited
 from .accounts import User
 from .common import from_db, to_db, utcnow
+from .validate import validate_body
 from .markdown import render
 from .ratelimit import RateLimiter
 from .spam import SpamFilter
 
 SUBJECTS = {"article": "articles", "story": "stories"}
-ALLOWED_CONTROL = {"\n", "\t"}
 COLS = """c.id, c.subject_type, c.subject_id, c.parent_id, c.depth, c.user_id, u.username,
     c.body, c.html, c.status, c.spam_score, c.spam_reasons, c.report_count, c.created_at, c.edited_at"""
 FROM = "FROM comments c LEFT JOIN users u ON u.id = c.user_id"
@@ -84,25 +83,6 @@ def _comment(row) -> Comment:
                    m["user_id"], m["username"], m["body"], m["html"], m["status"],
                    m["spam_score"], m["spam_reasons"], m["report_count"],
                    from_db(m["created_at"]), from_db(m["edited_at"]))
-
-
-def validate_body(body: object, max_chars: int) -> str:
-    """The comment text, normalised, or a ``CommunityError`` saying what is wrong."""
-    if not isinstance(body, str):
-        raise CommunityError("the comment must be text")
-    body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not body:
-        raise CommunityError("the comment is empty")
-    if len(body) > max_chars:
-        raise CommunityError(f"the comment is too long: {len(body)} characters, at most {max_chars}")
-    for ch in body:
-        cat = unicodedata.category(ch)
-        if (cat == "Cc" and ch not in ALLOWED_CONTROL) or cat == "Cs" or ch in "\ufffe\uffff":
-            raise CommunityError("the comment contains control characters or binary data; "
-                                 "only plain text is accepted")
-    if body.count("\ufffd") > 3:
-        raise CommunityError("the comment looks like binary data; only plain text is accepted")
-    return body
 
 
 class Comments:

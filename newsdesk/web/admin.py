@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import StorageError
 from ..settings import Settings
-from ..storage import reading
+from ..storage import searching
 from ..storage import sources as source_store
 from ..storage.db import Database
 from .render import json_response, parse_id, wants_json
@@ -110,7 +110,7 @@ async def dashboard(request: Request):
         raise
     sources = source_store.list_sources(state.db)
     counts = source_store.article_counts(state.db)
-    per_day = reading.articles_per_day(state.db, 30)
+    per_day = searching.articles_per_day(state.db, 30)
     rows = [{"source": s, "articles": counts.get(s.id, 0), "per_day": per_day.get(s.id, [0] * 30)}
             for s in sources]
     if wants_json(request):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ..storage import reading
+from ..storage import reading, searching
 from .feeds_out import feed_links, feed_response
 from .front import filters_from
 from .render import cursor_param, encode_cursor, highlight, json_response, page_link, wants_json
@@ -49,7 +49,7 @@ async def search_page(request: Request, suffix: str = "",
     if query:
         feed = fmt in ("rss", "atom", "jsonfeed")
         results, more = await run_in_threadpool(
-            reading.search, state.db, query, sort="date" if feed else sort, offset=offset,
+            searching.search, state.db, query, sort="date" if feed else sort, offset=offset,
             limit=PAGE, **filters)
     elif fmt != "html":
         raise HTTPException(400, "missing search: add ?q=words")

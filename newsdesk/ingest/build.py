@@ -58,10 +58,12 @@ def build_article(fetcher: Fetcher, extract: Callable[[str, str | None], Extract
 
 def _row_from_page(source: Source, entry: FeedEntry, key: str, ex: Extracted) -> dict[str, Any]:
     text = ex.text
-    feed_text = _feed_text(entry)
     note = None
-    if len(text) < 0.5 * len(feed_text):  # the page lost most of what the feed carried
-        text, note = feed_text, "page text shorter than the feed's content; feed content kept"
+    raw = entry.content_html or ""  # only full content can beat the page (never a summary)
+    if len(raw) > 2 * len(text):    # cheap bound first: markup only makes raw longer
+        feed_text = _feed_text(entry)
+        if len(text) < 0.5 * len(feed_text):  # the page lost most of what the feed carried
+            text, note = feed_text, "page text shorter than the feed's content; feed content kept"
     return _row(source, entry, key, text=text, html=ex.html if note is None else _feed_html(entry),
                 extraction="page" if note is None else "feed", note=note,
                 title=entry.title or ex.title, authors=entry.authors or ex.authors,

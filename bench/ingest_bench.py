@@ -90,8 +90,8 @@ def main() -> None:
     # The server runs in this (parent) process; each measurement in its own child.
     with ReplayServer(multiply=args.multiply) as server:
         urls = [server.article_url(a) for a in server.articles()]
+        base = _child(run_baseline, urls)   # also warms the server's page cache
         pipe = _child(run_pipeline, server.sources(), len(urls), args.stories)
-        base = _child(run_baseline, urls)
     pipe_rate = pipe["n"] / pipe["seconds"]
     base_rate = base["n"] / base["seconds"]
     print(f"pages: {pipe['n']} (served by the replay server on 127.0.0.1)")

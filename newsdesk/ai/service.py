@@ -8,6 +8,7 @@ background pool (``precompute`` does the same at ingest). ``ask`` answers on req
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -22,7 +23,7 @@ from ..settings import Settings
 from ..storage.articles import as_utc
 from ..storage.db import Database
 from ..storage.sources import now
-from .cache import AICache, cache_key
+from .cache import AICache
 from .model import Doc, Result
 from .provider import get_provider
 
@@ -50,33 +51,64 @@ class DatabaseCache(AICache):
                           "r": json.dumps(value, ensure_ascii=False, default=str), "t": now()})
 
 
-def _docs(db: Database, where: str, params: dict, limit: int) -> list[Doc]:
-    sql = text(f"""
-        SELECT a.id, COALESCE(a.published_at, a.fetched_at), COALESCE(s.title, s.url), a.title, a.text,
-               s.outlet_label
-        FROM articles a JOIN sources s ON s.id = a.source_id
-        LEFT JOIN article_story st ON st.article_id = a.id
-        LEFT JOIN duplicates d ON d.article_id = a.id
-        WHERE {where} AND d.article_id IS NULL
-        ORDER BY COALESCE(a.published_at, a.fetched_at) DESC, a.id DESC LIMIT :limit""")
+_SELECT = """
+    FROM articles a JOIN sources s ON s.id = a.source_id
+    LEFT JOIN article_story st ON st.article_id = a.id
+    LEFT JOIN duplicates d ON d.article_id = a.id
+    WHERE {where} AND d.article_id IS NULL
+    ORDER BY COALESCE(a.published_at, a.fetched_at) DESC, a.id DESC LIMIT :limit"""
+_LIGHT = ("a.id, COALESCE(a.published_at, a.fetched_at), COALESCE(s.title, s.url), a.title, "
+          "a.content_hash, s.outlet_label")
+
+
+def _label(name: str, label: str | None) -> str | None:
+    return f"{name} · {label}" if label else None
+
+
+def _coverage(db: Database, where: str, params: dict, limit: int) -> list[list]:
+    """What identifies the coverage a result was computed from, without loading texts:
+    (id, date, outlet, title, content hash, label) of each canonical article, oldest first."""
     with db.read() as conn:
-        rows = conn.execute(sql, {**params, "limit": limit}).all()
-    docs = [Doc(id=str(r[0]), date=as_utc(r[1]), outlet=r[2], title=r[3], text=r[4],
-                outlet_label=None if not r[5] else f"{r[2]} · {r[5]}") for r in rows]
-    return docs[::-1]
+        rows = conn.execute(text(f"SELECT {_LIGHT} " + _SELECT.format(where=where)),
+                            {**params, "limit": limit}).all()
+    return [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows][::-1]
+
+
+def _docs(db: Database, where: str, params: dict, limit: int) -> tuple[list[Doc], list[list]]:
+    with db.read() as conn:
+        rows = conn.execute(text(f"SELECT {_LIGHT}, a.text " + _SELECT.format(where=where)),
+                            {**params, "limit": limit}).all()
+    rows = rows[::-1]
+    docs = [Doc(id=str(r[0]), date=as_utc(r[1]), outlet=r[2], title=r[3], text=r[6],
+                outlet_label=_label(r[2], r[5])) for r in rows]
+    return docs, [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows]
+
+
+STORY = ("st.story_id = :s", MAX_STORY_DOCS)
+ARTICLE = ("a.id = :a", 1)
 
 
 def story_docs(db: Database, story_id: int) -> list[Doc]:
-    return _docs(db, "st.story_id = :s", {"s": story_id}, MAX_STORY_DOCS)
+    return _docs(db, STORY[0], {"s": story_id}, STORY[1])[0]
 
 
 def article_docs(db: Database, article_id: int) -> list[Doc]:
-    return _docs(db, "a.id = :a", {"a": article_id}, 1)
+    return _docs(db, ARTICLE[0], {"a": article_id}, ARTICLE[1])[0]
+
+
+def coverage_key(feature: str, params: dict, coverage: list[list], provider: str) -> str:
+    blob = json.dumps({"v": 1, "feature": feature, "params": params, "provider": provider,
+                       "coverage": coverage}, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 class AIService:
-    def __init__(self, settings: Settings, db: Database, provider=None, workers: int = 1):
-        self.settings, self.db = settings, db
+    def __init__(self, settings: Settings, db: Database, provider=None, workers: int = 1,
+                 queue: bool = True):
+        """``queue``: compute missing results on a background thread. The web process
+        passes False (it only reads: CPU-bound work there would stall every page); the
+        ingest worker and the CLI pass True."""
+        self.settings, self.db, self.queue = settings, db, queue
         log_path = Path(settings.data_dir).expanduser() / "ai-log.jsonl"
         self.provider = provider or get_provider(settings, log_path=log_path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai")
@@ -94,53 +126,73 @@ class AIService:
             return {"since": since.isoformat()}
         return {}
 
-    def cached(self, feature: str, docs: list[Doc], subject: str, **params) -> Result | None:
-        key = cache_key(feature, params, docs, self.provider.identity)
-        hit = DatabaseCache(self.db, subject).get(key)
-        return Result.from_json(hit) if hit else None
+    def _subject(self, kind: str, ident: int) -> tuple[str, tuple[str, dict, int]]:
+        where, limit = STORY if kind == "story" else ARTICLE
+        return f"{kind}:{ident}", (where, {"s" if kind == "story" else "a": ident}, limit)
 
-    def compute(self, feature: str, docs: list[Doc], subject: str, **params) -> Result:
-        from .cache import run_cached
-        return run_cached(self.provider, feature, docs, DatabaseCache(self.db, subject), **params)
+    def results(self, kind: str, ident: int, features: dict[str, dict], wait: bool = False
+                ) -> dict[str, Result | None]:
+        """The cached result of each feature (None: not computed yet). Reading costs one
+        light query (no article texts) and one lookup per feature; ``wait`` computes what
+        is missing now, otherwise it is queued when this service queues (ingest side)."""
+        subject, (where, params, limit) = self._subject(kind, ident)
+        coverage = _coverage(self.db, where, params, limit)
+        cache = DatabaseCache(self.db, subject)
+        out: dict[str, Result | None] = {}
+        missing = []
+        for feature, fparams in features.items():
+            hit = cache.get(coverage_key(feature, fparams, coverage, self.provider.identity))
+            out[feature] = Result.from_json(hit) if hit else None
+            if hit is None:
+                missing.append((feature, fparams))
+        if missing and wait:
+            out.update(self._compute(kind, ident, missing))
+        elif missing and self.queue:
+            self._queue(kind, ident, missing)
+        out["_coverage"] = coverage  # type: ignore[assignment]
+        return out
+
+    def _compute(self, kind: str, ident: int, features: list[tuple[str, dict]]) -> dict[str, Result]:
+        subject, (where, params, limit) = self._subject(kind, ident)
+        docs, coverage = _docs(self.db, where, params, limit)
+        cache = DatabaseCache(self.db, subject)
+        done = {}
+        for feature, fparams in features:
+            result = self.provider.run(feature, docs, **fparams)
+            if not result.meta.get("fallback"):  # an LLM outage is not worth remembering
+                cache.set(coverage_key(feature, fparams, coverage, self.provider.identity),
+                          result.to_json())
+            done[feature] = result
+        return done
 
     def story_panel(self, story_id: int, since: date | None = None, wait: bool = False) -> dict[str, Any]:
-        """Cached results for a story's features; missing ones are queued (or computed
-        now when ``wait``). Values are Results, or None while being prepared."""
-        docs = story_docs(self.db, story_id)
-        subject = f"story:{story_id}"
-        panel: dict[str, Any] = {"docs": len(docs), "outlets": len({d.outlet for d in docs})}
-        for feature in STORY_FEATURES:
-            params = self.params(feature, since if feature == "timeline" else None)
-            result = (self.compute(feature, docs, subject, **params) if wait
-                      else self.cached(feature, docs, subject, **params))
-            if result is None:
-                self._queue(feature, docs, subject, params)
-            panel[feature] = result
-        return panel
+        features = {f: self.params(f, since if f == "timeline" else None) for f in STORY_FEATURES}
+        found = self.results("story", story_id, features, wait=wait)
+        coverage = found.pop("_coverage")
+        return {"docs": len(coverage), "outlets": len({row[2] for row in coverage}),
+                "coverage": coverage, **found}
 
     def article_summary(self, article_id: int, wait: bool = False) -> Result | None:
-        docs = article_docs(self.db, article_id)
-        if not docs:
-            return None
-        subject, params = f"article:{article_id}", {"min_outlets": 1}
-        if wait:
-            return self.compute("summary", docs, subject, **params)
-        result = self.cached("summary", docs, subject, **params)
-        if result is None:
-            self._queue("summary", docs, subject, params)
-        return result
+        found = self.results("article", article_id, {"summary": {"min_outlets": 1}}, wait=wait)
+        return found["summary"] if found["_coverage"] else None
 
     def ask(self, docs: list[Doc], question: str, subject: str) -> Result:
+        """Answered on request (it is fast); cached by question and coverage."""
+        from .cache import run_cached
         question = " ".join(question.split())[:500]
-        return self.compute("ask", docs, subject, question=question)
+        return run_cached(self.provider, "ask", docs, DatabaseCache(self.db, subject), question=question)
 
     # ------------------------------------------------------------------ background
     def precompute_stories(self, story_ids: list[int]) -> None:
         for story_id in story_ids:
             self.story_panel(story_id, wait=True)
 
-    def _queue(self, feature: str, docs: list[Doc], subject: str, params: dict) -> None:
-        key = cache_key(feature, params, docs, self.provider.identity)
+    def precompute_articles(self, article_ids: list[int]) -> None:
+        for article_id in article_ids:
+            self.article_summary(article_id, wait=True)
+
+    def _queue(self, kind: str, ident: int, features: list[tuple[str, dict]]) -> None:
+        key = f"{kind}:{ident}:" + ",".join(sorted(f for f, _ in features))
         with self._lock:
             if key in self._queued:
                 return
@@ -148,9 +200,9 @@ class AIService:
 
         def job() -> None:
             try:
-                self.compute(feature, docs, subject, **params)
+                self._compute(kind, ident, features)
             except Exception:  # never let a background job take the service down
-                log.exception("AI feature failed", extra={"feature": feature, "subject": subject})
+                log.exception("AI feature failed", extra={"subject": key})
             finally:
                 with self._lock:
                     self._queued.discard(key)
@@ -174,6 +226,8 @@ class AIStage:
                 f"SELECT DISTINCT story_id FROM article_story WHERE article_id IN ({marks})"))]
         for story_id in story_ids:
             self.service.story_panel(story_id)  # queues whatever is not cached yet
+        for article_id in new_ids:
+            self.service.article_summary(article_id)
 
 
 def parse_since(value: str | None) -> date | None:

@@ -37,7 +37,7 @@ def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
     # stories in publication order once everything is in, as a live feed would deliver it.
     stage = StoriesStage(settings, db)
     _step(console, "grouping articles into stories", stage.process_pending)
-    _step(console, "preparing the AI features of stories with several articles",
+    _step(console, "preparing the AI features (story panels, article summaries)",
           lambda: _precompute_ai(settings, db))
     stories = stage.story_count()
     return DemoReport(sources=len(results), articles=sum(len(r.new_ids) for r in results),
@@ -60,9 +60,11 @@ def _precompute_ai(settings: Settings, db: Database) -> None:
     from ..ai.service import AIService
     with db.read() as conn:
         ids = [r[0] for r in conn.execute(text("SELECT id FROM stories WHERE article_count >= 2"))]
-    service = AIService(settings, db)
+        articles = [r[0] for r in conn.execute(text("SELECT id FROM articles"))]
+    service = AIService(settings, db, queue=False)
     try:
         service.precompute_stories(ids)
+        service.precompute_articles(articles)
     finally:
         service.close()
 

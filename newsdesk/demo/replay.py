@@ -71,6 +71,7 @@ class ReplayServer:
         self.outlet_ids = [o for o in OUTLETS if outlets is None or o in outlets]
         self.multiply = multiply
         self._address = (host, port)
+        self._answers: dict[str, Response] = {}
         by_outlet: dict[str, list[DemoArticle]] = {o: [] for o in self.outlet_ids}
         for article in load_articles(self.outlet_ids):
             by_outlet[article.outlet_id].append(article)
@@ -158,7 +159,16 @@ class ReplayServer:
         return found[0], found[1:]
 
     def respond(self, path: str) -> Response:
-        """What the server answers to GET ``path`` (no socket involved)."""
+        """What the server answers to GET ``path`` (no socket involved). Pages are static,
+        so answers are kept (bounded): a replayed site costs little CPU to serve."""
+        cached = self._answers.get(path)
+        if cached is None:
+            cached = self._respond(path)
+            if len(self._answers) < 20_000:
+                self._answers[path] = cached
+        return cached
+
+    def _respond(self, path: str) -> Response:
         self._require_started()
         sites = list(self._sites.values())
         newest = max((a.published_at for arts in self._articles.values() for a in arts[-1:]),

@@ -14,7 +14,7 @@ sentence it shows links to the stored sentence it comes from (``/articles/{id}#s
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..ai.model import Result
@@ -114,11 +114,11 @@ class AIPanel:
         return panel
 
     def _story(self, story_id: int, since, previous, last_visit) -> dict:
-        from ..ai.service import story_docs
         results = self.service.story_panel(story_id, since=since)
-        docs = story_docs(self.service.db, story_id)
-        outlets = {str(d.id): d.outlet for d in docs}
-        first = min((d.day for d in docs), default=None)
+        coverage = results["coverage"]  # (id, date, outlet, ...) rows: no texts loaded
+        outlets = {row[0]: row[2] for row in coverage}
+        days = [datetime.fromisoformat(row[1]).date() for row in coverage]
+        first = min(days, default=None)
         choices = []
         if previous:
             choices.append({"label": "since the previous story in this thread", "date": previous})
@@ -126,7 +126,7 @@ class AIPanel:
             choices.append({"label": "since your last visit", "date": last_visit})
         if first:
             choices.append({"label": "since the story began", "date": None})
-            choices.append({"label": "the last 3 days", "date": max(d.day for d in docs) - timedelta(days=3)})
+            choices.append({"label": "the last 3 days", "date": max(days) - timedelta(days=3)})
         return {
             "id": story_id, "docs": results["docs"], "outlets": results["outlets"], "since": since,
             "since_choices": choices, "pending": any(results[f] is None for f in

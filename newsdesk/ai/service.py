@@ -65,12 +65,11 @@ def _label(name: str, label: str | None) -> str | None:
     return f"{name} · {label}" if label else None
 
 
-def _coverage(db: Database, where: str, params: dict, limit: int) -> list[list]:
+def _coverage(conn, where: str, params: dict, limit: int) -> list[list]:
     """What identifies the coverage a result was computed from, without loading texts:
     (id, date, outlet, title, content hash, label) of each canonical article, oldest first."""
-    with db.read() as conn:
-        rows = conn.execute(text(f"SELECT {_LIGHT} " + _SELECT.format(where=where)),
-                            {**params, "limit": limit}).all()
+    rows = conn.execute(text(f"SELECT {_LIGHT} " + _SELECT.format(where=where)),
+                        {**params, "limit": limit}).all()
     return [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows][::-1]
 
 
@@ -136,15 +135,17 @@ class AIService:
         light query (no article texts) and one lookup per feature; ``wait`` computes what
         is missing now, otherwise it is queued when this service queues (ingest side)."""
         subject, (where, params, limit) = self._subject(kind, ident)
-        coverage = _coverage(self.db, where, params, limit)
-        cache = DatabaseCache(self.db, subject)
-        out: dict[str, Result | None] = {}
-        missing = []
-        for feature, fparams in features.items():
-            hit = cache.get(coverage_key(feature, fparams, coverage, self.provider.identity))
-            out[feature] = Result.from_json(hit) if hit else None
-            if hit is None:
-                missing.append((feature, fparams))
+        keys = {}
+        with self.db.read() as conn:  # one connection, two queries: the page path is hot
+            coverage = _coverage(conn, where, params, limit)
+            keys = {coverage_key(f, p, coverage, self.provider.identity): f
+                    for f, p in features.items()}
+            marks = ",".join(f":k{i}" for i in range(len(keys)))
+            rows = conn.execute(text(f"SELECT key, result FROM ai_results WHERE key IN ({marks})"),
+                                {f"k{i}": k for i, k in enumerate(keys)}).all()
+        found = {keys[key]: Result.from_json(json.loads(value)) for key, value in rows}
+        out: dict[str, Result | None] = {f: found.get(f) for f in features}
+        missing = [(f, p) for f, p in features.items() if out[f] is None]
         if missing and wait:
             out.update(self._compute(kind, ident, missing))
         elif missing and self.queue:

@@ -208,7 +208,8 @@ def block_context(request: Request, subject_type: str, subject_id: int, after: i
     comments, more = community.comments.thread(subject_type, subject_id, viewer, after=after,
                                                limit=limit)
     return {"subject_type": subject_type, "subject_id": subject_id, "comments": comments,
-            "more_after": more, "viewer": viewer, "csrf": csrf_token(request),
+            "more_after": more, "viewer": viewer,
+            "csrf": csrf_token(request) if viewer else "",  # anonymous readers get no session
             "next_path": request.url.path, "edit_window": community.comments.edit_window,
             "idem": secrets.token_urlsafe(12), "max_chars": community.comments.max_chars}
 

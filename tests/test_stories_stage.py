@@ -84,6 +84,11 @@ def test_republication_same_event_and_unrelated_news(db, settings):
     assert 3 <= len(tags) <= 8 and all(t.strip("#") for t in tags)
     assert "Putin" in {t.strip("#") for t in tags}
     assert copy not in [r[0] for r in related]  # a copy is never listed beside its original
+    from newsdesk.storage.reading import article_context
+    page = article_context(db, original)        # the original says who republished it
+    assert page["copies"] == 1
+    [also] = page["also_published_by"]
+    assert also["outlet"] == "Paper" and also["article_id"] == copy and also["overlap"] > 0.8
 
 
 def test_rebuild_replays_the_archive_to_the_same_stories(db, settings):

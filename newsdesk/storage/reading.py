@@ -284,6 +284,11 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
             JOIN sources s ON s.id = a.source_id WHERE r.article_id = :id
             ORDER BY r.rank, r.score DESC LIMIT :limit""", {"id": article_id, "limit": related_limit})
         related_items = [dict(_item(r), reason=r.reason) for r in related]
+        also = [] if not m["copies"] else _rows(conn, """
+            SELECT a.id, coalesce(s.title, s.url) AS outlet, s.outlet_label, c.overlap
+            FROM duplicates c JOIN articles a ON a.id = c.article_id
+            JOIN sources s ON s.id = a.source_id WHERE c.canonical_id = :id
+            ORDER BY c.overlap DESC, a.id LIMIT 20""", {"id": article_id})
         if not related_items and m["story_id"] is not None:   # the rest of its story
             same = _rows(conn, f"""
                 SELECT {COLS} FROM article_story x JOIN articles a ON a.id = x.article_id
@@ -311,7 +316,9 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
         if m["canonical_id"] is not None else None,
         "provenance": {"kind": m["prov_kind"], "origin_id": m["prov_origin"],
                        "overlap": m["prov_overlap"]} if m["prov_kind"] else None,
-        "copies": int(m["copies"] or 0)}
+        "copies": int(m["copies"] or 0),
+        "also_published_by": [{"article_id": r.id, "outlet": r.outlet, "label": r.outlet_label,
+                               "overlap": r.overlap} for r in also]}
 
 
 # ----------------------------------------------------------------- tag and outlet pages

@@ -87,3 +87,42 @@ def test_personal_feed_by_secret_token(settings, db):
         assert http.get(f"/my/feed/{alice.feed_token}.rss").status_code == 404
         assert http.get("/my.json").status_code == 401
     assert site["story"]
+
+
+def test_follow_a_story_then_see_what_changed_since_your_last_visit(settings, world):
+    """Anonymous readers see no follow button; a reader follows the story, opens it, and
+    when new coverage arrives "My news" shows the cited timeline since that visit."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import text
+
+    from test_community_support import csrf_of, login
+    db, story = world["db"], world["story"]
+    app, _ = make_app(settings, db)
+    with LiveServer(app) as server, client(server) as http:
+        assert "Follow this story" not in http.get(f"/stories/{story}").text
+        login(http, "alice")
+        page = http.get(f"/stories/{story}").text
+        assert "Follow this story" in page
+        followed = http.post("/follow", data={"csrf": csrf_of(page), "kind": "story",
+                                              "target": str(story), "next": f"/stories/{story}"})
+        assert followed.status_code == 303
+        assert "Unfollow this story" in http.get(f"/stories/{story}").text   # opened: read now
+        earlier = datetime.now(timezone.utc) - timedelta(days=2)
+        with db.write() as conn:   # as if that visit was two days ago
+            conn.execute(text("UPDATE read_state SET opened_at = :t"),
+                         {"t": earlier.replace(tzinfo=None) if db.is_sqlite else earlier})
+        new = add_articles(db, world["sources"][1].id, 2, start=20, story_id=story)
+        facts = ["Negotiators agreed on a humanitarian corridor from the besieged port city. "
+                 "The corridor will open on Thursday morning for civilians.",
+                 "The foreign ministers will meet again in Antalya next week. "
+                 "Both delegations confirmed the meeting in separate statements."]
+        with db.write() as conn:   # the new articles carry new facts; the old ones are older
+            for aid, fact in zip(new, facts):
+                conn.execute(text("UPDATE articles SET text = :t WHERE id = :a"), {"t": fact, "a": aid})
+            for aid in world["story_articles"]:
+                conn.execute(text("UPDATE articles SET published_at = :p WHERE id = :a"),
+                             {"p": (earlier - timedelta(days=1)).replace(tzinfo=None) if db.is_sqlite
+                              else earlier - timedelta(days=1), "a": aid})
+        my = http.get("/my").text
+    assert "What changed since your last visit" in my and 'class="cite"' in my

@@ -28,6 +28,7 @@ from . import admin, articles, errors, feeds_out, front, outlets, search, storie
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
+from .community.base import follow_state
 from .community import install as install_community
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
@@ -58,6 +59,7 @@ def create_app(settings: Settings, db: Database, *,
         app.include_router(module.router)
     install_community(app, settings, db)
     app.state.renderer.env.globals["viewer_of"] = current_user
+    app.state.renderer.env.globals["follow_state"] = follow_state
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
     return app

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 
 from ..storage import reading
 from .feeds_out import feed_links, feed_response
+from .security import session_of
 from .render import (cursor_param, encode_cursor, json_response, page_link, parse_id, split_ref,
                      wants_json)
 
@@ -40,8 +41,10 @@ async def outlet_page(request: Request, ref: str, cursor: str | None = Query(Non
     if wants_json(request, fmt):
         return json_response(dict(page, next_cursor=encode_cursor(*page["next"]) if page["next"]
                                   else None, next=next_url))
+    personal = bool(session_of(request).get("reader"))   # a follow button with a CSRF token
     return state.renderer.page(request, "list.html", {
+        "follow": ("outlet", source_id, name),
         "heading": name, "kicker": page["outlet"]["outlet_label"] or "Outlet", "page": page,
         "outlet": page["outlet"], "items": page["articles"], "next_url": next_url,
         "feeds": feed_links(f"/outlets/{source_id}", name),
-        "json_url": f"/outlets/{source_id}.json"}, cache=60)
+        "json_url": f"/outlets/{source_id}.json"}, cache=0 if personal else 60)

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 
 from ..storage import reading
 from .feeds_out import feed_links, feed_response
+from .security import session_of
 from .render import cursor_param, encode_cursor, json_response, page_link, split_ref, wants_json
 
 router = APIRouter(tags=["pages"])
@@ -27,8 +28,10 @@ async def tag_page(request: Request, ref: str, cursor: str | None = Query(None, 
     if wants_json(request, fmt):
         return json_response(dict(page, next_cursor=encode_cursor(*page["next"]) if page["next"]
                                   else None, next=next_url))
+    personal = bool(session_of(request).get("reader"))   # a follow button with a CSRF token
     return state.renderer.page(request, "list.html", {
+        "follow": ("tag", slug, "#" + page["display"]),
         "heading": f"#{page['display']}", "kicker": "Hashtag", "page": page,
         "items": page["articles"], "stories": page["stories"], "next_url": next_url,
         "feeds": feed_links(f"/tags/{slug}", f"#{page['display']}"),
-        "json_url": f"/tags/{slug}.json"}, cache=60)
+        "json_url": f"/tags/{slug}.json"}, cache=0 if personal else 60)

@@ -200,6 +200,16 @@ def parse_int(value: str | None, what: str) -> int:
 threadpool = run_in_threadpool
 
 
+def follow_state(request: Request, kind: str, target) -> dict | None:
+    """For a follow button: None for anonymous readers (no button), else whether the reader
+    follows ``target`` and the CSRF token for the form."""
+    user = current_user(request)
+    if user is None:
+        return None
+    following = svc(request).follows.is_following(user, kind, str(target))
+    return {"following": following, "csrf": csrf_token(request)}
+
+
 # ----------------------------------------------------------------- the embeddable block
 def block_context(request: Request, subject_type: str, subject_id: int, after: int = 0,
                   limit: int = 10) -> dict:

@@ -48,6 +48,7 @@ async def my_news(request: Request):
     follows = svc(request).follows
     stories = await threadpool(follows.my_news, user)
     following = await threadpool(follows.following, user)
+    await threadpool(_what_changed, request, stories)
     if request.url.path.endswith(".json") or wants_json(request):
         return json_response({"stories": stories, "following": following})
     base = str(request.base_url).rstrip("/")
@@ -56,6 +57,22 @@ async def my_news(request: Request):
         "feed_base": f"{base}/my/feed/{user.feed_token}"})
     response.headers["Cache-Control"] = "private, no-store"
     return save_session(request, response)
+
+
+MAX_TIMELINES = 10
+
+
+def _what_changed(request: Request, stories: list[dict]) -> None:
+    """For followed stories with new coverage: the AI timeline since the reader last opened
+    them (cited, like everywhere), computed now for this reader (a few stories at most)."""
+    service = getattr(request.app.state, "ai", None)
+    if service is None:
+        return
+    from ..ai_panel import view
+    for story in [s for s in stories if s.get("new_count") and s.get("opened_at")][:MAX_TIMELINES]:
+        panel = service.story_panel(story["id"], since=story["opened_at"].date(), wait=True)
+        outlets = {row[0]: row[2] for row in panel["coverage"]}
+        story["changes"] = view(panel["timeline"], outlets)
 
 
 @router.get("/my/open/{ref}", summary="Open a story from My news (marks it read)")

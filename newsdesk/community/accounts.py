@@ -64,6 +64,15 @@ def user_from_row(row) -> User:
                 from_db(m["created_at"]))
 
 
+def update_role(conn: Connection, user_id: int, role: str) -> None:
+    """Within the caller's transaction (moderation logs it in the same one)."""
+    if role not in ROLES:
+        raise CommunityError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if not conn.execute(text("UPDATE users SET role = :r WHERE id = :id"),
+                        {"r": role, "id": user_id}).rowcount:
+        raise NotFound(f"no user {user_id}")
+
+
 class Accounts:
     def __init__(self, db: Database, *, hasher: PasswordHasher | None = None,
                  session_lifetime: int = 7 * 86400, reset_lifetime: int = 3600,
@@ -272,12 +281,8 @@ class Accounts:
 
     # ----------------------------------------------------------------- roles, deletion
     def set_role(self, user_id: int, role: str) -> User:
-        if role not in ROLES:
-            raise CommunityError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
         with self.db.write() as conn:
-            if not conn.execute(text("UPDATE users SET role = :r WHERE id = :id"),
-                                {"r": role, "id": user_id}).rowcount:
-                raise NotFound(f"no user {user_id}")
+            update_role(conn, user_id, role)
         return self.get(user_id)
 
     def delete_account(self, user: User, password: str, comments: str = "anonymise") -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from ..errors import NotFound
 from ..storage.db import Database
 from . import CommunityError, Forbidden
-from .accounts import ROLES, User
+from .accounts import User, update_role
 from .common import from_db, to_db, utcnow
 
 
@@ -126,10 +126,6 @@ class Moderation:
         reason = self._check(admin, reason)
         if not admin.is_admin:
             raise Forbidden("only an admin may change roles")
-        if role not in ROLES:
-            raise CommunityError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
         with self.db.write() as conn:
-            if not conn.execute(text("UPDATE users SET role = :r WHERE id = :id"),
-                                {"r": role, "id": user_id}).rowcount:
-                raise NotFound(f"no user {user_id}")
+            update_role(conn, user_id, role)
             self._log(conn, admin, f"role:{role}"[:16], "user", user_id, reason)

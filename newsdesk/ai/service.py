@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,12 @@ def _label(name: str, label: str | None) -> str | None:
     return f"{name} · {label}" if label else None
 
 
-def _coverage(conn, where: str, params: dict, limit: int) -> list[list]:
+def _coverage(conn, where: str, params: dict, limit: int, db: Database | None = None) -> list[list]:
     """What identifies the coverage a result was computed from, without loading texts:
     (id, date, outlet, title, content hash, label) of each canonical article, oldest first."""
-    rows = conn.execute(text(f"SELECT {_LIGHT} " + _SELECT.format(where=where)),
-                        {**params, "limit": limit}).all()
+    sql = f"SELECT {_LIGHT} " + _SELECT.format(where=where)
+    rows = (db.fetch(conn, sql, {**params, "limit": limit}) if db is not None
+            else conn.execute(text(sql), {**params, "limit": limit}).all())
     return [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows][::-1]
 
 
@@ -134,24 +135,41 @@ class AIService:
         """The cached result of each feature (None: not computed yet). Reading costs one
         light query (no article texts) and one lookup per feature; ``wait`` computes what
         is missing now, otherwise it is queued when this service queues (ingest side)."""
-        subject, (where, params, limit) = self._subject(kind, ident)
-        keys = {}
-        with self.db.read() as conn:  # one connection, two queries: the page path is hot
-            coverage = _coverage(conn, where, params, limit)
-            keys = {coverage_key(f, p, coverage, self.provider.identity): f
-                    for f, p in features.items()}
-            marks = ",".join(f":k{i}" for i in range(len(keys)))
-            rows = conn.execute(text(f"SELECT key, result FROM ai_results WHERE key IN ({marks})"),
-                                {f"k{i}": k for i, k in enumerate(keys)}).all()
-        found = {keys[key]: Result.from_json(json.loads(value)) for key, value in rows}
-        out: dict[str, Result | None] = {f: found.get(f) for f in features}
-        missing = [(f, p) for f, p in features.items() if out[f] is None]
-        if missing and wait:
-            out.update(self._compute(kind, ident, missing))
-        elif missing and self.queue:
-            self._queue(kind, ident, missing)
-        out["_coverage"] = coverage  # type: ignore[assignment]
-        return out
+        return self.results_many([(kind, ident, features)], wait=wait)[0]
+
+    def results_many(self, requests: list[tuple[str, int, dict[str, dict]]], wait: bool = False,
+                     extra=None) -> list:
+        """``results`` for several subjects over one connection: one light coverage query
+        per subject and a single key lookup for all of them (the page path is hot).
+        ``extra(conn)``, if given, runs on the same connection; its value is appended."""
+        looked = []
+        with self.db.read() as conn:
+            for kind, ident, features in requests:
+                _, (where, params, limit) = self._subject(kind, ident)
+                coverage = _coverage(conn, where, params, limit, self.db)
+                looked.append((coverage, {f: coverage_key(f, p, coverage, self.provider.identity)
+                                          for f, p in features.items()}))
+            wanted = sorted({k for _, keys in looked for k in keys.values()})
+            marks = ",".join(f":k{i}" for i in range(len(wanted)))
+            rows = self.db.fetch(conn, f"SELECT key, result FROM ai_results WHERE key IN ({marks})",
+                                 {f"k{i}": k for i, k in enumerate(wanted)}) if wanted else []
+            extra_value = extra(conn) if extra is not None else None
+        stored = {key: value for key, value in rows}
+        answers: list = []
+        for (kind, ident, features), (coverage, keys) in zip(requests, looked):
+            out: dict[str, Result | None] = {
+                f: Result.from_json(json.loads(stored[k])) if stored.get(k) else None
+                for f, k in keys.items()}
+            missing = [(f, p) for f, p in features.items() if out[f] is None]
+            if missing and wait:
+                out.update(self._compute(kind, ident, missing))
+            elif missing and self.queue:
+                self._queue(kind, ident, missing)
+            out["_coverage"] = coverage  # type: ignore[assignment]
+            answers.append(out)
+        if extra is not None:
+            answers.append(extra_value)
+        return answers
 
     def _compute(self, kind: str, ident: int, features: list[tuple[str, dict]]) -> dict[str, Result]:
         subject, (where, params, limit) = self._subject(kind, ident)
@@ -166,16 +184,27 @@ class AIService:
             done[feature] = result
         return done
 
-    def story_panel(self, story_id: int, since: date | None = None, wait: bool = False) -> dict[str, Any]:
-        features = {f: self.params(f, since if f == "timeline" else None) for f in STORY_FEATURES}
-        found = self.results("story", story_id, features, wait=wait)
+    def story_features(self, since: date | None = None) -> dict[str, dict]:
+        return {f: self.params(f, since if f == "timeline" else None) for f in STORY_FEATURES}
+
+    ARTICLE_FEATURES = {"summary": {"min_outlets": 1}}
+
+    @staticmethod
+    def story_view(found: dict) -> dict[str, Any]:
+        found = dict(found)
         coverage = found.pop("_coverage")
         return {"docs": len(coverage), "outlets": len({row[2] for row in coverage}),
                 "coverage": coverage, **found}
 
-    def article_summary(self, article_id: int, wait: bool = False) -> Result | None:
-        found = self.results("article", article_id, {"summary": {"min_outlets": 1}}, wait=wait)
+    @staticmethod
+    def article_view(found: dict) -> Result | None:
         return found["summary"] if found["_coverage"] else None
+
+    def story_panel(self, story_id: int, since: date | None = None, wait: bool = False) -> dict[str, Any]:
+        return self.story_view(self.results("story", story_id, self.story_features(since), wait=wait))
+
+    def article_summary(self, article_id: int, wait: bool = False) -> Result | None:
+        return self.article_view(self.results("article", article_id, self.ARTICLE_FEATURES, wait=wait))
 
     def ask(self, docs: list[Doc], question: str, subject: str) -> Result:
         """Answered on request (it is fast); cached by question and coverage."""
@@ -229,12 +258,3 @@ class AIStage:
             self.service.story_panel(story_id)  # queues whatever is not cached yet
         for article_id in new_ids:
             self.service.article_summary(article_id)
-
-
-def parse_since(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).date()
-    except ValueError:
-        return None

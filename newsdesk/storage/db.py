@@ -12,12 +12,13 @@ transactions do the coordinating, including ``FOR UPDATE SKIP LOCKED`` claims.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -75,6 +76,10 @@ class Database:
     def read(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
+                if self._write_lock is not None:
+                    # SQLite: no explicit BEGIN/ROLLBACK around reads; each statement runs
+                    # in its own implicit read transaction and sees everything committed.
+                    conn.execution_options(sqlite_begin=None)
                 yield conn
         except OperationalError as exc:
             raise StorageError(f"database unavailable: {_short(exc)}") from exc
@@ -97,6 +102,20 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def fetch(self, conn: Connection, sql: str, params: dict | None = None) -> list:
+        """Rows (tuples) of a plain ``:name``-parameter query over ``conn``. On SQLite this
+        runs on the driver cursor directly (the hot page queries skip SQLAlchemy's
+        per-statement result setup; a ``text()`` query gets the same untyped values)."""
+        if self.is_sqlite:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                return cursor.execute(sql, params or {}).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"database unavailable: {str(exc)[:300]}") from exc
+            finally:
+                cursor.close()
+        return conn.execute(text(sql), params or {}).all()
+
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # Take over transaction control from pysqlite so writes can BEGIN IMMEDIATE: the
@@ -112,6 +131,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def _sqlite_begin(conn) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    if mode is None:  # a read() connection: autocommit reads, nothing to begin or roll back
+        return
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -94,13 +94,20 @@ def merged_into(db: Database, story_id: int) -> int | None:
 def previous_in_thread(db: Database, story_id: int) -> date | None:
     """When the previous story of this one's thread (an earlier story sharing at least two
     hashtags) last had coverage: "what changed since they last spoke"."""
-    sql = text("""
+    with db.read() as conn:
+        return previous_in_thread_on(conn, story_id, db)
+
+
+_PREVIOUS_IN_THREAD = ("""
         SELECT max(o.last_seen) FROM stories o
         WHERE o.id <> :s AND o.last_seen < (SELECT first_seen FROM stories WHERE id = :s)
           AND (SELECT count(*) FROM story_tags a JOIN story_tags b ON a.slug = b.slug
                WHERE a.story_id = :s AND b.story_id = o.id) >= 2""")
-    with db.read() as conn:
-        value = as_utc(conn.execute(sql, {"s": story_id}).scalar())
+
+
+def previous_in_thread_on(conn, story_id: int, db: Database) -> date | None:
+    """``previous_in_thread`` over an open connection of ``db``."""
+    value = as_utc(db.fetch(conn, _PREVIOUS_IN_THREAD, {"s": story_id})[0][0])
     return value.date() if value else None
 
 

@@ -22,11 +22,6 @@ from ..ai.model import Result
 log = logging.getLogger(__name__)
 
 
-def ai_panel(item: dict, **options) -> dict | None:
-    """No AI service wired: the panel shows an honest placeholder."""
-    return None
-
-
 def safe_panel(fn, item: dict, **options) -> dict | None:
     """Call the hook; a failing AI stage must never break the page."""
     try:
@@ -98,23 +93,41 @@ class AIPanel:
         self.service = service
 
     def __call__(self, item: dict, since: date | None = None, previous: date | None = None,
-                 last_visit: date | None = None) -> dict | None:
+                 last_visit: date | None = None, previous_of: int | None = None) -> dict | None:
+        """``previous_of``: a story id whose ``previous_in_thread`` is read here, over the
+        same connection as the AI results (instead of ``previous``)."""
         story_id = item.get("story_id") if item.get("kind") == "article" else item.get("id")
         panel: dict[str, Any] = {"article": None, "story": None, "pending": False,
                                  "provider": self.service.provider.identity}
+        service = self.service
+        requests = []
         if item.get("kind") == "article":
-            summary = self.service.article_summary(int(item["id"]))
+            requests.append(("article", int(item["id"]), service.ARTICLE_FEATURES))
+        if story_id:
+            requests.append(("story", int(story_id), service.story_features(since)))
+        extra = None
+        if previous_of:
+            from ..storage.stories import previous_in_thread_on
+            extra = lambda conn: previous_in_thread_on(conn, int(previous_of), service.db)  # noqa: E731
+        found = service.results_many(requests, extra=extra) if requests or extra else []
+        if extra is not None:
+            previous = found.pop()
+        found = iter(found)
+        if item.get("kind") == "article":
+            summary = service.article_view(next(found))
             outlets = {str(item["id"]): (item.get("outlet") or {}).get("name", "this article")
                        if isinstance(item.get("outlet"), dict) else "this article"}
             panel["article"] = view(summary, outlets)
             panel["pending"] |= summary is None
         if story_id:
-            panel["story"] = self._story(int(story_id), since, previous, last_visit)
+            panel["story"] = self._story(int(story_id), since, previous, last_visit,
+                                         service.story_view(next(found)))
             panel["pending"] |= panel["story"]["pending"]
         return panel
 
-    def _story(self, story_id: int, since, previous, last_visit) -> dict:
-        results = self.service.story_panel(story_id, since=since)
+    def _story(self, story_id: int, since, previous, last_visit, results=None) -> dict:
+        if results is None:
+            results = self.service.story_panel(story_id, since=since)
         coverage = results["coverage"]  # (id, date, outlet, ...) rows: no texts loaded
         outlets = {row[0]: row[2] for row in coverage}
         days = [datetime.fromisoformat(row[1]).date() for row in coverage]

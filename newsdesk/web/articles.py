@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from ..ingest.sanitize import absolute_url
 from ..storage import reading
-from .ai_panel import safe_panel
+from .ai_panel import AIPanel, safe_panel
 from .asking import answer_page, comments_json, since_options
 from .community import comments_block
 from .community.base import save_session
@@ -40,7 +40,8 @@ async def article_page(request: Request, ref: str):
     source_url = absolute_url(article.get("canonical_url") or article.get("url"))
     story = ctx.get("story") or {}
     panel = safe_panel(state.ai_panel, dict(article, kind="article", story_id=story.get("id"),
-                                            outlet=ctx.get("outlet")), **since_options(request, story))
+                                            outlet=ctx.get("outlet")),
+                       **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
     if wants_json(request, fmt):
         data = dict(ctx, source_url=source_url, ai=panel,
                     comments=comments_json(request, "article", article_id))

@@ -12,9 +12,10 @@ from .community import current_user
 from .render import json_response, wants_json
 
 
-def since_options(request: Request, story: dict) -> dict:
+def since_options(request: Request, story: dict, defer_previous: bool = False) -> dict:
     """``since`` from the query (a date), the end of the previous story in this thread, and
-    the reader's last visit (read before this visit is recorded)."""
+    the reader's last visit (read before this visit is recorded). ``defer_previous``: pass
+    ``previous_of`` (the story id) instead, for a panel that reads it itself (``AIPanel``)."""
     raw = request.query_params.get("since")
     since = None
     if raw:
@@ -24,7 +25,10 @@ def since_options(request: Request, story: dict) -> dict:
             raise HTTPException(400, "since must be a date like 2022-02-12") from None
     options: dict = {"since": since}
     if story.get("id"):
-        options["previous"] = story_store.previous_in_thread(request.app.state.db, story["id"])
+        if defer_previous:
+            options["previous_of"] = story["id"]
+        else:
+            options["previous"] = story_store.previous_in_thread(request.app.state.db, story["id"])
         user = _user(request)
         if user is not None:
             state = request.app.state.community.follows.read_state(user, story["id"])

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse
 from ..errors import NotFound
 from ..storage import reading
 from ..storage import stories as story_store
-from .ai_panel import safe_panel
+from .ai_panel import AIPanel, safe_panel
 from .asking import answer_page, comments_json, mark_read, since_options
 from .community import comments_block
 from .community.base import save_session
@@ -64,7 +64,8 @@ async def story_page(request: Request, ref: str):
     if fmt in ("rss", "atom", "jsonfeed"):
         return feed_response(request, fmt, f"Story: {story['title']}", f"/stories/{story_id}",
                              story["articles"][:50])
-    panel = safe_panel(state.ai_panel, dict(story, kind="story"), **since_options(request, story))
+    panel = safe_panel(state.ai_panel, dict(story, kind="story"),
+                       **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
     if wants_json(request, fmt):
         return json_response(dict(story, ai=panel, comments=comments_json(request, "story", story_id)),
                              headers={"Cache-Control": "public, max-age=60"})

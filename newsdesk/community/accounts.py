@@ -57,6 +57,10 @@ class User:
     def is_admin(self) -> bool:
         return self.role == "admin" and self.status == "active"
 
+# session_user's lookup: the USER_COLS of the user (in that order), then the expiry
+_SESSION_SQL = (f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))}, s.expires_at "
+                "FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = :t")
+
 
 def user_from_row(row) -> User:
     m = row._mapping
@@ -205,13 +209,11 @@ class Accounts:
         if not token or not isinstance(token, str) or len(token) > 200:
             return None
         with self.db.read() as conn:
-            row = conn.execute(text(
-                f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))}, s.expires_at "
-                "FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = :t"),
-                {"t": token_hash(token)}).first()
-        if row is None or from_db(row._mapping["expires_at"]) <= utcnow():
+            rows = self.db.fetch(conn, _SESSION_SQL, {"t": token_hash(token)})
+        if not rows or from_db(rows[0][7]) <= utcnow():
             return None
-        user = user_from_row(row)
+        m = rows[0]
+        user = User(m[0], m[1], m[2], m[3], m[4], m[5], from_db(m[6]))
         return user if user.status == "active" else None
 
     def end_session(self, token: str | None) -> None:

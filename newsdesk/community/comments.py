@@ -16,7 +16,7 @@ gone, a "[deleted]" placeholder keeps the replies in place). Threads show two le
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sqlite3
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, text
@@ -33,56 +33,7 @@ from .markdown import render
 from .ratelimit import RateLimiter
 from .spam import SpamFilter
 
-SUBJECTS = {"article": "articles", "story": "stories"}
-COLS = """c.id, c.subject_type, c.subject_id, c.parent_id, c.depth, c.user_id, u.username,
-    c.body, c.html, c.status, c.spam_score, c.spam_reasons, c.report_count, c.created_at, c.edited_at"""
-FROM = "FROM comments c LEFT JOIN users u ON u.id = c.user_id"
-
-
-@dataclass
-class Comment:
-    id: int
-    subject_type: str
-    subject_id: int
-    parent_id: int | None
-    depth: int
-    user_id: int | None
-    username: str | None
-    body: str
-    html: str
-    status: str
-    spam_score: float
-    spam_reasons: str | None
-    report_count: int
-    created_at: datetime
-    edited_at: datetime | None
-    children: list["Comment"] = field(default_factory=list)
-    more_replies: int = 0          # replies not loaded (deeper than the levels shown)
-    placeholder: str | None = None  # "[deleted]" / "[removed by a moderator]" when shown as a stub
-
-    def editable(self, window: int) -> bool:
-        return (self.status in ("visible", "pending")
-                and (utcnow() - self.created_at).total_seconds() < window)
-
-    @property
-    def author(self) -> str:
-        return self.username or "[deleted account]"
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "subject": f"{self.subject_type}:{self.subject_id}",
-                "parent_id": self.parent_id, "author": None if self.placeholder else self.author,
-                "html": "" if self.placeholder else self.html, "status": self.status,
-                "placeholder": self.placeholder, "created_at": self.created_at,
-                "edited_at": self.edited_at, "more_replies": self.more_replies,
-                "replies": [c.to_dict() for c in self.children]}
-
-
-def _comment(row) -> Comment:
-    m = row._mapping
-    return Comment(m["id"], m["subject_type"], m["subject_id"], m["parent_id"], m["depth"],
-                   m["user_id"], m["username"], m["body"], m["html"], m["status"],
-                   m["spam_score"], m["spam_reasons"], m["report_count"],
-                   from_db(m["created_at"]), from_db(m["edited_at"]))
+from .record import COLS, FROM, SUBJECTS, Comment, _comment  # noqa: F401  (re-exported)
 
 
 class Comments:
@@ -121,23 +72,23 @@ class Comments:
         key = (idempotency_key or "").strip()[:64] or None
         verdict = self.spam.score(text_)
         now = utcnow()
+        pre_sql, pre_params, limit_sets = self._precheck_query(
+            user.id, subject_type, subject_id, text_, key, ip, now)
         with self.db.write() as conn:
-            author = self._author(conn, user.id)
-            if key:
-                found = conn.execute(text("SELECT id FROM comments WHERE user_id = :u AND "
-                                          "idempotency_key = :k"), {"u": user.id, "k": key}).scalar()
-                if found:
-                    return self._get(conn, found), False
-            else:   # no key (an old form, a script): the same text again soon is a repeat
-                found = conn.execute(text(
-                    "SELECT id FROM comments WHERE user_id = :u AND subject_type = :t AND subject_id = :s "
-                    "AND body = :b AND created_at > :since AND status <> 'deleted' ORDER BY id LIMIT 1"),
-                    {"u": user.id, "t": subject_type, "s": subject_id, "b": text_,
-                     "since": self._ts(now - timedelta(seconds=self.dedupe_window))}).scalar()
-                if found:
-                    return self._get(conn, found), False
-            if conn.execute(text(f"SELECT 1 FROM {SUBJECTS[subject_type]} WHERE id = :id"),
-                            {"id": subject_id}).first() is None:
+            if self.db.dialect == "postgresql":   # serialize this author's posts (row lock)
+                conn.execute(text("SELECT 1 FROM users WHERE id = :u FOR UPDATE"), {"u": user.id})
+            # One round trip for every read check: the author, a stored repeat, the subject,
+            # the rate-limit windows (checked below in the same order as always).
+            pre = self.db.fetch(conn, pre_sql, pre_params)[0]
+            status, role, found, subject_found = pre[0], pre[1], pre[2], pre[3]
+            if status is None:
+                raise AuthError("your account no longer exists; log in again")
+            if status == "banned":
+                raise Forbidden("your account is banned from commenting")
+            author = {"status": status, "role": role}
+            if found:
+                return self._get(conn, found), False
+            if subject_found is None:
                 raise NotFound(f"no {subject_type} {subject_id}")
             depth, root_id = 0, None
             if parent_id is not None:
@@ -152,9 +103,11 @@ class Comments:
                 depth, root_id = parent.depth + 1, parent.root_id or parent_id
                 if depth > self.max_depth:
                     raise CommunityError("this thread is too deep; reply further up")
-            self._check_limits(conn, "user_id", user.id, self.user_limits, "you are posting too fast")
-            if ip:
-                self._check_limits(conn, "ip", ip[:64], self.ip_limits, "too many comments from your address")
+            offset = 4
+            for limits, what in limit_sets:
+                width = 2 * len(limits)
+                self._limits_verdict(pre[offset:offset + width], limits, now, what)
+                offset += width
             reasons = list(verdict.reasons)
             held = verdict.suspicious and author["role"] == "reader"
             if not held and self.premoderate and author["role"] == "reader":
@@ -164,20 +117,71 @@ class Comments:
                     held = True
                     reasons.append("new account (pre-moderation)")
             try:
-                new_id = conn.execute(text(
+                new_id = self.db.fetch(conn,
                     "INSERT INTO comments (subject_type, subject_id, parent_id, root_id, depth, user_id, "
                     "body, html, status, spam_score, spam_reasons, ip, idempotency_key, created_at) "
                     "VALUES (:t, :s, :p, :r, :d, :u, :b, :h, :st, :score, :why, :ip, :k, :now) "
-                    "RETURNING id"),
+                    "RETURNING id",
                     {"t": subject_type, "s": subject_id, "p": parent_id, "r": root_id, "d": depth,
                      "u": user.id, "b": text_, "h": html, "st": "pending" if held else "visible",
                      "score": verdict.score, "why": "; ".join(reasons) or None, "ip": (ip or "")[:64] or None,
-                     "k": key, "now": self._ts(now)}).scalar()
-            except IntegrityError:   # a concurrent twin with the same key won the race
+                     "k": key, "now": self._ts(now)})[0][0]
+            except (IntegrityError, sqlite3.IntegrityError):   # a concurrent twin with the same key won the race
                 raise CommunityError("this comment was submitted twice; it is stored once") from None
         return Comment(new_id, subject_type, subject_id, parent_id, depth, user.id, user.username,
                        text_, html, "pending" if held else "visible", verdict.score,
                        "; ".join(reasons) or None, 0, now, None), True
+
+    def _precheck_query(self, user_id: int, subject_type: str, subject_id: int, text_: str,
+                        key: str | None, ip: str | None, now: datetime):
+        """The single read query ``post`` runs inside its transaction: author status and
+        role, the id of a stored repeat (idempotency key, else the dedupe window), whether
+        the subject exists, then (sum, min created_at) per rate-limit window, per user and
+        per address. Returns (sql, params, [(limits, message), ...])."""
+        params = {"u": user_id, "t": subject_type, "s": subject_id}
+        if key:
+            params["k"] = key
+            repeat = "(SELECT id FROM comments WHERE user_id = :u AND idempotency_key = :k)"
+        else:   # no key (an old form, a script): the same text again soon is a repeat
+            params["b"] = text_
+            params["since"] = self._ts(now - timedelta(seconds=self.dedupe_window))
+            repeat = ("(SELECT id FROM comments WHERE user_id = :u AND subject_type = :t AND "
+                      "subject_id = :s AND body = :b AND created_at > :since AND status <> 'deleted' "
+                      "ORDER BY id LIMIT 1)")
+        cols = ["(SELECT status FROM users WHERE id = :u)", "(SELECT role FROM users WHERE id = :u)",
+                repeat, f"(SELECT 1 FROM {SUBJECTS[subject_type]} WHERE id = :s)"]
+        tables = []
+        limit_sets = []
+        checks = [("user_id", "u", self.user_limits, "you are posting too fast")]
+        if ip:
+            params["ip"] = ip[:64]
+            checks.append(("ip", "ip", self.ip_limits, "too many comments from your address"))
+        for n, (column, name, limits, what) in enumerate(checks):
+            if not limits:
+                continue
+            parts = []
+            for i, (_limit, window) in enumerate(limits):
+                params[f"w{n}_{i}"] = self._ts(now - timedelta(seconds=window))
+                parts.append(f"sum(CASE WHEN created_at > :w{n}_{i} THEN 1 ELSE 0 END) AS n{i}, "
+                             f"min(CASE WHEN created_at > :w{n}_{i} THEN created_at END) AS o{i}")
+                cols.append(f"l{n}.n{i}")
+                cols.append(f"l{n}.o{i}")
+            longest = max(range(len(limits)), key=lambda i: limits[i][1])
+            tables.append(f"(SELECT {', '.join(parts)} FROM comments WHERE {column} = :{name} "
+                          f"AND created_at > :w{n}_{longest}) l{n}")
+            limit_sets.append((limits, what))
+        sql = f"SELECT {', '.join(cols)}"
+        if tables:
+            sql += " FROM " + " CROSS JOIN ".join(tables)
+        return sql, params, limit_sets
+
+    @staticmethod
+    def _limits_verdict(row, limits, now: datetime, what: str) -> None:
+        for i, (limit, window) in enumerate(limits):
+            count, oldest = row[2 * i] or 0, from_db(row[2 * i + 1])
+            if count >= limit:
+                wait = window - (now - oldest).total_seconds() if oldest else window
+                raise RateLimited(f"{what}: try again in {int(wait) + 1} seconds", int(wait) + 1)
 
     def _check_limits(self, conn: Connection, column: str, value, limits, what: str) -> None:
         """Sliding windows counted on the comments themselves (indexed by author and by

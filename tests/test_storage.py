@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from newsdesk.errors import NotFound, StorageError
 from newsdesk.storage import articles as store
+from newsdesk.storage import searching
 from newsdesk.storage import sources
 from newsdesk.storage.migrations import MIGRATIONS, migrate
 
@@ -78,11 +79,11 @@ def test_full_text_search_ranks_and_highlights(db):
     s = sources.add_source(db, "http://a.example/feed.xml")
     _insert(db, [_row(s.id, "1", title="Ceasefire talks in Geneva", body="Diplomats met to discuss a ceasefire."),
                  _row(s.id, "2", title="Football results", body="The match ended in a draw.")])
-    hits = store.search_articles(db, "ceasefire")
+    hits = searching.search_articles(db, "ceasefire")
     assert [h["title"] for h in hits] == ["Ceasefire talks in Geneva"]
     assert "<mark>" in hits[0]["snippet"].lower()
-    assert store.search_articles(db, '"unbalanced quote AND OR NEAR(') == []
-    assert store.search_articles(db, "   ") == []
+    assert searching.search_articles(db, '"unbalanced quote AND OR NEAR(') == []
+    assert searching.search_articles(db, "   ") == []
 
 
 def test_unknown_ids_raise_not_found(db):

@@ -11,7 +11,7 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, insert, select, text, union_all
+from sqlalchemy import delete, func, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -123,37 +123,6 @@ def delete_article(db: Database, article_id: int) -> None:
             conn.execute(insert(tombstones).values(
                 source_id=article.source_id, entry_hash=article.entry_hash,
                 canonical_url=article.canonical_url, deleted_at=now()))
-
-
-def search_articles(db: Database, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
-    """Full-text search: (article id, title, snippet with <mark>, rank) best first.
-
-    SQLite uses FTS5 (bm25, snippet()); PostgreSQL uses websearch_to_tsquery with
-    ts_rank and ts_headline. The query is passed as a parameter, never interpolated.
-    """
-    query = query.strip()
-    if not query:
-        return []
-    if db.is_sqlite:
-        sql = text("""
-            SELECT a.id, a.title, a.published_at, a.source_id,
-                   snippet(articles_fts, 1, '<mark>', '</mark>', ' … ', 24) AS snippet,
-                   bm25(articles_fts, 4.0, 1.0) AS rank
-            FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-            WHERE articles_fts MATCH :q ORDER BY rank LIMIT :limit OFFSET :offset""")
-        params = {"q": fts5_query(query), "limit": limit, "offset": offset}
-    else:
-        sql = text("""
-            SELECT a.id, a.title, a.published_at, a.source_id,
-                   ts_headline('english', a.text, websearch_to_tsquery('english', :q),
-                               'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=30')
-                       AS snippet,
-                   -ts_rank(a.search_vector, websearch_to_tsquery('english', :q)) AS rank
-            FROM articles a WHERE a.search_vector @@ websearch_to_tsquery('english', :q)
-            ORDER BY rank LIMIT :limit OFFSET :offset""")
-        params = {"q": query, "limit": limit, "offset": offset}
-    with db.read() as conn:
-        return [dict(r._mapping) for r in conn.execute(sql, params)]
 
 
 def fts5_query(user_query: str) -> str:

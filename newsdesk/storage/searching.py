@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
+from markupsafe import escape
+
 from .articles import fts5_query
 from .db import Database
 from .reading import COLS, MAX_LIMIT, _filters, _item, _rows, _ts
@@ -52,6 +54,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         results.sort(key=lambda r: (r["rank"], -r["id"]))
     return results[:limit], len(results) > limit
 
+
+
+def search_articles(db: Database, query: str, limit: int = 20) -> list[dict]:
+    """``search`` for scripts: best match first, snippets as HTML with ``<mark>`` (the
+    text escaped first)."""
+    results, _more = search(db, query, limit=limit) if query.strip() else ([], False)
+    return [dict(r, snippet=str(escape(r["snippet"])).replace("\x02", "<mark>").replace("\x03", "</mark>"))
+            for r in results]
 
 
 # ----------------------------------------------------------------- admin health

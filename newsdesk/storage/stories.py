@@ -58,8 +58,8 @@ def refresh_story(conn, story_id: int, title: str | None = None) -> None:
         SELECT s.article_id FROM article_story s LEFT JOIN duplicates d ON d.article_id = s.article_id
         WHERE s.story_id = :s AND d.article_id IS NULL
         ORDER BY s.similarity DESC, s.article_id LIMIT 1"""), {"s": story_id}).scalar()
-    values: dict[str, Any] = {"s": story_id, "n": stats[0], "o": stats[1], "f": _dt(stats[2]),
-                              "l": _dt(stats[3]), "lead": lead, "u": now()}
+    values: dict[str, Any] = {"s": story_id, "n": stats[0], "o": stats[1], "f": as_utc(stats[2]),
+                              "l": as_utc(stats[3]), "lead": lead, "u": now()}
     title_sql = ""
     if title:
         title_sql, values["t"] = ", title = :t", title
@@ -114,10 +114,6 @@ def previous_in_thread_on(conn, story_id: int, db: Database) -> date | None:
 def set_title(conn, story_id: int, title: str) -> None:
     if title:
         conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
-
-
-def _dt(value):
-    return as_utc(value)  # SQLite returns aggregate timestamps as text
 
 
 def save_duplicate(conn, article_id: int, canonical_id: int, overlap: float, kind: str) -> None:

@@ -32,29 +32,26 @@ async def queue(request: Request):
 
 @router.post("/comments/{ref}/{action}", include_in_schema=False)
 async def comment_action(request: Request, ref: str, action: str):
-    data = await read_form(request, 8192)
-    user = require_user(request)
     moderation = svc(request).moderation
-    actions = {"approve": moderation.approve, "hide": moderation.hide}
-    if action not in actions:
-        raise Forbidden(f"unknown action {action[:20]!r}: approve or hide")
-    comment_id = parse_id(ref, "comment")
-    await threadpool(actions[action], user, comment_id, data.get("reason", ""))
-    if wants_json(request):
-        return json_response({"comment": comment_id, "done": action})
-    return RedirectResponse(f"/moderation?done={action}", status_code=303)
+    return await _moderate(request, "comment", ref, action,
+                           {"approve": moderation.approve, "hide": moderation.hide})
 
 
 @router.post("/users/{ref}/{action}", include_in_schema=False)
 async def user_action(request: Request, ref: str, action: str):
+    moderation = svc(request).moderation
+    return await _moderate(request, "user", ref, action,
+                           {"ban": moderation.ban, "unban": moderation.unban})
+
+
+async def _moderate(request: Request, kind: str, ref: str, action: str, actions: dict):
+    """One moderation action (with its reason, kept in the audit log) on a comment or user."""
     data = await read_form(request, 8192)
     user = require_user(request)
-    moderation = svc(request).moderation
-    actions = {"ban": moderation.ban, "unban": moderation.unban}
     if action not in actions:
-        raise Forbidden(f"unknown action {action[:20]!r}: ban or unban")
-    user_id = parse_id(ref, "user")
-    await threadpool(actions[action], user, user_id, data.get("reason", ""))
+        raise Forbidden(f"unknown action {action[:20]!r}: {' or '.join(actions)}")
+    target = parse_id(ref, kind)
+    await threadpool(actions[action], user, target, data.get("reason", ""))
     if wants_json(request):
-        return json_response({"user": user_id, "done": action})
+        return json_response({kind: target, "done": action})
     return RedirectResponse(f"/moderation?done={action}", status_code=303)

@@ -14,19 +14,9 @@ from .ai_panel import AIPanel, safe_panel
 from .asking import answer_page, comments_json, since_options
 from .community import comments_block
 from .community.base import save_session
-from .render import json_response, parse_id, safe_html, split_ref, wants_json
+from .render import json_response, parse_id, split_ref, wants_json
 
 router = APIRouter(tags=["pages"])
-
-
-def body_html(article: dict):
-    """The stored sanitized HTML (sanitized again, cached), or None to use the text."""
-    html = article.get("html")
-    if html and html.strip():
-        cleaned = safe_html(html, article.get("canonical_url") or article.get("url"))
-        if cleaned.strip():
-            return cleaned
-    return None
 
 
 @router.get("/articles/{ref}", summary="One article (append .json for JSON)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ..ingest.sanitize import sanitize_html
 from ..storage.reading import decode_cursor, encode_cursor
 
 HERE = Path(__file__).parent
@@ -114,22 +112,6 @@ def time_tag(when: datetime | None, relative: bool = True) -> Markup:
         when.isoformat(), exact(when), label)
 
 
-@lru_cache(maxsize=4096)
-def safe_html(html: str, base_url: str | None) -> Markup:
-    """Stored HTML comes from the ingest sanitizer; run it through the same allow-list
-    again before trusting it (cheap, cached), so a row written by anything else is safe."""
-    return Markup(sanitize_html(html, base_url))
-
-
-def paragraphs(text: str | None) -> list[str]:
-    """Plain text as paragraphs: blank lines separate them, else single newlines."""
-    text = (text or "").strip()
-    if not text:
-        return []
-    parts = re.split(r"\n\s*\n", text) if "\n\n" in text else text.split("\n")
-    return [p.strip() for p in parts if p.strip()]
-
-
 def cited_paragraphs(text: str | None) -> list[list[tuple[int, str]]]:
     """Paragraphs of (sentence index, sentence), numbered exactly as the AI features
     number stored sentences, so a citation ``#s12`` lands on sentence 12."""
@@ -178,8 +160,7 @@ class Renderer:
                                cache_size=200)
         self.env.globals.update(site_name=site_name, time_tag=time_tag, ago=ago, exact=exact,
                                 outlet_line=outlet_line, encode_cursor=encode_cursor)
-        self.env.filters.update(paragraphs=paragraphs, highlight=highlight,
-                                cited_paragraphs=cited_paragraphs)
+        self.env.filters.update(highlight=highlight, cited_paragraphs=cited_paragraphs)
 
     def page(self, request: Request, template: str, context: dict, status: int = 200,
              cache: int = 0) -> HTMLResponse:

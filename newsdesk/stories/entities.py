@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .variants import preferred
+
 DATA = Path(__file__).with_name("data")
 
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|\n+|[。！？]")
@@ -96,9 +98,17 @@ _STATE_WORDS = {"republic", "federal", "kingdom", "islamic", "democratic", "peop
                 "the", "state", "federation", "arab", "socialist"}
 
 
+@lru_cache(maxsize=65536)
 def place_of(word: str) -> str | None:
     """The country a demonym, a country or a state's formal name stands for: "Russians",
-    "Russian Federation", "Republic of Azerbaijan" -> "Russia", "Azerbaijan"; else None."""
+    "Russian Federation", "Republic of Azerbaijan" -> "Russia", "Azerbaijan"; else None.
+    Other names of a country fold as ``data/name-variants.tsv`` says ("Britain" ->
+    "United Kingdom")."""
+    place = _country(preferred(word) or word)
+    return (preferred(place) or place) if place else None
+
+
+def _country(word: str) -> str | None:
     if len(word.replace(".", "")) <= 3 and not word.isupper():
         return None  # "US" and "UK" are places, "us" and "Us" are not
     word = word.casefold()

@@ -32,6 +32,7 @@ import snowballstemmer
 
 from .entities import (DATA, Token, find_names, folds_to_surname, given_names, is_title,
                        place_of, places_in, stopwords, tokenize, word_list)
+from .variants import respell, spellings
 
 IDF_POWER = 0.5
 TITLE_BONUS = 1.0
@@ -125,8 +126,9 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
 def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]:
     """Candidates by key, and the keys of given names absorbed by a person's surname."""
     stop = stopwords()
-    title_tokens = tokenize(title)
-    body = tokenize(text)
+    title_tokens, body = tokenize(title), tokenize(text)
+    spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
+    title_tokens, body = spelled[:len(title_tokens)], spelled[len(title_tokens):]
     # the title is sentence -1 for positions; body sentences count from 0
     tokens = [Token(t.text, t.lower, -1, t.first) for t in title_tokens] + body
     title_keys = {stem(t.text) for t in title_tokens}
@@ -322,26 +324,57 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
     return [Tag(t.slug, t.display, round(t.score / ordered[0].score, 4)) for t in ordered]
 
 
-def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[Tag]:
-    """Tags of a story, summed over its articles: "#VladimirPutin" folds into "#Putin"
-    (unless two people of the story share the surname), "#Ukrainian" into "#Ukraine"."""
-    total: Counter[str] = Counter()
-    display: dict[str, str] = {}
+_UPPER = "A-ZÀ-ÞА-ЯЁІЇЄҐ"
+_CAMEL_WORD = re.compile(f"[{_UPPER}][^{_UPPER}]+|[{_UPPER}]+(?![^{_UPPER}])")
+
+
+def _words(display: str) -> tuple[str, ...]:
+    """The words of a CamelCase tag: "#NATOSummit" -> ("NATO", "Summit"); () if not CamelCase."""
+    words = tuple(_CAMEL_WORD.findall(display[1:]))
+    return words if "".join(words) == display[1:] else ()
+
+
+def _one_spelling(per_article: list[list[Tag]]) -> Counter[tuple[str, str]]:
+    """(slug, display) -> summed score, with each name in one spelling (#Kiev and #Kyiv ->
+    #Kyiv, #Zelenskiy -> #Zelenskyy) and plurals folded into the singular when the story
+    has both (#Ceasefires -> #Ceasefire)."""
+    used = Counter(w for tags in per_article for t in tags for w in _words(t.display))
+    fixed = spellings(used)
+    by_stem: dict[str, Counter[str]] = {}
     for tags in per_article:
         for tag in tags:
-            total[tag.slug] += tag.score
-            display.setdefault(tag.slug, tag.display)
-    parts = {slug: tuple(re.findall(r"[A-ZÀ-ÞА-ЯЁІЇЄҐ][^A-ZÀ-ÞА-ЯЁІЇЄҐ]*", display[slug][1:]))
-             for slug in total}
+            words = _words(tag.display)
+            shown = "#" + "".join(fixed.get(w, w) for w in words) if words else tag.display
+            key = stem_phrase(" ".join(words)) if words else tag.slug
+            by_stem.setdefault(key, Counter())[shown] += tag.score
+    total: Counter[tuple[str, str]] = Counter()
+    for shown in by_stem.values():
+        best = min(shown, key=lambda d: (len(d), -shown[d], d))  # the singular
+        total[(best[1:].casefold(), best)] = sum(shown.values())
+    return total
+
+
+def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[Tag]:
+    """Tags of a story, summed over its articles: one spelling per name and plurals into
+    the singular (``_one_spelling``), "#VladimirPutin" folds into "#Putin" (unless two
+    people of the story share the surname), "#Ukrainian" into "#Ukraine"."""
+    total: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    for (slug, shown), score in _one_spelling(per_article).items():
+        total[slug] += score
+        display.setdefault(slug, shown)
+    parts = {slug: _words(display[slug]) for slug in total}
     givens: dict[str, set[str]] = {}  # surname -> given names it has in the story
     for words in filter(None, parts.values()):
         givens.setdefault(words[-1].casefold(), set()).add(words[0][:2])
     for slug, words in parts.items():
         place = place_of(display[slug][1:])
         target = _camel(place).casefold() if place else None
-        if folds_to_surname(words, set(total)) and len(givens[words[-1].casefold()]) <= 2:
+        if place:
+            display.setdefault(target, "#" + _camel(place))
+        elif folds_to_surname(words, set(total)) and len(givens[words[-1].casefold()]) <= 2:
             target = words[-1].casefold()
-        if target and target != slug and target in total:
+        if target and target != slug and (place or target in total):
             total[target] += total.pop(slug)
     if not total:
         return []

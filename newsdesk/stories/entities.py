@@ -37,6 +37,7 @@ _BREAK = re.compile(r"[,;:()\[\]\"“”«»„‘’'–—|/!?-]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3,}")
 # Words that may sit inside a name without breaking it: "Bank of England", "Ludwig van Beethoven".
 _CONNECTORS = {"of", "de", "del", "della", "der", "van", "von", "al", "bin", "la", "le", "du", "da"}
+CONNECTORS = frozenset(_CONNECTORS)  # never a name, nor a tag, alone
 _MONTHS = {"january", "february", "march", "april", "june", "july", "august", "september",
            "october", "november", "december"}
 _CLOCK = {"a.m", "p.m", "am", "pm"}

@@ -32,6 +32,7 @@ import snowballstemmer
 
 from .entities import (DATA, Token, find_names, folds_to_surname, given_names, is_title,
                        place_of, places_in, stopwords, tokenize, word_list)
+from .tagrules import adjective_only, never_a_tag
 from .variants import respell, spellings
 
 IDF_POWER = 0.5
@@ -102,6 +103,7 @@ class _Candidate:
     person: bool = False
     verb_uses: int = 0             # after "to", "will", "we"...: "to impose"
     noun_uses: int = 0             # after "the", "a", "our"...: "the war"
+    modifier_uses: int = 0         # right before another content word: "bilateral talks"
     half_name: bool = False        # a phrase with a capitalised word: "near Bakhmut"
 
     def see(self, form: str, sentence: int, in_title: bool, n: int = 1) -> None:
@@ -140,7 +142,7 @@ def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]
             cands[key] = _Candidate(key, Counter())
         return cands[key]
 
-    for prev, tok in zip([None] + tokens, tokens):
+    for prev, tok, nxt in zip([None] + tokens, tokens, tokens[1:] + [None]):
         if not _is_content(tok, stop):
             continue
         places = places_in(tok)  # "Ukrainians" counts for Ukraine
@@ -151,6 +153,8 @@ def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]
         before = prev.lower if prev and prev.sentence == tok.sentence else ""
         cand.verb_uses += before in _BEFORE_VERB
         cand.noun_uses += before in _BEFORE_NOUN
+        cand.modifier_uses += bool(nxt and nxt.sentence == tok.sentence and not nxt.gap
+                                   and _is_content(nxt, stop))
     pairs: Counter[tuple[str, str]] = Counter()
     first_seen: dict[tuple[str, str], int] = {}
     capital_pairs: set[tuple[str, str]] = set()
@@ -239,7 +243,7 @@ def make_tag(form: str, score: float = 1.0) -> Tag | None:
 @lru_cache(maxsize=None)
 def _not_topics(name: str) -> frozenset[str]:
     """Stems of news-genre words ("readout") or of weak words ("held", "continue")."""
-    return frozenset(map(stem, word_list(name)))
+    return frozenset(map(stem_phrase, word_list(name)))
 
 
 def _topical(cand: _Candidate, background: Background) -> bool:
@@ -247,13 +251,16 @@ def _topical(cand: _Candidate, background: Background) -> bool:
     places always; not genre words (#Readout), weak words (#Held), verbs ("to impose"),
     adverbs and participles (#Definitely, #Arrived), words in COMMON_SHARE of documents."""
     form = cand.form.casefold()
+    shown = make_tag(cand.form)
+    if shown is None or never_a_tag(cand.form, cand.key, shown.display):
+        return False
     if is_title(form) or not form[:1].isalpha() or (form in given_names() and not cand.person):
         return False
     if cand.person or place_of(form):
         return True
     genre, weak = _not_topics("genre-words.txt"), _not_topics("weak-words.txt")
     parts = cand.key.split()
-    if len(parts) == 1 and (parts[0] in genre or parts[0] in weak):
+    if cand.key in genre or (len(parts) == 1 and parts[0] in weak):
         return False
     if cand.name:
         return True
@@ -262,7 +269,8 @@ def _topical(cand: _Candidate, background: Background) -> bool:
     if any(len(w) > 4 and (w.endswith("ly") or (w.endswith("ed") and stem(w) != w))
            for w in form.split()):
         return False
-    if len(parts) == 1 and cand.verb_uses and not cand.noun_uses:
+    if len(parts) == 1 and ((cand.verb_uses and not cand.noun_uses)
+                            or adjective_only(form, cand.count, cand.modifier_uses)):
         return False
     share = background.df.get(cand.key, 0) / max(background.n_docs, 1)
     return len(parts) > 1 or share < COMMON_SHARE

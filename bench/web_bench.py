@@ -7,12 +7,16 @@ server in the same run (the baseline).
    demo corpus: rewritten copies of the real articles with their real sizes, published
    over the past year, grouped into stories of 1-8 articles with tags and related rows.
    Bulk inserts with executemany.
-2. Starts the server (``newsdesk.cli.serve.serve``) in a subprocess on 127.0.0.1.
+2. Starts the server (``newsdesk.cli.serve.serve``, ``--workers`` processes, one per CPU by
+   default; the anonymous-reader page cache on, as shipped) in a subprocess on 127.0.0.1.
 3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small
    asyncio/httpx load generator in a subprocess -- for the static file, the front page,
    article pages (a random article per request) and searches (a random query per request).
-4. Prints requests/s and p50/p99 latency, the article page's share of the static file's
-   throughput, and whether the targets (>= 0.5x static, p99 < 50 ms) are met.
+4. Starts a second server with the page cache off and measures the front and article pages
+   again: every request renders its page (the cost a cache miss pays).
+5. Prints requests/s and p50/p99 latency, the article page's share of the static file's
+   throughput, and whether the targets (>= 0.5x static, p99 < 50 ms) are met, with and
+   without the cache.
 """
 
 from __future__ import annotations
@@ -228,6 +232,10 @@ def main() -> None:
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "newsdesk-web-bench" / "bench.db"))
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (settings.web_workers; default: one per CPU)")
+    parser.add_argument("--page-cache", type=float, default=Settings.page_cache_seconds,
+                        help="settings.page_cache_seconds (0: every request renders its page)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,7 +243,8 @@ def main() -> None:
     if args.serve:   # the server subprocess
         from newsdesk.cli.serve import serve
         settings = Settings(database_url=url, port=args.port, log_level="WARNING",
-                            data_dir=str(Path(args.db).parent), secret_key="bench")
+                            data_dir=str(Path(args.db).parent), secret_key="bench",
+                            web_workers=args.workers, page_cache_seconds=args.page_cache)
         serve(settings, Database.from_url(url))
         return
     path = Path(args.db)
@@ -256,41 +265,53 @@ def main() -> None:
         max_id = conn.execute(select(func.max(articles.c.id))).scalar()
     db.close()
 
+    rng = random.Random(1)
+    cases = {
+        "static file (/static/style.css)": ["/static/style.css"],
+        "front page (/)": ["/"],
+        "article page (random of %d)" % max_id:
+            [f"/articles/{rng.randint(1, max_id)}" for _ in range(2000)],
+        "search (10 queries)": [f"/search?q={q.replace(' ', '+')}" for q in QUERIES],
+    }
+    results = run_cases(args, cases, args.page_cache)
+    if args.page_cache > 0:   # the same pages rendered on every request, for comparison
+        uncached = {k: v for k, v in cases.items() if k.startswith(("front", "article"))}
+        results.update({f"{name}, no page cache": r
+                        for name, r in run_cases(args, uncached, 0).items()})
+    tool = "wrk" if shutil.which("wrk") else "python asyncio load generator"
+    print(f"\n{args.articles:,} articles, {CONCURRENCY} concurrent clients, {args.duration} s each, "
+          f"load from {tool} (separate process), server: uvicorn, {args.workers} process(es), "
+          f"page cache {args.page_cache:g} s, {os.cpu_count()} CPUs")
+    print(f"{'page':<50} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:<50} {r['rps']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
+    static = results["static file (/static/style.css)"]
+    for name, article in results.items():
+        if not name.startswith("article"):
+            continue
+        ratio = article["rps"] / static["rps"]
+        print(f"\n{name}:\n  throughput / static file: {ratio:.2f}x (target >= 0.5x): "
+              f"{'met' if ratio >= 0.5 else 'NOT met'}\n  p99: {article['p99']:.1f} ms "
+              f"(target < 50 ms): {'met' if article['p99'] < 50 else 'NOT met'}")
+
+
+def run_cases(args, cases: dict[str, list[str]], page_cache: float) -> dict[str, dict]:
+    """Start a server with this page cache, warm every case up for 1 s, then measure each."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", args.db,
-                             "--port", str(port)], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", args.db, "--port", str(port),
+                             "--workers", str(args.workers), "--page-cache", str(page_cache)],
+                            stderr=subprocess.PIPE)
     try:
         _wait(port, proc)
         base = f"http://127.0.0.1:{port}"
-        rng = random.Random(1)
-        cases = {
-            "static file (/static/style.css)": ["/static/style.css"],
-            "front page (/)": ["/"],
-            "article page (random of %d)" % max_id:
-                [f"/articles/{rng.randint(1, max_id)}" for _ in range(2000)],
-            "search (10 queries)": [f"/search?q={q.replace(' ', '+')}" for q in QUERIES],
-        }
         with tempfile.TemporaryDirectory() as folder:
-            for paths in cases.values():   # warm up: templates compiled, pages cached
+            for paths in cases.values():   # warm up: templates compiled, connections open
                 measure(base, paths, 1, Path(folder))
-            results = {name: measure(base, paths, args.duration, Path(folder))
-                       for name, paths in cases.items()}
+            return {name: measure(base, paths, args.duration, Path(folder))
+                    for name, paths in cases.items()}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    tool = "wrk" if shutil.which("wrk") else "python asyncio load generator"
-    print(f"\n{args.articles:,} articles, {CONCURRENCY} concurrent clients, {args.duration} s each, "
-          f"load from {tool} (separate process), server: 1 uvicorn process, {os.cpu_count()} CPUs")
-    print(f"{'page':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in results.items():
-        print(f"{name:<36} {r['rps']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
-    static = results["static file (/static/style.css)"]
-    article = next(r for n, r in results.items() if n.startswith("article"))
-    ratio = article["rps"] / static["rps"]
-    print(f"\narticle page / static file throughput: {ratio:.2f}x (target >= 0.5x): "
-          f"{'met' if ratio >= 0.5 else 'NOT met'}")
-    print(f"article page p99: {article['p99']:.1f} ms (target < 50 ms): "
-          f"{'met' if article['p99'] < 50 else 'NOT met'}")
 
 
 if __name__ == "__main__":

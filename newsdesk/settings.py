@@ -71,6 +71,12 @@ class Settings:
     # web
     host: str = _opt("127.0.0.1", "Address the web server listens on.")
     port: int = _opt(8000, "Port the web server listens on.", minimum=0)
+    web_workers: int = _opt(1, "Web server processes (uvicorn workers); the CPU count serves "
+                            "the most readers on one machine.", minimum=1)
+    page_cache_seconds: float = _opt(30.0, "Seconds a page rendered for anonymous readers is "
+                                     "served from memory (0: off). On SQLite any write to the "
+                                     "database ends it at once.", minimum=0)
+    page_cache_mb: int = _opt(64, "Memory for that page cache, per web process.", minimum=1)
     secret_key: str = _opt("", "Key that signs session cookies; generated into data_dir if empty.",
                            secret=True)
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "

@@ -129,3 +129,32 @@ def test_demo_builds_a_database_through_the_replay_server(tmp_path):
     articles = [json.loads(x) for x in listed.stdout.splitlines()]
     assert len(articles) >= 4 * 6 - 2 and len({a["source_id"] for a in articles}) == 4
     assert all(a["extraction"] == "page" for a in articles)
+
+
+def test_serve_runs_several_worker_processes_on_one_port(tmp_path):
+    import socket
+    import time
+
+    import httpx
+    db = str(tmp_path / "x.db")
+    assert newsdesk("init", db=db).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "newsdesk", "--db", db, "serve", "--port", str(port)],
+                            env={**ENV, "NEWSDESK_WEB_WORKERS": "2", "NEWSDESK_DATA_DIR": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline, answers = time.monotonic() + 60, []
+        while time.monotonic() < deadline and len(answers) < 20:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/index.json", timeout=5))
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert len(answers) == 20 and {r.status_code for r in answers} == {200}
+        children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
+        assert len(children) >= 2     # the supervisor's worker processes
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "Traceback" not in proc.stderr.read().decode()

@@ -32,6 +32,8 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -99,7 +101,28 @@ class Database:
             if lock is not None:
                 lock.release()
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever anything commits to the database, from this
+        process or another (SQLite's ``PRAGMA data_version``, read over a connection kept
+        for this alone, so every commit is some *other* connection's). Page caches use it
+        to never serve a page older than the data. None on PostgreSQL and in-memory SQLite:
+        there, caches rely on their time limit."""
+        path = self.engine.url.database if self.is_sqlite else None
+        if not path or path == ":memory:":
+            return None
+        with self._watch_lock:
+            try:
+                if self._watch is None:
+                    self._watch = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+                return self._watch.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise StorageError(f"database unavailable: {str(exc)[:300]}") from exc
+
     def close(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
 
     def fetch(self, conn: Connection, sql: str, params: dict | None = None) -> list:
@@ -107,14 +130,20 @@ class Database:
         runs on the driver cursor directly (the hot page queries skip SQLAlchemy's
         per-statement result setup; a ``text()`` query gets the same untyped values)."""
         if self.is_sqlite:
-            cursor = conn.connection.driver_connection.cursor()
-            try:
-                return cursor.execute(sql, params or {}).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise StorageError(f"database unavailable: {str(exc)[:300]}") from exc
-            finally:
-                cursor.close()
+            return sqlite_rows(conn, sql, params)[1]
         return conn.execute(text(sql), params or {}).all()
+
+
+def sqlite_rows(conn: Connection, sql: str, params: dict | None = None) -> tuple[tuple[str, ...], list]:
+    """(column names, rows) of a query run on the SQLite driver cursor under ``conn``."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        rows = cursor.execute(sql, params or {}).fetchall()
+        return tuple(d[0] for d in cursor.description or ()), rows
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"database unavailable: {str(exc)[:300]}") from exc
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

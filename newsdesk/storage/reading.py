@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from ..errors import NotFound
-from .db import Database
+from .db import Database, sqlite_rows
 
 MAX_LIMIT = 100
 COLS = """a.id, a.title, a.url, a.published_at, a.fetched_at, a.language,
@@ -42,7 +42,21 @@ def _sql(statement: str, *expanding: str):
 
 
 def _rows(conn, statement: str, params: dict | None = None, *expanding: str) -> list:
-    return conn.execute(_sql(statement, *expanding), params or {}).all()
+    """Rows with attribute and ``_mapping`` access. On SQLite, plain queries run on the
+    driver cursor: pages run several per request, and SQLAlchemy's per-statement result
+    setup costs more than SQLite's own work for these small indexed reads."""
+    if expanding or conn.dialect.name != "sqlite":
+        return conn.execute(_sql(statement, *expanding), params or {}).all()
+    names, rows = sqlite_rows(conn, statement, params)
+    make = _row_type(names)
+    return [make(*r) for r in rows]
+
+
+@lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> type:
+    base = namedtuple("Row", names, rename=True)
+    return type("Row", (base,), {"__slots__": (),
+                                 "_mapping": property(lambda row: dict(zip(names, row)))})
 
 
 # ----------------------------------------------------------------- cursors and values

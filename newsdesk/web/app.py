@@ -11,7 +11,8 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
     /openapi.json         the API description
 
 Each page family lives in its own module with its own router; this module only wires
-them together with the shared state (settings, database, templates, sessions).
+them together with the shared state (settings, database, templates, sessions) and the
+two middlewares: security headers outside, the anonymous-reader page cache inside.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
 from .community import install as install_community
+from .pagecache import PageCache
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
 
@@ -61,6 +63,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.renderer.env.globals["viewer_of"] = current_user
     app.state.renderer.env.globals["follow_state"] = follow_state
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
+                       max_bytes=settings.page_cache_mb << 20, version=db.data_version)
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
     return app
 

@@ -74,18 +74,20 @@ def _previous_word(line: str, pos: int) -> str:
     return line[begin:pos]
 
 
+_NEXT_WORD = re.compile(r"[" + re.escape(_OPENERS) + r"]*([^\s]*)")
+
+
 def _next_word(line: str, pos: int) -> str:
-    match = re.match(r"[" + re.escape(_OPENERS) + r"]*([^\s]*)", line[pos:])
+    match = _NEXT_WORD.match(line, pos)
     return match.group(1) if match else ""
 
 
 def _is_boundary(line: str, match: re.Match) -> bool:
     term = match.group("term")
     gap = match.group("gap")
-    after = line[match.end():]
-    if not after:
+    if match.end() >= len(line):
         return True
-    first = after[0]
+    first = line[match.end()]
     glued = not gap
     if first.islower() or first.isdigit():
         # "etc. and", "3. to", "...and": a boundary only after ! or ? in Spanish-style

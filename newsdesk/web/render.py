@@ -108,8 +108,8 @@ def time_tag(when: datetime | None, relative: bool = True) -> Markup:
     if when is None:
         return Markup('<span class="muted">date unknown</span>')
     label = ago(when) if relative else exact(when)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        when.isoformat(), exact(when), label)
+    return Markup(f'<time datetime="{escape(when.isoformat())}" title="{escape(exact(when))}">'
+                  f'{escape(label)}</time>')
 
 
 def cited_paragraphs(text: str | None) -> list[list[tuple[int, str]]]:

@@ -1,6 +1,7 @@
 """Keyphrases and hashtags (newsdesk.stories.tags, newsdesk.stories.entities)."""
 
 import importlib.util
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,106 @@ def test_keyphrase_floor_on_500n_kpcrowd():
     # (YAKE in the same run: 0.206 / 0.082); floors = measured - 0.01
     assert p >= 0.437
     assert f1 >= 0.167
+
+
+# --- one spelling per name (stories/variants.py, data/name-variants.tsv) ---------------
+
+def test_kiev_and_kyiv_in_one_story_merge_to_kyiv():
+    """The table folds older romanisations into the outlets' style (AP: Kyiv)."""
+    old = hashtags("Talks in Kiev", "Delegations met in Kiev on Monday. Kiev said the "
+                   "talks on grain exports would go on. Grain exports resumed.")
+    new = hashtags("Talks in Kyiv", "Delegations met in Kyiv on Monday. Kyiv said the talks "
+                   "on grain exports would go on. Grain exports resumed.")
+    assert "#Kyiv" in displays(old) and "#Kiev" not in displays(old)
+    story = displays(merge_story_tags([old, new]))
+    assert story.count("#Kyiv") == 1 and "#Kiev" not in story
+    # tags stored before the table existed fold too
+    assert displays(merge_story_tags([[Tag("kiev", "#Kiev", 1.0)], [Tag("kyiv", "#Kyiv", 1.0)]])) \
+        == ["#Kyiv"]
+
+
+@pytest.mark.parametrize("variant,preferred", [
+    ("Kharkov", "#Kharkiv"), ("Odessa", "#Odesa"), ("Nikolaev", "#Mykolaiv"),
+    ("Lugansk", "#Luhansk"), ("Donbass", "#Donbas"),
+])
+def test_the_variant_table_wins_even_alone(variant, preferred):
+    tags = displays(hashtags(f"{variant} under fire", f"Shelling hit {variant} overnight. "
+                             f"Officials in {variant} reported damage to the power grid."))
+    assert preferred in tags and f"#{variant}" not in tags
+
+
+@pytest.mark.parametrize("variant", ["Zelenskiy", "Zelensky", "Zelenskyy"])
+def test_a_person_is_tagged_in_the_style_guide_spelling(variant):
+    tags = displays(hashtags(f"{variant} meets Scholz", f"President Volodymyr {variant} met "
+                             f"Chancellor Olaf Scholz in Berlin. {variant} asked for tanks."))
+    assert "#Zelenskyy" in tags and "#Scholz" in tags
+    assert not {"#Zelenskiy", "#Zelensky", "#VolodymyrZelenskyy"} & set(tags)
+
+
+def test_transliteration_endings_fold_when_both_spellings_meet():
+    """Names not in the table: -sky/-skyi and ya/ia are one name when both are used."""
+    tags = displays(hashtags(
+        "Khmelnytsky region hit",
+        "Drones struck the Khmelnytskyi region. Adviser Mykhailo Podolyak said Khmelnytsky "
+        "air defence held. Podoliak added that Khmelnytsky power lines were cut."))
+    assert "#Khmelnytsky" in tags and "#Khmelnytskyi" not in tags
+    assert sum(t in tags for t in ("#Podolyak", "#Podoliak")) == 1
+    # across a story the same rule applies to the articles' tags
+    merged = displays(merge_story_tags([[Tag("khmelnytskyi", "#Khmelnytskyi", 1.0)],
+                                        [Tag("khmelnytsky", "#Khmelnytsky", 0.5)]]))
+    assert merged == ["#Khmelnytskyi"]
+
+
+def test_the_rule_never_folds_a_country_into_its_demonym_or_invents_a_spelling():
+    from newsdesk.stories.variants import spellings
+    assert spellings(Counter({"Germany": 3, "German": 2, "Kennedy": 1})) == {}
+    assert spellings(Counter({"Zelenskiy": 1, "Zelensky": 2})) == {
+        "Zelenskiy": "Zelenskyy", "Zelensky": "Zelenskyy"}
+
+
+def test_other_names_of_a_country_fold_into_the_country():
+    tags = displays(hashtags("Britain and America send aid",
+                             "Britain sent aid. America sent aid too; Great Britain said more "
+                             "would follow, and the United States agreed."))
+    assert {"#UnitedKingdom", "#UnitedStates"} <= set(tags)
+    assert not {"#Britain", "#America", "#GreatBritain"} & set(tags)
+
+
+def test_plurals_fold_into_the_singular_across_a_story():
+    merged = displays(merge_story_tags([[Tag("ceasefires", "#Ceasefires", 1.0)],
+                                        [Tag("ceasefire", "#Ceasefire", 0.3)]]))
+    assert merged == ["#Ceasefire"]
+
+
+# --- what a reader never sees (stories/tagrules.py) -------------------------------------
+
+def test_no_junk_tags_from_transcripts_fragments_dates_or_boilerplate():
+    tags = displays(hashtags(
+        "Remarks on the economy in FY2022",
+        "THE PRESIDENT: Thank you. (Applause.) The economy grew in FY2022, under 50 U.S.C. "
+        "1701 et seq. (Laughter.) Yes. The economy in the XXI century needs bilateral trade "
+        "and bilateral investment, es de la economía. Workers built the economy at 9 PM. "
+        "Workers want bilateral talks. (Applause.)"))
+    assert "#Economy" in tags
+    junk = {"#Applause", "#Laughter", "#FY2022", "#Fy2022", "#USC", "#Yes", "#XXI", "#Es",
+            "#De", "#PM", "#Bilateral", "#President"}
+    assert not junk & set(tags)
+    assert all(len(t) <= 31 for t in tags)
+
+
+@pytest.mark.slow
+def test_demo_corpus_tags_are_never_empty_long_or_duplicated_by_spelling():
+    """Every bundled demo article (Kremlin, President of Ukraine, White House, Global
+    Voices) gets 3-8 readable tags, and no tag is a variant spelling of another."""
+    from newsdesk.demo.corpus import load_articles
+    from newsdesk.stories.variants import preferred
+
+    seen: set[str] = set()
+    for article in load_articles():
+        tags = hashtags(article.title, article.text)
+        assert 3 <= len(tags) <= 8, article.title
+        for tag in tags:
+            assert tag.slug and 2 < len(tag.display) <= 31, (article.title, tag)
+            assert preferred(tag.display[1:]) in (None, tag.display[1:]), (article.title, tag)
+            seen.add(tag.display)
+    assert not {"#Kiev", "#Kharkov", "#Donbass", "#Lugansk", "#Applause", "#USC"} & seen

@@ -341,6 +341,17 @@ CREATE INDEX stories_lead ON stories (lead_article_id)
 """)
 
 
+def m007_search_keys(conn: Connection, dialect: str) -> None:
+    """Search looks up a thousand candidate articles by id for their date, outlet and
+    language. On SQLite those columns sit after the text and HTML in the row, so reading
+    them walks the row's overflow pages; this index holds them beside the id. (PostgreSQL
+    keeps long text out of line, so its rows are small already.)"""
+    if dialect == "sqlite":
+        _run(conn, dialect, """
+CREATE INDEX articles_search_keys ON articles (id, source_id, language, published_at, fetched_at)
+""")
+
+
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,
     m002_search,
@@ -348,6 +359,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m004_ai,
     m005_community,
     m006_front_page_index,
+    m007_search_keys,
 ]
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import escape
@@ -13,53 +14,98 @@ from .db import Database
 from .reading import COLS, MAX_LIMIT, _filters, _item, _rows, _ts
 
 
+# How many matches a search looks at, newest first: the work per query is bounded by this
+# number, not by the size of the archive. Matches are taken in id order (ids grow as articles
+# are collected, so the newest additions come first); the full-text index walks them in that
+# order and stops, and only these candidates are ranked. A search with more matches than this
+# says so, and more words or a filter reach further back.
+CANDIDATES = 1000
+
+
+@dataclass
+class Found:
+    """One page of search results and what was searched to find it.
+
+    ``matches`` is how many matching articles were considered: all of them when ``complete``,
+    else the ``bound`` newest (and more exist). ``top`` is the newest matching id at the first
+    page; later pages search only up to it, so articles collected meanwhile do not shift them."""
+    results: list[dict]
+    more: bool
+    matches: int
+    complete: bool
+    bound: int
+    top: int | None
+
+
 def search(db: Database, query: str, *, sort: str = "relevance", category: str | None = None,
            language: str | None = None, outlet: int | None = None, offset: int = 0,
-           limit: int = 20) -> tuple[list[dict], bool]:
-    """Full-text search, best match or newest first, with filters. Snippets mark matched
-    words with \\x02 ... \\x03, not HTML: the text is untrusted, so the caller escapes it
-    and then turns the markers into <mark>. Returns (results, whether more exist).
-    The page of ids is found first, so snippets are only made for the rows shown."""
+           limit: int = 20, top: int | None = None, bound: int | None = None) -> Found:
+    """Full-text search, best match or newest first, with filters, over the ``bound``
+    (default ``CANDIDATES``) newest matching articles with id <= ``top``.
+
+    Two steps, each bounded: (1) the index walks matches newest first, applying the filters,
+    and stops after ``bound`` + 1; only these rows are scored (bm25 on SQLite, ts_rank on
+    PostgreSQL) and sorted; (2) the page's rows are loaded with snippets. Snippets mark
+    matched words with \\x02 ... \\x03, not HTML: the text is untrusted, so the caller
+    escapes it and then turns the markers into <mark>."""
     limit = max(1, min(limit, MAX_LIMIT))
+    bound = max(1, bound or CANDIDATES)
     where, params = _filters(category, language, outlet)
-    params.update(limit=limit + 1, offset=offset)
+    params.update(n=bound + 1, top=top if top is not None else 2**63 - 1)
     when = "coalesce(a.published_at, a.fetched_at)"
     if db.is_sqlite:
-        order = f"{when} DESC, a.id DESC" if sort == "date" else "bm25(articles_fts, 4.0, 1.0), a.id DESC"
-        page = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-                f"JOIN sources s ON s.id = a.source_id WHERE articles_fts MATCH :q{where} "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-        statement = f"""SELECT {COLS}, snippet(articles_fts, -1, char(2), char(3), ' … ', 28) AS snippet,
-                   bm25(articles_fts, 4.0, 1.0) AS rank
+        params["q"] = fts5_query(query)
+        # bm25() must sit in the query that has MATCH; with the index walking rowids in
+        # order and a LIMIT, it runs only for the rows returned (plus one pass over each
+        # word's posting list for its document count, which bm25 needs). The article's date and
+        # filter columns come from a covering index (migration 7), not the long row.
+        rank = "0" if sort == "date" else "bm25(articles_fts, 4.0, 1.0)"
+        candidates = f"""SELECT articles_fts.rowid AS id, {rank} AS rank,
+                {when} AS sort_when
+            FROM articles_fts JOIN articles a INDEXED BY articles_search_keys
+                ON a.id = articles_fts.rowid
+            JOIN sources s ON s.id = a.source_id
+            WHERE articles_fts MATCH :q AND articles_fts.rowid <= :top{where}
+            ORDER BY articles_fts.rowid DESC LIMIT :n"""
+        page = f"""SELECT {COLS}, snippet(articles_fts, -1, char(2), char(3), ' … ', 28) AS snippet
             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
             JOIN sources s ON s.id = a.source_id
-            WHERE articles_fts MATCH :q AND articles_fts.rowid IN ({page})"""
-        params["q"] = fts5_query(query)
+            WHERE articles_fts MATCH :q AND articles_fts.rowid IN :ids"""
     else:
-        tsq = "websearch_to_tsquery('english', :q)"
-        order = f"{when} DESC, a.id DESC" if sort == "date" else f"ts_rank(a.search_vector, {tsq}) DESC, a.id DESC"
-        page = (f"SELECT a.id FROM articles a JOIN sources s ON s.id = a.source_id "
-                f"WHERE a.search_vector @@ {tsq}{where} ORDER BY {order} LIMIT :limit OFFSET :offset")
-        statement = f"""SELECT {COLS}, ts_headline('english', a.text, {tsq},
-                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
-                AS snippet, -ts_rank(a.search_vector, {tsq}) AS rank
-            FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN ({page})"""
         params["q"] = query
+        tsq = "websearch_to_tsquery('english', :q)"
+        # the LIMIT in the inner query keeps ts_rank to the candidates
+        rank = "0" if sort == "date" else f"-ts_rank(c.search_vector, {tsq})"
+        candidates = f"""SELECT c.id, {rank} AS rank, c.sort_when FROM (
+                SELECT a.id, a.search_vector, {when} AS sort_when
+                FROM articles a JOIN sources s ON s.id = a.source_id
+                WHERE a.search_vector @@ {tsq} AND a.id <= :top{where}
+                ORDER BY a.id DESC LIMIT :n) c"""
+        page = f"""SELECT {COLS}, ts_headline('english', a.text, {tsq},
+                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
+                AS snippet
+            FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
     with db.read() as conn:
-        rows = _rows(conn, statement, params)
-    results = [dict(_item(r), snippet=r.snippet or "", rank=r.rank) for r in rows]
-    if sort == "date":
-        results.sort(key=lambda r: (r["when"], r["id"]), reverse=True)
-    else:
-        results.sort(key=lambda r: (r["rank"], -r["id"]))
-    return results[:limit], len(results) > limit
-
+        found = _rows(conn, candidates, params)
+        complete = len(found) <= bound
+        found = found[:bound]
+        if sort == "date":
+            found.sort(key=lambda r: (r.sort_when, r.id), reverse=True)
+        else:
+            found.sort(key=lambda r: (r.rank, -r.id))
+        shown = found[offset:offset + limit]
+        rows = _rows(conn, page, dict(params, ids=[r.id for r in shown]), "ids") if shown else []
+    by_id = {r.id: r for r in rows}
+    results = [dict(_item(by_id[c.id]), snippet=by_id[c.id].snippet or "", rank=c.rank)
+               for c in shown if c.id in by_id]
+    return Found(results=results, more=len(found) > offset + limit, matches=len(found),
+                 complete=complete, bound=bound, top=max((r.id for r in found), default=top))
 
 
 def search_articles(db: Database, query: str, limit: int = 20) -> list[dict]:
     """``search`` for scripts: best match first, snippets as HTML with ``<mark>`` (the
     text escaped first)."""
-    results, _more = search(db, query, limit=limit) if query.strip() else ([], False)
+    results = search(db, query, limit=limit).results if query.strip() else []
     return [dict(r, snippet=str(escape(r["snippet"])).replace("\x02", "<mark>").replace("\x03", "</mark>"))
             for r in results]
 

@@ -1,7 +1,10 @@
 """Search: full-text over titles and text, best match or newest first, filtered by
 category, language or outlet, with highlighted snippets. ``/search.json`` is the JSON
 twin; ``/search.rss|atom|feed.json?q=`` follow a query as a feed. Queries are capped in
-length and paging in depth, so no request can ask the database for unbounded work."""
+length and paging in depth, and a search looks at no more than the newest
+``searching.CANDIDATES`` matches (the page says so when there are more), so no request can
+ask the database for unbounded work. The cursor holds the offset and the newest matching id
+of the first page, so later pages stay put while new articles arrive."""
 
 from __future__ import annotations
 
@@ -42,35 +45,53 @@ async def search_page(request: Request, suffix: str = "",
     if sort not in ("relevance", "date"):
         raise HTTPException(400, "sort must be 'relevance' or 'date'")
     filters = filters_from(category, language, outlet)
-    offset = cursor_param(cursor, "i")[0] if cursor else 0
+    offset, top = cursor_param(cursor, "ii") if cursor else (0, None)
     if offset > MAX_OFFSET:
         raise HTTPException(400, f"results stop after {MAX_OFFSET}: refine the search instead")
-    results, more = [], False
+    found = searching.Found(results=[], more=False, matches=0, complete=True,
+                            bound=searching.CANDIDATES, top=None)
     if query:
         feed = fmt in ("rss", "atom", "jsonfeed")
-        results, more = await run_in_threadpool(
+        found = await run_in_threadpool(
             searching.search, state.db, query, sort="date" if feed else sort, offset=offset,
-            limit=PAGE, **filters)
+            limit=PAGE, top=top, **filters)
     elif fmt != "html":
         raise HTTPException(400, "missing search: add ?q=words")
+    results = found.results
     for r in results:
         r["snippet_html"] = highlight(r["snippet"])
         r["summary"] = r["snippet"].replace("\x02", "").replace("\x03", "")
     if fmt in ("rss", "atom", "jsonfeed"):
         return feed_response(request, fmt, f"Search: {query}", "/search?" + str(request.url.query),
                              results)
-    next_cursor = encode_cursor(offset + PAGE) if more and offset + PAGE <= MAX_OFFSET else None
+    next_cursor = (encode_cursor(offset + PAGE, found.top)
+                   if found.more and offset + PAGE <= MAX_OFFSET else None)
+    scope = scope_note(found, sort)
     next_url = page_link(request, cursor=next_cursor) if next_cursor else None
     if wants_json(request, fmt):
         for r in results:
             r["snippet"] = str(r.pop("snippet_html"))
             r.pop("summary")
         return json_response({"query": query, "sort": sort, "filters": filters,
-                              "results": results, "next_cursor": next_cursor, "next": next_url})
+                              "total": {"value": found.matches,
+                                        "relation": "eq" if found.complete else "gte"},
+                              "scope": scope, "results": results, "next_cursor": next_cursor,
+                              "next": next_url})
     from urllib.parse import urlencode
     feed_query = "?" + urlencode({"q": query}) if query else ""
     return state.renderer.page(request, "search.html", {
         "q": query, "sort": sort, "filters": filters, "results": results, "next_url": next_url,
+        "found": found, "scope": scope,
         "offset": offset, "choices": reading.filter_choices(state.db),
         "feeds": feed_links("/search", f"Search: {query}", feed_query) if query else [],
         "json_url": "/search.json" + ("?" + str(request.url.query) if request.url.query else "")})
+
+
+def scope_note(found: searching.Found, sort: str) -> str | None:
+    """What was searched, when it was not every match: said on the page and in the JSON."""
+    if found.complete:
+        return None
+    newest = f"the {found.bound:,} most recently collected"
+    what = f"{newest}, newest first" if sort == "date" else f"the best matches among {newest}"
+    return (f"More than {found.bound:,} articles match: these results are {what}. "
+            "Add words or a filter to reach older ones.")

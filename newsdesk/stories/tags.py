@@ -11,11 +11,12 @@ generic one shipped in ``data/background-en.tsv`` (built from the bundled demo c
 ``bench/hashtag_eval.py --write-background``), or one the caller builds from its own
 archive with ``Background.from_texts``. Words are compared by their Snowball stem, so
 "ceasefire"/"ceasefires" and "Putin"/"Putin's" collapse; demonyms count for their place
-("Ukrainians" -> Ukraine).
+("Ukrainians" -> Ukraine); every name is read in one spelling first ("Kiev" -> "Kyiv",
+``variants.py``).
 
 Hashtags (3-8) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
 surname (#Putin), never genre words (#Readout, ``data/genre-words.txt``), weak or very
-common words, titles (#President) or given names alone. Any language or script is
+common words, titles (#President) or given names alone, nor junk by form (``tagrules.py``). Any language or script is
 accepted; only English gets stop words and stemming.
 """
 
@@ -260,7 +261,8 @@ def _topical(cand: _Candidate, background: Background) -> bool:
         return True
     genre, weak = _not_topics("genre-words.txt"), _not_topics("weak-words.txt")
     parts = cand.key.split()
-    if cand.key in genre or (len(parts) == 1 and parts[0] in weak):
+    if cand.key in genre or stem(cand.form.replace(".", "")) in genre or (
+            len(parts) == 1 and parts[0] in weak):  # "Executive Order", "E.O."
         return False
     if cand.name:
         return True

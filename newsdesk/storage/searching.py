@@ -56,9 +56,9 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     if db.is_sqlite:
         params["q"] = fts5_query(query)
         # bm25() must sit in the query that has MATCH; with the index walking rowids in
-        # order and a LIMIT, it runs only for the rows returned (plus one pass over each
-        # word's posting list for its document count, which bm25 needs). The article's date and
-        # filter columns come from a covering index (migration 7), not the long row.
+        # order and a LIMIT, it runs only for the rows returned (plus, once per query, a
+        # count of each word's documents for its weight). The date and filter columns
+        # come from a covering index (migration 7), not from the long article row.
         rank = "0" if sort == "date" else "bm25(articles_fts, 4.0, 1.0)"
         candidates = f"""SELECT articles_fts.rowid AS id, {rank} AS rank,
                 {when} AS sort_when
@@ -67,10 +67,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             JOIN sources s ON s.id = a.source_id
             WHERE articles_fts MATCH :q AND articles_fts.rowid <= :top{where}
             ORDER BY articles_fts.rowid DESC LIMIT :n"""
-        page = f"""SELECT {COLS}, snippet(articles_fts, -1, char(2), char(3), ' … ', 28) AS snippet
-            FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-            JOIN sources s ON s.id = a.source_id
-            WHERE articles_fts MATCH :q AND articles_fts.rowid IN :ids"""
+        page = f"""SELECT {COLS}, NULL AS snippet FROM articles a
+            JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
+        # Snippets: walk the matches again over the page's id range and make one only for
+        # the page's rows. (A plain "rowid IN" would restart the full-text query per id,
+        # which costs more on long posting lists; the "+" keeps it a filter on the walk.)
+        marks = """SELECT rowid AS id, snippet(articles_fts, -1, char(2), char(3), ' … ', 28)
+            FROM articles_fts WHERE articles_fts MATCH :q AND rowid BETWEEN :lo AND :hi
+            AND +rowid IN :ids"""
     else:
         params["q"] = query
         tsq = "websearch_to_tsquery('english', :q)"
@@ -85,6 +89,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
                 AS snippet
             FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
+        marks = None
     with db.read() as conn:
         found = _rows(conn, candidates, params)
         complete = len(found) <= bound
@@ -94,9 +99,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         else:
             found.sort(key=lambda r: (r.rank, -r.id))
         shown = found[offset:offset + limit]
-        rows = _rows(conn, page, dict(params, ids=[r.id for r in shown]), "ids") if shown else []
+        ids = [r.id for r in shown]
+        rows = _rows(conn, page, dict(params, ids=ids), "ids") if ids else []
+        snippets = {r.id: r.snippet for r in rows}
+        if marks and ids:
+            snippets = dict(_rows(conn, marks, {"q": params["q"], "lo": min(ids), "hi": max(ids),
+                                                "ids": ids}, "ids"))
     by_id = {r.id: r for r in rows}
-    results = [dict(_item(by_id[c.id]), snippet=by_id[c.id].snippet or "", rank=c.rank)
+    results = [dict(_item(by_id[c.id]), snippet=snippets.get(c.id) or "", rank=c.rank)
                for c in shown if c.id in by_id]
     return Found(results=results, more=len(found) > offset + limit, matches=len(found),
                  complete=complete, bound=bound, top=max((r.id for r in found), default=top))

@@ -90,6 +90,30 @@ def test_filters_apply_while_walking_so_the_bound_counts_filtered_matches(harbou
     assert {r["id"] for r in found.results} == set(ids[:2])
 
 
+def test_with_filters_only_the_newest_matches_of_the_words_are_checked(harbour):
+    # the Wire articles are the two oldest of 30; checking the 10 newest finds neither
+    db, wire = harbour["db"], harbour["wire"].id
+    found = searching.search(db, "harbour", outlet=wire, bound=5, scan=10)
+    assert found.results == [] and not found.complete and found.scanned == 10
+    found = searching.search(db, "harbour", outlet=wire, bound=5, scan=30)
+    assert len(found.results) == 2 and found.complete and found.scanned is None
+
+
+def test_filtered_cursor_pages_stay_put_when_newer_articles_arrive(harbour):
+    db, ids, port = harbour["db"], harbour["ids"], harbour["port"].id
+    whole = [r["id"] for r in searching.search(db, "harbour", outlet=port, bound=8, scan=12,
+                                                limit=8).results]
+    first = searching.search(db, "harbour", outlet=port, bound=8, scan=12, limit=3)
+    for n in range(100, 105):      # newer matches from another outlet would move the window
+        _add(db, harbour["wire"].id, n, f"Harbour note {n}")
+    seen, page = [r["id"] for r in first.results], first
+    while page.more:
+        page = searching.search(db, "harbour", outlet=port, bound=8, scan=12, limit=3,
+                                offset=len(seen), top=first.top)
+        seen += [r["id"] for r in page.results]
+    assert seen == whole and set(seen) == set(ids[22:])
+
+
 def test_snippets_are_made_for_the_page_only_and_mark_the_words(harbour):
     found = searching.search(harbour["db"], "harbour", limit=3)
     assert len(found.results) == 3
@@ -138,6 +162,23 @@ def test_page_says_when_the_bound_applies_and_the_cursor_walks_it(client, site, 
     assert sorted(seen) == list(range(71, 121))           # the 50 newest, each once
     dated = client.get("/search.json?q=grain&sort=date").json()
     assert "newest first" in dated["scope"]
+
+
+def test_page_says_when_filters_were_checked_on_the_newest_matches_only(client, site,
+                                                                        monkeypatch):
+    monkeypatch.setattr(searching, "CANDIDATES", 30)
+    monkeypatch.setattr(searching, "FILTER_SCAN", 60)
+    # 120 grain articles: ids 1-40 from the Kremlin, 41-80 from Ukraine, 81-120 Global Voices
+    kremlin, ukraine = site["sources"][0].id, site["sources"][1].id
+    doc = html.fromstring(client.get(f"/search?q=grain&outlet={ukraine}").text)
+    note = css(doc, "p.search-scope")[0].text_content()
+    assert note.startswith("Only the 60 most recently collected articles with these words were "
+                           "checked against the filters (20 pass).")
+    data = client.get(f"/search.json?q=grain&outlet={ukraine}").json()
+    assert data["total"] == {"value": 20, "relation": "gte"} and len(data["results"]) == 20
+    assert {r["id"] for r in data["results"]} == set(range(61, 81))
+    none = html.fromstring(client.get(f"/search?q=grain&outlet={kremlin}").text)
+    assert css(none, "p.empty") and "(0 pass)" in css(none, "p.search-scope")[0].text_content()
 
 
 @pytest.mark.parametrize("q", ["%22", "NEAR(", "*", "AND", "a%22b%22c%22", "-grain", "%5E"])

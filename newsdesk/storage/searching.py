@@ -20,41 +20,55 @@ from .reading import COLS, MAX_LIMIT, _filters, _item, _rows, _ts
 # order and stops, and only these candidates are ranked. A search with more matches than this
 # says so, and more words or a filter reach further back.
 CANDIDATES = 1000
+# With filters, how many of the newest word matches are checked against them (a rare outlet
+# would otherwise make the walk go through every match of a common word).
+FILTER_SCAN = 10 * CANDIDATES
 
 
 @dataclass
 class Found:
     """One page of search results and what was searched to find it.
 
-    ``matches`` is how many matching articles were considered: all of them when ``complete``,
-    else the ``bound`` newest (and more exist). ``top`` is the newest matching id at the first
-    page; later pages search only up to it, so articles collected meanwhile do not shift them."""
+    ``matches`` is how many matching articles were considered; when ``complete`` that is all
+    of them. Otherwise either more than ``bound`` match and these are the ``bound`` newest, or
+    (``scanned`` set) filters were checked only on the ``scanned`` newest matches of the
+    words. ``top`` is the newest matching id at the first page; later pages search only up
+    to it (the newest match of the words, filters or not), so articles collected meanwhile
+    do not shift them."""
     results: list[dict]
     more: bool
     matches: int
     complete: bool
     bound: int
     top: int | None
+    scanned: int | None = None
 
 
 def search(db: Database, query: str, *, sort: str = "relevance", category: str | None = None,
            language: str | None = None, outlet: int | None = None, offset: int = 0,
-           limit: int = 20, top: int | None = None, bound: int | None = None) -> Found:
+           limit: int = 20, top: int | None = None, bound: int | None = None,
+           scan: int | None = None) -> Found:
     """Full-text search, best match or newest first, with filters, over the ``bound``
-    (default ``CANDIDATES``) newest matching articles with id <= ``top``.
+    (default ``CANDIDATES``) newest matching articles with id <= ``top``; with filters, over
+    at most the ``scan`` (default ``FILTER_SCAN``) newest matches of the words.
 
-    Two steps, each bounded: (1) the index walks matches newest first, applying the filters,
-    and stops after ``bound`` + 1; only these rows are scored (bm25 on SQLite, ts_rank on
-    PostgreSQL) and sorted; (2) the page's rows are loaded with snippets. Snippets mark
-    matched words with \\x02 ... \\x03, not HTML: the text is untrusted, so the caller
-    escapes it and then turns the markers into <mark>."""
+    Each step is bounded: (0) with filters, find how far back ``scan`` word matches reach;
+    (1) the index walks matches newest first, applying the filters, and stops after
+    ``bound`` + 1; only these rows are scored (bm25 on SQLite, ts_rank on PostgreSQL) and
+    sorted; (2) the page's rows are loaded and get snippets. Snippets mark matched words
+    with \\x02 ... \\x03, not HTML: the text is untrusted, so the caller escapes it and then
+    turns the markers into <mark>."""
     limit = max(1, min(limit, MAX_LIMIT))
     bound = max(1, bound or CANDIDATES)
+    scan = max(bound, scan or FILTER_SCAN)
     where, params = _filters(category, language, outlet)
-    params.update(n=bound + 1, top=top if top is not None else 2**63 - 1)
+    params.update(n=bound + 1, scan=scan + 1, floor=0,
+                  top=top if top is not None else 2**63 - 1)
     when = "coalesce(a.published_at, a.fetched_at)"
     if db.is_sqlite:
         params["q"] = fts5_query(query)
+        reach = """SELECT count(*), min(id), max(id) FROM (SELECT rowid AS id FROM articles_fts
+            WHERE articles_fts MATCH :q AND rowid <= :top ORDER BY rowid DESC LIMIT :scan)"""
         # bm25() must sit in the query that has MATCH; with the index walking rowids in
         # order and a LIMIT, it runs only for the rows returned (plus, once per query, a
         # count of each word's documents for its weight). The date and filter columns
@@ -65,7 +79,8 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             FROM articles_fts JOIN articles a INDEXED BY articles_search_keys
                 ON a.id = articles_fts.rowid
             JOIN sources s ON s.id = a.source_id
-            WHERE articles_fts MATCH :q AND articles_fts.rowid <= :top{where}
+            WHERE articles_fts MATCH :q AND articles_fts.rowid <= :top
+                AND articles_fts.rowid > :floor{where}
             ORDER BY articles_fts.rowid DESC LIMIT :n"""
         page = f"""SELECT {COLS}, NULL AS snippet FROM articles a
             JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
@@ -78,21 +93,28 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     else:
         params["q"] = query
         tsq = "websearch_to_tsquery('english', :q)"
+        reach = f"""SELECT count(*), min(id), max(id) FROM (SELECT id FROM articles
+            WHERE search_vector @@ {tsq} AND id <= :top ORDER BY id DESC LIMIT :scan) m"""
         # the LIMIT in the inner query keeps ts_rank to the candidates
         rank = "0" if sort == "date" else f"-ts_rank(c.search_vector, {tsq})"
         candidates = f"""SELECT c.id, {rank} AS rank, c.sort_when FROM (
                 SELECT a.id, a.search_vector, {when} AS sort_when
                 FROM articles a JOIN sources s ON s.id = a.source_id
-                WHERE a.search_vector @@ {tsq} AND a.id <= :top{where}
+                WHERE a.search_vector @@ {tsq} AND a.id <= :top AND a.id > :floor{where}
                 ORDER BY a.id DESC LIMIT :n) c"""
         page = f"""SELECT {COLS}, ts_headline('english', a.text, {tsq},
                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
                 AS snippet
             FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
         marks = None
+    scanned = newest = None
     with db.read() as conn:
+        if where:   # how far back the newest ``scan`` matches of the words go
+            reached, oldest, newest = _rows(conn, reach, params)[0]
+            if reached > scan:
+                scanned, params["floor"] = scan, oldest
         found = _rows(conn, candidates, params)
-        complete = len(found) <= bound
+        over = len(found) > bound
         found = found[:bound]
         if sort == "date":
             found.sort(key=lambda r: (r.sort_when, r.id), reverse=True)
@@ -108,8 +130,11 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     by_id = {r.id: r for r in rows}
     results = [dict(_item(by_id[c.id]), snippet=snippets.get(c.id) or "", rank=c.rank)
                for c in shown if c.id in by_id]
+    if newest is None:
+        newest = max((r.id for r in found), default=top)
     return Found(results=results, more=len(found) > offset + limit, matches=len(found),
-                 complete=complete, bound=bound, top=max((r.id for r in found), default=top))
+                 complete=not over and scanned is None, bound=bound, top=newest,
+                 scanned=None if over else scanned)
 
 
 def search_articles(db: Database, query: str, limit: int = 20) -> list[dict]:

@@ -91,6 +91,10 @@ def scope_note(found: searching.Found, sort: str) -> str | None:
     """What was searched, when it was not every match: said on the page and in the JSON."""
     if found.complete:
         return None
+    if found.scanned:
+        return (f"Only the {found.scanned:,} most recently collected articles with these words "
+                f"were checked against the filters ({found.matches:,} pass). Add words to reach "
+                "older ones.")
     newest = f"the {found.bound:,} most recently collected"
     what = f"{newest}, newest first" if sort == "date" else f"the best matches among {newest}"
     return (f"More than {found.bound:,} articles match: these results are {what}. "

@@ -122,6 +122,23 @@ def test_ten_thousand_copies_stay_fast_and_buckets_stay_small():
     assert index.bucket_sizes() == []
 
 
+def test_documents_leave_the_index_with_the_time_window():
+    """A long-running worker forgets what left the window: memory is bounded by the window,
+    and a copy of a forgotten article counts as new reporting."""
+    index = DuplicateIndex()
+    day = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    index.add("old", WIRE, when=day)
+    index.add("old-copy", WIRE + " Reporting by AP.", when=day.replace(day=2))
+    index.add("other", OTHER_OUTLET_SAME_STORY, when=day.replace(day=20))
+    assert index.forget_before(day.replace(day=10)) == 2
+    assert len(index) == 1 and "old" not in index and "old-copy" not in index
+    assert max(index.bucket_sizes()) == 1  # the forgotten article left its buckets
+    assert index.add("new", WIRE, when=day.replace(day=21)) is None
+    assert index.forget_before(day.replace(day=10)) == 0
+    assert index.forget_before(day.replace(day=21)) == 1  # "other"; "new" stays findable
+    assert index.query(WIRE)[0].canonical_id == "new"
+
+
 def _record(id, outlet, day):
     return Record(id, outlet, datetime(2024, 3, day, tzinfo=timezone.utc))
 

@@ -21,15 +21,23 @@ when title and text are identical after normalisation.
 
 Signatures are plain bytes (``signature()``), so the caller can store them next to the
 article and rebuild the index at start-up with ``add_signature()``.
+
+Memory is bounded by a time window, not by the archive: each document may be added with its
+time, and ``forget_before(cutoff)`` drops those older than the cutoff (copies of them are
+then new reporting). A long-running worker calls it as its clock moves; without it the index
+would grow by about 4 KB per canonical document for as long as the process lives. Most
+buckets hold a single id, stored as the id itself rather than a one-element list.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 import struct
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -173,7 +181,9 @@ class DuplicateIndex:
         self._signatures: dict[str, Signature] = {}
         self._canonical_of: dict[str, str] = {}
         self._exact: dict[bytes, str] = {}
-        self._bands: list[dict[bytes, list[str]]] = [{} for _ in range(BANDS)]
+        self._bands: list[dict[bytes, str | list[str]]] = [{} for _ in range(BANDS)]
+        self._when: dict[str, float] = {}            # doc id -> timestamp, when given
+        self._expiry: list[tuple[float, str]] = []   # heap of (timestamp, doc id)
 
     @classmethod
     def from_settings(cls, settings) -> "DuplicateIndex":
@@ -194,7 +204,8 @@ class DuplicateIndex:
 
     def bucket_sizes(self) -> list[int]:
         """Sizes of all LSH buckets (for monitoring and tests)."""
-        return [len(ids) for band in self._bands for ids in band.values()]
+        return [1 if isinstance(ids, str) else len(ids)
+                for band in self._bands for ids in band.values()]
 
     # ------------------------------------------------------------------ lookup
     def query(self, text: str, title: str = "", min_overlap: float | None = None
@@ -214,7 +225,11 @@ class DuplicateIndex:
         candidates: set[str] = set()
         if not sig.short:
             for band, key in zip(self._bands, self._band_keys(sig)):
-                candidates.update(band.get(key, ()))
+                ids = band.get(key)
+                if isinstance(ids, str):
+                    candidates.add(ids)
+                elif ids:
+                    candidates.update(ids)
         matches = []
         for doc_id in candidates:
             if doc_id == exact_id:
@@ -228,33 +243,56 @@ class DuplicateIndex:
         return matches
 
     # ------------------------------------------------------------------ update
-    def add(self, doc_id: str, text: str, title: str = "") -> DuplicateMatch | None:
-        """Record a document; return its canonical earlier copy, or None if it is new."""
-        return self._add(doc_id, make_signature(text, title))
+    def add(self, doc_id: str, text: str, title: str = "", when: datetime | None = None
+            ) -> DuplicateMatch | None:
+        """Record a document; return its canonical earlier copy, or None if it is new.
+        With ``when``, ``forget_before`` can drop it once it leaves the time window."""
+        return self._add(doc_id, make_signature(text, title), when)
 
-    def add_signature(self, doc_id: str, sig: bytes) -> DuplicateMatch | None:
+    def add_signature(self, doc_id: str, sig: bytes, when: datetime | None = None
+                      ) -> DuplicateMatch | None:
         """Same as ``add`` from a stored signature (rebuilding the index at start-up)."""
-        return self._add(doc_id, Signature.from_bytes(sig))
+        return self._add(doc_id, Signature.from_bytes(sig), when)
 
-    def _add(self, doc_id: str, sig: Signature) -> DuplicateMatch | None:
+    def _add(self, doc_id: str, sig: Signature, when: datetime | None) -> DuplicateMatch | None:
         if doc_id in self._signatures:
             self.remove(doc_id)
         matches = self._query(sig, None)
         self._signatures[doc_id] = sig
+        if when is not None:
+            self._when[doc_id] = when.timestamp()
+            heapq.heappush(self._expiry, (self._when[doc_id], doc_id))
         if matches:
             self._canonical_of[doc_id] = matches[0].canonical_id
             return matches[0]
         self._exact.setdefault(sig.digest, doc_id)
         if not sig.short:
             for band, key in zip(self._bands, self._band_keys(sig)):
-                band.setdefault(key, []).append(doc_id)
+                ids = band.get(key)
+                if ids is None:
+                    band[key] = doc_id
+                elif isinstance(ids, str):
+                    band[key] = [ids, doc_id]
+                else:
+                    ids.append(doc_id)
         return None
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Drop documents added with a time before ``cutoff``; returns how many."""
+        limit, heap, dropped = cutoff.timestamp(), self._expiry, 0
+        while heap and heap[0][0] < limit:
+            stamp, doc_id = heapq.heappop(heap)
+            if self._when.get(doc_id) == stamp:  # else re-added later or already removed
+                self.remove(doc_id)
+                dropped += 1
+        return dropped
 
     def remove(self, doc_id: str) -> None:
         """Forget a document. Its copies keep pointing at it until they are re-added."""
         sig = self._signatures.pop(doc_id, None)
         if sig is None:
             return
+        self._when.pop(doc_id, None)
         if self._canonical_of.pop(doc_id, None) is not None:
             return  # a copy: never entered the buckets
         if self._exact.get(sig.digest) == doc_id:
@@ -262,10 +300,12 @@ class DuplicateIndex:
         if not sig.short:
             for band, key in zip(self._bands, self._band_keys(sig)):
                 ids = band.get(key)
-                if ids and doc_id in ids:
+                if ids == doc_id:
+                    del band[key]
+                elif isinstance(ids, list) and doc_id in ids:
                     ids.remove(doc_id)
-                    if not ids:
-                        del band[key]
+                    if len(ids) == 1:
+                        band[key] = ids[0]
 
     @staticmethod
     def _band_keys(sig: Signature) -> list[bytes]:

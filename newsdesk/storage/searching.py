@@ -73,13 +73,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         # bm25() must sit in the query that has MATCH; with the index walking rowids in
         # order and a LIMIT, it runs only for the rows returned (plus, once per query, a
         # count of each word's documents for its weight). The date and filter columns
-        # come from a covering index (migration 7), not from the long article row.
+        # come from a covering index (migration 7), not from the long article row;
+        # CROSS JOIN keeps that order (matches, then their article, then its outlet).
         rank = "0" if sort == "date" else "bm25(articles_fts, 4.0, 1.0)"
         candidates = f"""SELECT articles_fts.rowid AS id, {rank} AS rank,
                 {when} AS sort_when
-            FROM articles_fts JOIN articles a INDEXED BY articles_search_keys
+            FROM articles_fts CROSS JOIN articles a INDEXED BY articles_search_keys
                 ON a.id = articles_fts.rowid
-            JOIN sources s ON s.id = a.source_id
+            CROSS JOIN sources s ON s.id = a.source_id
             WHERE articles_fts MATCH :q AND articles_fts.rowid <= :top
                 AND articles_fts.rowid > :floor{where}
             ORDER BY articles_fts.rowid DESC LIMIT :n"""

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from newsdesk.stories.cluster import Doc, StoryClusterer, cluster_batch
@@ -135,16 +136,48 @@ def test_headline_phrases_are_terms_of_their_own():
 
 
 def test_embeddings_use_their_own_levels():
+    """Scores mixed with an embedding cosine run higher, so they are held to their own level;
+    a comparison where one side has no embedding stays on TF-IDF and its level."""
     class Fixed:
         def encode(self, texts):
             raise AssertionError("embeddings are passed precomputed here")
     c = StoryClusterer(embedder=Fixed())
-    assert c.uses_embeddings and c.threshold == 0.3 and c.merge == 0.4
-    unit = __import__("numpy").ones(4, dtype="float32") / 2
+    assert c.uses_embeddings and c._level(mixed=True) == 0.3 and c._level(mixed=False) == 0.2
+    assert c._level(mixed=True, merge=True) == 0.4 and c._level(mixed=False, merge=True) == 0.15
+    unit = np.ones(4, dtype="float32") / 2
     first = c.add(doc(1, QUAKE[0]), unit)
     second = c.add(doc(2, QUAKE[1], hours=1), unit)
     assert second.story_id == first.story_id and second.similarity > 0.5
     assert not StoryClusterer().uses_embeddings
+
+
+def test_documents_ask_for_embeddings_as_the_settings_say(monkeypatch):
+    """The app passes ``Settings.embeddings`` on each Doc: "auto" loads the shared MiniLM model
+    when its package is installed (here a stand-in), "off" never touches it."""
+    from newsdesk.stories import cluster
+    calls = []
+
+    class Stub:
+        def encode(self, texts):
+            calls.append(texts)
+            return np.ones((len(texts), 4), dtype="float32") / 2
+    monkeypatch.setattr(cluster, "shared_embedder", lambda: Stub())
+    off = StoryClusterer()
+    off.add(Doc(id=1, title=QUAKE[0], embeddings="off"))
+    assert not off.uses_embeddings and calls == []
+    auto = StoryClusterer()
+    auto.add(Doc(id=1, title=QUAKE[0], embeddings="auto"))
+    assert auto.uses_embeddings and calls == [[QUAKE[0]]]
+    assert auto.story(1).embedding is not None
+
+
+def test_without_the_model_package_auto_means_tfidf(monkeypatch):
+    from newsdesk.stories import cluster
+    monkeypatch.setattr(cluster, "shared_embedder", lambda: None)
+    c = StoryClusterer()
+    a = c.add(Doc(id=1, title=QUAKE[0], embeddings="auto"))
+    b = c.add(Doc(id=2, title=QUAKE[1], embeddings="auto"))
+    assert not c.uses_embeddings and b.story_id == a.story_id
 
 
 # ------------------------------------------------------------------ quality floors

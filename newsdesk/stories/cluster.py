@@ -15,8 +15,11 @@ One article at a time (``StoryClusterer.add``):
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
    member)`` for the best ``rerank`` candidates. With an embedder (``embed.py``) the title
    embedding's cosine to the story's mean embedding is mixed in with weight ``embed_weight``,
-   and the levels become ``embed_threshold`` / ``embed_merge`` (mixed scores run higher).
-5. Best score >= ``threshold``: join that story; otherwise start a new one. An article dated
+   and that comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
+   higher). Embeddings come from the ``embedding`` argument, the clusterer's ``embedder``, or,
+   for a ``Doc`` with ``embeddings="auto"`` (the app passes ``Settings.embeddings``), the
+   MiniLM model when its optional package is installed (``embed.shared_embedder``).
+5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it.
 
 Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
@@ -29,12 +32,14 @@ exactly the online result for the same stream.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 import numpy as np
 
+from .embed import shared_embedder
 from .story import EXEMPLARS, Assignment, Doc, StoryState
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
@@ -85,9 +90,9 @@ class StoryClusterer:
         self.rerank = rerank
         self.n_exemplars = exemplars
         self.embedder = embedder
-        self.embed_weight = embed_weight if embedder is not None else 0.0
-        if self.embed_weight > 0:  # mixed scores run higher: their own levels
-            self.threshold, self.merge = embed_threshold, embed_merge if merge else 0.0
+        self.embed_weight = embed_weight
+        self.embed_threshold = embed_threshold
+        self.embed_merge = embed_merge
         self.vectorizer = Vectorizer()
         self.index = CentroidIndex(max_terms)
         self._stories: dict[int, StoryState] = {}  # active stories
@@ -98,7 +103,23 @@ class StoryClusterer:
 
     @property
     def uses_embeddings(self) -> bool:
-        return self.embed_weight > 0
+        return self.embedder is not None and self.embed_weight > 0
+
+    def _embedding(self, doc: Doc) -> np.ndarray | None:
+        """The unit title embedding of ``doc``, when an embedder is at hand: the clusterer's
+        own, or for ``embeddings="auto"`` the shared MiniLM model (None when not installed)."""
+        if self.embedder is None and doc.embeddings == "auto":
+            self.embedder = shared_embedder()
+        if not self.uses_embeddings:
+            return None
+        return self.embedder.encode([doc.title])[0]
+
+    def _level(self, mixed: bool, merge: bool = False) -> float:
+        """Join (or merge) level of one comparison: mixed scores run higher, so they have
+        their own; a story or article without an embedding is compared on TF-IDF alone."""
+        if merge:
+            return self.embed_merge if mixed else self.merge
+        return self.embed_threshold if mixed else self.threshold
 
     # ------------------------------------------------------------------ the stream
     def add(self, doc: Doc, embedding: np.ndarray | None = None) -> Assignment:
@@ -110,8 +131,8 @@ class StoryClusterer:
         counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
         self.vectorizer.learn(counts)
         vec = self.vectorizer.vector(counts)
-        if self.uses_embeddings and embedding is None:
-            embedding = self.embedder.encode([doc.title])[0]
+        if embedding is None:
+            embedding = self._embedding(doc)
         story, score = self._best(vec, when, embedding)
         is_new = story is None
         if is_new:
@@ -139,7 +160,7 @@ class StoryClusterer:
         norm = story.centroid.norm or 1.0
         probe = {t: story.centroid.weights[t] / norm
                  for t in story.centroid.top_terms(self.index.max_terms)}
-        best, best_cos = None, self.merge
+        best, best_margin = None, 0.0
         for sid, d in self.index.dots(probe).items():
             other = self._stories[sid]
             if sid == story.id or (story.last_seen is not None and other.last_seen is not None
@@ -148,8 +169,9 @@ class StoryClusterer:
             if not self._young(other, story.last_seen):  # an old story takes no fragments
                 continue
             cos = self._mix(d / (other.centroid.norm or 1.0), story.embedding, other.embedding)
-            if cos >= best_cos:
-                best, best_cos = other, cos
+            margin = cos - self._level(self._mixed(story.embedding, other.embedding), merge=True)
+            if margin >= best_margin:
+                best, best_margin = other, margin
         if best is None:
             return story, ()
         # the larger story keeps its id; on a tie, the older one
@@ -191,7 +213,7 @@ class StoryClusterer:
         if not cands:
             return None, 0.0
         cands = heapq.nlargest(self.rerank, cands)
-        best, best_score = None, -1.0
+        best, best_score, best_margin = None, 0.0, -math.inf
         for cos, sid in cands:
             story = self._stories[sid]
             score = cos
@@ -199,9 +221,10 @@ class StoryClusterer:
                 near = max((dot(vec, v) for _, _, v in story.exemplars), default=0.0)
                 score = (1 - self.link) * cos + self.link * near
             score = self._mix(score, story.embedding, embedding)
-            if score > best_score:
-                best, best_score = story, score
-        return (best, best_score) if best_score >= self.threshold else (None, best_score)
+            margin = score - self._level(self._mixed(story.embedding, embedding))
+            if margin > best_margin:
+                best, best_score, best_margin = story, score, margin
+        return (best, best_score) if best_margin >= 0 else (None, best_score)
 
     def _young(self, story: StoryState, when: datetime | None) -> bool:
         """Broad stories get an allowance only while young: a story that has run for days
@@ -210,9 +233,12 @@ class StoryClusterer:
             return True
         return when - story.first_seen <= self.spread_age
 
+    def _mixed(self, a: np.ndarray | None, b: np.ndarray | None) -> bool:
+        return self.embed_weight > 0 and a is not None and b is not None
+
     def _mix(self, score: float, a: np.ndarray | None, b: np.ndarray | None) -> float:
         """``score`` mixed with the cosine of two (summed) title embeddings, when both exist."""
-        if not self.embed_weight or a is None or b is None:
+        if not self._mixed(a, b):
             return score
         sim = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
         return (1 - self.embed_weight) * score + self.embed_weight * sim

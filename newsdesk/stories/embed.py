@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -41,6 +42,12 @@ def load_embedder(path: Path | None = None) -> "MiniLM | None":
         return MiniLM(path)
     except ImportError:
         return None
+
+
+@lru_cache(maxsize=1)
+def shared_embedder() -> "MiniLM | None":
+    """One embedder per process (loading the weights takes a moment and ~90 MB), or None."""
+    return load_embedder()
 
 
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:

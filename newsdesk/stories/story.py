@@ -24,6 +24,7 @@ class Doc:
     published: datetime | None = None
     language: str | None = None
     terms: dict[str, float] | None = None  # precomputed term counts (skips text.features)
+    embeddings: str = "off"  # "auto": compare MiniLM title embeddings when the model is installed
 
 
 @dataclass(frozen=True)

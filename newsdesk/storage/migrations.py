@@ -352,6 +352,37 @@ CREATE INDEX articles_search_keys ON articles (id, source_id, language, publishe
 """)
 
 
+def m008_stories_at_scale(conn: Connection, dialect: str) -> None:
+    """What keeps the stories stage's cost per article flat as the archive grows:
+
+    * ``story_tags (slug, story_id)``: the thread lookup reads the newest stories of each
+      tag straight from the index (it replaces the slug-only index it covers);
+    * ``story_outlets``: the outlets of each story, so adding an article updates the outlet
+      count in one insert instead of recounting the story (a flood of copies was quadratic);
+    * ``stories_active``: the stories whose clusterer state is saved in ``stories.state``
+      (only changed stories are written per batch, not the whole window's state);
+    * on PostgreSQL ``article_story (story_id, article_id)``, so "newest members of a story"
+      is an index walk (SQLite's story index already ends with the rowid, the article id).
+    """
+    _run(conn, dialect, """
+CREATE INDEX story_tags_slug_story ON story_tags (slug, story_id);
+DROP INDEX story_tags_slug;
+CREATE TABLE story_outlets (
+    story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    source_id INTEGER NOT NULL,
+    PRIMARY KEY (story_id, source_id)
+);
+INSERT INTO story_outlets (story_id, source_id)
+    SELECT DISTINCT s.story_id, a.source_id FROM article_story s JOIN articles a ON a.id = s.article_id;
+CREATE INDEX stories_active ON stories (id) WHERE state IS NOT NULL
+""")
+    if dialect == "postgresql":
+        _run(conn, dialect, """
+CREATE INDEX article_story_story_article ON article_story (story_id, article_id);
+DROP INDEX article_story_story
+""")
+
+
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,
     m002_search,
@@ -360,6 +391,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m005_community,
     m006_front_page_index,
     m007_search_keys,
+    m008_stories_at_scale,
 ]
 
 

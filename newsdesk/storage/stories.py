@@ -13,17 +13,42 @@ from .db import Database
 from .sources import now
 
 STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplicates", "signatures",
-                "article_story", "stories")
+                "story_outlets", "article_story", "stories")
 
 
-def pending_article_ids(db: Database, limit: int) -> list[int]:
-    """Articles the stories stage has not seen yet, oldest first (publication order)."""
+def pending_article_ids(db: Database, limit: int, after: int = 0) -> list[int]:
+    """Articles the stories stage has not seen yet, oldest first (publication order).
+
+    ``after`` is the processed floor (``advance_floor``): every article with a smaller or
+    equal id is known to be processed, so the query reads only the newer ids instead of
+    every article of the archive.
+    """
     sql = text("""
         SELECT a.id FROM articles a LEFT JOIN article_story s ON s.article_id = a.id
-        WHERE s.article_id IS NULL
+        WHERE a.id > :after AND s.article_id IS NULL
         ORDER BY COALESCE(a.published_at, a.fetched_at), a.id LIMIT :limit""")
     with db.read() as conn:
-        return [r[0] for r in conn.execute(sql, {"limit": limit})]
+        return [r[0] for r in conn.execute(sql, {"limit": limit, "after": after})]
+
+
+def advance_floor(db: Database, floor: int, settled: datetime) -> int:
+    """The highest id F >= ``floor`` such that every article with id <= F is processed.
+
+    Only articles fetched before ``settled`` count: on PostgreSQL a transaction holding a
+    smaller id may commit after a larger one, so the floor stays behind the newest rows
+    until any insert that could still be in flight has had time to commit.
+    """
+    with db.read() as conn:
+        first_pending = conn.execute(text("""
+            SELECT min(a.id) FROM articles a LEFT JOIN article_story s ON s.article_id = a.id
+            WHERE a.id > :f AND s.article_id IS NULL"""), {"f": floor}).scalar()
+        newest = conn.execute(text("SELECT max(id) FROM articles WHERE id > :f AND fetched_at < :t"),
+                              {"f": floor, "t": settled}).scalar()
+    if newest is None:
+        return floor
+    if first_pending is not None:
+        newest = min(newest, first_pending - 1)
+    return max(floor, newest)
 
 
 def count_pending(db: Database) -> int:
@@ -47,8 +72,46 @@ def assign(conn, article_id: int, story_id: int, similarity: float, title: str) 
                       "VALUES (:a, :s, :sim)"), {"a": article_id, "s": story_id, "sim": similarity})
 
 
+def story_gained(conn, story_id: int, article_id: int, title: str | None = None) -> None:
+    """One article joined ``story_id``: update counts, span and lead from that article
+    alone. Recounting the story (``refresh_story``) on every article made a flood of
+    10,000 copies quadratic."""
+    row = conn.execute(text("""
+        SELECT a.source_id, COALESCE(a.published_at, a.fetched_at), s.similarity, d.article_id
+        FROM articles a JOIN article_story s ON s.article_id = a.id
+        LEFT JOIN duplicates d ON d.article_id = a.id WHERE a.id = :a"""), {"a": article_id}).first()
+    story = conn.execute(text("""
+        SELECT st.first_seen, st.last_seen, st.lead_article_id, m.similarity
+        FROM stories st LEFT JOIN article_story m ON m.article_id = st.lead_article_id
+        WHERE st.id = :s"""), {"s": story_id}).first()
+    source_id, when, similarity, copy = row
+    first, last, lead, lead_similarity = story
+    when, first, last = as_utc(when), as_utc(first), as_utc(last)
+    new_outlet = conn.execute(text(
+        "INSERT INTO story_outlets (story_id, source_id) VALUES (:s, :o) ON CONFLICT DO NOTHING"),
+        {"s": story_id, "o": source_id}).rowcount
+    if copy is None and (lead is None or (similarity or 0.0) > (lead_similarity or 0.0)
+                         or ((similarity or 0.0) == (lead_similarity or 0.0) and article_id < lead)):
+        lead = article_id
+    values: dict[str, Any] = {"s": story_id, "o": 1 if new_outlet else 0, "lead": lead, "u": now(),
+                              "f": min(filter(None, (first, when)), default=None),
+                              "l": max(filter(None, (last, when)), default=None)}
+    title_sql = ""
+    if title:
+        title_sql, values["t"] = ", title = :t", title
+    conn.execute(text(f"""UPDATE stories SET article_count = article_count + 1,
+                         outlet_count = outlet_count + :o, first_seen = :f, last_seen = :l,
+                         lead_article_id = :lead, updated_at = :u{title_sql} WHERE id = :s"""),
+                 values)
+
+
 def refresh_story(conn, story_id: int, title: str | None = None) -> None:
-    """Recompute a story's counts and span from its members (cheap: indexed by story)."""
+    """Recompute a story's counts, outlets and span from all its members (after a merge)."""
+    conn.execute(text("DELETE FROM story_outlets WHERE story_id = :s"), {"s": story_id})
+    conn.execute(text("""INSERT INTO story_outlets (story_id, source_id)
+                         SELECT DISTINCT :s, a.source_id FROM article_story s
+                         JOIN articles a ON a.id = s.article_id WHERE s.story_id = :s"""),
+                 {"s": story_id})
     stats = conn.execute(text("""
         SELECT count(*), count(DISTINCT a.source_id),
                min(COALESCE(a.published_at, a.fetched_at)), max(COALESCE(a.published_at, a.fetched_at))
@@ -73,6 +136,7 @@ def merge_story(conn, absorbed: int, into: int) -> None:
     conn.execute(text("UPDATE article_story SET story_id = :i WHERE story_id = :a"),
                  {"i": into, "a": absorbed})
     conn.execute(text("DELETE FROM story_tags WHERE story_id = :a"), {"a": absorbed})
+    conn.execute(text("DELETE FROM story_outlets WHERE story_id = :a"), {"a": absorbed})
     conn.execute(text("DELETE FROM stories WHERE id = :a"), {"a": absorbed})
     kv_set(conn, f"stories:merged:{absorbed}", str(into).encode())
     refresh_story(conn, into)
@@ -116,6 +180,20 @@ def set_title(conn, story_id: int, title: str) -> None:
         conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
 
 
+def save_story_states(conn, states: dict[int, bytes | None]) -> None:
+    """Saved clusterer state of active stories; None when a story closed (it leaves the
+    ``stories_active`` index and is never loaded again)."""
+    for story_id, state in states.items():
+        conn.execute(text("UPDATE stories SET state = :v WHERE id = :s"), {"v": state, "s": story_id})
+
+
+def active_story_states(db: Database) -> list[bytes]:
+    """Saved states of the stories still active, through the partial index."""
+    with db.read() as conn:
+        return [bytes(r[0]) for r in conn.execute(text(
+            "SELECT state FROM stories WHERE state IS NOT NULL ORDER BY id"))]
+
+
 def save_duplicate(conn, article_id: int, canonical_id: int, overlap: float, kind: str) -> None:
     conn.execute(text("INSERT INTO duplicates (article_id, canonical_id, overlap, kind) "
                       "VALUES (:a, :c, :o, :k)"),
@@ -133,16 +211,19 @@ def save_signature(conn, article_id: int, signature: bytes) -> None:
                  {"a": article_id, "m": signature})
 
 
-def recent_signatures(db: Database, since: datetime) -> Iterable[tuple[int, bytes, int | None]]:
-    """(article id, signature, canonical id if a copy) for articles newer than ``since``."""
+def recent_signatures(db: Database, since: datetime
+                      ) -> Iterable[tuple[int, bytes, int | None, datetime]]:
+    """(article id, signature, canonical id if a copy, time) for articles newer than ``since``
+    (written without COALESCE in the filter so the publication-time index finds them)."""
     sql = text("""
-        SELECT g.article_id, g.minhash, d.canonical_id FROM signatures g
+        SELECT g.article_id, g.minhash, d.canonical_id, COALESCE(a.published_at, a.fetched_at)
+        FROM signatures g
         JOIN articles a ON a.id = g.article_id LEFT JOIN duplicates d ON d.article_id = g.article_id
-        WHERE COALESCE(a.published_at, a.fetched_at) >= :since
+        WHERE a.published_at >= :since OR (a.published_at IS NULL AND a.fetched_at >= :since)
         ORDER BY COALESCE(a.published_at, a.fetched_at), a.id""")
     with db.read() as conn:
         for row in conn.execute(sql, {"since": since}):
-            yield row[0], bytes(row[1]), row[2]
+            yield row[0], bytes(row[1]), row[2], as_utc(row[3])
 
 
 def replace_tags(conn, table: str, key: str, owner_id: int, tags: Iterable) -> None:

@@ -18,6 +18,14 @@ One process at a time does this work: on PostgreSQL an advisory lock elects it (
 others skip; their new articles are picked up by the holder's next batch), on SQLite the
 stage's own lock. The clusterer's state is saved with a version number after each batch,
 so a process that did not do the last batch reloads before it continues.
+
+Cost per article does not grow with the archive (``bench/stories_bench.py``): pending
+articles are found above a processed floor, not by scanning every article; the saved state
+is the clock, the stories changed in the batch (``stories.state``) and, every
+``DF_SAVE_EVERY`` articles, the document-frequency table, not the whole window's state per
+batch; the dedup index forgets articles older than ``DEDUP_WINDOW``; story counts are
+updated from the new article alone; related lists read a bounded pool (the newest
+members of the story, the newest stories of each tag).
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 from sqlalchemy import text
@@ -38,6 +47,7 @@ from ..storage import stories as story_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .cluster import Doc, StoryClusterer
+from .vectors import Vectorizer
 from .dedup import DuplicateIndex
 from .provenance import EarlierMatch, Record, classify
 from .related import ArticleRef, related
@@ -50,6 +60,12 @@ BATCH = 200
 DEDUP_WINDOW = timedelta(days=30)   # copies of older articles are treated as new reporting
 STORY_TAG_MEMBERS = 30              # newest members whose tags make up the story's tags
 RELATED_LIMIT = 10
+RELATED_POOL = 200                  # newest members of the story read as related candidates
+THREAD_STORIES = 20                 # earlier stories of the thread read as candidates...
+THREAD_MEMBERS = 20                 # ...with this many of their newest members each
+THREAD_LOOKBACK = 200               # newest stories of each tag searched for the thread
+DF_SAVE_EVERY = 1000                # articles between saves of the document frequencies
+FLOOR_SETTLE = timedelta(minutes=10)  # see storage.stories.advance_floor
 
 
 class StoriesStage:
@@ -59,6 +75,10 @@ class StoriesStage:
         self._version: int | None = None
         self.clusterer = StoryClusterer()
         self.duplicates = DuplicateIndex.from_settings(settings)
+        self._floor = 0                     # every article id <= this is processed
+        self._dirty: set[int] = set()       # stories whose saved state is out of date
+        self._df_unsaved = DF_SAVE_EVERY    # articles learned since the DF table was saved
+        self._clock: datetime | None = None  # newest article time seen (dedup window)
 
     def __call__(self, new_ids: list[int]) -> None:
         self.process_pending()
@@ -75,7 +95,7 @@ class StoriesStage:
                 return 0
             self._reload_if_stale()
             while True:
-                ids = story_store.pending_article_ids(self.db, BATCH)
+                ids = story_store.pending_article_ids(self.db, BATCH, self._floor)
                 if not ids:
                     break
                 for article in article_store.get_articles(self.db, ids):
@@ -84,6 +104,11 @@ class StoriesStage:
                     if progress:
                         progress(1)
                 self._save_state()
+            floor = story_store.advance_floor(self.db, self._floor, now() - FLOOR_SETTLE)
+            if floor != self._floor:
+                self._floor = floor
+                with self.db.write() as conn:
+                    story_store.kv_set(conn, "stories:floor", str(floor).encode())
         return done
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
@@ -92,7 +117,8 @@ class StoriesStage:
             story_store.reset(self.db)
             self.clusterer = StoryClusterer()
             self.duplicates = DuplicateIndex.from_settings(self.settings)
-            self._version = 0
+            self._version, self._floor, self._clock = 0, 0, None
+            self._dirty, self._df_unsaved = set(), DF_SAVE_EVERY
         return self.process_pending(progress)
 
     @contextmanager
@@ -117,29 +143,64 @@ class StoriesStage:
         if version == self._version:
             return
         self.clusterer = StoryClusterer()
+        self._dirty, self._df_unsaved = set(), 0
         saved = story_store.kv_get(self.db, "stories:clusterer")
         if saved:
-            self.clusterer.load(json.loads(saved))
+            data = json.loads(saved)
+            if "vectorizer" in data:  # saved whole by an older version: rewrite it split
+                self._dirty, self._df_unsaved = {s["id"] for s in data["stories"]}, DF_SAVE_EVERY
+            else:
+                df = story_store.kv_get(self.db, "stories:df")
+                data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
+                data["stories"] = [json.loads(s) for s in story_store.active_story_states(self.db)]
+            self.clusterer.load(data)
+        floor = story_store.kv_get(self.db, "stories:floor")
+        self._floor = int(floor) if floor else 0
         self.duplicates = DuplicateIndex.from_settings(self.settings)
-        for article_id, signature, canonical in story_store.recent_signatures(
+        self._clock = None
+        for article_id, signature, _, when in story_store.recent_signatures(
                 self.db, now() - DEDUP_WINDOW):
-            self.duplicates.add_signature(str(article_id), signature)
+            self.duplicates.add_signature(str(article_id), signature, when)
+            self._clock = max(filter(None, (self._clock, when)), default=None)
         self._version = version
 
     def _save_state(self) -> None:
+        """Clock and story counter; the states of the stories changed since the last save
+        (closed ones are cleared); the DF table every ``DF_SAVE_EVERY`` articles (a process
+        taking over may start with frequencies that many articles old, which only nudges
+        weights). Writing the whole state per batch cost O(window + vocabulary)."""
         self._version = (self._version or 0) + 1
-        closed = self.clusterer.pop_closed()  # bounded memory: closed stories live in the DB
+        clusterer = self.clusterer
+        closed = clusterer.pop_closed()  # bounded memory: closed stories live in the DB
+        active = set(clusterer.active_ids())
+        states: dict[int, bytes | None] = {}
+        for story_id in self._dirty:
+            story = clusterer.story(story_id)
+            if story is not None and story.id in active:
+                states[story.id] = json.dumps(story.to_dict()).encode()
+        states.update({story.id: None for story in closed})
+        self._dirty = set()
+        head = {"clock": clusterer.clock.isoformat() if clusterer.clock else None,
+                "next_id": clusterer.next_id}
         with self.db.write() as conn:
             for story in closed:
                 story_store.set_title(conn, story.id, story.title)
-            story_store.kv_set(conn, "stories:clusterer",
-                               json.dumps(self.clusterer.to_dict()).encode())
+            story_store.save_story_states(conn, states)
+            if self._df_unsaved >= DF_SAVE_EVERY:
+                story_store.kv_set(conn, "stories:df",
+                                   json.dumps(clusterer.vectorizer.to_dict()).encode())
+                self._df_unsaved = 0
+            story_store.kv_set(conn, "stories:clusterer", json.dumps(head).encode())
             story_store.kv_set(conn, "stories:version", str(self._version).encode())
+        if self._clock is not None:
+            self.duplicates.forget_before(self._clock - DEDUP_WINDOW)
 
     # ------------------------------------------------------------------ one article
     def _process(self, article: Article) -> None:
         signature = self.duplicates.signature(article.text, article.title)
-        match = self.duplicates.add_signature(str(article.id), signature)
+        when = article.published_at or article.fetched_at
+        match = self.duplicates.add_signature(str(article.id), signature, when)
+        self._clock = max(filter(None, (self._clock, when)), default=None)
         tags = hashtags(article.title, article.text)
         with self.db.write() as conn:
             story_store.save_signature(conn, article.id, signature)
@@ -149,22 +210,30 @@ class StoriesStage:
                 story_id = story_store.story_of(conn, canonical_id)
                 story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
                 story_store.assign(conn, article.id, story_id, 1.0, article.title)
-                title = None
+                title, merged = None, False
             else:
                 assignment = self.clusterer.add(Doc(id=article.id, title=article.title,
                                                     text=article.text, published=article.published_at,
-                                                    language=article.language))
+                                                    language=article.language,
+                                                    embeddings=self.settings.embeddings))
                 story_id = assignment.story_id
                 title = self._story_title(story_id) or article.title
                 story_store.assign(conn, article.id, story_id, min(1.0, assignment.similarity), title)
                 for absorbed in assignment.merged:  # two fragments turned out to be one story
                     story_store.merge_story(conn, absorbed, story_id)
+                    self._dirty.discard(absorbed)
+                self._dirty.add(story_id)
+                self._df_unsaved += 1
+                merged = bool(assignment.merged)
             prov = origin[1] if origin else None
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,
                                         prov.overlap if prov else 0.0)
             story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
-            story_store.refresh_story(conn, story_id, title)
+            if merged:
+                story_store.refresh_story(conn, story_id, title)  # merge_story recounted it
+            else:
+                story_store.story_gained(conn, story_id, article.id, title)
             self._story_tags(conn, story_id)
             self._related(conn, article.id, story_id)
 
@@ -203,20 +272,20 @@ class StoriesStage:
 
     def _related(self, conn, article_id: int, story_id: int) -> None:
         """Related list of the new article, and refreshed lists of the story's newest
-        other members (they gained a same-story neighbour)."""
+        other members (they gained a same-story neighbour). All of them are in one story,
+        so the candidates are read once."""
         members = [r[0] for r in conn.execute(text(
             "SELECT article_id FROM article_story WHERE story_id = :s ORDER BY article_id DESC LIMIT 6"),
             {"s": story_id})]
-        for target in [article_id] + [m for m in members if m != article_id][:5]:
-            refs = _candidates(conn, target, story_id)
-            me = refs.pop(target, None)
-            if me is None:
-                continue
-            dups = [str(r[0]) for r in conn.execute(text(
-                "SELECT article_id FROM duplicates WHERE canonical_id = :a"), {"a": target})]
-            items = related(me, refs.values(), limit=RELATED_LIMIT, duplicates=dups,
-                            tag_display=_displays(conn, me.tags))
-            story_store.replace_related(conn, target, items)
+        targets = [article_id] + [m for m in members if m != article_id][:5]
+        refs, displays = _candidates(conn, story_id, targets)
+        # copies are shown as "also published by" on their original, never as related
+        originals = [ref for ref in refs.values() if ref.canonical_id is None]
+        for target in targets:
+            me = refs.get(target)
+            if me is not None:
+                items = related(me, originals, limit=RELATED_LIMIT, tag_display=displays)
+                story_store.replace_related(conn, target, items)
 
 
 class _Tag:
@@ -224,47 +293,69 @@ class _Tag:
         self.slug, self.display, self.score = slug, display, score
 
 
-def _candidates(conn, article_id: int, story_id: int) -> dict[int, ArticleRef]:
-    """The article, its story's members, and members of earlier stories sharing tags."""
-    rows = conn.execute(text("""
-        WITH mine AS (SELECT slug FROM story_tags WHERE story_id = :s),
-        thread AS (
-            SELECT st.story_id FROM story_tags st JOIN mine ON mine.slug = st.slug
-            WHERE st.story_id <> :s GROUP BY st.story_id HAVING count(*) >= 2
-            ORDER BY count(*) DESC, st.story_id DESC LIMIT 20),
-        pool AS (
-            SELECT article_id FROM article_story WHERE story_id = :s
-            UNION SELECT article_id FROM article_story
-                  WHERE story_id IN (SELECT story_id FROM thread))
-        SELECT a.id, s.story_id, a.source_id, COALESCE(a.published_at, a.fetched_at), d.canonical_id
-        FROM pool JOIN articles a ON a.id = pool.article_id
-        JOIN article_story s ON s.article_id = a.id
-        LEFT JOIN duplicates d ON d.article_id = a.id
-        ORDER BY COALESCE(a.published_at, a.fetched_at) DESC LIMIT 200"""), {"s": story_id}).all()
-    ids = [r[0] for r in rows] + [article_id]
+def _thread(conn, story_id: int) -> list[int]:
+    """Other stories sharing at least two of the story's tags, most shared first, looked
+    for among the ``THREAD_LOOKBACK`` newest stories of each tag (index story_tags
+    (slug, story_id)): a popular tag such as #Ukraine is on thousands of stories, and
+    counting them all made every article cost O(archive)."""
+    shared: Counter = Counter()
+    slugs = [r[0] for r in conn.execute(text("SELECT slug FROM story_tags WHERE story_id = :s"),
+                                        {"s": story_id})]
+    for slug in slugs:
+        shared.update(r[0] for r in conn.execute(text(
+            "SELECT story_id FROM story_tags WHERE slug = :g AND story_id <> :s "
+            "ORDER BY story_id DESC LIMIT :n"), {"g": slug, "s": story_id, "n": THREAD_LOOKBACK}))
+    ranked = sorted((-n, -sid) for sid, n in shared.items() if n >= 2)
+    return [-sid for _, sid in ranked[:THREAD_STORIES]]
+
+
+def _candidates(conn, story_id: int, targets: list[int]) -> tuple[dict[int, ArticleRef], dict]:
+    """The targets, the newest members of their story and of its thread's stories (a copy
+    stands for its original), as refs by id; and the display form of their tags."""
+    pools = [(story_id, RELATED_POOL)] + [(sid, THREAD_MEMBERS) for sid in _thread(conn, story_id)]
+    union = " UNION ALL ".join(
+        f"SELECT article_id FROM (SELECT article_id FROM article_story WHERE story_id = :s{i} "
+        f"ORDER BY article_id DESC LIMIT :n{i}) p{i}" for i in range(len(pools)))
+    params = {f"s{i}": sid for i, (sid, _) in enumerate(pools)}
+    params.update({f"n{i}": n for i, (_, n) in enumerate(pools)})
+    ids = {r[0] for r in conn.execute(text(union), params)} | set(targets)
+    rows = _article_rows(conn, ids)
+    missing = {r[4] for r in rows if r[4] is not None} - ids  # originals of pooled copies
+    rows += _article_rows(conn, missing)
+    rows.sort(key=lambda r: (r[0] not in targets, -_stamp(r[3])))
+    rows = rows[:RELATED_POOL + len(targets)]
     tags: dict[int, list[str]] = {}
-    for aid, slug in conn.execute(text("SELECT article_id, slug FROM article_tags "
-                                       "WHERE article_id IN (%s) ORDER BY score DESC"
-                                       % ",".join(str(int(i)) for i in ids))):
+    displays: dict[str, str] = {}
+    for aid, slug, display in _in(conn, "SELECT article_id, slug, display FROM article_tags "
+                                  "WHERE article_id IN ({ids}) ORDER BY score DESC",
+                                  [r[0] for r in rows]):
         tags.setdefault(aid, []).append(slug)
-    refs = {}
-    for aid, sid, source_id, published, canonical in rows:
-        if canonical and aid != article_id:
-            continue  # copies are shown as "also published by" on their original, not here
-        refs[aid] = ArticleRef(id=str(aid), story_id=str(sid), outlet=str(source_id),
-                               published=article_store.as_utc(published),
-                               tags=tuple(tags.get(aid, ())),
-                               canonical_id=str(canonical) if canonical else None)
-    return refs
+        displays.setdefault(slug, "#" + display.lstrip("#"))
+    refs = {aid: ArticleRef(id=str(aid), story_id=str(sid), outlet=str(source_id),
+                            published=article_store.as_utc(published),
+                            tags=tuple(tags.get(aid, ())),
+                            canonical_id=str(canonical) if canonical else None)
+            for aid, sid, source_id, published, canonical in rows}
+    return refs, displays
 
 
-def _displays(conn, slugs) -> dict[str, str]:
-    if not slugs:
-        return {}
-    rows = conn.execute(text("SELECT slug, display FROM article_tags WHERE slug IN (%s)" %
-                             ",".join(":s%d" % i for i in range(len(slugs)))),
-                        {f"s{i}": s for i, s in enumerate(slugs)})
-    return {slug: "#" + display.lstrip("#") for slug, display in rows}
+def _article_rows(conn, ids) -> list[tuple]:
+    return [tuple(r) for r in _in(conn, """
+        SELECT a.id, s.story_id, a.source_id, COALESCE(a.published_at, a.fetched_at), d.canonical_id
+        FROM articles a JOIN article_story s ON s.article_id = a.id
+        LEFT JOIN duplicates d ON d.article_id = a.id WHERE a.id IN ({ids})""", ids)]
+
+
+def _in(conn, sql: str, ids) -> list:
+    ids = [int(i) for i in ids]
+    if not ids:
+        return []
+    return conn.execute(text(sql.format(ids=",".join(map(str, ids))))).all()
+
+
+def _stamp(value) -> float:
+    when = article_store.as_utc(value)
+    return when.timestamp() if when else float("-inf")
 
 
 def stories_stage(settings: Settings, db: Database) -> StoriesStage:

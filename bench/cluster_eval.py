@@ -1,7 +1,7 @@
 """Quality of online story clustering on public data, beside a single-pass TF-IDF baseline.
 
     python bench/cluster_eval.py [--datasets News-T,News,WikiRef220] [--set threshold=0.3]
-                                 [--embed [--embed-cache DIR]] [--time none|index]
+                                 [--embeddings auto|off] [--embed-cache DIR] [--time none|index]
 
 Data (../shared/eval, see each SOURCE.md):
 - googlenews-mstream News-T.jsonl / News.jsonl: 11,109 preprocessed Google News titles in
@@ -10,9 +10,11 @@ Data (../shared/eval, see each SOURCE.md):
 - wikiref WikiRef220: 220 full texts, 5 stories + 11 noise topics (label = filename prefix),
   fed in a fixed shuffled order (seed 0) since the set has no stream order.
 
-``--embed`` also runs with MiniLM title embeddings (``embed.py``; the optional model package
-must be installed). Encoding 11k titles takes minutes in numpy, so ``--embed-cache DIR`` keeps
-each data set's embeddings in ``DIR/<name>.npy`` (keyed by a hash of the titles).
+Each data set is run on both paths the app has: TF-IDF alone ("newsdesk", what a plain install
+does) and, when the optional MiniLM package is installed (``Settings.embeddings = "auto"``),
+with title embeddings mixed in ("newsdesk+MiniLM"); ``--embeddings off`` skips the second.
+Encoding 11k titles takes minutes in numpy, so the embeddings are kept in ``--embed-cache``
+(default ``bench/out/embeddings``, keyed by a hash of the titles).
 
 Metrics: NMI (sklearn), B-cubed precision/recall/F1, ARI, number of stories.
 """
@@ -145,7 +147,7 @@ def newsdesk(docs: list[Doc], embedder=None, embeddings=None, **params) -> list[
 
 
 def line(dataset: str, method: str, s: dict, seconds: float) -> str:
-    return (f"{dataset:<11} {method:<14} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
+    return (f"{dataset:<11} {method:<15} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
             f"(P {s['B3-P']:.3f} R {s['B3-R']:.3f}) ARI {s['ARI']:.3f} "
             f"stories {s['stories']:>5}  {seconds:6.1f}s")
 
@@ -163,9 +165,10 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a clustering parameter (window in days)")
     ap.add_argument("--time", choices=("none", "index"), default="none")
-    ap.add_argument("--embed", action="store_true", help="also run with MiniLM title embeddings")
-    ap.add_argument("--embed-cache", type=Path, metavar="DIR",
-                    help="keep title embeddings here between runs")
+    ap.add_argument("--embeddings", choices=("auto", "off"), default="auto",
+                    help="auto: also run with MiniLM title embeddings when the package is installed")
+    ap.add_argument("--embed-cache", type=Path, metavar="DIR", default=ROOT / "bench" / "out" / "embeddings",
+                    help="keep title embeddings here between runs (default: %(default)s)")
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args(argv)
     if not SHARED.exists():
@@ -179,11 +182,11 @@ def main(argv=None) -> int:
     print("newsdesk parameters:", ", ".join(f"{k}={v}" for k, v in shown.items()),
           f"time={args.time}")
     embedder = None
-    if args.embed:
+    if args.embeddings == "auto":
         from newsdesk.stories.embed import load_embedder
         embedder = load_embedder()
         if embedder is None:
-            print("embeddings: model package not installed, skipping the embedding run")
+            print("embeddings: model package not installed, TF-IDF path only")
     for name in args.datasets.split(","):
         docs, labels = load_wikiref() if name == "WikiRef220" else load_mstream(name)
         if args.time == "index":
@@ -195,10 +198,9 @@ def main(argv=None) -> int:
         print(line(name, "newsdesk", scores(labels, newsdesk(docs, **params)), time.time() - t))
         if embedder is not None:
             t = time.time()
-            ew = params.get("embed_weight") or DEFAULTS["embed_weight"]
             vectors = encode(embedder, docs, args.embed_cache)
-            pred = newsdesk(docs, embedder, vectors, **{**params, "embed_weight": ew})
-            print(line(name, f"newsdesk+emb{ew}", scores(labels, pred), time.time() - t))
+            pred = newsdesk(docs, embedder, vectors, **params)
+            print(line(name, "newsdesk+MiniLM", scores(labels, pred), time.time() - t))
         sys.stdout.flush()
     return 0
 

@@ -121,16 +121,18 @@ def baseline(docs: list[Doc], threshold: float = 0.1) -> list[int]:
 
 
 # ---------------------------------------------------------------- ours
+def cache_path(cache: Path, docs: list[Doc]) -> Path:
+    """Where the title embeddings of ``docs`` are kept: keyed by a hash of the titles."""
+    key = hashlib.sha1("\n".join(d.title for d in docs).encode()).hexdigest()[:16]
+    return cache / f"titles-{key}.npy"
+
+
 def encode(embedder, docs: list[Doc], cache: Path | None = None):
     """Title embeddings of ``docs``, from ``cache`` when the same titles were encoded before."""
-    titles = [d.title for d in docs]
-    path = None
-    if cache is not None:
-        key = hashlib.sha1("\n".join(titles).encode()).hexdigest()[:16]
-        path = cache / f"titles-{key}.npy"
-        if path.exists():
-            return np.load(path)
-    out = embedder.encode(titles)
+    path = cache_path(cache, docs) if cache is not None else None
+    if path is not None and path.exists():
+        return np.load(path)
+    out = embedder.encode([d.title for d in docs])
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, out)

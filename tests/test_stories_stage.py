@@ -130,3 +130,50 @@ def test_empty_and_one_word_articles_do_not_break_the_stage(db, settings):
            _add(db, src.id, "r", "Русский текст", "Президент провёл телефонный разговор.", T0)]
     assert StoriesStage(settings, db).process_pending() == 3
     assert all(_story(db, i) is not None for i in ids)
+
+
+def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
+    """Bad input from issue 4: a flood of copies of one wire story (2,000 here, to keep the
+    test short; the cost per copy is flat, so 10,000 take five times as long) arrives
+    while another outlet keeps publishing. The copies become one story that none of the
+    other news joins, and a refresh late in the flood costs what one early in it did (the
+    growing story is never recounted or rescanned)."""
+    import time
+    wire = source_store.add_source(db, "http://wire.example/feed")
+    outlets = [source_store.add_source(db, f"http://o{i}.example/feed") for i in range(40)]
+    news = source_store.add_source(db, "http://news.example/feed")
+    first = _add(db, wire.id, "w", "Biden and Putin speak by phone", WIRE, T0)
+    stage = StoriesStage(settings, db)
+    stage.process_pending()
+    other_texts = [SPORT, "The central bank raised its main interest rate by a quarter point on "
+                   "Thursday, citing stubborn inflation in services and a tight labour market. "
+                   "Economists had expected the move, and mortgage lenders said fixed rates "
+                   "would rise in the coming weeks as markets priced in a further increase."]
+    timings: list[float] = []
+    others: list[int] = []
+    n = 0
+    for round_ in range(10):  # a feed refresh: 200 copies and one article of other news
+        with db.write() as conn:
+            rows = [{"source_id": outlets[(n + k) % 40].id, "entry_hash": f"c{n + k}",
+                     "title": f"Copy {n + k}: Biden and Putin speak",
+                     "text": WIRE + f"\n\nFrom outlet {(n + k) % 40}.", "extraction": "page",
+                     "fetched_at": T0 + timedelta(seconds=n + k + 1),
+                     "published_at": T0 + timedelta(seconds=n + k + 1)} for k in range(200)]
+            store.insert_articles(conn, rows, db.dialect)
+        n += 200
+        when = T0 + timedelta(seconds=n)
+        others.append(_add(db, news.id, f"n{round_}", ("Central bank raises rates" if round_ % 2
+                           else "Norway wins Olympic relay"), other_texts[round_ % 2], when))
+        started = time.perf_counter()
+        stage.process_pending()
+        timings.append(time.perf_counter() - started)
+    flood = _story(db, first)
+    assert story_store.story_count(db) <= 3  # the flood, and the two other stories
+    assert all(_story(db, o) != flood for o in others)
+    with db.read() as conn:
+        count, outlets_n = conn.execute(text("SELECT article_count, outlet_count FROM stories "
+                                             "WHERE id = :s"), {"s": flood}).first()
+        assert conn.execute(text("SELECT count(*) FROM duplicates")).scalar() == 2_000
+    assert (count, outlets_n) == (2_001, 41)
+    early, late = min(timings[1:4]), min(timings[-3:])  # the first round warms caches
+    assert late < 2 * early + 0.1, f"a refresh took {early:.2f}s early in the flood, {late:.2f}s late"

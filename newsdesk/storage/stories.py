@@ -236,6 +236,14 @@ def replace_tags(conn, table: str, key: str, owner_id: int, tags: Iterable) -> N
                           "VALUES (:i, :s, :d, :sc)"), rows)
 
 
+def copy_tags(conn, article_id: int, original_id: int) -> None:
+    """A republication's hashtags are its original's."""
+    conn.execute(text("DELETE FROM article_tags WHERE article_id = :a"), {"a": article_id})
+    conn.execute(text("INSERT INTO article_tags (article_id, slug, display, score) "
+                      "SELECT :a, slug, display, score FROM article_tags WHERE article_id = :o"),
+                 {"a": article_id, "o": original_id})
+
+
 def replace_related(conn, article_id: int, items: Iterable) -> None:
     conn.execute(text("DELETE FROM related WHERE article_id = :a"), {"a": article_id})
     rows = [{"a": article_id, "r": int(item.id), "k": rank, "s": float(item.score), "why": item.reason}

@@ -201,11 +201,16 @@ class StoriesStage:
         when = article.published_at or article.fetched_at
         match = self.duplicates.add_signature(str(article.id), signature, when)
         self._clock = max(filter(None, (self._clock, when)), default=None)
-        tags = hashtags(article.title, article.text)
+        with self.db.read() as conn:
+            origin = self._origin(conn, article, match)
+        copy = origin is not None and origin[1].kind == "republication"
+        # A republication carries its original's tags: no tagging, no story-tag merge and no
+        # refresh of other members' related lists (a copy is never listed in them), so a
+        # flood of wire copies costs little and holds the write lock briefly.
+        tags = None if copy else hashtags(article.title, article.text)
         with self.db.write() as conn:
             story_store.save_signature(conn, article.id, signature)
-            origin = self._origin(conn, article, match)
-            if origin is not None and origin[1].kind == "republication":
+            if copy:
                 canonical_id, prov = origin
                 story_id = story_store.story_of(conn, canonical_id)
                 story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
@@ -229,13 +234,17 @@ class StoriesStage:
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,
                                         prov.overlap if prov else 0.0)
-            story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
+            if copy:
+                story_store.copy_tags(conn, article.id, origin[0])
+            else:
+                story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
             if merged:
                 story_store.refresh_story(conn, story_id, title)  # merge_story recounted it
             else:
                 story_store.story_gained(conn, story_id, article.id, title)
-            self._story_tags(conn, story_id)
-            self._related(conn, article.id, story_id)
+            if not copy:
+                self._story_tags(conn, story_id)
+            self._related(conn, article.id, story_id, others=not copy)
 
     def _origin(self, conn, article: Article, match):
         """(earlier article id, Provenance) when the text was seen before, else None."""
@@ -270,14 +279,15 @@ class StoriesStage:
         merged = merge_story_tags(list(per_article.values()))
         story_store.replace_tags(conn, "story_tags", "story_id", story_id, merged)
 
-    def _related(self, conn, article_id: int, story_id: int) -> None:
-        """Related list of the new article, and refreshed lists of the story's newest
-        other members (they gained a same-story neighbour). All of them are in one story,
-        so the candidates are read once."""
-        members = [r[0] for r in conn.execute(text(
-            "SELECT article_id FROM article_story WHERE story_id = :s ORDER BY article_id DESC LIMIT 6"),
-            {"s": story_id})]
-        targets = [article_id] + [m for m in members if m != article_id][:5]
+    def _related(self, conn, article_id: int, story_id: int, others: bool = True) -> None:
+        """Related list of the new article, and (``others``) refreshed lists of the story's
+        newest other members (they gained a same-story neighbour). All of them are in one
+        story, so the candidates are read once."""
+        targets = [article_id]
+        if others:
+            targets += [r[0] for r in conn.execute(text(
+                "SELECT article_id FROM article_story WHERE story_id = :s AND article_id <> :a "
+                "ORDER BY article_id DESC LIMIT 5"), {"s": story_id, "a": article_id})]
         refs, displays = _candidates(conn, story_id, targets)
         # copies are shown as "also published by" on their original, never as related
         originals = [ref for ref in refs.values() if ref.canonical_id is None]
@@ -314,14 +324,13 @@ def _candidates(conn, story_id: int, targets: list[int]) -> tuple[dict[int, Arti
     stands for its original), as refs by id; and the display form of their tags."""
     pools = [(story_id, RELATED_POOL)] + [(sid, THREAD_MEMBERS) for sid in _thread(conn, story_id)]
     union = " UNION ALL ".join(
-        f"SELECT article_id FROM (SELECT article_id FROM article_story WHERE story_id = :s{i} "
-        f"ORDER BY article_id DESC LIMIT :n{i}) p{i}" for i in range(len(pools)))
+        f"SELECT COALESCE(d.canonical_id, p{i}.article_id) FROM (SELECT article_id FROM "
+        f"article_story WHERE story_id = :s{i} ORDER BY article_id DESC LIMIT :n{i}) p{i} "
+        f"LEFT JOIN duplicates d ON d.article_id = p{i}.article_id" for i in range(len(pools)))
     params = {f"s{i}": sid for i, (sid, _) in enumerate(pools)}
     params.update({f"n{i}": n for i, (_, n) in enumerate(pools)})
     ids = {r[0] for r in conn.execute(text(union), params)} | set(targets)
-    rows = _article_rows(conn, ids)
-    missing = {r[4] for r in rows if r[4] is not None} - ids  # originals of pooled copies
-    rows += _article_rows(conn, missing)
+    rows = [r for r in _article_rows(conn, ids) if r[4] is None or r[0] in targets]
     rows.sort(key=lambda r: (r[0] not in targets, -_stamp(r[3])))
     rows = rows[:RELATED_POOL + len(targets)]
     tags: dict[int, list[str]] = {}

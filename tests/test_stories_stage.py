@@ -177,3 +177,28 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
     assert (count, outlets_n) == (2_001, 41)
     early, late = min(timings[1:4]), min(timings[-3:])  # the first round warms caches
     assert late < 2 * early + 0.1, f"a refresh took {early:.2f}s early in the flood, {late:.2f}s late"
+
+
+def test_a_restarted_worker_continues_from_the_saved_state(db, settings):
+    """State is saved per changed story (stories.state), the DF table and the dedup index
+    are rebuilt from the database: a new process continues the stream as the old one would
+    have, finds copies of articles the old one saw, and a rebuild agrees with it."""
+    src = source_store.add_source(db, "http://a.example/feed")
+    other = source_store.add_source(db, "http://b.example/feed")
+    first = [_add(db, src.id, "1", "Biden and Putin speak by phone", WIRE, T0),
+             _add(db, other.id, "2", "Norway wins relay", SPORT, T0 + timedelta(hours=1))]
+    StoriesStage(settings, db).process_pending()
+    with db.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM stories WHERE state IS NOT NULL")).scalar() == 2
+    later = [_add(db, other.id, "3", "Zelenskyy and Biden speak after the Biden Putin call",
+                  FOLLOW_UP, T0 + timedelta(hours=20)),
+             _add(db, other.id, "4", "Putin, Biden hold call", WIRE + " Agencies.", T0 + timedelta(hours=21))]
+    StoriesStage(settings, db).process_pending()  # a new process: reloads, then continues
+    ids = first + later
+    with db.read() as conn:
+        assert conn.execute(text("SELECT canonical_id FROM duplicates WHERE article_id = :a"),
+                            {"a": later[1]}).scalar() == first[0]
+    before = [_story(db, i) for i in ids]
+    assert StoriesStage(settings, db).rebuild() == 4
+    after = [_story(db, i) for i in ids]
+    assert [before.index(x) for x in before] == [after.index(x) for x in after]

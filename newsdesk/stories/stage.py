@@ -157,9 +157,10 @@ class StoriesStage:
         floor = story_store.kv_get(self.db, "stories:floor")
         self._floor = int(floor) if floor else 0
         self.duplicates = DuplicateIndex.from_settings(self.settings)
+        # the window ends at the stream's clock, as in a worker that never restarted
         self._clock = None
         for article_id, signature, _, when in story_store.recent_signatures(
-                self.db, now() - DEDUP_WINDOW):
+                self.db, (self.clusterer.clock or now()) - DEDUP_WINDOW):
             self.duplicates.add_signature(str(article_id), signature, when)
             self._clock = max(filter(None, (self._clock, when)), default=None)
         self._version = version

@@ -36,7 +36,9 @@ for each run):
   not stored (the stage only replaces lists by article id).
 * The clusterer's document frequencies learn each cold article's terms as the union of its
   title's and its sentences' terms (``text.features`` per part, cached: parts repeat).
-* The last ``WARM_DAYS`` go through the real stage (untimed) to fill the active window.
+* The last ``WARM_DAYS`` (one day) go through the real stage, untimed, to start the active
+  window: a third of the clusterer's 3-day window, so each build takes minutes; the same
+  at every size, so the comparison across sizes is fair.
 
 Each size runs in a fresh subprocess, so peak RSS (getrusage) is that of a worker starting
 on that archive (reloading the dedup index from stored signatures) and taking the probe.

@@ -40,6 +40,11 @@ for each run):
   window: a third of the clusterer's 3-day window, so each build takes minutes; the same
   at every size, so the comparison across sizes is fair.
 
+``--embeddings`` is the app's setting of that name, "off" by default here: with "auto" and
+the MiniLM package installed, clustering also encodes each title (a fixed CPU cost per
+article, 10-50 ms on a busy 2-core machine, that depends on the machine and not on the
+archive, and whose BLAS threads make every other column noisy).
+
 Each size runs in a fresh subprocess, so peak RSS (getrusage) is that of a worker starting
 on that archive (reloading the dedup index from stored signatures) and taking the probe.
 """
@@ -289,7 +294,8 @@ def _timed(timers: dict, name: str, fn):
     return wrapper
 
 
-def run_one(size: int, rate: float, probe: int, per_call: int, cache: Path) -> dict:
+def run_one(size: int, rate: float, probe: int, per_call: int, cache: Path,
+            embeddings: str = "off") -> dict:
     cached = cache / f"archive-{size}-r{rate:.0f}-b{BUILD}.sqlite"
     meta = json.loads(cached.with_suffix(".json").read_text())
     work = cache / f"run-{size}.sqlite"
@@ -302,7 +308,7 @@ def run_one(size: int, rate: float, probe: int, per_call: int, cache: Path) -> d
     stream.i = meta["next"]   # continue the timeline; new events use fresh names
     stream.rng.seed(size)
     arts = [next(stream) for _ in range(probe)]
-    stage = stage_module.StoriesStage(Settings(data_dir=str(cache)), db)
+    stage = stage_module.StoriesStage(Settings(data_dir=str(cache), embeddings=embeddings), db)
     started = time.perf_counter()
     stage._reload_if_stale()           # worker start-up: clusterer state, dedup index
     startup = time.perf_counter() - started
@@ -349,6 +355,7 @@ def main(argv=None) -> int:
     ap.add_argument("--probe", type=int, default=2000, help="timed new articles")
     ap.add_argument("--per-call", type=int, default=20, help="new articles per stage call")
     ap.add_argument("--cache", default="/tmp/newsdesk-stories-bench")
+    ap.add_argument("--embeddings", default="off", help="the app's embeddings setting")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -362,11 +369,12 @@ def main(argv=None) -> int:
         build(cache / f"archive-{args.build}-r{args.rate:.0f}-b{BUILD}.sqlite", args.build, args.rate)
         return 0
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.rate, args.probe, args.per_call, cache)))
+        print(json.dumps(run_one(args.one, args.rate, args.probe, args.per_call, cache,
+                                 args.embeddings)))
         return 0
     common = ["--rate", str(args.rate), "--cache", str(cache)]
     print(f"rate {args.rate:.0f} articles/day; {args.probe} timed articles per size, "
-          f"{args.per_call} per stage call; ms per article")
+          f"{args.per_call} per stage call; embeddings {args.embeddings}; ms per article")
     print(f"{'archive':>10} " + " ".join(f"{s:>7}" for s in STAGES) +
           f" {'total':>7} {'vs first':>8} {'RSS MB':>7} {'start s':>7}  notes")
     first = None
@@ -377,7 +385,8 @@ def main(argv=None) -> int:
             print(f"{'':>10} (built the {size:,} archive in {time.perf_counter() - started:.0f} s)",
                   flush=True)
         out = subprocess.run([sys.executable, __file__, "--one", str(size), *common,
-                              "--probe", str(args.probe), "--per-call", str(args.per_call)],
+                              "--probe", str(args.probe), "--per-call", str(args.per_call),
+                              "--embeddings", args.embeddings],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         first = first or r["ms"]

@@ -281,7 +281,9 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
                    st.id AS story_id, st.title AS story_title, st.article_count AS story_articles,
                    st.outlet_count AS story_outlets, d.canonical_id, d.overlap AS dup_overlap,
                    p.kind AS prov_kind, p.origin_id AS prov_origin, p.overlap AS prov_overlap,
-                   (SELECT count(*) FROM duplicates c WHERE c.canonical_id = a.id) AS copies
+                   (SELECT count(*) FROM duplicates c WHERE c.canonical_id = a.id) AS copies,
+                   EXISTS (SELECT 1 FROM comments k WHERE k.subject_type = 'article'
+                           AND k.subject_id = a.id) AS has_comments
             FROM articles a JOIN sources s ON s.id = a.source_id
             LEFT JOIN article_story x ON x.article_id = a.id
             LEFT JOIN stories st ON st.id = x.story_id
@@ -331,6 +333,7 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
         "provenance": {"kind": m["prov_kind"], "origin_id": m["prov_origin"],
                        "overlap": m["prov_overlap"]} if m["prov_kind"] else None,
         "copies": int(m["copies"] or 0),
+        "has_comments": bool(m["has_comments"]),
         "also_published_by": [{"article_id": r.id, "outlet": r.outlet, "label": r.outlet_label,
                                "overlap": r.overlap} for r in also]}
 

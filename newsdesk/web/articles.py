@@ -41,7 +41,7 @@ async def article_page(request: Request, ref: str):
                                              and article["updated_at"] > article["published_at"]) else None
     response = state.renderer.page(request, "article.html", dict(
         ctx, source_url=source_url, ai=panel, updated=byline_dates,
-        comments=comments_block(request, "article", article_id),
+        comments=comments_block(request, "article", article_id, empty=not ctx["has_comments"]),
         json_url=f"/articles/{article_id}.json"))
     return save_session(request, response)
 

@@ -212,11 +212,12 @@ def follow_state(request: Request, kind: str, target) -> dict | None:
 
 # ----------------------------------------------------------------- the embeddable block
 def block_context(request: Request, subject_type: str, subject_id: int, after: int = 0,
-                  limit: int = 10) -> dict:
+                  limit: int = 10, empty: bool = False) -> dict:
+    """``empty``: the caller already knows there are no comments (skip the query)."""
     community = svc(request)
     viewer = current_user(request)
-    comments, more = community.comments.thread(subject_type, subject_id, viewer, after=after,
-                                               limit=limit)
+    comments, more = ([], None) if empty else community.comments.thread(
+        subject_type, subject_id, viewer, after=after, limit=limit)
     return {"subject_type": subject_type, "subject_id": subject_id, "comments": comments,
             "more_after": more, "viewer": viewer,
             "csrf": csrf_token(request) if viewer else "",  # anonymous readers get no session
@@ -224,11 +225,12 @@ def block_context(request: Request, subject_type: str, subject_id: int, after: i
             "idem": secrets.token_urlsafe(12), "max_chars": community.comments.max_chars}
 
 
-def comments_block(request: Request, subject_type: str, subject_id: int, limit: int = 10) -> Markup:
+def comments_block(request: Request, subject_type: str, subject_id: int, limit: int = 10,
+                   empty: bool = False) -> Markup:
     """The rendered comments section for an article or story page. When it made a new
     CSRF session, the page's response must pass through ``save_session`` -- and pages
     carrying it must not be cached publicly (``Cache-Control: private, no-cache``)."""
     env = request.app.state.renderer.env
     html = env.get_template("community/block.html").render(
-        block_context(request, subject_type, subject_id, limit=limit), request=request)
+        block_context(request, subject_type, subject_id, limit=limit, empty=empty), request=request)
     return Markup(html)

@@ -153,7 +153,8 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
     timings: list[float] = []
     others: list[int] = []
     n = 0
-    for round_ in range(10):  # a feed refresh: 200 copies and one article of other news
+    rounds = 10 if db.is_sqlite else 5  # the PostgreSQL variant: half, to stay under 20 s
+    for round_ in range(rounds):  # a feed refresh: 200 copies and one article of other news
         with db.write() as conn:
             rows = [{"source_id": outlets[(n + k) % 40].id, "entry_hash": f"c{n + k}",
                      "title": f"Copy {n + k}: Biden and Putin speak",
@@ -174,9 +175,9 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
     with db.read() as conn:
         count, outlets_n = conn.execute(text("SELECT article_count, outlet_count FROM stories "
                                              "WHERE id = :s"), {"s": flood}).first()
-        assert conn.execute(text("SELECT count(*) FROM duplicates")).scalar() == 2_000
-    assert (count, outlets_n) == (2_001, 41)
-    early, late = min(timings[1:4]), min(timings[-3:])  # the first round warms caches
+        assert conn.execute(text("SELECT count(*) FROM duplicates")).scalar() == 200 * rounds
+    assert (count, outlets_n) == (200 * rounds + 1, 41)
+    early, late = min(timings[1:3]), min(timings[-2:])  # the first round warms caches
     assert late < 2 * early + 0.1, f"a refresh took {early:.2f}s early in the flood, {late:.2f}s late"
 
 

@@ -219,9 +219,6 @@ def test_an_article_in_an_unknown_language_is_processed(db, settings):
     assert _story(db, thai) is not None
 
 
-@pytest.mark.xfail(strict=True, reason="known: in the clusterer (cluster.py/text.py, not investigated here) "
-                   "two short texts under one generic "
-                   "title join one story; found by issue 4's bad-input list")
 def test_identical_titles_of_different_stories_stay_apart(db, settings):
     """Two outlets' "Live updates" pages about different events share a title but are
     neither copies of each other nor one story."""
@@ -233,3 +230,17 @@ def test_identical_titles_of_different_stories_stay_apart(db, settings):
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM duplicates")).scalar() == 0
     assert _story(db, live_war) != _story(db, live_sport)
+
+
+def test_a_generic_headline_still_joins_when_the_body_tells_the_same_story(db, settings):
+    a = source_store.add_source(db, "http://a.example/feed")
+    b = source_store.add_source(db, "http://b.example/feed")
+    first = _add(db, a.id, "l1", "Live updates", WIRE, T0 + timedelta(hours=1))
+    second = _add(db, b.id, "l2", "Live updates", (
+        "Joe Biden warned Vladimir Putin in an hour-long telephone call on Saturday that the United "
+        "States and its allies would impose severe costs if Russia invaded Ukraine. According to the "
+        "Kremlin, Putin complained that his security demands on NATO expansion had not been answered. "
+        "Western officials said an invasion of Ukraine could begin at any time, while both presidents "
+        "agreed that their teams would keep in contact in the coming days."), T0 + timedelta(hours=2))
+    assert StoriesStage(settings, db).process_pending() == 2
+    assert _story(db, first) == _story(db, second)

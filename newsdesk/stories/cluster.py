@@ -20,7 +20,10 @@ One article at a time (``StoryClusterer.add``):
    for a ``Doc`` with ``embeddings="auto"`` (the app passes ``Settings.embeddings``), the
    MiniLM model when its optional package is installed (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
-   more than ``window`` before a story began or after it ended never joins it.
+   more than ``window`` before a story began or after it ended never joins it, and an
+   article with a real body (``BODY_WORDS``) never joins a story its body alone does not
+   resemble (``body_floor``): a shared generic headline ("Live updates", "Statement by the
+   National Security Advisor") is not a shared story. Title-only data is unaffected.
 
 Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
 ``bench/cluster_eval.py``): see ``DEFAULTS``.
@@ -64,7 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
     "merge_min": 2,           # a story is checked for merging once it has this many articles
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
+    "body_floor": 0.05,       # an article with a body joins only a story its body resembles
 }
+BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are not checked
 
 
 class StoryClusterer:
@@ -77,8 +82,10 @@ class StoryClusterer:
                  merge_min: int = DEFAULTS["merge_min"],
                  spread_age: timedelta | None = DEFAULTS["spread_age"],
                  embed_threshold: float = DEFAULTS["embed_threshold"],
-                 embed_merge: float = DEFAULTS["embed_merge"]):
+                 embed_merge: float = DEFAULTS["embed_merge"],
+                 body_floor: float = DEFAULTS["body_floor"]):
         self.min_terms = min_terms
+        self.body_floor = body_floor
         self.merge_min = merge_min
         self.spread = spread
         self.spread_age = spread_age
@@ -133,7 +140,7 @@ class StoryClusterer:
         vec = self.vectorizer.vector(counts)
         if embedding is None:
             embedding = self._embedding(doc)
-        story, score = self._best(vec, when, embedding)
+        story, score = self._best(vec, when, embedding, self._body(doc))
         is_new = story is None
         if is_new:
             story = StoryState(id=self.next_id, first_seen=when, last_seen=when,
@@ -194,7 +201,14 @@ class StoryClusterer:
         self.merged_into[small.id] = big.id
         return big, (small.id,)
 
-    def _best(self, vec: Vector, when: datetime | None, embedding) -> tuple[StoryState | None, float]:
+    def _body(self, doc: Doc) -> Vector | None:
+        """The article's body alone as a vector (None when it has no real body)."""
+        if not self.body_floor or not doc.text or len(doc.text.split(None, BODY_WORDS)) <= BODY_WORDS:
+            return None
+        return self.vectorizer.vector(features("", doc.text, doc.language))
+
+    def _best(self, vec: Vector, when: datetime | None, embedding,
+              body: Vector | None = None) -> tuple[StoryState | None, float]:
         if len(vec) < self.min_terms:
             return None, 0.0
         cands = []
@@ -222,6 +236,9 @@ class StoryClusterer:
                 score = (1 - self.link) * cos + self.link * near
             score = self._mix(score, story.embedding, embedding)
             margin = score - self._level(self._mixed(story.embedding, embedding))
+            if margin >= 0 and body is not None and (
+                    dot(body, story.centroid.weights) / (story.centroid.norm or 1.0) < self.body_floor):
+                continue  # a shared headline ("Live updates") is not a shared story
             if margin > best_margin:
                 best, best_score, best_margin = story, score, margin
         return (best, best_score) if best_margin >= 0 else (None, best_score)

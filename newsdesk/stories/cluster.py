@@ -140,7 +140,7 @@ class StoryClusterer:
         vec = self.vectorizer.vector(counts)
         if embedding is None:
             embedding = self._embedding(doc)
-        story, score = self._best(vec, when, embedding, self._body(doc))
+        story, score = self._best(vec, when, embedding, doc)
         is_new = story is None
         if is_new:
             story = StoryState(id=self.next_id, first_seen=when, last_seen=when,
@@ -208,7 +208,7 @@ class StoryClusterer:
         return self.vectorizer.vector(features("", doc.text, doc.language))
 
     def _best(self, vec: Vector, when: datetime | None, embedding,
-              body: Vector | None = None) -> tuple[StoryState | None, float]:
+              doc: Doc | None = None) -> tuple[StoryState | None, float]:
         if len(vec) < self.min_terms:
             return None, 0.0
         cands = []
@@ -228,6 +228,7 @@ class StoryClusterer:
             return None, 0.0
         cands = heapq.nlargest(self.rerank, cands)
         best, best_score, best_margin = None, 0.0, -math.inf
+        body: Vector | None | bool = False   # the body's vector, made when first needed
         for cos, sid in cands:
             story = self._stories[sid]
             score = cos
@@ -236,9 +237,12 @@ class StoryClusterer:
                 score = (1 - self.link) * cos + self.link * near
             score = self._mix(score, story.embedding, embedding)
             margin = score - self._level(self._mixed(story.embedding, embedding))
-            if margin >= 0 and body is not None and (
-                    dot(body, story.centroid.weights) / (story.centroid.norm or 1.0) < self.body_floor):
-                continue  # a shared headline ("Live updates") is not a shared story
+            if margin >= 0 and doc is not None:
+                if body is False:
+                    body = self._body(doc)
+                if body is not None and (dot(body, story.centroid.weights)
+                                         / (story.centroid.norm or 1.0) < self.body_floor):
+                    continue  # a shared headline ("Live updates") is not a shared story
             if margin > best_margin:
                 best, best_score, best_margin = story, score, margin
         return (best, best_score) if best_margin >= 0 else (None, best_score)

@@ -12,7 +12,7 @@ server in the same run (the baseline).
 3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small
    asyncio/httpx load generator in a subprocess -- for the static file, the front page,
    article pages (a random article per request) and searches (a random query per request).
-4. Starts a second server with the page cache off and measures the front and article pages
+4. Starts a second server with the page cache off and measures the front, article and search pages
    again: every request renders its page (the cost a cache miss pays).
 5. Prints requests/s and p50/p99 latency, the article page's share of the static file's
    throughput, and whether the targets (>= 0.5x static, p99 < 50 ms) are met, with and
@@ -276,7 +276,7 @@ def main() -> None:
     }
     results = run_cases(args, cases, args.page_cache)
     if args.page_cache > 0:   # the same pages rendered on every request, for comparison
-        uncached = {k: v for k, v in cases.items() if k.startswith(("front", "article"))}
+        uncached = {k: v for k, v in cases.items() if k.startswith(("front", "article", "search"))}
         results.update({f"{name}, no page cache": r
                         for name, r in run_cases(args, uncached, 0).items()})
     tool = "wrk" if shutil.which("wrk") else "python asyncio load generator"

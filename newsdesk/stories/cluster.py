@@ -24,6 +24,10 @@ One article at a time (``StoryClusterer.add``):
    article with a real body (``BODY_WORDS``) never joins a story its body alone does not
    resemble (``body_floor``): a shared generic headline ("Live updates", "Statement by the
    National Security Advisor") is not a shared story. Title-only data is unaffected.
+6. Fragments: at sizes 2, 4, 8, ... (and every 16th article) a story is merged with its
+   most similar active story when their centroids reach ``merge`` and each is the other's
+   best partner (``mutual``: reciprocal nearest neighbours, as in agglomerative
+   clustering), so a fragment is not pulled into a broad story that prefers another.
 
 Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
 ``bench/cluster_eval.py``): see ``DEFAULTS``.
@@ -67,6 +71,7 @@ DEFAULTS: dict[str, Any] = {
     "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
     "merge_min": 2,           # a story is checked for merging once it has this many articles
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
+    "mutual": True,           # merge two stories only when each is the other's best partner
     "body_floor": 0.05,       # an article with a body joins only a story its body resembles
 }
 BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are not checked
@@ -83,7 +88,8 @@ class StoryClusterer:
                  spread_age: timedelta | None = DEFAULTS["spread_age"],
                  embed_threshold: float = DEFAULTS["embed_threshold"],
                  embed_merge: float = DEFAULTS["embed_merge"],
-                 body_floor: float = DEFAULTS["body_floor"]):
+                 body_floor: float = DEFAULTS["body_floor"], mutual: bool = DEFAULTS["mutual"]):
+        self.mutual = mutual
         self.min_terms = min_terms
         self.body_floor = body_floor
         self.merge_min = merge_min
@@ -164,22 +170,8 @@ class StoryClusterer:
     def _try_merge(self, story: StoryState) -> tuple[StoryState, tuple[int, ...]]:
         """Second chance for fragments: fold ``story`` and its most similar active story
         together when their centroids are close (the larger one keeps its id)."""
-        norm = story.centroid.norm or 1.0
-        probe = {t: story.centroid.weights[t] / norm
-                 for t in story.centroid.top_terms(self.index.max_terms)}
-        best, best_margin = None, 0.0
-        for sid, d in self.index.dots(probe).items():
-            other = self._stories[sid]
-            if sid == story.id or (story.last_seen is not None and other.last_seen is not None
-                                   and not self._in_window(other, story.last_seen)):
-                continue
-            if not self._young(other, story.last_seen):  # an old story takes no fragments
-                continue
-            cos = self._mix(d / (other.centroid.norm or 1.0), story.embedding, other.embedding)
-            margin = cos - self._level(self._mixed(story.embedding, other.embedding), merge=True)
-            if margin >= best_margin:
-                best, best_margin = other, margin
-        if best is None:
+        best = self._merge_partner(story)
+        if best is None or (self.mutual and self._merge_partner(best) is not story):
             return story, ()
         # the larger story keeps its id; on a tie, the older one
         big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
@@ -206,6 +198,24 @@ class StoryClusterer:
         if not self.body_floor or not doc.text or len(doc.text.split(None, BODY_WORDS)) <= BODY_WORDS:
             return None
         return self.vectorizer.vector(features("", doc.text, doc.language))
+
+    def _merge_partner(self, story: StoryState) -> StoryState | None:
+        norm = story.centroid.norm or 1.0
+        probe = {t: story.centroid.weights[t] / norm
+                 for t in story.centroid.top_terms(self.index.max_terms)}
+        best, best_margin = None, 0.0
+        for sid, d in self.index.dots(probe).items():
+            other = self._stories[sid]
+            if sid == story.id or (story.last_seen is not None and other.last_seen is not None
+                                   and not self._in_window(other, story.last_seen)):
+                continue
+            if not self._young(other, story.last_seen):  # an old story takes no fragments
+                continue
+            cos = self._mix(d / (other.centroid.norm or 1.0), story.embedding, other.embedding)
+            margin = cos - self._level(self._mixed(story.embedding, other.embedding), merge=True)
+            if margin >= best_margin:
+                best, best_margin = other, margin
+        return best
 
     def _best(self, vec: Vector, when: datetime | None, embedding,
               doc: Doc | None = None) -> tuple[StoryState | None, float]:

@@ -1,6 +1,6 @@
 """Table descriptions for SQLAlchemy Core queries.
 
-These mirror what ``migrations.py`` creates; the migrations are the source of truth for
+These mirror what ``migrations/`` creates; the migrations are the source of truth for
 the DDL, this module only lets queries be written as readable Core expressions.
 Times are stored in UTC and come back timezone-aware on both dialects.
 """

@@ -78,36 +78,18 @@ BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are n
 
 
 class StoryClusterer:
-    def __init__(self, *, threshold: float = DEFAULTS["threshold"],
-                 window: timedelta = DEFAULTS["window"], link: float = DEFAULTS["link"],
-                 rerank: int = DEFAULTS["rerank"], exemplars: int = DEFAULTS["exemplars"],
-                 max_terms: int = DEFAULTS["max_terms"], embedder=None,
-                 embed_weight: float = DEFAULTS["embed_weight"], spread: float = DEFAULTS["spread"],
-                 merge: float = DEFAULTS["merge"], min_terms: int = DEFAULTS["min_terms"],
-                 merge_min: int = DEFAULTS["merge_min"],
-                 spread_age: timedelta | None = DEFAULTS["spread_age"],
-                 embed_threshold: float = DEFAULTS["embed_threshold"],
-                 embed_merge: float = DEFAULTS["embed_merge"],
-                 body_floor: float = DEFAULTS["body_floor"], mutual: bool = DEFAULTS["mutual"]):
-        self.mutual = mutual
-        self.min_terms = min_terms
-        self.body_floor = body_floor
-        self.merge_min = merge_min
-        self.spread = spread
-        self.spread_age = spread_age
-        self.merge = merge
-        self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
-        self.threshold = threshold
-        self.window = window
-        self.link = link
-        self.rerank = rerank
-        self.n_exemplars = exemplars
+    def __init__(self, *, embedder=None, **params: Any):
+        """``params``: any of ``DEFAULTS`` (the eval's ``--set`` and the tests override
+        them); an unknown name is an error, not a silent no-op."""
+        unknown = sorted(set(params) - set(DEFAULTS))
+        if unknown:
+            raise TypeError(f"unknown clustering parameter(s): {', '.join(unknown)}")
+        for name, value in {**DEFAULTS, **params}.items():
+            setattr(self, name, value)
         self.embedder = embedder
-        self.embed_weight = embed_weight
-        self.embed_threshold = embed_threshold
-        self.embed_merge = embed_merge
+        self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
         self.vectorizer = Vectorizer()
-        self.index = CentroidIndex(max_terms)
+        self.index = CentroidIndex(self.max_terms)
         self._stories: dict[int, StoryState] = {}  # active stories
         self._closed: list[StoryState] = []
         self._expiry: list = []  # heap of (last_seen, story id); stale entries skipped
@@ -150,7 +132,7 @@ class StoryClusterer:
         is_new = story is None
         if is_new:
             story = StoryState(id=self.next_id, first_seen=when, last_seen=when,
-                               exemplars=deque(maxlen=self.n_exemplars))
+                               exemplars=deque(maxlen=self.exemplars))
             self.next_id += 1
             self._stories[story.id] = story
             score = 0.0
@@ -364,7 +346,7 @@ class StoryClusterer:
         self.next_id = data["next_id"]
         self.vectorizer = Vectorizer.from_dict(data["vectorizer"])
         for item in data["stories"]:
-            story = StoryState.from_dict(item, self.n_exemplars)
+            story = StoryState.from_dict(item, self.exemplars)
             self._stories[story.id] = story
             self.index.put(story.id, story.centroid)
             if story.last_seen is not None:

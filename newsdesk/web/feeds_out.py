@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ..storage import reading
-from .render import json_response
+from .render import encode_cursor, json_response, page_link, wants_json
+from .security import session_of
 
 router = APIRouter(tags=["feeds"])
 
@@ -166,3 +167,21 @@ def feed_links(path: str, title: str, query: str = "") -> list[dict]:
             {"type": "application/feed+json", "title": f"{title} (JSON Feed)",
              "href": f"{path}.feed.json{query}"}]
 
+
+
+def article_list(request: Request, fmt: str, page: dict, *, title: str, path: str,
+                 follow: tuple, context: dict):
+    """One list of articles (a tag's, an outlet's) in the format asked for: a feed, the
+    JSON twin with its ``next`` link, or ``list.html`` with ``context`` added. Cached
+    publicly for a minute unless the page carries a reader's follow button (a CSRF token)."""
+    if fmt in ("rss", "atom", "jsonfeed"):
+        return feed_response(request, fmt, title, path, page["articles"])
+    cursor = encode_cursor(*page["next"]) if page["next"] else None
+    next_url = page_link(request, cursor=cursor) if cursor else None
+    if wants_json(request, fmt):
+        return json_response(dict(page, next_cursor=cursor, next=next_url))
+    personal = bool(session_of(request).get("reader"))
+    return request.app.state.renderer.page(request, "list.html", dict(
+        context, follow=follow, heading=title, page=page, items=page["articles"],
+        next_url=next_url, feeds=feed_links(path, title), json_url=f"{path}.json"),
+        cache=0 if personal else 60)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from ..storage import reading
-from .feeds_out import feed_links, feed_response
-from .security import session_of
-from .render import (cursor_param, encode_cursor, json_response, page_link, parse_id, split_ref,
-                     wants_json)
+from .feeds_out import article_list
+from .render import cursor_param, json_response, parse_id, split_ref, wants_json
 
 router = APIRouter(tags=["pages"])
 
@@ -35,16 +33,7 @@ async def outlet_page(request: Request, ref: str, cursor: str | None = Query(Non
     key = cursor_param(cursor, "ti")
     page = reading.outlet_page(state.db, source_id, cursor=key, limit=50 if fmt != "html" else 30)
     name = page["outlet"]["name"]
-    if fmt in ("rss", "atom", "jsonfeed"):
-        return feed_response(request, fmt, name, f"/outlets/{source_id}", page["articles"])
-    next_url = page_link(request, cursor=encode_cursor(*page["next"])) if page["next"] else None
-    if wants_json(request, fmt):
-        return json_response(dict(page, next_cursor=encode_cursor(*page["next"]) if page["next"]
-                                  else None, next=next_url))
-    personal = bool(session_of(request).get("reader"))   # a follow button with a CSRF token
-    return state.renderer.page(request, "list.html", {
-        "follow": ("outlet", source_id, name),
-        "heading": name, "kicker": page["outlet"]["outlet_label"] or "Outlet", "page": page,
-        "outlet": page["outlet"], "items": page["articles"], "next_url": next_url,
-        "feeds": feed_links(f"/outlets/{source_id}", name),
-        "json_url": f"/outlets/{source_id}.json"}, cache=0 if personal else 60)
+    return article_list(request, fmt, page, title=name, path=f"/outlets/{source_id}",
+                        follow=("outlet", source_id, name),
+                        context={"kicker": page["outlet"]["outlet_label"] or "Outlet",
+                                 "outlet": page["outlet"]})

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from functools import cache
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -128,7 +129,7 @@ class StoryClusterer:
         vec = self.vectorizer.vector(counts)
         if embedding is None:
             embedding = self._embedding(doc)
-        story, score = self._best(vec, when, embedding, doc)
+        story, score = self._best(vec, when, embedding, cache(lambda: self._body(doc, counts)))
         is_new = story is None
         if is_new:
             story = StoryState(id=self.next_id, first_seen=when, last_seen=when,
@@ -175,11 +176,18 @@ class StoryClusterer:
         self.merged_into[small.id] = big.id
         return big, (small.id,)
 
-    def _body(self, doc: Doc) -> Vector | None:
-        """The article's body alone as a vector (None when it has no real body)."""
+    def _body(self, doc: Doc, counts: Counter) -> Vector | None:
+        """The article's body alone as a vector (None when it has no real body): its
+        terms minus the title's (``features`` adds the two up)."""
         if not self.body_floor or not doc.text or len(doc.text.split(None, BODY_WORDS)) <= BODY_WORDS:
             return None
-        return self.vectorizer.vector(features("", doc.text, doc.language))
+        return self.vectorizer.vector(Counter(counts) - features(doc.title, "", doc.language))
+
+    def _body_fits(self, body: Vector | None, story: StoryState) -> bool:
+        """A shared headline ("Live updates") is not a shared story: a real body must
+        resemble the story too."""
+        return body is None or (dot(body, story.centroid.weights)
+                                / (story.centroid.norm or 1.0)) >= self.body_floor
 
     def _merge_partner(self, story: StoryState) -> StoryState | None:
         norm = story.centroid.norm or 1.0
@@ -200,7 +208,9 @@ class StoryClusterer:
         return best
 
     def _best(self, vec: Vector, when: datetime | None, embedding,
-              doc: Doc | None = None) -> tuple[StoryState | None, float]:
+              body: Callable[[], Vector | None] = lambda: None) -> tuple[StoryState | None, float]:
+        """The story to join, if any; ``body()`` gives the body's vector (made only when a
+        candidate passes its level)."""
         if len(vec) < self.min_terms:
             return None, 0.0
         cands = []
@@ -220,7 +230,6 @@ class StoryClusterer:
             return None, 0.0
         cands = heapq.nlargest(self.rerank, cands)
         best, best_score, best_margin = None, 0.0, -math.inf
-        body: Vector | None | bool = False   # the body's vector, made when first needed
         for cos, sid in cands:
             story = self._stories[sid]
             score = cos
@@ -229,12 +238,8 @@ class StoryClusterer:
                 score = (1 - self.link) * cos + self.link * near
             score = self._mix(score, story.embedding, embedding)
             margin = score - self._level(self._mixed(story.embedding, embedding))
-            if margin >= 0 and doc is not None:
-                if body is False:
-                    body = self._body(doc)
-                if body is not None and (dot(body, story.centroid.weights)
-                                         / (story.centroid.norm or 1.0) < self.body_floor):
-                    continue  # a shared headline ("Live updates") is not a shared story
+            if margin >= 0 and not self._body_fits(body(), story):
+                continue
             if margin > best_margin:
                 best, best_score, best_margin = story, score, margin
         return (best, best_score) if best_margin >= 0 else (None, best_score)

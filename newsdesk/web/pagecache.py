@@ -85,7 +85,7 @@ class PageCache:
 
     async def _render_and_keep(self, scope, receive, send, key, now, version) -> None:
         start: dict | None = None
-        chunks: list[bytes] = []
+        body = bytearray()
         keep = True
 
         async def capture(message):
@@ -94,12 +94,12 @@ class PageCache:
                 start = message
                 keep = _cacheable(message)
             elif message["type"] == "http.response.body" and keep:
-                chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > MAX_ENTRY:
+                body.extend(message.get("body", b""))
+                if len(body) > MAX_ENTRY:
                     keep = False
-                    chunks.clear()
+                    body.clear()
                 elif not message.get("more_body", False):
-                    self._keep(key, (now, version, start, b"".join(chunks)))
+                    self._keep(key, (now, version, start, bytes(body)))
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -121,6 +121,41 @@ def test_state_round_trip_resumes_the_stream():
     assert [a.add(d).story_id for d in rest] == [b.add(d).story_id for d in rest]
 
 
+def test_state_round_trip_keeps_member_embeddings():
+    """Recent members' title embeddings are saved with the story (compact float16), so a
+    resumed clusterer scores the next article as the uninterrupted one does."""
+    class Fixed:
+        def encode(self, texts):
+            raise AssertionError("embeddings are passed precomputed here")
+    rng = np.random.default_rng(0)
+    units = rng.normal(size=(12, 8)).astype("float32")
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    titles = QUAKE[:3] + BUDGET[:3] + QUAKE[3:] + BUDGET[3:]
+    docs = [doc(k, t, hours=k) for k, t in enumerate(titles)]
+    a = StoryClusterer(embedder=Fixed())
+    for d in docs[:6]:
+        a.add(d, units[d.id])
+    saved = json.loads(json.dumps(a.to_dict()))
+    assert all(isinstance(e[3], str) for s in saved["stories"] for e in s["exemplars"])
+    b = StoryClusterer(embedder=Fixed())
+    b.load(saved)
+    for d in docs[6:]:
+        x, y = a.add(d, units[d.id]), b.add(d, units[d.id])
+        assert x.story_id == y.story_id and abs(x.similarity - y.similarity) < 2e-3
+
+
+def test_the_nearest_member_counts_for_embeddings_too():
+    """A story's mean embedding blurs; an article very like one recent member scores higher
+    than its cosine to the mean alone (the same ``link`` term as on the TF-IDF side)."""
+    c = StoryClusterer(embedder=object())
+    near, far = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    exemplars = [(1, "a", {}, near), (2, "b", {}, far)]
+    mean_only = c._mix(0.0, near + far, near)
+    with_link = c._mix(0.0, near + far, near, exemplars)
+    assert with_link > mean_only
+    assert c._mix(0.0, near + far, near, [(1, "a", {}, None)]) == mean_only
+
+
 def test_named_things_from_the_text_link_articles():
     body = "Malaysia Airlines flight MH370 disappeared over the Indian Ocean with 239 people."
     c = StoryClusterer()

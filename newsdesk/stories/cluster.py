@@ -14,8 +14,9 @@ One article at a time (``StoryClusterer.add``):
    only stories sharing a term are looked at, never the archive.
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
    member)`` for the best ``rerank`` candidates. With an embedder (``embed.py``) the title
-   embedding's cosine to the story's mean embedding is mixed in with weight ``embed_weight``,
-   and that comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
+   embedding's similarity is mixed in with weight ``embed_weight``: cosine to the story's mean
+   embedding and to its nearest recent member, weighted by ``link`` as on the TF-IDF side.
+   That comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
    higher). Embeddings come from the ``embedding`` argument, the clusterer's ``embedder``, or,
    for a ``Doc`` with ``embeddings="auto"`` (the app passes ``Settings.embeddings``), the
    MiniLM model when its optional package is installed (``embed.shared_embedder``).
@@ -234,9 +235,9 @@ class StoryClusterer:
             story = self._stories[sid]
             score = cos
             if self.link:
-                near = max((dot(vec, v) for _, _, v in story.exemplars), default=0.0)
+                near = max((dot(vec, v) for _, _, v, _ in story.exemplars), default=0.0)
                 score = (1 - self.link) * cos + self.link * near
-            score = self._mix(score, story.embedding, embedding)
+            score = self._mix(score, story.embedding, embedding, story.exemplars)
             margin = score - self._level(self._mixed(story.embedding, embedding))
             if margin >= 0 and not self._body_fits(body(), story):
                 continue
@@ -254,11 +255,19 @@ class StoryClusterer:
     def _mixed(self, a: np.ndarray | None, b: np.ndarray | None) -> bool:
         return self.embed_weight > 0 and a is not None and b is not None
 
-    def _mix(self, score: float, a: np.ndarray | None, b: np.ndarray | None) -> float:
-        """``score`` mixed with the cosine of two (summed) title embeddings, when both exist."""
+    def _mix(self, score: float, a: np.ndarray | None, b: np.ndarray | None,
+             exemplars: Iterable = ()) -> float:
+        """``score`` mixed with the cosine of two (summed) title embeddings, when both exist.
+        With a story's ``exemplars`` (``b`` is then the article's unit embedding), the
+        embedding side gets the same nearest-recent-member term, with the same ``link``
+        weight, as the TF-IDF side."""
         if not self._mixed(a, b):
             return score
         sim = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
+        if self.link:
+            near = max((float(e @ b) for _, _, _, e in exemplars if e is not None), default=None)
+            if near is not None:
+                sim = (1 - self.link) * sim + self.link * near
         return (1 - self.embed_weight) * score + self.embed_weight * sim
 
     def _in_window(self, story: StoryState, when: datetime) -> bool:
@@ -275,7 +284,7 @@ class StoryClusterer:
             story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
             story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
             heapq.heappush(self._expiry, (story.last_seen, story.id))
-        story.exemplars.append((doc.id, doc.title, vec))
+        story.exemplars.append((doc.id, doc.title, vec, embedding))
         n = len(story.members)
         if n <= 8 or n % 8 == 0 or story.id not in self.index:
             self.index.put(story.id, story.centroid)
@@ -286,7 +295,7 @@ class StoryClusterer:
     def _retitle(self, story: StoryState) -> None:
         """Title = the headline closest to the centroid among the holder and recent members."""
         best = dot(story.title_vec, story.centroid.weights) if story.title else -1.0
-        for _, title, v in story.exemplars:
+        for _, title, v, _ in story.exemplars:
             score = dot(v, story.centroid.weights)
             if score > best + 1e-12:
                 best, story.title, story.title_vec = score, title, v

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import base64
+
 import numpy as np
 
 from .vectors import Centroid, Vector
@@ -44,7 +46,8 @@ class StoryState:
     last_seen: datetime | None = None
     centroid: Centroid = field(default_factory=Centroid)
     embedding: np.ndarray | None = None  # sum of member title embeddings
-    exemplars: deque = field(default_factory=deque)  # (doc id, title, vector) of recent members
+    # (doc id, title, vector, unit title embedding or None) of recent members
+    exemplars: deque = field(default_factory=deque)
     title_vec: Vector = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -55,7 +58,7 @@ class StoryState:
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "centroid": dict(self.centroid.weights),
             "embedding": self.embedding.tolist() if self.embedding is not None else None,
-            "exemplars": [[i, t, v] for i, t, v in self.exemplars],
+            "exemplars": [[i, t, v, pack(e)] for i, t, v, e in self.exemplars],
             "title_vec": self.title_vec,
         }
 
@@ -69,6 +72,21 @@ class StoryState:
             first_seen=when(data["first_seen"]), last_seen=when(data["last_seen"]),
             centroid=Centroid(data["centroid"]),
             embedding=np.asarray(emb, dtype=np.float32) if emb is not None else None,
-            exemplars=deque((tuple(e) for e in data.get("exemplars", [])), maxlen=exemplars),
+            exemplars=deque(((e[0], e[1], e[2], unpack(e[3] if len(e) > 3 else None))
+                             for e in data.get("exemplars", [])), maxlen=exemplars),
             title_vec=data.get("title_vec", {}),
         )
+
+
+def pack(embedding: np.ndarray | None) -> str | None:
+    """A unit embedding as base64 float16 (1 KB for MiniLM's 384 numbers instead of ~8 KB
+    of JSON floats; float16 keeps cosines to about 1e-3)."""
+    if embedding is None:
+        return None
+    return base64.b64encode(np.asarray(embedding, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack(data: str | None) -> np.ndarray | None:
+    if data is None:
+        return None
+    return np.frombuffer(base64.b64decode(data), dtype="<f2").astype(np.float32)

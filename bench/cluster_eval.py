@@ -12,9 +12,9 @@ Data (../shared/eval, see each SOURCE.md):
 
 Each data set is run on both paths the app has: TF-IDF alone ("newsdesk", what a plain install
 does) and, when the optional MiniLM package is installed (``Settings.embeddings = "auto"``),
-with title embeddings mixed in ("newsdesk+MiniLM"); ``--embeddings off`` skips the second.
-Encoding 11k titles takes minutes in numpy, so the embeddings are kept in ``--embed-cache``
-(default ``bench/out/embeddings``, keyed by a hash of the titles).
+with MiniLM embeddings of headline and lede mixed in ("newsdesk+MiniLM"); ``--embeddings off``
+skips the second. Encoding 11k titles takes minutes in numpy, so the embeddings are kept in
+``--embed-cache`` (default ``bench/out/embeddings``, keyed by a hash of the embedded texts).
 
 Metrics: NMI (sklearn), B-cubed precision/recall/F1, ARI, number of stories.
 """
@@ -39,7 +39,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsdesk.stories.cluster import DEFAULTS, Doc, StoryClusterer  # noqa: E402
+from newsdesk.stories.cluster import DEFAULTS, Doc, StoryClusterer, embed_text  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 T0 = datetime(2024, 1, 1)
@@ -122,17 +122,18 @@ def baseline(docs: list[Doc], threshold: float = 0.1) -> list[int]:
 
 # ---------------------------------------------------------------- ours
 def cache_path(cache: Path, docs: list[Doc]) -> Path:
-    """Where the title embeddings of ``docs`` are kept: keyed by a hash of the titles."""
-    key = hashlib.sha1("\n".join(d.title for d in docs).encode()).hexdigest()[:16]
+    """Where the embeddings of ``docs`` are kept: keyed by a hash of the embedded texts."""
+    key = hashlib.sha1("\n".join(embed_text(d) for d in docs).encode()).hexdigest()[:16]
     return cache / f"titles-{key}.npy"
 
 
 def encode(embedder, docs: list[Doc], cache: Path | None = None):
-    """Title embeddings of ``docs``, from ``cache`` when the same titles were encoded before."""
+    """Embeddings of ``docs`` (headline and lede, as the app makes them), from ``cache`` when
+    the same texts were encoded before."""
     path = cache_path(cache, docs) if cache is not None else None
     if path is not None and path.exists():
         return np.load(path)
-    out = embedder.encode([d.title for d in docs])
+    out = embedder.encode([embed_text(d) for d in docs])
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, out)

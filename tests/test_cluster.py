@@ -144,6 +144,14 @@ def test_state_round_trip_keeps_member_embeddings():
         assert x.story_id == y.story_id and abs(x.similarity - y.similarity) < 2e-3
 
 
+def test_the_embedding_reads_the_headline_and_its_lede():
+    from newsdesk.stories.cluster import embed_text
+    body = " ".join(f"w{i}" for i in range(100))
+    assert embed_text(Doc(id=1, title="Quake hits city")) == "Quake hits city"
+    made = embed_text(Doc(id=1, title="Quake hits city", text=body))
+    assert made.startswith("Quake hits city. w0 w1") and made.endswith(" w29")
+
+
 def test_the_nearest_member_counts_for_embeddings_too():
     """A story's mean embedding blurs; an article very like one recent member scores higher
     than its cosine to the mean alone (the same ``link`` term as on the TF-IDF side)."""

@@ -49,11 +49,12 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .embed import shared_embedder
-from .story import EXEMPLARS, Assignment, Doc, StoryState
+from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
 
-__all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "cluster_batch"]
+__all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "cluster_batch",
+           "embed_text"]
 
 OLD_COHESION = 0.9  # the broadest an old story is allowed to count as (see _best)
 
@@ -103,13 +104,13 @@ class StoryClusterer:
         return self.embedder is not None and self.embed_weight > 0
 
     def _embedding(self, doc: Doc) -> np.ndarray | None:
-        """The unit title embedding of ``doc``, when an embedder is at hand: the clusterer's
+        """The unit embedding of ``doc``'s headline and lede (``story.embed_text``), when an embedder is at hand: the clusterer's
         own, or for ``embeddings="auto"`` the shared MiniLM model (None when not installed)."""
         if self.embedder is None and doc.embeddings == "auto":
             self.embedder = shared_embedder()
         if not self.uses_embeddings:
             return None
-        return self.embedder.encode([doc.title])[0]
+        return self.embedder.encode([embed_text(doc)])[0]
 
     def _level(self, mixed: bool, merge: bool = False) -> float:
         """Join (or merge) level of one comparison: mixed scores run higher, so they have

@@ -29,6 +29,17 @@ class Doc:
     embeddings: str = "off"  # "auto": compare MiniLM title embeddings when the model is installed
 
 
+LEDE_WORDS = 30  # words of the text embedded after the headline (a news lede's length)
+
+
+def embed_text(doc: Doc) -> str:
+    """What a title embedding is made of: the headline, plus the lede (first ``LEDE_WORDS``
+    words of the text) when there is one. A headline alone is often a pun or a label; its
+    lede says who did what."""
+    lede = " ".join(doc.text.split()[:LEDE_WORDS]) if doc.text else ""
+    return f"{doc.title}. {lede}" if lede else doc.title
+
+
 @dataclass(frozen=True)
 class Assignment:
     story_id: int

@@ -1,4 +1,4 @@
-"""Keyphrases and hashtags (newsdesk.stories.tags, newsdesk.stories.entities)."""
+"""Keyphrases and hashtags (newsdesk.stories.tags, .names, .entities, .variants, .tagrules)."""
 
 import importlib.util
 from collections import Counter
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.stories.entities import find_names, tokenize
+from newsdesk.stories.entities import tokenize
+from newsdesk.stories.names import find_names
 from newsdesk.stories.tags import Background, Tag, extract_keyphrases, hashtags, merge_story_tags
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -1,6 +1,6 @@
 """Keyphrases and hashtags for articles and stories.
 
-Candidates are single content words, named things (``entities.find_names``) and
+Candidates are single content words, named things (``names.find_names``) and
 lower-case two-word phrases that recur. Each is scored by
 
     (1 + ln tf) * idf ** IDF_POWER * (1 + TITLE_BONUS if in the title)
@@ -31,8 +31,9 @@ from typing import Iterable
 
 import snowballstemmer
 
-from .entities import (DATA, Token, find_names, folds_to_surname, given_names, is_title,
-                       place_of, places_in, stopwords, tokenize, word_list)
+from .entities import (DATA, Token, given_names, is_title, place_of, places_in, stopwords,
+                       tokenize, word_list)
+from .names import find_names, folds_to_surname
 from .tagrules import adjective_only, never_a_tag
 from .variants import respell, spellings
 

@@ -322,3 +322,81 @@ def test_demo_corpus_tags_are_never_empty_long_or_duplicated_by_spelling():
             assert preferred(tag.display[1:]) in (None, tag.display[1:]), (article.title, tag)
             seen.add(tag.display)
     assert not {"#Kiev", "#Kharkov", "#Donbass", "#Lugansk", "#Applause", "#USC"} & seen
+
+
+# --- family names with particles (stories/names.py) ------------------------------------
+
+def test_a_family_name_with_particles_is_one_tag_however_it_is_written():
+    """Full name, the family name alone mid-sentence, and at the start of a sentence."""
+    tags = displays(hashtags(
+        "EU prepares new sanctions",
+        "European Commission President Ursula von der Leyen said new sanctions were ready. "
+        "Von der Leyen spoke after a call with the president of France. Ministers said "
+        "von der Leyen would present the sanctions on Friday."))
+    assert "#VonDerLeyen" in tags
+    assert not {"#Leyen", "#VonDer", "#Ursula", "#UrsulaVonDerLeyen", "#Der"} & set(tags)
+    # a headline style text that never gives the first name
+    assert "#VonDerLeyen" in displays(hashtags(
+        "Von der Leyen in Kyiv", "EU chief von der Leyen arrived in Kyiv. Von der Leyen "
+        "met officials in Kyiv on Friday."))
+
+
+@pytest.mark.parametrize("text,tag,not_tags", [
+    # the family name keeps its particle, as persons are tagged by family name (#Putin)
+    ("Charles de Gaulle led Free France. The French still honour de Gaulle.",
+     "#DeGaulle", {"#Gaulle", "#CharlesDeGaulle", "#Charles"}),
+    ("Crown Prince Mohammed bin Salman met envoys in Riyadh. Later bin Salman spoke.",
+     "#BinSalman", {"#Salman", "#MohammedBinSalman", "#Bin"}),
+    ("Italian Foreign Minister Luigi Di Maio met his Ukrainian counterpart in Rome.",
+     "#DiMaio", {"#Maio", "#LuigiDiMaio", "#Luigi"}),
+    # ... unless the text itself calls the person by the bare last word
+    ("Ludwig van Beethoven wrote nine symphonies. Beethoven was deaf when he wrote them.",
+     "#Beethoven", {"#VanBeethoven", "#LudwigVanBeethoven"}),
+    ("Putin called Syrian President Bashar al-Assad. Assad thanked Putin for the support.",
+     "#Assad", {"#AlAssad", "#BasharAlAssad", "#Bashar"}),
+])
+def test_family_names_with_particles_fold_like_other_persons(text, tag, not_tags):
+    tags = displays(hashtags("", text))
+    assert tag in tags
+    assert not not_tags & set(tags)
+
+
+def test_particles_are_not_glued_to_ordinary_words():
+    """"of" is never a particle; "la", "du", "de" before a capital in a quote in another
+    language stay ordinary words; "Van" before a family name is a given name."""
+    tags = displays(hashtags(
+        "Minister visits Peru",
+        "The president of France met the prime minister of Peru. Protesters shouted that "
+        "la Policía had left the town of Bagua. Van Morrison played in Paris. Morrison "
+        "sang for the president of France."))
+    assert "#Morrison" in tags and "#France" in tags
+    assert not {"#OfFrance", "#PresidentOfFrance", "#LaPolicía", "#DeBagua", "#VanMorrison"} \
+        & set(tags)
+
+
+def test_story_merge_folds_a_full_name_with_particles_into_the_family_name():
+    merged = displays(merge_story_tags([[Tag("charlesdegaulle", "#CharlesDeGaulle", 1.0)],
+                                        [Tag("degaulle", "#DeGaulle", 0.5)]]))
+    assert merged == ["#DeGaulle"]
+
+
+# --- one tag per country (data/name-variants.tsv, data/demonyms.tsv) -------------------
+
+def test_every_name_of_the_united_states_is_one_tag():
+    tags = displays(hashtags(
+        "US and allies weigh sanctions",
+        "The United States said sanctions would follow. U.S. officials and American "
+        "diplomats met in Brussels; US troops stayed home. America will not stand by, the "
+        "president said, and America's partners agreed."))
+    assert "#UnitedStates" in tags
+    assert not {"#America", "#US", "#USA", "#American", "#Americans"} & set(tags)
+
+
+def test_america_inside_a_longer_name_is_not_the_united_states():
+    tags = displays(hashtags(
+        "Bank of America sees Latin America growth",
+        "Bank of America said Latin America would grow. Bank of America economists expect "
+        "Latin America and South America to grow faster than Europe. South America exports "
+        "rose. Let us see."))
+    assert {"#BankOfAmerica", "#LatinAmerica", "#SouthAmerica"} <= set(tags)
+    assert "#UnitedStates" not in tags and "#America" not in tags

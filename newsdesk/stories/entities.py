@@ -28,8 +28,11 @@ _TOKEN = re.compile(r"[^\W_](?:[\w’'\-.&]*[^\W_])?")
 _POSSESSIVE = re.compile(r"[’']s?$", re.IGNORECASE)
 _BREAK = re.compile(r"[,;:()\[\]\"“”«»„‘’'–—|/!?-]")
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3,}")
+# Particles of family names: "Ursula von der Leyen", "Charles de Gaulle", "Mohammed bin Salman".
+PARTICLES = frozenset({"de", "del", "della", "der", "den", "di", "da", "dos", "du", "van", "von",
+                       "al", "bin", "ibn", "la", "le", "ter"})
 # Words that may sit inside a name without breaking it: "Bank of England", "Ludwig van Beethoven".
-_CONNECTORS = {"of", "de", "del", "della", "der", "van", "von", "al", "bin", "la", "le", "du", "da"}
+_CONNECTORS = set(PARTICLES) | {"of"}
 CONNECTORS = frozenset(_CONNECTORS)  # never a name, nor a tag, alone
 
 
@@ -105,13 +108,35 @@ def _country(word: str) -> str | None:
     return None
 
 
-def places_in(token: "Token") -> list[str]:
+def places_in(token: "Token", alone: bool = True) -> list[str]:
     """Places a capitalised demonym or place stands for: "Ukrainians" -> [Ukraine],
-    "Russian-Ukrainian" -> [Russia, Ukraine]; [] for other words."""
+    "Russian-Ukrainian" -> [Russia, Ukraine]; [] for other words. A word that is a place only
+    by the variants table counts only ``alone``, as the table says: "America" is the United
+    States, the "America" of "Latin America" or "Bank of America" is not."""
     if not token.capitalised:
         return []
-    parts = [place_of(p) for p in token.text.split("-")]
+    parts = [place_of(p) if alone or _country(p) else None for p in token.text.split("-")]
     return parts if all(parts) else []
+
+
+def in_longer_name(tokens: list["Token"]) -> list[bool]:
+    """For each token, whether it is one word of a longer capitalised name: "America" in
+    "Latin America", "Bank of America", "America First"; not in "In America" or "rural America"."""
+    def joined(a: Token, b: Token) -> bool:
+        return a.sentence == b.sentence and not b.gap
+
+    def name_word(t: Token) -> bool:
+        return t.capitalised and t.lower not in stopwords()
+
+    out = []
+    for i, tok in enumerate(tokens):
+        before = tokens[i - 1] if i else None
+        if before and before.lower == "of" and i > 1 and joined(tokens[i - 2], before):
+            before = tokens[i - 2]  # "Bank of America"
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        out.append(bool(before and joined(tokens[i - 1], tok) and name_word(before))
+                   or bool(after and joined(tok, after) and name_word(after)))
+    return out
 
 
 @dataclass
@@ -124,8 +149,10 @@ class Token:
 
     @property
     def capitalised(self) -> bool:
+        """Starts with a capital, or is a capitalised name with an Arabic article ("al-Assad")."""
         c = self.text[0]
-        return c.isupper() or (c.isdigit() and any(ch.isupper() for ch in self.text))
+        return c.isupper() or (c.isdigit() and any(ch.isupper() for ch in self.text)) or (
+            self.text[:3] in ("al-", "el-") and self.text[3:4].isupper())
 
 
 def sentences(text: str) -> list[str]:

@@ -31,9 +31,9 @@ from typing import Iterable
 
 import snowballstemmer
 
-from .entities import (DATA, Token, given_names, is_title, place_of, places_in, stopwords,
-                       tokenize, word_list)
-from .names import find_names, folds_to_surname
+from .entities import (CONNECTORS, DATA, Token, given_names, in_longer_name, is_title, place_of,
+                       places_in, stopwords, tokenize, word_list)
+from .names import find_names, surname_tag
 from .tagrules import adjective_only, never_a_tag
 from .variants import respell, spellings
 
@@ -129,14 +129,15 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
 
 def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]:
     """Candidates by key, and the keys of given names absorbed by a person's surname."""
-    stop = stopwords()
+    stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
     title_tokens, body = tokenize(title), tokenize(text)
     spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
     title_tokens, body = spelled[:len(title_tokens)], spelled[len(title_tokens):]
     # the title is sentence -1 for positions; body sentences count from 0
     tokens = [Token(t.text, t.lower, -1, t.first) for t in title_tokens] + body
     title_keys = {stem(t.text) for t in title_tokens}
-    title_keys |= {stem_phrase(p) for t in title_tokens for p in places_in(t)}
+    inside = in_longer_name(tokens)
+    title_keys |= {stem_phrase(p) for t, i in zip(title_tokens, inside) for p in places_in(t, not i)}
     cands: dict[str, _Candidate] = {}
 
     def get(key: str) -> _Candidate:
@@ -144,10 +145,10 @@ def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]
             cands[key] = _Candidate(key, Counter())
         return cands[key]
 
-    for prev, tok, nxt in zip([None] + tokens, tokens, tokens[1:] + [None]):
+    for prev, tok, nxt, in_name in zip([None] + tokens, tokens, tokens[1:] + [None], inside):
         if not _is_content(tok, stop):
             continue
-        places = places_in(tok)  # "Ukrainians" counts for Ukraine
+        places = places_in(tok, not in_name)  # "Ukrainians" counts for Ukraine
         for form in places or [tok.text if tok.capitalised and not tok.first else tok.lower]:
             cand = get(stem_phrase(form) if places else stem(tok.text))
             cand.see(form, max(tok.sentence, 0), cand.key in title_keys)
@@ -383,8 +384,8 @@ def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[
         target = _camel(place).casefold() if place else None
         if place:
             display.setdefault(target, "#" + _camel(place))
-        elif folds_to_surname(words, set(total)) and len(givens[words[-1].casefold()]) <= 2:
-            target = words[-1].casefold()
+        elif len(givens.get(words[-1].casefold() if words else "", ())) <= 2:
+            target = surname_tag(words, set(total))
         if target and target != slug and (place or target in total):
             total[target] += total.pop(slug)
     if not total:

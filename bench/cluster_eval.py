@@ -122,22 +122,27 @@ def baseline(docs: list[Doc], threshold: float = 0.1) -> list[int]:
 
 # ---------------------------------------------------------------- ours
 def cache_path(cache: Path, docs: list[Doc]) -> Path:
-    """Where the embeddings of ``docs`` are kept: keyed by a hash of the embedded texts."""
-    key = hashlib.sha1("\n".join(embed_text(d) for d in docs).encode()).hexdigest()[:16]
-    return cache / f"titles-{key}.npy"
+    """Where the embeddings of ``docs`` are kept: one row per distinct embedded text, keyed by
+    a hash of those texts, so the two orders of the Google News set share one file."""
+    texts = sorted(set(embed_text(d) for d in docs))
+    key = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:16]
+    return cache / f"texts-{key}.npy"
 
 
 def encode(embedder, docs: list[Doc], cache: Path | None = None):
-    """Embeddings of ``docs`` (headline and lede, as the app makes them), from ``cache`` when
-    the same texts were encoded before."""
+    """Embeddings of ``docs`` in order (headline and lede, as the app makes them); each
+    distinct text is encoded once, and kept in ``cache`` for the next run."""
+    texts = sorted(set(embed_text(d) for d in docs))
     path = cache_path(cache, docs) if cache is not None else None
     if path is not None and path.exists():
-        return np.load(path)
-    out = embedder.encode([embed_text(d) for d in docs])
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, out)
-    return out
+        table = np.load(path)
+    else:
+        table = embedder.encode(texts)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, table)
+    row = {t: i for i, t in enumerate(texts)}
+    return table[[row[embed_text(d)] for d in docs]]
 
 
 def newsdesk(docs: list[Doc], embedder=None, embeddings=None, **params) -> list[int]:

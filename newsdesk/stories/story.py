@@ -91,7 +91,8 @@ class StoryState:
 
 def pack(embedding: np.ndarray | None) -> str | None:
     """A unit embedding as base64 float16 (1 KB for MiniLM's 384 numbers instead of ~8 KB
-    of JSON floats; float16 keeps cosines to about 1e-3)."""
+    of JSON floats; float16 keeps cosines to about 1e-3, and the clusterer holds members'
+    embeddings as float16 in memory too, so saving and loading changes nothing)."""
     if embedding is None:
         return None
     return base64.b64encode(np.asarray(embedding, dtype="<f2").tobytes()).decode("ascii")
@@ -100,4 +101,4 @@ def pack(embedding: np.ndarray | None) -> str | None:
 def unpack(data: str | None) -> np.ndarray | None:
     if data is None:
         return None
-    return np.frombuffer(base64.b64decode(data), dtype="<f2").astype(np.float32)
+    return np.frombuffer(base64.b64decode(data), dtype="<f2").astype(np.float16)

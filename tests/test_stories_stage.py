@@ -185,10 +185,13 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
     assert late < 2 * early + 0.1, f"a refresh took {early:.2f}s early in the flood, {late:.2f}s late"
 
 
-def test_a_restarted_worker_continues_from_the_saved_state(db, settings):
+@pytest.mark.parametrize("embeddings", ["auto", "off"])
+def test_a_restarted_worker_continues_from_the_saved_state(db, settings, embeddings):
     """State is saved per changed story (stories.state), the DF table and the dedup index
     are rebuilt from the database: a new process continues the stream as the old one would
-    have, finds copies of articles the old one saw, and a rebuild agrees with it."""
+    have, finds copies of articles the old one saw, and a rebuild agrees with it; with the
+    MiniLM model (as installed by the README) and without it."""
+    settings = settings.with_(embeddings=embeddings)
     src = source_store.add_source(db, "http://a.example/feed")
     other = source_store.add_source(db, "http://b.example/feed")
     first = [_add(db, src.id, "1", "Biden and Putin speak by phone", WIRE, T0),

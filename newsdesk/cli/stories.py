@@ -31,7 +31,10 @@ def _count_articles(db) -> int:
 @app.command()
 def recluster(ctx: typer.Context) -> None:
     """Rebuild duplicates, stories, hashtags and related lists from the whole archive,
-    replaying it in publication order through the same online code."""
+    replaying it in publication order through the same online code: the result is the
+    online one whenever articles arrived in publication order (an article fetched after
+    newer ones, from a feed that was down for a day, was placed online when it arrived and
+    is placed by its date in the replay, so its story can differ)."""
     _run(ctx, rebuild=True)
 
 

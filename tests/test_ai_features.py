@@ -2,7 +2,7 @@
 three outlets over three days; the Daily Ledger gives a different injury count and carries
 the shipping company's denial, and never mentions the mayor's state of emergency."""
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -79,6 +79,19 @@ def test_timeline_since_filters_but_remembers_the_past(story):
     assert {i.date for i in result.items} == {"2024-03-02", "2024-03-03"}
     assert not any("collapsed" in i.text for i in result.items)
     assert run("timeline", story, since=date(2024, 3, 3)).status == "empty"
+
+
+def test_dates_recalled_from_long_before_the_story_are_background(story):
+    """A sentence recalling the 2019 inspection is no entry dated 2019 in a March 2024 story's
+    timeline; a date just before the first article (the stories window) still is."""
+    recall = Doc(id="r1", outlet="herald", date=datetime(2024, 3, 3, 9),
+                 title="Bridge inspections questioned",
+                 text="The bridge was last inspected on June 4, 2019, records show. Divers "
+                      "reported cracks on February 28, engineers said on Sunday.")
+    days = {i.date for i in run("timeline", story + [recall]).items}
+    assert not any(d.startswith("2019") for d in days)
+    mentions = {i.date for i in run("timeline", story + [recall], max_dates=10).items}
+    assert "2024-02-28" in mentions
 
 
 def test_compare_marks_omission_and_contradictions(story):

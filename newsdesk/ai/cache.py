@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from .model import Doc, Result
 
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"  # 2: timelines reach at most timeline.LOOKBACK before a story
 
 
 class AICache(ABC):

@@ -1,8 +1,10 @@
 """Timeline: what changed since a date, as dated developments with their outlets.
 
 1. Days are candidates when documents were published on them or sentences mention them
-   ("on February 18 ..."). A day's importance combines coverage volume, burstiness
-   (volume against the surrounding days) and how often later coverage refers back to it.
+   ("on February 18 ...") within the coverage (a date recalled from more than ``LOOKBACK``
+   before the first document is background, not a development). A day's importance combines coverage
+   volume, burstiness (volume against the surrounding days) and how often later coverage
+   refers back to it.
 2. For a day, candidate sentences are those published that day and those that mention it.
    Each is compared with *everything published before that day* (not only the latest
    headlines): a sentence that repeats an earlier fact (cosine >= ``repeat_threshold``) is
@@ -28,6 +30,10 @@ from .model import Corpus, Doc, Result
 from .summary import centrality, eligible, mmr, position_prior
 from .text import Embed
 
+# how far before its first document a story's timeline reaches: the stories stage's window
+# (an article dated further before a story began never joins it)
+LOOKBACK = timedelta(days=3)
+
 
 def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
                    until: date | datetime | None = None, max_dates: int | None = None,
@@ -42,6 +48,7 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
         return Result("timeline", status="empty", note="No coverage to build a timeline from.", meta=meta)
 
     published = [s.doc.day for s in corpus.sents]
+    first_day = min(published) - LOOKBACK
     candidates: dict[date, set[int]] = defaultdict(set)
     docs_per_day: dict[date, set[str]] = defaultdict(set)
     mention_docs: dict[date, set[str]] = defaultdict(set)
@@ -50,7 +57,9 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
         docs_per_day[published[row]].add(str(sent.doc.id))
         if use_mentions:
             for day in mentioned_dates(sent.text, published[row]):
-                if day < published[row]:
+                # a date recalled from well before the coverage began is background, not one
+                # of its developments ("the agreements of November 9, 2020")
+                if first_day <= day < published[row]:
                     candidates[day].add(row)
                     mention_docs[day].add(str(sent.doc.id))
 

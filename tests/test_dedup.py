@@ -2,7 +2,7 @@
 
 import importlib.util
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -137,6 +137,16 @@ def test_documents_leave_the_index_with_the_time_window():
     assert index.forget_before(day.replace(day=10)) == 0
     assert index.forget_before(day.replace(day=21)) == 1  # "other"; "new" stays findable
     assert index.query(WIRE)[0].canonical_id == "new"
+
+
+def test_the_window_is_measured_from_the_newest_document():
+    index = DuplicateIndex()
+    assert index.forget_older_than(timedelta(days=30)) == 0  # nothing dated yet
+    day = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    index.add("old", WIRE, when=day)
+    index.add("other", OTHER_OUTLET_SAME_STORY, when=day.replace(day=20))
+    assert index.forget_older_than(timedelta(days=30)) == 0
+    assert index.forget_older_than(timedelta(days=10)) == 1 and "old" not in index
 
 
 def _record(id, outlet, day):

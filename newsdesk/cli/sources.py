@@ -160,9 +160,9 @@ def _stages(state) -> list:
     """The stages that receive new article ids: stories, which hands the articles each pass
     processed on to AI (queued in the background, so ingest never waits for it)."""
     from ..ai.service import AIService, AIStage
-    from ..stories.stage import stories_stage
-    return [stories_stage(state.settings, state.db,
-                          then=[AIStage(AIService(state.settings, state.db))])]
+    from ..stories.stage import StoriesStage
+    return [StoriesStage(state.settings, state.db,
+                         then=[AIStage(AIService(state.settings, state.db))])]
 
 
 def _log_result(result) -> None:

@@ -24,7 +24,8 @@ article and rebuild the index at start-up with ``add_signature()``.
 
 Memory is bounded by a time window, not by the archive: each document may be added with its
 time, and ``forget_before(cutoff)`` drops those older than the cutoff (copies of them are
-then new reporting). A long-running worker calls it as its clock moves; without it the index
+then new reporting); ``forget_older_than(age)`` measures the cutoff from the newest time
+added. A long-running worker calls it as its clock moves; without it the index
 would grow by about 4 KB per canonical document for as long as the process lives. Most
 buckets hold a single id, stored as the id itself rather than a one-element list.
 """
@@ -37,7 +38,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -184,6 +185,7 @@ class DuplicateIndex:
         self._bands: list[dict[bytes, str | list[str]]] = [{} for _ in range(BANDS)]
         self._when: dict[str, float] = {}            # doc id -> timestamp, when given
         self._expiry: list[tuple[float, str]] = []   # heap of (timestamp, doc id)
+        self._newest: float | None = None            # newest timestamp added
 
     @classmethod
     def from_settings(cls, settings) -> "DuplicateIndex":
@@ -260,8 +262,9 @@ class DuplicateIndex:
         matches = self._query(sig, None)
         self._signatures[doc_id] = sig
         if when is not None:
-            self._when[doc_id] = when.timestamp()
-            heapq.heappush(self._expiry, (self._when[doc_id], doc_id))
+            stamp = self._when[doc_id] = when.timestamp()
+            heapq.heappush(self._expiry, (stamp, doc_id))
+            self._newest = stamp if self._newest is None else max(self._newest, stamp)
         if matches:
             self._canonical_of[doc_id] = matches[0].canonical_id
             return matches[0]
@@ -279,7 +282,16 @@ class DuplicateIndex:
 
     def forget_before(self, cutoff: datetime) -> int:
         """Drop documents added with a time before ``cutoff``; returns how many."""
-        limit, heap, dropped = cutoff.timestamp(), self._expiry, 0
+        return self._forget_until(cutoff.timestamp())
+
+    def forget_older_than(self, age: timedelta) -> int:
+        """Drop documents more than ``age`` older than the newest one added; how many."""
+        if self._newest is None:
+            return 0
+        return self._forget_until(self._newest - age.total_seconds())
+
+    def _forget_until(self, limit: float) -> int:
+        heap, dropped = self._expiry, 0
         while heap and heap[0][0] < limit:
             stamp, doc_id = heapq.heappop(heap)
             if self._when.get(doc_id) == stamp:  # else re-added later or already removed

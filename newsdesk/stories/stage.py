@@ -17,8 +17,9 @@ in publication order (the same code path, so online and batch agree).
 One process at a time does this work: on PostgreSQL an advisory lock elects it (the
 others skip; their new articles are picked up by the holder's next batch), on SQLite the
 stage's own lock. Within a process, a fetch thread that finds the stage busy does not wait:
-it leaves a flag, and the busy thread makes one more pass. The clusterer's state is saved with a version number after each batch,
-so a process that did not do the last batch reloads before it continues.
+it leaves a flag, and the busy thread makes one more pass. The clusterer's state is saved
+with a version number after each batch, so a process that did not do the last batch
+reloads before it continues.
 
 Cost per article does not grow with the archive (``bench/stories_bench.py``): pending
 articles are found above a processed floor, not by scanning every article; the saved state
@@ -35,7 +36,7 @@ import json
 import logging
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import text
@@ -46,13 +47,13 @@ from ..storage import articles as article_store
 from ..storage import stories as story_store
 from ..storage.db import Database
 from ..storage.sources import now
+from .candidates import candidates
 from .cluster import Doc, StoryClusterer
-from .vectors import Vectorizer
 from .dedup import DuplicateIndex
 from .provenance import EarlierMatch, Record, classify
-from .candidates import candidates
 from .related import related
 from .tags import hashtags, merge_story_tags
+from .vectors import Vectorizer
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,6 @@ class StoriesStage:
         self._floor = 0                     # every article id <= this is processed
         self._dirty: set[int] = set()       # stories whose saved state is out of date
         self._df_unsaved = DF_SAVE_EVERY    # articles learned since the DF table was saved
-        self._clock: datetime | None = None  # newest article time seen (dedup window)
 
     def __call__(self, new_ids: list[int]) -> None:
         """The ingest hook: never waits while another fetch thread runs the stage; that
@@ -150,7 +150,7 @@ class StoriesStage:
             story_store.reset(self.db)
             self.clusterer = StoryClusterer()
             self.duplicates = DuplicateIndex.from_settings(self.settings)
-            self._version, self._floor, self._clock = 0, 0, None
+            self._version, self._floor = 0, 0
             self._dirty, self._df_unsaved = set(), DF_SAVE_EVERY
         return self.process_pending(progress)
 
@@ -191,11 +191,9 @@ class StoriesStage:
         self._floor = int(floor) if floor else 0
         self.duplicates = DuplicateIndex.from_settings(self.settings)
         # the window ends at the stream's clock, as in a worker that never restarted
-        self._clock = None
         for article_id, signature, _, when in story_store.recent_signatures(
                 self.db, (self.clusterer.clock or now()) - DEDUP_WINDOW):
             self.duplicates.add_signature(str(article_id), signature, when)
-            self._clock = max(filter(None, (self._clock, when)), default=None)
         self._version = version
 
     def _save_state(self) -> None:
@@ -226,15 +224,13 @@ class StoriesStage:
                 self._df_unsaved = 0
             story_store.kv_set(conn, "stories:clusterer", json.dumps(head).encode())
             story_store.kv_set(conn, "stories:version", str(self._version).encode())
-        if self._clock is not None:
-            self.duplicates.forget_before(self._clock - DEDUP_WINDOW)
+        self.duplicates.forget_older_than(DEDUP_WINDOW)
 
     # ------------------------------------------------------------------ one article
     def _process(self, article: Article) -> None:
         signature = self.duplicates.signature(article.text, article.title)
         when = article.published_at or article.fetched_at
         match = self.duplicates.add_signature(str(article.id), signature, when)
-        self._clock = max(filter(None, (self._clock, when)), default=None)
         with self.db.read() as conn:
             origin = self._origin(conn, article, match)
         copy = origin is not None and origin[1].kind == "republication"
@@ -335,8 +331,3 @@ class StoriesStage:
 class _Tag:
     def __init__(self, slug: str, display: str, score: float):
         self.slug, self.display, self.score = slug, display, score
-
-
-def stories_stage(settings: Settings, db: Database,
-                  then: Sequence[Callable[[list[int]], None]] = ()) -> StoriesStage:
-    return StoriesStage(settings, db, then)

@@ -2,9 +2,9 @@
 
 1. Days are candidates when documents were published on them or sentences mention them
    ("on February 18 ...") within the coverage (a date recalled from more than ``LOOKBACK``
-   before the first document is background, not a development). A day's importance combines coverage
-   volume, burstiness (volume against the surrounding days) and how often later coverage
-   refers back to it.
+   before the first document is background, not a development). A day's importance
+   combines coverage volume, burstiness (volume against the surrounding days) and how
+   often later coverage refers back to it.
 2. For a day, candidate sentences are those published that day and those that mention it.
    Each is compared with *everything published before that day* (not only the latest
    headlines): a sentence that repeats an earlier fact (cosine >= ``repeat_threshold``) is

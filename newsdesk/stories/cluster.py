@@ -20,9 +20,9 @@ One article at a time (``StoryClusterer.add``):
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
    embedding has become its topic's, close to every article on the topic. An article the
    English-only model cannot read (``embed.reads_english``) is compared on TF-IDF alone too.
-   Embeddings (of headline and lede, ``story.embed_text``) come from the ``embedding`` argument, the
-   clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the app passes
-   ``Settings.embeddings``), the MiniLM model when its package is installed
+   Embeddings (of headline and lede, ``story.embed_text``) come from the ``embedding``
+   argument, the clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the
+   app passes ``Settings.embeddings``), the MiniLM model when its package is installed
    (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it, and an
@@ -108,18 +108,20 @@ class StoryClusterer:
     def uses_embeddings(self) -> bool:
         return self.embedder is not None and self.embed_weight > 0
 
-    def _embedding(self, doc: Doc) -> np.ndarray | None:
-        """The unit embedding of ``doc``'s headline and lede, when an embedder is at hand: the
-        clusterer's own, or for ``embeddings="auto"`` the shared MiniLM model (None when it
-        is not installed, and for a text the English-only model cannot read)."""
-        if self.embedder is None and doc.embeddings == "auto":
-            self.embedder = shared_embedder()
-        if not self.uses_embeddings:
-            return None
+    def _embedding(self, doc: Doc, given: np.ndarray | None = None) -> np.ndarray | None:
+        """The unit embedding of ``doc``'s headline and lede: ``given`` (precomputed), or
+        made by the clusterer's embedder or, for ``embeddings="auto"``, the shared MiniLM
+        model. None when there is no model, and for a text the English-only model cannot
+        read, whoever made the embedding."""
+        if given is None:
+            if self.embedder is None and doc.embeddings == "auto":
+                self.embedder = shared_embedder()
+            if not self.uses_embeddings:
+                return None
         text = embed_text(doc)
         if not reads_english(text, doc.language):
             return None
-        return self.embedder.encode([text])[0]
+        return given if given is not None else self.embedder.encode([text])[0]
 
     def _level(self, mixed: bool, merge: bool = False) -> float:
         """Join (or merge) level of one comparison: mixed scores run higher, so they have
@@ -138,10 +140,7 @@ class StoryClusterer:
         counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
         self.vectorizer.learn(counts)
         vec = self.vectorizer.vector(counts)
-        if embedding is None:
-            embedding = self._embedding(doc)
-        elif not reads_english(embed_text(doc), doc.language):
-            embedding = None  # precomputed, but of a text the model cannot read
+        embedding = self._embedding(doc, embedding)
         story, score = self._best(vec, when, embedding, cache(lambda: self._body(doc, counts)))
         is_new = story is None
         if is_new:

@@ -39,7 +39,6 @@ class PageCache:
         self.version = version
         self.entries: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (time, version, start, body)
         self.size = 0
-        self.hits = self.misses = 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or self.seconds <= 0:
@@ -56,9 +55,7 @@ class PageCache:
         entry = self.entries.get(key)
         if entry is not None and now - entry[0] < self.seconds and entry[1] == version:
             self.entries.move_to_end(key)
-            self.hits += 1
             return await self._replay(entry, now, send)
-        self.misses += 1
         await self._render_and_keep(scope, receive, send, key, now, version)
 
     def _key(self, scope) -> tuple | None:

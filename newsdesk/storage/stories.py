@@ -93,16 +93,10 @@ def story_gained(conn, story_id: int, article_id: int, title: str | None = None)
     if copy is None and (lead is None or (similarity or 0.0) > (lead_similarity or 0.0)
                          or ((similarity or 0.0) == (lead_similarity or 0.0) and article_id < lead)):
         lead = article_id
-    values: dict[str, Any] = {"s": story_id, "o": 1 if new_outlet else 0, "lead": lead, "u": now(),
-                              "f": min(filter(None, (first, when)), default=None),
-                              "l": max(filter(None, (last, when)), default=None)}
-    title_sql = ""
-    if title:
-        title_sql, values["t"] = ", title = :t", title
-    conn.execute(text(f"""UPDATE stories SET article_count = article_count + 1,
-                         outlet_count = outlet_count + :o, first_seen = :f, last_seen = :l,
-                         lead_article_id = :lead, updated_at = :u{title_sql} WHERE id = :s"""),
-                 values)
+    _update_story(conn, story_id, "article_count = article_count + 1, outlet_count = outlet_count + :o",
+                  {"o": 1 if new_outlet else 0, "lead": lead,
+                   "f": min(filter(None, (first, when)), default=None),
+                   "l": max(filter(None, (last, when)), default=None)}, title)
 
 
 def refresh_story(conn, story_id: int, title: str | None = None) -> None:
@@ -121,14 +115,21 @@ def refresh_story(conn, story_id: int, title: str | None = None) -> None:
         SELECT s.article_id FROM article_story s LEFT JOIN duplicates d ON d.article_id = s.article_id
         WHERE s.story_id = :s AND d.article_id IS NULL
         ORDER BY s.similarity DESC, s.article_id LIMIT 1"""), {"s": story_id}).scalar()
-    values: dict[str, Any] = {"s": story_id, "n": stats[0], "o": stats[1], "f": as_utc(stats[2]),
-                              "l": as_utc(stats[3]), "lead": lead, "u": now()}
+    _update_story(conn, story_id, "article_count = :n, outlet_count = :o",
+                  {"n": stats[0], "o": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
+                   "lead": lead}, title)
+
+
+def _update_story(conn, story_id: int, counts_sql: str, values: dict[str, Any],
+                  title: str | None) -> None:
+    """Write a story's counts (``counts_sql``), span (``:f``, ``:l``) and lead, and its title
+    when one is given."""
     title_sql = ""
     if title:
         title_sql, values["t"] = ", title = :t", title
-    conn.execute(text(f"""UPDATE stories SET article_count = :n, outlet_count = :o, first_seen = :f,
-                         last_seen = :l, lead_article_id = :lead, updated_at = :u{title_sql}
-                         WHERE id = :s"""), values)
+    conn.execute(text(f"""UPDATE stories SET {counts_sql}, first_seen = :f, last_seen = :l,
+                         lead_article_id = :lead, updated_at = :u{title_sql} WHERE id = :s"""),
+                 dict(values, s=story_id, u=now()))
 
 
 def merge_story(conn, absorbed: int, into: int) -> None:

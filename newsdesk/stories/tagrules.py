@@ -13,25 +13,19 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import snowballstemmer
-
+from .background import stem_phrase
 from .entities import CONNECTORS, word_list
 
 MAX_TAG_CHARS = 30  # without the "#"
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|^fy\d+$", re.IGNORECASE)
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(?:IX|IV|V?I{0,3})")
 _ADJECTIVE = ("al", "ic", "ary", "ous", "ive", "ible", "able", "ful", "less", "an", "ent", "ant")
-_stemmer = snowballstemmer.stemmer("english")
-
-
-def _stem_phrase(phrase: str) -> str:
-    return " ".join(_stemmer.stemWord(w) for w in re.findall(r"[^\W_]+", phrase.casefold()))
 
 
 @lru_cache(maxsize=1)
 def _boilerplate() -> tuple[frozenset[str], frozenset[str]]:
     words = word_list("boilerplate.txt")
-    return frozenset(w.replace(".", "") for w in words), frozenset(map(_stem_phrase, words))
+    return frozenset(w.replace(".", "") for w in words), frozenset(map(stem_phrase, words))
 
 
 def is_boilerplate(form: str, key: str) -> bool:

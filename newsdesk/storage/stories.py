@@ -184,8 +184,9 @@ def set_title(conn, story_id: int, title: str) -> None:
 def save_story_states(conn, states: dict[int, bytes | None]) -> None:
     """Saved clusterer state of active stories; None when a story closed (it leaves the
     ``stories_active`` index and is never loaded again)."""
-    for story_id, state in states.items():
-        conn.execute(text("UPDATE stories SET state = :v WHERE id = :s"), {"v": state, "s": story_id})
+    if states:
+        conn.execute(text("UPDATE stories SET state = :v WHERE id = :s"),
+                     [{"v": state, "s": story_id} for story_id, state in states.items()])
 
 
 def active_story_states(db: Database) -> list[bytes]:

@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
-import snowballstemmer
-
 from .entities import DATA, stopwords, tokenize
+from .text import _stemmer
 
 LOWER_SHARE = 0.25  # written lower case in this share of the documents using it mid-sentence
 LOWER_MIN_DOCS = 2
-_stemmer = snowballstemmer.stemmer("english")
+_stem_en = _stemmer("en")  # clustering's English Snowball stemmer, memoised: hot on ingest
 
 
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word.casefold())
+    return _stem_en(word.casefold())
 
 
 def stem_phrase(phrase: str) -> str:

@@ -143,7 +143,8 @@ def _candidates(title: str, text: str, lower: frozenset[str] = frozenset(),
         if len(name.words) < 2:
             place = place_of(name.words[0])
             key = stem_phrase(place) if place else stem(name.key)
-            if key in cands and (name.person or place or name.key not in lower_seen | lower):
+            lower_case = name.key in lower_seen or name.key in lower  # no set union per name
+            if key in cands and (name.person or place or not lower_case):
                 cands[key].name = True  # ... and a person unless only the stems agree
                 cands[key].person |= name.person and name.key in map(str.casefold, cands[key].forms)
                 absorbed.update(stem(w) for w in name.full if stem(w) != key)

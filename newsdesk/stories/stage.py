@@ -269,7 +269,7 @@ class StoriesStage:
             else:
                 story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
             if merged:
-                story_store.refresh_story(conn, story_id, title)  # merge_story recounted it
+                story_store.set_title(conn, story_id, title)  # merge_story recounted it
             else:
                 story_store.story_gained(conn, story_id, article.id, title)
             if not copy:

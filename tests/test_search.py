@@ -114,7 +114,7 @@ def test_filtered_cursor_pages_stay_put_when_newer_articles_arrive(harbour):
     assert seen == whole and set(seen) == set(ids[22:])
 
 
-def test_snippets_are_made_for_the_page_only_and_mark_the_words(harbour):
+def test_snippets_mark_the_searched_words(harbour):
     found = searching.search(harbour["db"], "harbour", limit=3)
     assert len(found.results) == 3
     assert all("\x02" in r["snippet"] for r in found.results)

@@ -32,8 +32,7 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{3
 PARTICLES = frozenset({"de", "del", "della", "der", "den", "di", "da", "dos", "du", "van", "von",
                        "al", "bin", "ibn", "la", "le", "ter"})
 # Words that may sit inside a name without breaking it: "Bank of England", "Ludwig van Beethoven".
-_CONNECTORS = set(PARTICLES) | {"of"}
-CONNECTORS = frozenset(_CONNECTORS)  # never a name, nor a tag, alone
+CONNECTORS = PARTICLES | {"of"}  # never a name, nor a tag, alone
 
 
 def is_title(word: str) -> bool:

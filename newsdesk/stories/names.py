@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .entities import _CONNECTORS, PARTICLES, Token, given_names, place_of, stopwords, word_list
+from .entities import CONNECTORS, PARTICLES, Token, given_names, place_of, stopwords, word_list
 
 _MONTHS = {"january", "february", "march", "april", "june", "july", "august", "september",
            "october", "november", "december"}
@@ -95,7 +95,7 @@ def _connected(tokens: list[Token], i: int) -> int:
     """How many connectors from tokens[i] lead, in one sentence and without punctuation, to a
     capitalised word: 1 for "of" in "Bank of England", 2 for "von der" in "von der Leyen"."""
     j = i
-    while j < len(tokens) and j - i < 3 and tokens[j].lower in _CONNECTORS \
+    while j < len(tokens) and j - i < 3 and tokens[j].lower in CONNECTORS \
             and (j == i or (not tokens[j].gap and tokens[j].sentence == tokens[i].sentence)):
         j += 1
     if j == i or j >= len(tokens) or tokens[j].gap or tokens[j].sentence != tokens[i].sentence \
@@ -112,7 +112,7 @@ def _runs(tokens: list[Token]) -> list[list[Token]]:
     while i < len(tokens):
         tok = tokens[i]
         same = current and current[-1].sentence == tok.sentence and not tok.gap
-        n = _connected(tokens, i) if tok.lower in _CONNECTORS else 0
+        n = _connected(tokens, i) if tok.lower in CONNECTORS else 0
         if tok.capitalised and tok.lower not in _CLOCK:
             if not same:
                 if current:
@@ -174,7 +174,7 @@ def _segments(run: list[Token]) -> list[tuple[list[Token], bool]]:
     for i in range(len(run) - 1, -1, -1):  # "National Security Advisor": all three
         nxt = run[i + 1].lower if i + 1 < len(run) else ""
         titled[i] = titled[i] or run[i].lower in word_list("titles-soft.txt") and (
-            (i + 1 < len(run) and titled[i + 1]) or nxt in given_names() or nxt in _CONNECTORS
+            (i + 1 < len(run) and titled[i + 1]) or nxt in given_names() or nxt in CONNECTORS
             or (i > 0 and run[i - 1].lower in word_list("titles.txt")))
     out, current, after = [], [], False
     for tok, is_title_word in zip(run, titled):
@@ -210,8 +210,8 @@ def _personlike(words: tuple[str, ...]) -> bool:
             and core[-1].casefold().removesuffix("s") not in heads
             and core[0].casefold() not in _PLACE_PREFIXES
             and not any(w.isupper() and len(w) > 1 or place_of(w) or not w.replace("-", "").isalpha()
-                        or (w.casefold() in _CONNECTORS and not (i == 0 and w[:1].isupper()
-                                                                 and w.casefold() in given_names()))
+                        or (w.casefold() in CONNECTORS and not (i == 0 and w[:1].isupper()
+                                                                and w.casefold() in given_names()))
                         for i, w in enumerate(core)))
 
 
@@ -220,10 +220,10 @@ def _split_person(words: tuple[str, ...], alone: set[str]) -> int | None:
     names = given_names()
     for i in range(len(words) - 1):
         if words[i].casefold() in names and _personlike(words[i:]) \
-                and (i == 0 or words[i - 1].casefold() not in _CONNECTORS):
+                and (i == 0 or words[i - 1].casefold() not in CONNECTORS):
             return i
     if len(words) >= 3 and words[-1].casefold() in alone and _personlike(words[-2:]) \
-            and words[-3].casefold() not in _CONNECTORS:
+            and words[-3].casefold() not in CONNECTORS:
         return len(words) - 2
     return None
 
@@ -256,7 +256,7 @@ def find_names(tokens: list[Token]) -> list[Name]:
                     after_title or words[0][:1].islower() or " ".join(words).casefold() in known)
                 pieces.append((words, seg[0].sentence, after_title, family))
                 continue
-            while seg and (seg[-1].lower in _CONNECTORS or seg[-1].lower in stop
+            while seg and (seg[-1].lower in CONNECTORS or seg[-1].lower in stop
                            or (len(seg) > 1 and seg[-1].lower in _MONTHS)):
                 seg = seg[:-1]
             if not seg or (len(seg) == 1 and seg[0].first and seg[0].lower not in capital_mid):

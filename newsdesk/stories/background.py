@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
-from .entities import DATA, stopwords, tokenize
+from .entities import DATA, stopwords, tokenize, word_list
 from .text import _stemmer
 
 LOWER_SHARE = 0.25  # written lower case in this share of the documents using it mid-sentence
@@ -72,8 +72,8 @@ class Background:
 
 @lru_cache(maxsize=1)
 def default_background() -> Background:
-    path, lower = DATA / "background-en.tsv", DATA / "lower-case-en.txt"
-    words = [w.strip() for w in lower.read_text("utf-8").splitlines()
-             if w.strip() and not w.startswith("#")] if lower.exists() else []
-    return Background.from_tsv(path.read_text("utf-8"), words) if path.exists() \
-        else Background(1, {})
+    path = DATA / "background-en.tsv"
+    if not path.exists():
+        return Background(1, {})
+    lower = word_list("lower-case-en.txt") if (DATA / "lower-case-en.txt").exists() else ()
+    return Background.from_tsv(path.read_text("utf-8"), lower)

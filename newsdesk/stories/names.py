@@ -228,6 +228,24 @@ def _split_person(words: tuple[str, ...], alone: set[str]) -> int | None:
     return None
 
 
+def _not_in_name(seg: list[Token], stop: frozenset[str], lower_seen: set[str],
+                 capital_mid: set[str], known: set[str]) -> bool:
+    """Whether a segment's first word is not part of the name: a stop word, "of", a
+    particle, or a sentence-initial capital on an ordinary word (one the text writes in lower
+    case; else, never capitalised mid-sentence, one that looks like a participle, or that
+    is no given name and stands before a particle surname: "Meanwhile von der Leyen")."""
+    tok = seg[0]
+    if tok.lower in stop or tok.lower == "of" or _lead_particles(tuple(t.text for t in seg)):
+        return True
+    if not tok.first:
+        return False
+    if tok.lower in lower_seen:
+        return True
+    return tok.lower not in capital_mid and (
+        _verbish(tok.lower)
+        or (tok.lower not in given_names() and _keeps_particles(seg[1:], False, known)))
+
+
 def find_names(tokens: list[Token]) -> list[Name]:
     """Named things in the text, most mentioned first, persons folded to surnames."""
     stop = stopwords()
@@ -240,15 +258,8 @@ def find_names(tokens: list[Token]) -> list[Name]:
     known = _particle_surnames(runs)
     for run in runs:
         for seg, after_title in _segments(run):
-            # drop sentence-initial capitals that are ordinary words, then stop words, and
-            # particles unless they belong to the name
-            while seg and not _keeps_particles(seg, after_title, known) and (
-                    seg[0].lower in stop or seg[0].lower == "of"
-                    or _lead_particles(tuple(t.text for t in seg)) or (seg[0].first and (
-                        seg[0].lower in lower_seen or (seg[0].lower not in capital_mid and (
-                            _verbish(seg[0].lower) or (seg[0].lower not in given_names()
-                                                       and _keeps_particles(seg[1:], False, known))
-                        ))))):
+            while seg and not _keeps_particles(seg, after_title, known) \
+                    and _not_in_name(seg, stop, lower_seen, capital_mid, known):
                 seg, after_title = seg[1:], False
             if seg and _keeps_particles(seg, after_title, known):
                 words = tuple(t.text for t in seg)

@@ -29,6 +29,7 @@ from pathlib import Path
 import snowballstemmer
 
 from newsdesk.stories import tags
+from newsdesk.stories.entities import DATA
 from newsdesk.stories.background import LOWER_MIN_DOCS, LOWER_SHARE
 from newsdesk.stories.tags import Background, extract_keyphrases
 
@@ -90,11 +91,11 @@ def write_background() -> None:
     texts = [json.loads(line)["text"] for line in DEMO.read_text(encoding="utf-8").splitlines()
              if line.strip()]
     background = Background.from_texts(texts, min_df=2)
-    out = tags.DATA / "background-en.tsv"
+    out = DATA / "background-en.tsv"
     out.write_text(background.to_tsv(), encoding="utf-8")
     print(f"wrote {out}: {len(background.df)} stems from {background.n_docs} demo articles, "
           f"{out.stat().st_size / 1024:.0f} KiB")
-    lower = tags.DATA / "lower-case-en.txt"
+    lower = DATA / "lower-case-en.txt"
     lower.write_text(
         f"# Words the {background.n_docs} demo articles write in lower case (in at least "
         f"{LOWER_SHARE:.0%} of the articles\n# using them mid-sentence, and at least "

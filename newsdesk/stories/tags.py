@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .background import Background, default_background, stem, stem_phrase
-from .entities import (CONNECTORS, DATA, Token, given_names, in_longer_name, is_title, place_of,
+from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, stopwords, tokenize, word_list)
 from .names import find_names, surname_tag
 from .tagrules import adjective_only, never_a_tag

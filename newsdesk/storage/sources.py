@@ -87,11 +87,13 @@ def delete_source(db: Database, source_id: int) -> None:
 
 
 def claim_due(db: Database, worker: str, limit: int, ttl: int,
-              only: Iterable[int] | None = None, force: bool = False) -> list[Source]:
+              only: Iterable[int] | None = None, force: bool = False,
+              checked_before: datetime | None = None) -> list[Source]:
     """Claim up to ``limit`` due, enabled, unclaimed sources for ``worker``.
 
     ``only`` restricts to some ids; ``force`` ignores next_check_at (a manual refresh)
-    but never steals a live claim.
+    but never steals a live claim; ``checked_before`` skips sources checked since then
+    (a forced pass claims each source once, not the ones it has just refreshed again).
     """
     stamp = now()
     due = select(sources.c.id).where(
@@ -100,6 +102,9 @@ def claim_due(db: Database, worker: str, limit: int, ttl: int,
     ).order_by(sources.c.next_check_at, sources.c.id).limit(limit)
     if not force:
         due = due.where(or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= stamp))
+    if checked_before is not None:
+        due = due.where(or_(sources.c.last_checked_at.is_(None),
+                            sources.c.last_checked_at < checked_before))
     if only is not None:
         due = due.where(sources.c.id.in_(list(only)))
     if db.dialect == "postgresql":

@@ -158,3 +158,15 @@ def test_serve_runs_several_worker_processes_on_one_port(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
     assert "Traceback" not in proc.stderr.read().decode()
+
+
+def test_create_admin_takes_the_name_as_the_readme_writes_it_and_prompts_for_the_password(tmp_path):
+    db = str(tmp_path / "admin.db")
+    cmd = [sys.executable, "-m", "newsdesk", "--db", db, "create-admin", "alice"]
+    made = subprocess.run(cmd, input="a long enough password\na long enough password\n",
+                          capture_output=True, text=True, timeout=120, env=ENV)
+    assert made.returncode == 0, made.stderr
+    assert "admin alice created" in made.stdout and "/login" in made.stdout
+    nameless = newsdesk("create-admin", db=db)
+    assert nameless.returncode == 1 and "newsdesk create-admin NAME" in nameless.stderr
+    assert "Traceback" not in nameless.stderr

@@ -77,7 +77,7 @@ def test_opml_export_and_import_keep_categories(tmp_path, site):
     assert exported.returncode == 0
     other = str(tmp_path / "b.db")
     imported = newsdesk("import-opml", str(tmp_path / "subs.opml"), db=other)
-    assert "imported 1 sources" in imported.stdout
+    assert "imported 1 source," in imported.stdout
     [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=other).stdout.splitlines()]
     assert source["category"] == "world" and source["url"] == site.url("/feed.xml")
 
@@ -170,3 +170,28 @@ def test_create_admin_takes_the_name_as_the_readme_writes_it_and_prompts_for_the
     nameless = newsdesk("create-admin", db=db)
     assert nameless.returncode == 1 and "newsdesk create-admin NAME" in nameless.stderr
     assert "Traceback" not in nameless.stderr
+
+
+def test_add_keeps_a_feed_that_is_down_and_says_when_it_will_be_retried(tmp_path):
+    """A feed that answers 503 with Retry-After at the moment it is added is kept: its
+    first failure is recorded and `fetch ID` does not come back before the server said."""
+    db = str(tmp_path / "down.db")
+    down = Response(503, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"maintenance")
+    with LoopbackServer({"/feed.xml": down}) as server:
+        added = newsdesk("add", server.url("/feed.xml"), db=db)
+        assert added.returncode == 0, added.stderr
+        assert "added source 1" in added.stdout and "first fetch failed" in added.stdout
+        assert "HTTP 503" in added.stdout and "retried at" in added.stdout and "in 59 min" in added.stdout
+        [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+        assert source["error_count"] == 1 and source["retry_after"] is not None
+        refetched = newsdesk("fetch", "1", db=db)
+        assert refetched.returncode == 0, refetched.stderr
+        assert "0 sources refreshed" in refetched.stdout and "Retry-After" in refetched.stdout
+        assert server.paths() == ["/feed.xml"]      # asked once, when added; not again
+    missing = LoopbackServer({}).start()
+    try:   # a wrong address is still refused: nothing is added
+        gone = newsdesk("add", missing.url("/nope.xml"), db=db)
+    finally:
+        missing.stop()
+    assert gone.returncode == 1 and "HTTP 404" in gone.stderr
+    assert len(newsdesk("sources", "--json", db=db).stdout.splitlines()) == 1

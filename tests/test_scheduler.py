@@ -75,7 +75,7 @@ def test_run_finishes_in_flight_work_and_exits_on_sigterm(db, db_url):
         release.set()
         out, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
-    assert "stopped after 1 refreshes" in out
+    assert "stopped after 1 refresh\n" in out
     assert store.count_articles(db, source.id) == 1  # the in-flight fetch was finished and stored
 
 

@@ -107,18 +107,16 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
             with db.write() as conn:
                 result.new_ids = article_store.insert_articles(conn, rows, db.dialect)
-        outcome.update(last_success_at=now(), error_count=0, last_error=None,
+        outcome.update(last_success_at=now(), error_count=0, last_error=None, retry_after=None,
                        next_check_at=_next_check(settings, source, fetched.fresh_until))
     except NewsdeskError as exc:  # FetchError, FeedError, StorageError...: stored on the row
-        _record_error(result, outcome, settings, source, exc)
+        record_error(result, outcome, settings, source, exc)
     except Exception as exc:  # a bug must not stop the other sources; keep the traceback
         log.exception("refresh failed", extra={"source_id": source.id, "feed_url": source.url})
-        _record_error(result, outcome, settings, source,
-                      NewsdeskError(f"internal error: {type(exc).__name__}: {exc}"))
+        record_error(result, outcome, settings, source,
+                     NewsdeskError(f"internal error: {type(exc).__name__}: {exc}"))
     result.duration_ms = int((time.monotonic() - clock) * 1000)
-    source_store.release(db, source.id, worker, **outcome)
-    source_store.log_fetch(db, source.id, started, result.duration_ms, result.status,
-                           result.http_status, len(result.new_ids), result.error)
+    store_outcome(db, source, worker, started, result, outcome)
     log.info("refreshed", extra={"source_id": source.id, "feed_url": source.url,
                                  "status": result.status, "new": len(result.new_ids)})
     if result.new_ids:
@@ -178,14 +176,28 @@ def backoff_delay(settings: Settings, source: Source, errors: int) -> float:
     return random.uniform(max(base, ceiling / 2), ceiling)
 
 
-def _record_error(result: RefreshResult, outcome: dict, settings: Settings, source: Source,
-                  exc: NewsdeskError) -> None:
+def record_error(result: RefreshResult, outcome: dict, settings: Settings, source: Source,
+                 exc: NewsdeskError) -> None:
+    """A failed check: the error on the result, and on the row's outcome the error count,
+    the message and the next check (backoff with jitter, never before the server's
+    Retry-After, which even a manual refresh then waits for)."""
     errors = source.error_count + 1
     delay = backoff_delay(settings, source, errors)
     due = now() + timedelta(seconds=delay)
+    retry_after = None
     if isinstance(exc, HTTPStatusError):
         result.http_status = exc.status
-        if exc.retry_after is not None:
-            due = max(due, min(exc.retry_after, now() + timedelta(seconds=settings.max_backoff)))
+        if exc.retry_after is not None and exc.retry_after > now():
+            retry_after = min(exc.retry_after, now() + timedelta(seconds=settings.max_backoff))
+            due = max(due, retry_after)
     result.status, result.error = "error", str(exc) or type(exc).__name__
-    outcome.update(error_count=errors, last_error=result.error, next_check_at=due)
+    outcome.update(error_count=errors, last_error=result.error, next_check_at=due,
+                   retry_after=retry_after)
+
+
+def store_outcome(db: Database, source: Source, worker: str, started: datetime,
+                  result: RefreshResult, outcome: dict) -> None:
+    """Write a check's outcome on the source row (dropping the claim) and in fetch_log."""
+    source_store.release(db, source.id, worker, **outcome)
+    source_store.log_fetch(db, source.id, started, result.duration_ms, result.status,
+                           result.http_status, len(result.new_ids), result.error)

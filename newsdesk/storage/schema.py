@@ -78,6 +78,7 @@ sources = Table(
     Column("claimed_by", Text),
     Column("claimed_until", UTCDateTime),
     Column("created_at", UTCDateTime),
+    Column("retry_after", UTCDateTime),    # the server said: not before then (429/503)
 )
 
 articles = Table(

@@ -92,7 +92,7 @@ def claim_due(db: Database, worker: str, limit: int, ttl: int,
     """Claim up to ``limit`` due, enabled, unclaimed sources for ``worker``.
 
     ``only`` restricts to some ids; ``force`` ignores next_check_at (a manual refresh)
-    but never steals a live claim; ``checked_before`` skips sources checked since then
+    but never steals a live claim nor comes before the server's Retry-After; ``checked_before`` skips sources checked since then
     (a forced pass claims each source once, not the ones it has just refreshed again).
     """
     stamp = now()
@@ -102,6 +102,8 @@ def claim_due(db: Database, worker: str, limit: int, ttl: int,
     ).order_by(sources.c.next_check_at, sources.c.id).limit(limit)
     if not force:
         due = due.where(or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= stamp))
+    else:  # a manual refresh still waits for the server's Retry-After
+        due = due.where(or_(sources.c.retry_after.is_(None), sources.c.retry_after <= stamp))
     if checked_before is not None:
         due = due.where(or_(sources.c.last_checked_at.is_(None),
                             sources.c.last_checked_at < checked_before))

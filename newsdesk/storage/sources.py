@@ -146,6 +146,25 @@ def fetch_history(db: Database, source_id: int, limit: int = 50) -> list[dict[st
         return [dict(r._mapping) for r in rows]
 
 
+def fetch_health(db: Database, since: datetime, per_source: int = 300) -> dict[int, list[dict[str, Any]]]:
+    """Per source, its checks since ``since`` (oldest first, at most ``per_source`` of the
+    newest): time, duration, outcome, HTTP status, new articles. The admin's chart."""
+    ranked = select(fetch_log.c.source_id, fetch_log.c.started_at, fetch_log.c.duration_ms,
+                    fetch_log.c.status, fetch_log.c.http_status, fetch_log.c.new_articles,
+                    func.row_number().over(partition_by=fetch_log.c.source_id,
+                                           order_by=fetch_log.c.started_at.desc()).label("n")
+                    ).where(fetch_log.c.started_at >= since).subquery()
+    query = (select(ranked).where(ranked.c.n <= per_source)
+             .order_by(ranked.c.source_id, ranked.c.started_at))
+    out: dict[int, list[dict[str, Any]]] = {}
+    with db.read() as conn:
+        for row in conn.execute(query):
+            check = dict(row._mapping)
+            check.pop("n")
+            out.setdefault(check.pop("source_id"), []).append(check)
+    return out
+
+
 def article_counts(db: Database) -> dict[int, int]:
     with db.read() as conn:
         rows = conn.execute(select(articles.c.source_id, func.count())

@@ -119,6 +119,8 @@ def test_bad_settings_are_reported_before_anything_runs(tmp_path):
 def test_config_masks_secrets():
     result = newsdesk("config", env={"NEWSDESK_LLM_API_KEY": "sk-very-secret"})
     assert result.returncode == 0 and "sk-very-secret" not in result.stdout and "********" in result.stdout
+    words = " ".join(result.stdout.split())   # help texts wrap at the terminal width
+    assert "NEWSDESK_ALLOWED_NETWORKS" in words and "for a feed server on this machine" in words
 
 
 def test_demo_builds_a_database_through_the_replay_server(tmp_path):

@@ -90,6 +90,17 @@ def serve(ctx: typer.Context,
     run_server(settings, ctx.obj.db)
 
 
+def empty_hint(state: State, what: str) -> None:
+    """When the default database has no ``what`` yet but the demo's has been built beside
+    it, say how to read the demo (on stderr: scripts reading stdout see nothing new)."""
+    from .demo import demo_path
+    path = demo_path(state.settings)
+    if not state.settings.database_url and path.exists():
+        err_console.print(f"no {what} in {state.settings.effective_database_url.split('///')[-1]} "
+                          f"yet; the demo's are in {path}: newsdesk --db {path} {what}",
+                          highlight=False)
+
+
 def _register() -> None:
     from . import articles, demo, sources  # noqa: F401  (commands register themselves)
     try:

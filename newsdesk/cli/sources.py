@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..errors import NewsdeskError
 from ..storage import sources as source_store
-from .main import app, console
+from .main import app, console, empty_hint
 from .timefmt import ago, at, counted
 
 
@@ -105,6 +105,8 @@ def sources_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"
     db = ctx.obj.db
     rows = source_store.list_sources(db)
     counts = source_store.article_counts(db)
+    if not rows:
+        empty_hint(ctx.obj, "sources")
     if as_json:
         for s in rows:
             typer.echo(json.dumps({**s.to_dict(), "articles": counts.get(s.id, 0)}, ensure_ascii=False))

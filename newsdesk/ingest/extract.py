@@ -11,9 +11,10 @@ parsed once. On that tree:
    runs of blocks that are each a link of the page (teaser lists, ``signals.link_runs``);
 3. metadata comes from meta tags and JSON-LD, then the title/h1, byline markup and
    htmldate's fast (markup and URL) date search; canonical URL and language from <head>;
-4. the page's description, when the body shows it but the content lacks it, is put back
+4. a first paragraph that repeats the headline is dropped (the title is shown apart);
+5. the page's description, when the body shows it but the content lacks it, is put back
    as the lead paragraph (``signals.missing_lead``: extractors often skip the standfirst);
-5. the display HTML is rendered from the same pruned content and sanitized last.
+6. the display HTML is rendered from the same pruned content and sanitized last.
 
 ``extract_article`` returns None when the page has no main text; the caller then falls
 back to the feed's content and records why.
@@ -109,6 +110,9 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     if not text or max(map(len, text.split("\n\n"))) < _MIN_PARAGRAPH:
         return None  # only labels left (navigation, a form): no main text
     meta = _metadata(tree, url)
+    text = _drop_headline(body, text, meta.title)
+    if not text:
+        return None
     text = _add_lead(body, text, missing_lead(tree, meta.description, " ".join(text.split())))
     canonical = _canonical_url(tree, url)
     base = canonical or url
@@ -153,6 +157,33 @@ def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element
 
 def _words(element: etree._Element) -> str:
     return " ".join(" ".join(element.itertext()).split())
+
+
+# what separates a headline from the site's name in a <title> ("Headline | Site")
+_TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]{1,2}\s+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _drop_headline(body: etree._Element, text: str, title: str | None) -> str:
+    """Drop a first paragraph that is the headline again. When the page's <article> holds
+    its <h1>, the extracted text starts with the title, which is shown apart; summaries,
+    timelines, related ledes and previews would all lead with it. Only a paragraph equal to
+    the title, or to one part of a "Headline | Site" title, is dropped (words compared
+    without case and punctuation), and the tree loses its first block with it."""
+    first, _, rest = text.partition("\n\n")
+    if not title or not rest or len(first) > 2 * len(title) + 20:
+        return text
+    headline = _headline_key(first)
+    parts = [title] + [part for part in _TITLE_PARTS.split(title) if len(part.split()) >= 2]
+    if not headline or headline not in {_headline_key(part) for part in parts}:
+        return text
+    if len(body) and _words(body[0]) == first:
+        body.remove(body[0])
+    return rest
+
+
+def _headline_key(text: str) -> str:
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
 
 
 def _add_lead(body: etree._Element, text: str, lead: str | None) -> str:

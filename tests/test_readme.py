@@ -105,6 +105,7 @@ class Walk:
             assert ran.returncode == 0, ran.why()
             self.env = dict(item.split("=", 1) for item in ran.stdout.split("\0") if "=" in item)
             return
+        started = time.monotonic()
         line = self.local(line)
         sub = subcommand(line)
         if sub in ("serve", "run"):
@@ -118,6 +119,7 @@ class Walk:
             if check is not None:
                 check(ran, before)
         self.done.append(sub or line)
+        print(f"{time.monotonic() - started:6.1f} s  {line[:100]}")   # shown when the walk fails
 
     def local(self, line: str) -> str:
         """The README's example addresses, pointed at the local site."""

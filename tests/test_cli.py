@@ -197,3 +197,19 @@ def test_add_keeps_a_feed_that_is_down_and_says_when_it_will_be_retried(tmp_path
         missing.stop()
     assert gone.returncode == 1 and "HTTP 404" in gone.stderr
     assert len(newsdesk("sources", "--json", db=db).stdout.splitlines()) == 1
+
+
+def test_a_site_added_while_down_is_resolved_to_its_feed_when_it_answers(tmp_path, site):
+    """`add https://site/` while the site answers 503: kept as given; at the first fetch
+    that succeeds, the feed its page advertises becomes the source's URL."""
+    db = str(tmp_path / "later.db")
+    home = site.routes["/"]
+    site.routes["/"] = Response(503, {"Content-Type": "text/plain"}, b"down")
+    added = newsdesk("add", site.url("/"), db=db)
+    assert added.returncode == 0 and "first fetch failed" in added.stdout, added.stdout + added.stderr
+    site.routes["/"] = home
+    fetched = newsdesk("fetch", "1", db=db)
+    assert "1 source refreshed, 2 new articles, 0 errors" in fetched.stdout, fetched.stdout + fetched.stderr
+    [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+    assert source["url"] == site.url("/feed.xml") and source["site_url"] == site.url("/")
+    assert source["error_count"] == 0 and source["articles"] == 2

@@ -32,9 +32,11 @@ from ..storage import sources as source_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .build import build_article
+from .discover import DiscoveredFeed, discover_feeds
+from .encoding import decode_html
 from .extractors import Extractor
-from .feeds import FeedEntry, parse_feed
-from .fetch import Fetcher
+from .feeds import FeedEntry, looks_like_feed, parse_feed
+from .fetch import Fetcher, FetchResult
 from .identity import entry_hash
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,9 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
         if fetched.not_modified:
             result.status = "not_modified"
         else:
+            if source.last_success_at is None and not looks_like_feed(fetched.body,
+                                                                      fetched.content_type):
+                fetched = _feed_of_site(ingest, source, fetched)
             feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
             entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
             entries = entries[: settings.max_entries_per_fetch]
@@ -126,6 +131,26 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             except Exception:  # the articles are stored; a later rebuild catches up
                 log.exception("post-ingest stage failed", extra={"source_id": source.id})
     return result
+
+
+def advertised_feed(fetcher: Fetcher, page: FetchResult) -> tuple[FetchResult, DiscoveredFeed] | None:
+    """The first feed an HTML page advertises, fetched, with what the page says of it;
+    None when the page advertises none."""
+    found = discover_feeds(decode_html(page.body, page.charset), page.url)
+    return (fetcher.get(found[0].url), found[0]) if found else None
+
+
+def _feed_of_site(ingest: Ingest, source: Source, page: FetchResult) -> FetchResult:
+    """A source added while its server was down may be a site's address, not its feed: at
+    its first answer the feed the page advertises becomes the source's URL (as ``add``
+    would have done). A page without one goes on to ``parse_feed``, which says what it is."""
+    advertised = advertised_feed(ingest.fetcher, page)
+    if advertised is None:
+        return page
+    feed = advertised[0]
+    source_store.move_source(ingest.db, source.id, feed.url, site_url=page.url)
+    log.info("site resolved to its feed", extra={"source_id": source.id, "feed_url": feed.url})
+    return feed
 
 
 MAX_CHILD_SITEMAPS = 5

@@ -12,12 +12,10 @@ from ..errors import FeedError, FetchError, FetchTimeout, HTTPStatusError, Stora
 from ..models import Source
 from ..storage import sources as source_store
 from ..storage.db import Database
-from .discover import discover_feeds
-from .encoding import decode_html
 from .feeds import looks_like_feed, parse_feed
 from .fetch import Fetcher
 from .opml import parse_opml
-from .refresh import RefreshResult, record_error, store_outcome
+from .refresh import RefreshResult, advertised_feed, record_error, store_outcome
 
 
 @dataclass
@@ -56,13 +54,12 @@ def subscribe(db: Database, fetcher: Fetcher, url: str, **options: Any) -> Subsc
         defaults = {"title": feed.title, "site_url": feed.site_url, "language": feed.language,
                     "kind": kind}
         return Subscription(_add(db, fetched.url, defaults, options))
-    found = discover_feeds(decode_html(fetched.body, fetched.charset), fetched.url)
-    if not found:
+    advertised = advertised_feed(fetcher, fetched)
+    if advertised is None:
         raise FeedError(f"no feed found at {url}: the page advertises no RSS, Atom or JSON feed")
-    feed_url = found[0].url
-    feed_fetch = fetcher.get(feed_url)
+    feed_fetch, found = advertised
     feed = parse_feed(feed_fetch.body, feed_fetch.url, feed_fetch.content_type)
-    defaults = {"title": feed.title or found[0].title, "site_url": feed.site_url or fetched.url,
+    defaults = {"title": feed.title or found.title, "site_url": feed.site_url or fetched.url,
                 "language": feed.language, "kind": "feed"}
     return Subscription(_add(db, feed_fetch.url, defaults, options), discovered_from=fetched.url)
 

@@ -80,6 +80,16 @@ def update_source(db: Database, source_id: int, **values: Any) -> Source:
     return get_source(db, source_id)
 
 
+def move_source(db: Database, source_id: int, url: str, **values: Any) -> Source:
+    """Give a source a new URL (a site's address resolved to its feed)."""
+    try:
+        with db.write() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(url=url, **values))
+    except IntegrityError:
+        raise StorageError(f"its feed {url} is a source already") from None
+    return get_source(db, source_id)
+
+
 def delete_source(db: Database, source_id: int) -> None:
     with db.write() as conn:
         conn.execute(delete(articles).where(articles.c.source_id == source_id))

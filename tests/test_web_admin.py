@@ -233,3 +233,19 @@ def test_the_password_admin_is_a_moderator_too_and_the_site_knows_them(site):
     from newsdesk.community.accounts import Accounts
     with pytest.raises(AuthError):   # the built-in account has no password of its own
         Accounts(site["db"]).authenticate("_admin", "")
+
+
+def test_checks_of_a_new_source_are_spread_over_the_time_it_has_existed():
+    """Three checks of the last twenty minutes are not one bar at the week's right edge:
+    the axis starts at the oldest check (at least an hour back)."""
+    from newsdesk.web.health import health_chart
+    from newsdesk.storage.sources import now
+    stamp = now()
+    checks = [{"started_at": stamp - timedelta(minutes=m), "duration_ms": 100, "status": "ok",
+               "http_status": 200, "new_articles": 0} for m in (20, 10, 1)]
+    chart = health_chart(checks, stamp)
+    xs = [b["x"] for b in chart["bars"]]
+    assert xs[1] - xs[0] > 40 and xs[2] - xs[1] > 40
+    assert "a tick every 10 minutes" in chart["axis"] and len(chart["ticks"]) == 6
+    week = health_chart([dict(checks[0], started_at=stamp - timedelta(days=9))] + checks, stamp)
+    assert "the last 7 days" in week["axis"] and len(week["ticks"]) == 7

@@ -46,15 +46,16 @@ def demo(ctx: typer.Context,
                   f"{report.articles} articles from {report.sources} outlets "
                   f"({report.fallbacks} from feed content), {report.stories} stories, "
                   f"{report.errors} fetch errors", highlight=False)
-    console.print(f"The other commands read the demo with {db_option or 'the same --db'}, e.g. "
-                  f"[bold]newsdesk {db_option}articles[/bold]", highlight=False)
+    # soft_wrap: a command stays on one line, to be copied whatever the terminal's width
+    console.print(f"The other commands read the demo with {db_option.strip() or 'the same --db'}"
+                  f", e.g. [bold]newsdesk {db_option}articles[/bold]", highlight=False, soft_wrap=True)
     if settings.admin_password:
         console.print(f"Admin: log in at {site}/admin/login with NEWSDESK_ADMIN_PASSWORD "
-                      "(admin pages and moderation).", highlight=False)
+                      "(admin pages and moderation).", highlight=False, soft_wrap=True)
     else:
         console.print(f"Admin: run [bold]newsdesk {db_option}create-admin alice[/bold] and log in "
                       f"at {site}/login, or start the demo with NEWSDESK_ADMIN_PASSWORD set and log "
-                      f"in at {site}/admin/login.", highlight=False)
+                      f"in at {site}/admin/login.", highlight=False, soft_wrap=True)
     if serve:
         try:
             from .serve import serve as serve_site

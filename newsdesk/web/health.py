@@ -3,8 +3,10 @@
 Each check of the last ``DAYS`` days (``fetch_log``) is a bar placed at its time: its
 colour is the outcome (new content, not modified, error) and its height the time the
 check took (square-root scale against the slowest check of that source, so one slow
-check does not flatten the rest). A caption sums it up in words for screen readers and
-for anyone who does not read charts.
+check does not flatten the rest). The time axis runs from the oldest check shown (at
+least an hour ago, at most ``DAYS`` days) to now, so a source added today is not one bar
+squeezed at the right edge; ticks mark round steps. A caption sums it up in words for
+screen readers and for anyone who does not read charts.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ OUTCOMES = {"ok": ("ok", "content"), "not_modified": ("nm", "not modified"),
 def health_chart(checks: list[dict[str, Any]], now: datetime | None = None) -> dict[str, Any]:
     """Bars, day ticks and a caption for ``checks`` (dicts from ``fetch_health``)."""
     now = now or datetime.now(timezone.utc)
-    start = now - timedelta(days=DAYS)
-    span = (now - start).total_seconds()
+    oldest = min((c["started_at"] for c in checks), default=now)
+    window = min(max(now - oldest, timedelta(hours=1)) * 1.02, timedelta(days=DAYS))
+    start = now - window
+    span = window.total_seconds()
     slowest = max((c["duration_ms"] for c in checks), default=0) or 1
     bars = []
     for c in checks:
@@ -39,9 +43,15 @@ def health_chart(checks: list[dict[str, Any]], now: datetime | None = None) -> d
         detail.append(duration(c["duration_ms"]))
         bars.append({"x": round(max(0.0, x), 1), "y": round(HEIGHT - height, 1),
                      "height": round(height, 1), "css": css, "title": " · ".join(detail)})
-    ticks = [round(d / DAYS * WIDTH, 1) for d in range(1, DAYS)]
+    step, step_name = next((size, name) for size, name in TICKS if span / size <= 12)
+    ticks = [round(WIDTH - k * step / span * WIDTH, 1) for k in range(1, int(span // step) + 1)]
+    since = "the last 7 days" if window >= timedelta(days=DAYS) else \
+        start.astimezone(timezone.utc).strftime("%d %b %H:%M UTC") + " to now"
     return {"bars": bars, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "bar": BAR,
-            "caption": caption(checks)}
+            "caption": caption(checks), "axis": f"From {since}; a tick every {step_name}."}
+
+
+TICKS = [(600, "10 minutes"), (3600, "hour"), (6 * 3600, "6 hours"), (86400, "day")]
 
 
 def caption(checks: list[dict[str, Any]]) -> str:

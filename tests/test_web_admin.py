@@ -249,3 +249,7 @@ def test_checks_of_a_new_source_are_spread_over_the_time_it_has_existed():
     assert "a tick every 10 minutes" in chart["axis"] and len(chart["ticks"]) == 6
     week = health_chart([dict(checks[0], started_at=stamp - timedelta(days=9))] + checks, stamp)
     assert "the last 7 days" in week["axis"] and len(week["ticks"]) == 7
+    burst = health_chart([dict(checks[2], status=s) for s in ("ok", "error", "not_modified")], stamp)
+    xs = [b["x"] for b in burst["bars"]]   # one second apart: nudged apart, in order
+    assert xs[0] < xs[1] < xs[2] and xs[2] - xs[0] >= 2 * (burst["bar"] + 1) - 0.01
+    assert burst["bars"][1]["height"] >= 12    # a failure that took no time still shows

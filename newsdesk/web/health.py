@@ -3,7 +3,8 @@
 Each check of the last ``DAYS`` days (``fetch_log``) is a bar placed at its time: its
 colour is the outcome (new content, not modified, error) and its height the time the
 check took (square-root scale against the slowest check of that source, so one slow
-check does not flatten the rest). The time axis runs from the oldest check shown (at
+check does not flatten the rest; an error is never lower than a third). Checks that came
+close together are nudged apart, in order, so each stays visible. The time axis runs from the oldest check shown (at
 least an hour ago, at most ``DAYS`` days) to now, so a source added today is not one bar
 squeezed at the right edge; ticks mark round steps. A caption sums it up in words for
 screen readers and for anyone who does not read charts.
@@ -30,11 +31,14 @@ def health_chart(checks: list[dict[str, Any]], now: datetime | None = None) -> d
     start = now - window
     span = window.total_seconds()
     slowest = max((c["duration_ms"] for c in checks), default=0) or 1
+    bar = max(1, min(BAR, WIDTH // max(len(checks), 1) - 1))
+    xs = _dodge([(c["started_at"] - start).total_seconds() / span * (WIDTH - bar) for c in checks],
+                bar + 1, WIDTH - bar)
     bars = []
-    for c in checks:
+    for c, x in zip(checks, xs):
         css, word = OUTCOMES.get(c["status"], ("err", c["status"]))
-        x = (c["started_at"] - start).total_seconds() / span * (WIDTH - BAR)
-        height = 3 + (HEIGHT - 4) * math.sqrt(c["duration_ms"] / slowest)
+        low = 12 if css == "err" else 5     # an error that failed at once still shows
+        height = low + (HEIGHT - low) * math.sqrt(c["duration_ms"] / slowest)
         detail = [c["started_at"].astimezone(timezone.utc).strftime("%d %b %H:%M UTC"), word]
         if c["status"] == "ok":
             detail.append(f"{c['new_articles']} new")
@@ -47,8 +51,20 @@ def health_chart(checks: list[dict[str, Any]], now: datetime | None = None) -> d
     ticks = [round(WIDTH - k * step / span * WIDTH, 1) for k in range(1, int(span // step) + 1)]
     since = "the last 7 days" if window >= timedelta(days=DAYS) else \
         start.astimezone(timezone.utc).strftime("%d %b %H:%M UTC") + " to now"
-    return {"bars": bars, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "bar": BAR,
+    return {"bars": bars, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "bar": bar,
             "caption": caption(checks), "axis": f"From {since}; a tick every {step_name}."}
+
+
+def _dodge(xs: list[float], gap: float, right: float) -> list[float]:
+    """Bars at their times, nudged apart where checks came close together (order kept):
+    each at least ``gap`` after the one before, the last no further than ``right``."""
+    out: list[float] = []
+    for x in xs:
+        out.append(max(x, out[-1] + gap) if out else max(0.0, x))
+    for i in range(len(out) - 1, -1, -1):
+        limit = right if i == len(out) - 1 else out[i + 1] - gap
+        out[i] = max(0.0, min(out[i], limit))
+    return out
 
 
 TICKS = [(600, "10 minutes"), (3600, "hour"), (6 * 3600, "6 hours"), (86400, "day")]

@@ -234,3 +234,20 @@ def test_f1_floor_on_eval_subset():
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     f1 = 2 * precision * recall / (precision + recall)
     assert f1 >= F1_FLOOR, f"F1 {f1:.4f} (P {precision:.4f} R {recall:.4f}) below the floor {F1_FLOOR}"
+
+
+def test_a_headline_glued_to_the_first_paragraph_is_cut_but_a_lede_repeating_it_is_kept():
+    """Extraction sometimes merges the <h1>, the date line and the lede into one block
+    (7 of the 484 demo pages): the title is cut from its front. A lede that starts with
+    the headline's words is one text of the page, and stays whole."""
+    after = "".join(f"<p>{BODY}{n}</p>" for n in range(3))
+    head = "<html><head><meta property='og:title' content='Earthquake hits northern Japan'></head>"
+    glued = extract_article(f"{head}<body><article><h1>Earthquake hits northern Japan</h1>"
+                            "<span>10 March 2022, 14:20</span> <span>Officials said trains "
+                            "stopped across the region after the first shock.</span>"
+                            f"{after}</article></body></html>")
+    assert glued.text.startswith("10 March 2022, 14:20 Officials said trains stopped")
+    lede = ("Earthquake hits northern Japan in the early morning, officials said, and trains "
+            "stopped across the region.")
+    kept = extract_article(f"{head}<body><article><p>{lede}</p>{after}</article></body></html>")
+    assert kept.text.startswith(lede)

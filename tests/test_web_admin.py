@@ -225,7 +225,7 @@ def test_the_password_admin_is_a_moderator_too_and_the_site_knows_them(site):
         doc = html.fromstring(c.get("/").text)
         nav = css(doc, "header.site nav")[0]
         links = [a.get("href") for a in css(nav, "a")]
-        assert "/moderation" in links and "/login" not in links
+        assert "/moderation" in links and "/admin" in links and "/login" not in links
         token = csrf_of(c.get("/admin"))
         c.post("/admin/logout", data={"csrf": token})
         assert c.get("/moderation").status_code == 401

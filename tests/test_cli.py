@@ -213,3 +213,14 @@ def test_a_site_added_while_down_is_resolved_to_its_feed_when_it_answers(tmp_pat
     [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
     assert source["url"] == site.url("/feed.xml") and source["site_url"] == site.url("/")
     assert source["error_count"] == 0 and source["articles"] == 2
+
+
+def test_a_site_whose_feed_is_down_keeps_the_feed_it_advertises(tmp_path, site):
+    db = str(tmp_path / "feeddown.db")
+    site.routes["/feed.xml"] = Response(429, {"Retry-After": "120"}, b"slow down")
+    added = newsdesk("add", site.url("/"), db=db)
+    assert added.returncode == 0, added.stderr
+    assert f"<{site.url('/feed.xml')}> (discovered on {site.url('/')})" in added.stdout
+    assert "first fetch failed (HTTP 429" in added.stdout and "retried at" in added.stdout
+    [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+    assert source["url"] == site.url("/feed.xml") and source["title"] == "Example News"

@@ -41,10 +41,10 @@ def add(ctx: typer.Context, url: str,
                         full_text=full_text, enabled=enabled)
     where = f" (discovered on {sub.discovered_from})" if sub.discovered_from else ""
     console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if sub.first_error:
         console.print(f"[yellow]its first fetch failed[/yellow] ({sub.first_error}); it will be "
-                      f"retried {at(sub.retry_at)}", highlight=False)
+                      f"retried {at(sub.retry_at)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

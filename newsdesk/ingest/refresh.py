@@ -133,21 +133,20 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
     return result
 
 
-def advertised_feed(fetcher: Fetcher, page: FetchResult) -> tuple[FetchResult, DiscoveredFeed] | None:
-    """The first feed an HTML page advertises, fetched, with what the page says of it;
-    None when the page advertises none."""
+def advertised_feed(page: FetchResult) -> DiscoveredFeed | None:
+    """The first feed an HTML page advertises; None when it advertises none."""
     found = discover_feeds(decode_html(page.body, page.charset), page.url)
-    return (fetcher.get(found[0].url), found[0]) if found else None
+    return found[0] if found else None
 
 
 def _feed_of_site(ingest: Ingest, source: Source, page: FetchResult) -> FetchResult:
     """A source added while its server was down may be a site's address, not its feed: at
     its first answer the feed the page advertises becomes the source's URL (as ``add``
     would have done). A page without one goes on to ``parse_feed``, which says what it is."""
-    advertised = advertised_feed(ingest.fetcher, page)
+    advertised = advertised_feed(page)
     if advertised is None:
         return page
-    feed = advertised[0]
+    feed = ingest.fetcher.get(advertised.url)
     source_store.move_source(ingest.db, source.id, feed.url, site_url=page.url)
     log.info("site resolved to its feed", extra={"source_id": source.id, "feed_url": feed.url})
     return feed

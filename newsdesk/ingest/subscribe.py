@@ -54,10 +54,18 @@ def subscribe(db: Database, fetcher: Fetcher, url: str, **options: Any) -> Subsc
         defaults = {"title": feed.title, "site_url": feed.site_url, "language": feed.language,
                     "kind": kind}
         return Subscription(_add(db, fetched.url, defaults, options))
-    advertised = advertised_feed(fetcher, fetched)
-    if advertised is None:
+    found = advertised_feed(fetched)
+    if found is None:
         raise FeedError(f"no feed found at {url}: the page advertises no RSS, Atom or JSON feed")
-    feed_fetch, found = advertised
+    try:
+        feed_fetch = fetcher.get(found.url)
+    except FetchError as exc:   # the site answers, its feed is down for now: keep the feed
+        if not is_temporary(exc):
+            raise
+        options = {"title": found.title, "site_url": fetched.url, **_clean(options)}
+        sub = _add_failing(db, fetcher, found.url, options, exc, started, clock)
+        sub.discovered_from = fetched.url
+        return sub
     feed = parse_feed(feed_fetch.body, feed_fetch.url, feed_fetch.content_type)
     defaults = {"title": feed.title or found.title, "site_url": feed.site_url or fetched.url,
                 "language": feed.language, "kind": "feed"}

@@ -68,6 +68,7 @@ class Walk:
         self.logs = folder.parent / "logs"
         self.logs.mkdir()
         self.server: Background | None = None
+        self.started: list[Background] = []   # stopped at the end whatever happens
         self.demo_hint: str | None = None
         self.done: list[str] = []
 
@@ -84,7 +85,7 @@ class Walk:
             assert ran.ok(), ran.why()
 
     def demo(self, line: str) -> None:
-        demo = Background(line, self.folder, self.env, self.logs / "demo.log")
+        demo = self.background(line, "demo")
         address = demo.wait_for(r"demo site: (http://\S+?)/? ", timeout=600).group(1)
         front = _when_up(address + "/", demo)
         assert front.status_code == 200 and "/stories/" in front.text, front.text[:500]
@@ -246,7 +247,7 @@ class Walk:
     # ------------------------------------------------------------- long-running lines
     def serve(self, line: str) -> None:
         self.stop_server()
-        self.server = Background(line, self.folder, self.env, self.logs / "serve.log")
+        self.server = self.background(line, "serve")
         self.address = self.server.wait_for(r"serving on (http://\S+?)/?\s").group(1)
         front = _when_up(self.address + "/", self.server)
         assert front.status_code == 200 and "/stories/" in front.text
@@ -258,11 +259,16 @@ class Walk:
             assert stopped.ok(), stopped.why()
 
     def run(self, line: str) -> None:
-        worker = Background(line, self.folder, self.env, self.logs / "run.log")
+        worker = self.background(line, "run")
         worker.wait_for(r"polling")
         time.sleep(3)
         stopped = worker.stop()
         assert stopped.ok() and "stopped after" in stopped.stdout, stopped.why()
+
+    def background(self, line: str, name: str) -> Background:
+        process = Background(line, self.folder, self.env, self.logs / f"{name}.log")
+        self.started.append(process)
+        return process
 
     def finish(self) -> None:
         self.stop_server()
@@ -288,8 +294,9 @@ def walk(tmp_path):
     try:
         yield walker
     finally:
-        if walker.server is not None:
-            walker.server.stop()
+        for process in walker.started:   # a failed check must not leave a server running
+            if process.proc.poll() is None:
+                process.stop()
         site.stop()
 
 

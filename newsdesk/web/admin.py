@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Callable
 from urllib.parse import urlsplit
 

@@ -8,6 +8,7 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
     /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
     /search?q=            full-text search           (/search.json|rss|atom|feed.json?q=)
     /admin                sources and fetch health, behind the admin login
+    /reader/api/0/..., /fever/   the Google Reader and Fever APIs for apps (``apps/``)
     /openapi.json         the API description
 
 Each page family lives in its own module with its own router; this module only wires
@@ -31,6 +32,7 @@ from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
 from .community import install as install_community
+from .apps import install as install_apps
 from .pagecache import PageCache
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
@@ -60,6 +62,7 @@ def create_app(settings: Settings, db: Database, *,
     for module in (front, articles, stories, tags, outlets, search, feeds_out, admin):
         app.include_router(module.router)
     install_community(app, settings, db)
+    install_apps(app)
     app.state.renderer.env.globals["viewer_of"] = current_user
     app.state.renderer.env.globals["follow_state"] = follow_state
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

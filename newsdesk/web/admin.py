@@ -114,10 +114,20 @@ async def dashboard(request: Request):
     rows = [{"source": s, "articles": counts.get(s.id, 0), "per_day": per_day.get(s.id, [0] * 30)}
             for s in sources]
     if wants_json(request):
+        from .admin_filters import context
+        extra = context(state.db)
         return json_response({"sources": [dict(r["source"].to_dict(), articles=r["articles"],
-                                               per_day=r["per_day"]) for r in rows]})
-    notice = NOTICES.get(request.query_params.get("done", ""))
-    return state.renderer.page(request, "admin.html", {"rows": rows, "notice": notice})
+                                               per_day=r["per_day"],
+                                               filters=extra["filters"].get(r["source"].id, []),
+                                               filtered=extra["filtered"].get(r["source"].id,
+                                                                              {"dropped": 0, "recent": []}))
+                                          for r in rows]})
+    from . import admin_filters
+    notice = NOTICES.get(request.query_params.get("done", "")) or admin_filters.notice(request.query_params)
+    error = (request.query_params.get("error", "")[:300] or None
+             if request.query_params.get("done") == "filter-error" else None)
+    return state.renderer.page(request, "admin.html", {"rows": rows, "notice": notice, "error": error,
+                                                       **admin_filters.context(state.db)})
 
 
 @router.get("/login", summary="The admin login form")

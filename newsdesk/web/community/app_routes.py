@@ -25,12 +25,14 @@ NOTICES = {"revoked": "The app password was revoked; its devices are signed out.
 
 
 def apps_context(request: Request, user) -> dict:
-    """What the account page shows about apps (blocking: call in a thread)."""
+    """What the account page shows about apps and saved searches (blocking: call in a
+    thread)."""
     access = svc(request).apps
     base = str(request.base_url).rstrip("/")
     return {"app_passwords": access.passwords(user), "app_devices": access.password_devices(user),
             "app_items": access.item_mode(user), "api_base": base,
-            "app_notice": NOTICES.get(request.query_params.get("apps", ""))}
+            "app_notice": NOTICES.get(request.query_params.get("apps", "")),
+            "saved_searches": svc(request).saved.searches(user)}
 
 
 @router.post("/account/apps/passwords")

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from ...community import AuthError, CommunityError, RateLimited
 from ...community.accounts import Accounts, User
 from ...community.apps import AppAccess
+from ...community.saved import SavedSearches
 from ...community.comments import Comments
 from ...community.follows import Follows
 from ...community.mail import Mailer
@@ -50,6 +51,7 @@ class Community:
     follows: Follows
     mailer: Mailer | None
     apps: AppAccess | None = None
+    saved: SavedSearches | None = None
 
 
 def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
@@ -66,7 +68,7 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
         settings, db, accounts,
         comments or Comments(db, spam=spam, edit_window=int(opt("comment_edit_window", 900)),
                              premoderate_new_accounts=bool(opt("premoderate_new_accounts", False))),
-        Moderation(db), Follows(db), mailer, AppAccess(db, accounts))
+        Moderation(db), Follows(db), mailer, AppAccess(db, accounts), SavedSearches(db))
 
 
 def install(app: FastAPI, settings: Settings, db: Database, **services) -> Community:

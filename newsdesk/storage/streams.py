@@ -25,7 +25,7 @@ from .reading import _ts
 
 MAX_ITEMS = 10_000          # ids per request (apps ask for 1,000 to 10,000)
 UNREAD_WINDOW = 10_000      # unread counts look at the newest this many articles ("max")
-COVERAGE = 20               # other articles listed under a story's item
+COVERAGE = 10               # other articles listed under a story's item
 
 
 @dataclass
@@ -151,55 +151,59 @@ def count_items(db: Database, scope: Scope) -> int:
 
 def contents(db: Database, scope: Scope, ids: list[int], oldest_first: bool = False) -> list[dict]:
     """The items with these ids that the reader may see (hidden sources left out), with
-    their outlet, read and starred state, and in "stories" mode their story's coverage."""
+    their outlet, read and starred state, and in "stories" mode their story's coverage.
+    (The hot call of a sync: up to 1,000 items, so rows are read through ``db.fetch``, and
+    the ids, plain integers, are written into the statement.)"""
+    ids = sorted({int(i) for i in ids})
     if not ids:
         return []
-    params: dict[str, Any] = {"ids": sorted(set(ids))}
-    expanding = ["ids"]
-    where = scope.where(params, expanding, heads=False)
+    listed = ",".join(map(str, ids))
+    hidden = "".join(f" AND a.source_id <> {int(h)}" for h in scope.hidden)
+    params = {"u": scope.user_id, "floor": scope.floor}
     with db.read() as conn:
-        rows = conn.execute(_sql(
+        rows = db.fetch(conn, (
             "SELECT a.id, a.source_id, a.title, a.url, a.html, "
-            "CASE WHEN a.html IS NULL OR a.html = '' THEN a.text END AS text, a.authors, "
-            "a.categories, a.published_at, a.fetched_at, a.lead_image, "
-            "coalesce(s.title, s.url) AS outlet, s.site_url, x.story_id, "
-            f"{READ} AS is_read, {STARRED} AS starred FROM articles a "
-            f"JOIN sources s ON s.id = a.source_id {JOINS} WHERE a.id IN :ids{where}", expanding),
-            params).all()
+            "CASE WHEN a.html IS NULL OR a.html = '' THEN a.text END, a.authors, "
+            "a.published_at, a.fetched_at, a.lead_image, coalesce(s.title, s.url), s.site_url, "
+            f"x.story_id, {READ}, {STARRED} FROM articles a "
+            f"JOIN sources s ON s.id = a.source_id {JOINS} WHERE a.id IN ({listed}){hidden}"), params)
         items = [_item(r) for r in rows]
         stories = sorted({i["story_id"] for i in items if i["story_id"]})
         if scope.mode == "stories" and stories:
-            _add_coverage(conn, items, stories)
+            _add_coverage(db, conn, items, stories)
     items.sort(key=lambda i: i["id"], reverse=not oldest_first)
     return items
 
 
-def _item(row) -> dict[str, Any]:
-    m = row._mapping
-    authors, categories = m["authors"], m["categories"]
-    return {"id": m["id"], "source_id": m["source_id"], "title": m["title"], "url": m["url"] or "",
-            "html": m["html"] or "", "text": m["text"] or "",
-            "authors": json.loads(authors) if isinstance(authors, str) and authors else [],
-            "categories": json.loads(categories) if isinstance(categories, str) and categories else [],
-            "published_at": as_utc(m["published_at"]), "fetched_at": as_utc(m["fetched_at"]),
-            "lead_image": m["lead_image"], "outlet": m["outlet"], "site_url": m["site_url"] or "",
-            "story_id": m["story_id"], "read": bool(m["is_read"]), "starred": bool(m["starred"]),
-            "story": None}
+def _item(r) -> dict[str, Any]:
+    authors = r[6]
+    return {"id": r[0], "source_id": r[1], "title": r[2], "url": r[3] or "", "html": r[4] or "",
+            "text": r[5] or "",
+            "authors": json.loads(authors) if isinstance(authors, str) and len(authors) > 2 else [],
+            "published_at": as_utc(r[7]), "fetched_at": as_utc(r[8]), "lead_image": r[9],
+            "outlet": r[10], "site_url": r[11] or "", "story_id": r[12], "read": bool(r[13]),
+            "starred": bool(r[14]), "story": None}
 
 
-def _add_coverage(conn, items: list[dict], stories: list[int]) -> None:
+def _add_coverage(db: Database, conn, items: list[dict], stories: list[int]) -> None:
     """Each item's story: title, counts and its other articles (newest first, capped)."""
-    meta = {r[0]: r for r in conn.execute(_sql(
-        "SELECT id, title, article_count, outlet_count FROM stories WHERE id IN :s", ["s"]),
-        {"s": stories})}
-    coverage: dict[int, list[dict]] = {s: [] for s in stories}
-    for r in conn.execute(_sql(
-            "SELECT story_id, id, title, url, outlet FROM (SELECT x.story_id, a.id, a.title, a.url, "
-            "coalesce(s.title, s.url) AS outlet, ROW_NUMBER() OVER (PARTITION BY x.story_id "
-            "ORDER BY a.id DESC) AS rn FROM article_story x JOIN articles a ON a.id = x.article_id "
-            "JOIN sources s ON s.id = a.source_id WHERE x.story_id IN :s) t WHERE rn <= :cap", ["s"]),
-            {"s": stories, "cap": COVERAGE + 1}):
-        coverage[r[0]].append({"id": r[1], "title": r[2], "url": r[3] or "", "outlet": r[4]})
+    listed = ",".join(map(str, stories))
+    meta = {r[0]: r for r in db.fetch(conn, "SELECT id, title, article_count, outlet_count "
+                                            f"FROM stories WHERE id IN ({listed})")}
+    # which articles to list: from the index alone (newest first, capped per story), then
+    # only those rows are read (a story of 200 articles costs 10 row reads, not 200)
+    heads = {i["id"] for i in items}
+    chosen: dict[int, list[int]] = {s: [] for s in stories}
+    for story_id, article_id in db.fetch(conn, "SELECT story_id, article_id FROM article_story "
+                                               f"WHERE story_id IN ({listed}) ORDER BY story_id, article_id DESC"):
+        if article_id not in heads and len(chosen[story_id]) < COVERAGE:
+            chosen[story_id].append(article_id)
+    wanted = [a for ids in chosen.values() for a in ids]
+    rows = {r[0]: r for r in db.fetch(conn, (
+        "SELECT a.id, a.title, a.url, coalesce(s.title, s.url) FROM articles a "
+        f"JOIN sources s ON s.id = a.source_id WHERE a.id IN ({','.join(map(str, wanted))})"))} if wanted else {}
+    coverage = {s: [{"id": a, "title": rows[a][1], "url": rows[a][2] or "", "outlet": rows[a][3]}
+                    for a in ids if a in rows] for s, ids in chosen.items()}
     for item in items:
         story = meta.get(item["story_id"])
         if story is None:

@@ -99,8 +99,10 @@ class AppAccess:
             user = self.accounts.authenticate(user.username if user else login, password, ip)
         elif user.status != "active":
             raise AuthError("wrong username or password")
-        token = new_token(32)
-        appauth.add_token(self.db, token_hash(token), user.id, password_id, client, utcnow())
+        token, now = new_token(32), utcnow()
+        appauth.add_token(self.db, token_hash(token), user.id, password_id, client, now)
+        if password_id is not None:
+            appauth.touch(self.db, None, password_id, now)
         return token
 
     def _find(self, login: str) -> User | None:

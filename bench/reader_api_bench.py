@@ -159,7 +159,7 @@ def run(base: str, password: str, path: Path, rounds: int) -> None:
         json.dumps([list(map(str, r)) for r in got])
 
     row("plain SQL: 1,000 newest ids", raw_ids)
-    row("plain SQL + json.dumps: 1,000 rows", raw_rows)
+    row("plain SQL + json.dumps: 1,000 rows (no state, no story)", raw_rows)
     user_id = http.get("/reader/api/0/user-info", headers=h).json()["userId"]
     for mode in ("stories", "articles"):
         with db.write() as conn:
@@ -178,10 +178,11 @@ def run(base: str, password: str, path: Path, rounds: int) -> None:
         row("stream/items/ids starred",
             lambda: http.get("/reader/api/0/stream/items/ids", headers=h,
                              params={"output": "json", "s": STARRED, "n": 1000}).raise_for_status())
-        body = "&".join(f"i={i}" for i in ids).encode()
-        row("stream/items/contents, 1,000 items",
-            lambda: http.post("/reader/api/0/stream/items/contents", headers={
-                **h, "Content-Type": "application/x-www-form-urlencoded"}, content=body).raise_for_status())
+        for count in (100, 1000):     # apps fetch contents in batches (NetNewsWire: 100 a call)
+            body = "&".join(f"i={i}" for i in ids[:count]).encode()
+            row(f"stream/items/contents, {count:,} items",
+                lambda body=body: http.post("/reader/api/0/stream/items/contents", headers={
+                    **h, "Content-Type": "application/x-www-form-urlencoded"}, content=body).raise_for_status())
     worst = max(p95 for name, _, p95 in rows if name.startswith("stream/"))
     print(f"worst API p95: {worst:.1f} ms -> target p95 < 50 ms {'met' if worst < 50 else 'NOT met'}")
     db.close()

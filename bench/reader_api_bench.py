@@ -178,7 +178,7 @@ def run(base: str, password: str, path: Path, rounds: int) -> None:
         row("stream/items/ids starred",
             lambda: http.get("/reader/api/0/stream/items/ids", headers=h,
                              params={"output": "json", "s": STARRED, "n": 1000}).raise_for_status())
-        for count in (100, 1000):     # apps fetch contents in batches (NetNewsWire: 100 a call)
+        for count in (100, 1000):     # apps fetch contents in batches of tens to hundreds
             body = "&".join(f"i={i}" for i in ids[:count]).encode()
             row(f"stream/items/contents, {count:,} items",
                 lambda body=body: http.post("/reader/api/0/stream/items/contents", headers={

@@ -223,3 +223,15 @@ def test_subscribe_unsubscribe_and_labels(served):
     other.login("root", PASSWORD)
     assert len(other.get("subscription/list").json()["subscriptions"]) == 3
     other.close()
+
+
+def test_cross_origin_readers_may_call_the_api(served):
+    world, server, reader = served
+    pre = reader.http.options("/reader/api/0/stream/items/ids", headers={
+        "Origin": "https://reader.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert pre.status_code == 200 and "Authorization" in pre.headers["access-control-allow-headers"]
+    reader.login("alice", world.app_password)
+    answer = reader.get("subscription/list", output="json")
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in answer.headers      # never with cookies

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 BODY_LIMIT = 1 << 20          # a form of 10,000 long item ids fits
-NO_STORE = {"Cache-Control": "private, no-store"}
+# Web-based readers call from other origins; the API authenticates by header, never by
+# cookie, so any origin may call it (as Miniflux answers).
+NO_STORE = {"Cache-Control": "private, no-store", "Access-Control-Allow-Origin": "*"}
 
 
 class APIError(Exception):
@@ -151,6 +153,15 @@ async def device(request: Request) -> Device:
 
 
 # ----------------------------------------------------------------- the calls
+@router.options("/accounts/ClientLogin")
+@router.options("/reader/api/0/{path:path}")
+async def preflight(request: Request, path: str = ""):
+    return text("", headers={"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                             "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                             "Access-Control-Max-Age": "3600"})
+
+
+
 @router.api_route("/accounts/ClientLogin", methods=["GET", "POST"])
 async def client_login(request: Request):
     pairs = await params(request)

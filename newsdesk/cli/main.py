@@ -109,6 +109,8 @@ def _register() -> None:
     except ImportError:
         pass
     from . import stories  # noqa: F401
+    from .filters import filter_app
+    app.add_typer(filter_app, name="filter")
     from .community import register
     register(app)
 

@@ -3,9 +3,10 @@
 
     fetch the feed (conditional GET)          -> not modified? record and stop
     parse entries (RSS/Atom/JSON Feed/sitemap)
-    drop entries already stored or tombstoned (identity: guid > canonical URL > title+content)
+    drop entries already stored, tombstoned or filtered (identity: guid > canonical URL > title+content)
     for each new entry: fetch the page (robots.txt, size caps), extract, clean, sanitize;
                         fall back to the feed's own content and record why
+    apply the source's keep/block filters (filters.py); what they drop is recorded, not stored
     store the new articles and the source's outcome in one transaction
     hand the new article ids to the next stages (stories, AI)
 
@@ -31,6 +32,7 @@ from ..storage import articles as article_store
 from ..storage import sources as source_store
 from ..storage.db import Database
 from ..storage.sources import now
+from . import filters
 from .build import build_article
 from .discover import DiscoveredFeed, discover_feeds
 from .encoding import decode_html
@@ -107,7 +109,7 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
             entries = entries[: settings.max_entries_per_fetch]
             result.entries = len(entries)
-            rows = _new_rows(ingest, source, entries)
+            rows = filters.screen(db, settings, source, _new_rows(ingest, source, entries))
             result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
             outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
             with db.write() as conn:

@@ -129,24 +129,35 @@ async def dashboard(request: Request):
             return RedirectResponse("/admin/login", status_code=303)
         raise
     if wants_json(request):
+        from . import admin_filters  # it imports this module's helpers
         rows = await run_in_threadpool(_rows, state.db)
+        extra = await run_in_threadpool(admin_filters.context, state.db)
         return json_response({"sources": [dict(r["source"].to_dict(), articles=r["articles"],
-                                               per_day=r["per_day"], checks=r["checks"])
+                                               per_day=r["per_day"], checks=r["checks"],
+                                               filters=extra["filters"].get(r["source"].id, []),
+                                               filtered=extra["filtered"].get(r["source"].id,
+                                                                              {"dropped": 0, "recent": []}))
                                           for r in rows]})
+    from . import admin_filters
     added = request.query_params.get("added", "")
     notice = (await run_in_threadpool(_added, state.db, added[:19]) if added
-              else NOTICES.get(request.query_params.get("done", "")))
-    return await _dashboard(request, notice)
+              else NOTICES.get(request.query_params.get("done", ""))
+              or admin_filters.notice(request.query_params))
+    error = (request.query_params.get("error", "")[:300] or None
+             if request.query_params.get("done") == "filter-error" else None)
+    return await _dashboard(request, notice, error)
 
 
 async def _dashboard(request: Request, notice: str | None = None, error: str | None = None,
                      status: int = 200, form: dict | None = None) -> Response:
+    from . import admin_filters
     state = request.app.state
     rows = await run_in_threadpool(_rows, state.db)
     for r in rows:
         r["chart"] = health_chart(r["checks"])
+    extra = await run_in_threadpool(admin_filters.context, state.db)
     return state.renderer.page(request, "admin.html", {"rows": rows, "notice": notice,
-                                                       "error": error, "form": form or {}},
+                                                       "error": error, "form": form or {}, **extra},
                                status=status)
 
 

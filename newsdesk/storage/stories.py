@@ -63,6 +63,12 @@ def story_of(conn, article_id: int) -> int | None:
                         {"a": article_id}).scalar()
 
 
+def is_copy(conn, article_id: int) -> bool:
+    """Whether the article is a republished copy of another (it carries its original's tags)."""
+    return conn.execute(text("SELECT 1 FROM duplicates WHERE article_id = :a"),
+                        {"a": article_id}).first() is not None
+
+
 def assign(conn, article_id: int, story_id: int, similarity: float, title: str) -> None:
     exists = conn.execute(text("SELECT 1 FROM stories WHERE id = :s"), {"s": story_id}).first()
     if not exists:
@@ -211,6 +217,12 @@ def save_provenance(conn, article_id: int, kind: str, origin_id: int | None, ove
 def save_signature(conn, article_id: int, signature: bytes) -> None:
     conn.execute(text("INSERT INTO signatures (article_id, minhash) VALUES (:a, :m)"),
                  {"a": article_id, "m": signature})
+
+
+def replace_signature(conn, article_id: int, signature: bytes) -> None:
+    """A revised article's new signature."""
+    conn.execute(text("DELETE FROM signatures WHERE article_id = :a"), {"a": article_id})
+    save_signature(conn, article_id, signature)
 
 
 def recent_signatures(db: Database, since: datetime

@@ -6,7 +6,7 @@ database at the previous version. SQL is written once with a few placeholders th
 dialect fills in (``{pk}``, ``{ts}``, ``{blob}``), plus dialect-specific steps where the
 engines really differ (full-text search: FTS5 on SQLite, tsvector + GIN on PostgreSQL).
 
-The steps live in ``news.py`` and ``community.py`` (SQL helpers in ``sql.py``). Never edit a
+The steps live in ``news.py``, ``community.py`` and ``freshness.py`` (SQL helpers in ``sql.py``). Never edit a
 migration that has shipped: append a new one.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import Database
 from .community import m005_community
+from .freshness import m_article_revisions, m_websub
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 
@@ -31,6 +32,8 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m006_front_page_index,
     m007_search_keys,
     m008_stories_at_scale,
+    m_article_revisions,
+    m_websub,
 ]
 
 

@@ -3,6 +3,7 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
 
     /                     front page of stories      (/index.json, /feed.rss|atom|feed.json)
     /articles/{id}        one article                (/articles/{id}.json)
+    /articles/{id}/versions/{n}  a version and what changed since the one before (.json)
     /stories/{id}         one story and its coverage (.json .rss .atom .feed.json)
     /tags/{slug}          a hashtag                  (same formats)
     /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
@@ -25,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
 from ..storage.db import Database
-from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags
+from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags, versions
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
@@ -57,7 +58,7 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, stories, tags, outlets, search, feeds_out, admin):
+    for module in (front, articles, versions, stories, tags, outlets, search, feeds_out, admin):
         app.include_router(module.router)
     install_community(app, settings, db)
     app.state.renderer.env.globals["viewer_of"] = current_user

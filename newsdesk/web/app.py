@@ -9,11 +9,14 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
     /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
     /search?q=            full-text search           (/search.json|rss|atom|feed.json?q=)
     /admin                sources and fetch health, behind the admin login
+    /metrics              Prometheus metrics (allowed networks, or a Bearer token)
+    /websub/{source}/{token}  WebSub callback: hub verification (GET), signed pushes (POST)
     /openapi.json         the API description
 
 Each page family lives in its own module with its own router; this module only wires
 them together with the shared state (settings, database, templates, sessions) and the
-two middlewares: security headers outside, the anonymous-reader page cache inside.
+middlewares: HTTP metrics outermost, then security headers, then the anonymous-reader
+page cache.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
 from ..storage.db import Database
-from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags, versions
+from . import (admin, articles, errors, feeds_out, front, outlets, search, stories, tags, versions,
+               websub)
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
 from .community import install as install_community
+from .metrics import HTTPMetrics
+from . import metrics
 from .pagecache import PageCache
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
@@ -58,7 +64,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, versions, stories, tags, outlets, search, feeds_out, admin):
+    for module in (front, articles, versions, stories, tags, outlets, search, feeds_out, admin,
+                   websub, metrics):
         app.include_router(module.router)
     install_community(app, settings, db)
     app.state.renderer.env.globals["viewer_of"] = current_user
@@ -67,6 +74,7 @@ def create_app(settings: Settings, db: Database, *,
     app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
                        max_bytes=settings.page_cache_mb << 20, version=db.data_version)
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
+    app.add_middleware(HTTPMetrics)
     return app
 
 

@@ -6,11 +6,12 @@
 
 The instruments are declared in ``INSTRUMENTS`` and made on first use. Several processes
 serve one installation (``web_workers`` web processes, the ``newsdesk run`` worker), so each
-command calls ``configure(settings)`` first: it points prometheus_client at
+command calls ``configure(data_dir)`` first: it points prometheus_client at
 ``<data_dir>/metrics`` (``PROMETHEUS_MULTIPROC_DIR``) before the library is imported, every
-process writes its own files there, and ``/metrics`` (``web/metrics.py``) sums them. Files of
-processes no longer running are removed at start-up (their counters restart from zero,
-which Prometheus' ``rate()`` takes in its stride). Without ``configure`` (tests, library
+process writes its own files there, and ``/metrics`` (``web/metrics.py``) sums them. At
+start-up the files of processes no longer running are tidied (``_prune``): what finished
+processes counted stays summed, for the newest ``KEEP_DEAD`` of them (an older one's counts
+vanish: a reset, which Prometheus' ``rate()`` takes in its stride). Without ``configure`` (tests, library
 use) the metrics live in this process's memory. Figures read from the database at scrape
 time (stories stage lag, due re-checks...) are in ``web/metrics.py``.
 """
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 PREFIX = "newsdesk_"
+KEEP_DEAD = 50          # finished processes whose counts are still summed
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 # name: (kind, help, label names, extra keyword arguments)
@@ -79,10 +81,22 @@ def multiprocess_dir() -> str | None:
 
 
 def _prune(path: Path) -> None:
-    """Remove the files of processes that are no longer running (``<kind>_<pid>.db``)."""
+    """Tidy the files of processes that are no longer running (``<kind>_<pid>.db``): their
+    live gauges go at once (prometheus_client's ``mark_process_dead``); their counters and
+    histograms stay, so what a finished ``newsdesk fetch`` counted is still scraped, but
+    only for the newest ``KEEP_DEAD`` of them (older ones are dropped: a counter reset)."""
+    from collections import defaultdict
+    dead: dict[int, list[Path]] = defaultdict(list)
     for file in path.glob("*.db"):
         pid = file.stem.rsplit("_", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
+            if file.name.startswith("gauge_live"):
+                file.unlink(missing_ok=True)
+            else:
+                dead[int(pid)].append(file)
+    newest = sorted(dead, key=lambda p: max(f.stat().st_mtime for f in dead[p]), reverse=True)
+    for pid in newest[KEEP_DEAD:]:
+        for file in dead[pid]:
             file.unlink(missing_ok=True)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from .. import metrics
 from ..storage.db import Database
 from .main import app, console
 
@@ -25,6 +26,7 @@ def demo(ctx: typer.Context,
             Path(str(path) + suffix).unlink(missing_ok=True)
         settings = settings.with_(database_url=f"sqlite:///{path}")
     settings = settings.with_(allow_private_networks=True)
+    metrics.configure(settings.data_dir)
     db = Database.open(settings)
     report = build_demo(settings, db, limit=limit or None, console=console)
     console.print(f"demo database: {settings.effective_database_url.split('@')[-1]}\n"

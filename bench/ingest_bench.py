@@ -11,7 +11,15 @@ is its own and the server's CPU is not counted against either:
 
 Prints articles/s for each, the ratio (target >= 0.8) and peak RSS.
 
+``--revisions`` measures instead what keeping article revisions costs: the same ingest in
+fresh child processes (same settings, same extraction processes) with the revision
+bookkeeping (a check row and feed fingerprint per new article, the fingerprint lookup of
+known items at every fetch) switched off and on, alternating, twice each; the target is
+less than 10% more time. It also times one round of re-checks of every stored page (the
+scheduled 48-hour checks, conditional GETs answered 304 by the replay server).
+
     python bench/ingest_bench.py --multiply 2
+    python bench/ingest_bench.py --multiply 2 --revisions
 """
 
 from __future__ import annotations
@@ -46,7 +54,9 @@ def run_baseline(urls: list[str], out: mp.Queue) -> None:
              "peak_mb": _peak_mb()})
 
 
-def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue) -> None:
+def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue,
+                 revisions: bool = True, recheck: bool = False) -> None:
+    from newsdesk.ingest import revisions as revision_module
     from newsdesk.ingest.refresh import Ingest
     from newsdesk.ingest.scheduler import run_round
     from newsdesk.settings import Settings
@@ -58,6 +68,9 @@ def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue) ->
         db = Database.open(settings)
         for spec in feeds:
             source_store.add_source(db, spec["url"], title=spec["title"])
+        if not revisions:  # the pipeline as it was before revisions were kept
+            revision_module.watch_new = lambda *args, **kw: None
+            revision_module.recheck_changed = lambda *args, **kw: []
         with Ingest.open(settings, db) as ingest:
             if stories:
                 from newsdesk.stories.stage import StoriesStage
@@ -66,9 +79,20 @@ def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue) ->
             start = time.perf_counter()
             results = run_round(ingest, "bench", force=True)
             seconds = time.perf_counter() - start
+            checked, check_seconds = 0, 0.0
+            if recheck:
+                from sqlalchemy import text
+                with db.write() as conn:
+                    conn.execute(text("UPDATE article_checks SET next_check_at = :t"),
+                                 {"t": source_store.now()})
+                start = time.perf_counter()
+                while (done := revision_module.run_due(ingest, limit=500).checked):
+                    checked += done
+                check_seconds = time.perf_counter() - start
         n = sum(len(r.new_ids) for r in results)
         out.put({"n": n, "ok": n - sum(r.fallbacks for r in results), "seconds": seconds,
-                 "peak_mb": _peak_mb(), "errors": sum(1 for r in results if r.error)})
+                 "peak_mb": _peak_mb(), "errors": sum(1 for r in results if r.error),
+                 "checked": checked, "check_seconds": check_seconds})
 
 
 def _child(target, *args) -> dict:
@@ -85,7 +109,11 @@ def main() -> None:
     parser.add_argument("--multiply", type=int, default=2,
                         help="copies of each demo article served (484 articles each)")
     parser.add_argument("--stories", action="store_true", help="include the stories stage")
+    parser.add_argument("--revisions", action="store_true",
+                        help="measure the cost of keeping revisions (off vs on, same settings)")
     args = parser.parse_args()
+    if args.revisions:
+        return revisions_cost(args)
     from newsdesk.demo.replay import ReplayServer
     # The server runs in this (parent) process; each measurement in its own child.
     with ReplayServer(multiply=args.multiply) as server:
@@ -102,6 +130,31 @@ def main() -> None:
           f"in {base['seconds']:.1f}s, peak RSS {base['peak_mb']:.0f} MB")
     ratio = pipe_rate / base_rate
     print(f"ratio: {ratio:.2f} (target >= 0.8) {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+
+
+def revisions_cost(args) -> None:
+    from newsdesk.demo.replay import ReplayServer
+    with ReplayServer(multiply=args.multiply) as server:
+        urls = [server.article_url(a) for a in server.articles()]
+        _child(run_baseline, urls)          # warms the server's page cache, as above
+        runs = {False: [], True: []}
+        for revisions in (False, True, True, False):
+            runs[revisions].append(_child(run_pipeline, server.sources(), len(urls), args.stories,
+                                          revisions, revisions))
+    off = sum(r["seconds"] for r in runs[False]) / 2
+    on = sum(r["seconds"] for r in runs[True]) / 2
+    n = runs[True][0]["n"]
+    print(f"pages: {n} per run (replay server on 127.0.0.1), 2 runs each, alternating")
+    each = {k: ", ".join(f"{r['seconds']:.1f}" for r in v) for k, v in runs.items()}
+    print(f"ingest without revision bookkeeping: {off:6.1f} s  (runs: {each[False]})")
+    print(f"ingest with revision bookkeeping:    {on:6.1f} s  (runs: {each[True]})")
+    extra = on / off - 1
+    print(f"revisions add {extra:+.1%} to ingest time (target < 10%) "
+          f"{'OK' if extra < 0.10 else 'ABOVE TARGET'}")
+    checked = runs[True][0]["checked"]
+    per = runs[True][0]["check_seconds"] / max(checked, 1)
+    print(f"one round of scheduled re-checks: {checked} pages in {runs[True][0]['check_seconds']:.1f} s "
+          f"({per * 1000:.1f} ms per article; conditional GETs, 304 from the replay server)")
 
 
 if __name__ == "__main__":

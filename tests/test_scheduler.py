@@ -77,3 +77,21 @@ def test_run_finishes_in_flight_work_and_exits_on_sigterm(db, db_url):
     assert worker.returncode == 0, err
     assert "stopped after 1 refreshes" in out
     assert store.count_articles(db, source.id) == 1  # the in-flight fetch was finished and stored
+
+
+def test_a_forced_pass_releases_every_claim_so_the_next_pass_fetches_again(db, settings):
+    """``newsdesk fetch`` twice in a row: the second pass refreshes every source again
+    (a forced pass used to claim its sources a second time and leave them claimed)."""
+    from newsdesk.ingest.refresh import Ingest
+    from newsdesk.ingest.scheduler import run_round
+    server = LoopbackServer({f"/f{n}.xml": Response(200, {"Content-Type": "application/rss+xml"},
+                                                   _feed(n)) for n in range(5)}).start()
+    try:
+        for n in range(5):
+            source_store.add_source(db, server.url(f"/f{n}.xml"))
+        with Ingest.open(settings.with_(batch_size=2), db) as ingest:
+            for _ in range(2):
+                assert len(run_round(ingest, "w", force=True)) == 5
+        assert all(s.claimed_by is None for s in source_store.list_sources(db))
+    finally:
+        server.stop()

@@ -188,7 +188,8 @@ def _summarise(results, db, checks=None) -> None:
     revised = sum(len(r.revised_ids) for r in results) + (len(checks.revised) if checks else 0)
     errors = [r for r in results if r.error]
     console.print(f"{len(results)} sources refreshed, {new} new articles, {len(errors)} errors"
-                  + (f"; {revised} stored articles revised" if revised else ""))
+                  + (f"; {revised} stored article{'s' if revised != 1 else ''} revised"
+                     if revised else ""))
     if checks and checks.checked:
         console.print(f"{checks.checked} young articles re-checked: {len(checks.revised)} revised, "
                       f"{checks.gone} gone, {checks.errors} errors")

@@ -51,6 +51,8 @@ def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
                 break
             batch = source_store.claim_due(ingest.db, worker, settings.batch_size,
                                            settings.claim_ttl, only=pending, force=force)
+            for again in [s for s in batch if s.id in seen]:  # ``force`` claims them anew:
+                source_store.release(ingest.db, again.id, worker)  # let go, or they stay claimed
             batch = [s for s in batch if s.id not in seen]
             if not batch:
                 break

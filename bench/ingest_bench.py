@@ -54,8 +54,8 @@ def run_baseline(urls: list[str], out: mp.Queue) -> None:
              "peak_mb": _peak_mb()})
 
 
-def run_pipeline(feeds: list[dict], limit: int, stories: bool, out: mp.Queue,
-                 revisions: bool = True, recheck: bool = False) -> None:
+def run_pipeline(feeds: list[dict], limit: int, stories: bool, revisions: bool, recheck: bool,
+                 out: mp.Queue) -> None:
     from newsdesk.ingest import revisions as revision_module
     from newsdesk.ingest.refresh import Ingest
     from newsdesk.ingest.scheduler import run_round
@@ -119,7 +119,7 @@ def main() -> None:
     with ReplayServer(multiply=args.multiply) as server:
         urls = [server.article_url(a) for a in server.articles()]
         base = _child(run_baseline, urls)   # also warms the server's page cache
-        pipe = _child(run_pipeline, server.sources(), len(urls), args.stories)
+        pipe = _child(run_pipeline, server.sources(), len(urls), args.stories, True, False)
     pipe_rate = pipe["n"] / pipe["seconds"]
     base_rate = base["n"] / base["seconds"]
     print(f"pages: {pipe['n']} (served by the replay server on 127.0.0.1)")

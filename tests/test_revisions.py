@@ -205,6 +205,8 @@ def test_an_article_changed_twice_keeps_three_versions_and_shows_exactly_the_cha
         assert client.get(f"/articles/{article_id}/versions/x").status_code == 404
 
         story = html.fromstring(client.get(f"/stories/{story_id}").text)
+        # a story named after the article's headline follows it
+        assert story.xpath("//h1")[0].text_content() == "Fire kills 15: man arrested"
         updates = [" ".join(li.text_content().split()) for li in story.xpath("//ul[@class='updates']/li")]
         assert len(updates) == 2
         assert "City News updated its report, now headlined “Fire kills 15: man arrested”" in updates[0]

@@ -187,6 +187,12 @@ def set_title(conn, story_id: int, title: str) -> None:
         conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
 
 
+def rename_if(conn, story_id: int, old: str, new: str) -> None:
+    """Give a story a new title if it still has ``old`` (its article's headline changed)."""
+    conn.execute(text("UPDATE stories SET title = :n WHERE id = :s AND title = :o"),
+                 {"n": new, "s": story_id, "o": old})
+
+
 def save_story_states(conn, states: dict[int, bytes | None]) -> None:
     """Saved clusterer state of active stories; None when a story closed (it leaves the
     ``stories_active`` index and is never loaded again)."""

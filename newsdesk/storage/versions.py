@@ -175,6 +175,13 @@ def save_revision(conn, article_id: int, new: dict[str, Any], reason: str,
     return number
 
 
+def title_before(conn, article_id: int) -> str | None:
+    """The headline of the version before the newest one (None: never revised)."""
+    return conn.execute(text("""
+        SELECT title FROM article_versions WHERE article_id = :a
+        ORDER BY version DESC LIMIT 1 OFFSET 1"""), {"a": article_id}).scalar()
+
+
 def revision_state(db: Database, article_id: int) -> dict[str, Any] | None:
     """The check row of one article (versions, last update, gone...), or None."""
     with db.read() as conn:

@@ -7,6 +7,8 @@
     removed      a sentence only in the older version           -> <del>
     changed      an aligned pair that shares most of its words is shown once, with the
                  words taken out and put in marked inside it ("12 people" -> "15 people")
+    stamp        a change of a sentence that is only a time stamp ("Updated 10:32 GMT"):
+                 shown, muted, and not counted (``ingest.revisions.normalize`` ignores it)
 
 The result is plain data (paragraphs of segments of runs) for the template and the JSON
 twin; nothing here writes markup.
@@ -19,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 
 from ..ai.sentences import split_sentences
+from ..ingest.revisions import normalize
 
 BREAK = "\n"                 # paragraph marker in the sentence sequence
 PAIR_RATIO = 0.5             # a replaced sentence sharing this much is "changed", not new
@@ -34,7 +37,7 @@ class Run:
 
 @dataclass
 class Segment:
-    kind: str        # same | added | removed | changed
+    kind: str        # same | added | removed | changed | stamp
     runs: list[Run] = field(default_factory=list)
 
 
@@ -116,6 +119,9 @@ def diff(old_text: str, new_text: str, old_title: str | None = None,
             if kind != "removed" and result.paragraphs[-1]:
                 result.paragraphs.append([])
             return
+        if kind != "same" and not normalize(sentence):
+            put("stamp", [Run(kind, sentence)])
+            return
         put(kind, [Run(kind, sentence)])
         if kind != "same":
             setattr(result, kind, getattr(result, kind) + 1)
@@ -160,8 +166,9 @@ def _replace(old: list[str], new: list[str], emit, put, result: Diff) -> None:
         for sentence in new[nj:j]:
             emit(sentence, "added")
         if i < len(old) and j < len(new):
-            put("changed", words(old[i], new[j]))
-            result.changed += 1
+            stamp = not normalize(old[i]) and not normalize(new[j])
+            put("stamp" if stamp else "changed", words(old[i], new[j]))
+            result.changed += 0 if stamp else 1
         oi, nj = i + 1, j + 1
 
 

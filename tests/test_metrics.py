@@ -20,8 +20,7 @@ from newsdesk.settings import Settings
 from newsdesk.storage import sources as source_store
 from newsdesk.storage.db import Database
 from newsdesk.web import create_app
-from tests.servers import LoopbackServer, Response
-from tests.test_pipeline import article_page, rss
+from tests.test_cli import site as feed_site  # noqa: F401  (a feed and two pages)
 
 ENV = {**os.environ, "NEWSDESK_ALLOWED_NETWORKS": "127.0.0.0/8", "NEWSDESK_EXTRACT_PROCESSES": "0"}
 ENV.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -33,18 +32,6 @@ def families(text: str) -> dict[str, dict]:
     for family in text_string_to_metric_families(text):
         out[family.name] = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples}
     return out
-
-
-@pytest.fixture
-def feed_site():
-    server = LoopbackServer().start()
-    items = [(f"Talks resume, day {i}", server.url(f"/news/{i}")) for i in range(2)]
-    server.routes["/feed.xml"] = Response(200, {"Content-Type": "application/rss+xml"}, rss(items))
-    for i in range(2):
-        server.routes[f"/news/{i}"] = Response(200, {"Content-Type": "text/html; charset=utf-8"},
-                                               article_page(f"Talks resume, day {i}", server.url(f"/news/{i}")))
-    yield server
-    server.stop()
 
 
 def test_metrics_parse_and_cover_the_pipeline(settings, db, feed_site):

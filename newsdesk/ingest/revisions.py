@@ -297,6 +297,9 @@ def _store(ingest: "Ingest", row: dict[str, Any], outcome: Outcome, entry: FeedE
     if "next_check_at" not in values:
         values["next_check_at"] = (None if outcome.status == "gone" else next_check(
             ingest.settings, _start(row.get("published_at"), row.get("fetched_at")), checks, started))
+        if outcome.status == "error" and reason == "feed" and values["next_check_at"] is None:
+            # the feed said it changed but the page could not be read: try once more later
+            values["next_check_at"] = started + timedelta(seconds=ingest.settings.revision_first_check)
     values.update(last_checked_at=started, last_status=outcome.status, last_error=outcome.error)
     with ingest.db.write() as conn:
         if new is not None:

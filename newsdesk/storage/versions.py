@@ -99,9 +99,10 @@ def claim_due(db: Database, limit: int, ttl: int, ids: Iterable[int] | None = No
     sources that are not failing; with the article fields a check needs."""
     stamp = now()
     params: dict[str, Any] = {"now": stamp, "limit": limit}
-    if ids is None:
-        which = "c.next_check_at <= :now"
-    else:
+    if ids is None:   # the schedule: only sources that are enabled and not failing
+        which = (f"c.next_check_at <= :now AND s.enabled = {'TRUE' if db.dialect == 'postgresql' else '1'}"
+                 " AND s.error_count = 0")
+    else:             # a feed just said these changed
         ids = [int(i) for i in ids]
         if not ids:
             return []
@@ -111,7 +112,6 @@ def claim_due(db: Database, limit: int, ttl: int, ids: Iterable[int] | None = No
         claimed = [r[0] for r in conn.execute(text(f"""
             SELECT c.article_id FROM article_checks c JOIN sources s ON s.id = c.source_id
             WHERE {which} AND (c.claimed_until IS NULL OR c.claimed_until < :now)
-              AND s.enabled = {'TRUE' if db.dialect == 'postgresql' else '1'} AND s.error_count = 0
             ORDER BY c.next_check_at, c.article_id LIMIT :limit{lock}"""), params)]
         if not claimed:
             return []

@@ -156,7 +156,7 @@ def test_move_to_postgresql_keeps_every_json_twin(demo):
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         pg = Database.from_url(pg_schema_url(PG_URL, schema))
-        transfer.import_(pg, io.StringIO(export_text(demo["db"], with_secrets=True)))
+        original = transfer.import_(pg, io.StringIO(export_text(demo["db"], with_secrets=True)))
         # relevance and snippets are each engine's own (FTS5's bm25 and snippet(),
         # PostgreSQL's ts_rank and ts_headline): search is compared by date, without snippets
         urls = [u.replace("q=president", "q=president&sort=date")
@@ -171,6 +171,13 @@ def test_move_to_postgresql_keeps_every_json_twin(demo):
                     for result in found["results"]:
                         result.pop("snippet", None)
                 _close(a, b, url)
+        # and back: an export from PostgreSQL loads into SQLite with every row
+        back = Database.from_url(f"sqlite:///{demo['settings'].data_dir}/back-{schema}.db")
+        counts = transfer.import_(back, io.StringIO(export_text(pg, with_secrets=True)))
+        assert counts == {k: v for k, v in original.items() if v}
+        with TestClient(create_app(demo["settings"], back)) as client:
+            assert client.get(f"/articles/{demo['article_id']}/versions/2").status_code == 200
+        back.close()
         # new rows get new ids after the imported ones
         with pg.write() as conn:
             new_id = conn.execute(text("INSERT INTO sources (url, kind, enabled, full_text, error_count) "

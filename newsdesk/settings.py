@@ -58,6 +58,20 @@ class Settings:
     filter_regex_timeout: float = _opt(0.05, "Seconds one source filter's regular expression may "
                                        "run on one item; past it the rule does not match.",
                                        minimum=0.001)
+    # revisions (articles change after publication)
+    revision_window: int = _opt(172800, "Seconds after publication during which an article's "
+                                "page is re-checked for revisions (0: never on a schedule; a "
+                                "changed feed item is re-checked at any age).", minimum=0)
+    revision_first_check: int = _opt(3600, "Seconds before an article's first re-check; each "
+                                     "next one waits twice as long.", minimum=60)
+    revision_checks_per_round: int = _opt(100, "Article pages re-checked per scheduler round "
+                                          "(and per feed fetch for changed items).", minimum=1)
+    # WebSub (push instead of polling, for feeds that declare a hub)
+    public_url: str = _opt("", "Public address of this site, e.g. https://news.example.org "
+                           "(WebSub hubs call it back; empty: no WebSub).")
+    websub_lease: int = _opt(864000, "Lease asked of WebSub hubs, in seconds.", minimum=3600)
+    websub_poll_interval: int = _opt(21600, "Seconds between safety-net polls of a source "
+                                     "whose hub pushes to us.", minimum=60)
     # stories
     dedup_threshold: float = _opt(0.8, "Share of the shorter text's shingles found in an earlier "
                                   "text above which it is the same article republished.",
@@ -84,6 +98,10 @@ class Settings:
                                      "served from memory (0: off). On SQLite any write to the "
                                      "database ends it at once.", minimum=0)
     page_cache_mb: int = _opt(64, "Memory for that page cache, per web process.", minimum=1)
+    metrics_token: str = _opt("", "Bearer token that opens /metrics from any address "
+                              "(empty: only metrics_networks).", secret=True)
+    metrics_networks: str = _opt("127.0.0.0/8,::1", "Comma-separated IPs or CIDR networks "
+                                 "allowed to read /metrics without the token (empty: none).")
     secret_key: str = _opt("", "Key that signs session cookies; generated into data_dir if empty.",
                            secret=True)
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "
@@ -101,12 +119,15 @@ class Settings:
     log_level: str = _opt("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def __post_init__(self) -> None:
-        for network in self.allowed_network_list:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ConfigError(f"setting allowed_networks: {network!r} is not an IP "
-                                  "address or network") from None
+        for name in ("allowed_networks", "metrics_networks"):
+            for network in _split(getattr(self, name)):
+                try:
+                    ipaddress.ip_network(network, strict=False)
+                except ValueError:
+                    raise ConfigError(f"setting {name}: {network!r} is not an IP "
+                                      "address or network") from None
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigError(f"setting public_url: {self.public_url!r} is not an http(s) URL")
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -160,7 +181,11 @@ class Settings:
     # ----------------------------------------------------------------- derived
     @property
     def allowed_network_list(self) -> list[str]:
-        return [part.strip() for part in self.allowed_networks.split(",") if part.strip()]
+        return _split(self.allowed_networks)
+
+    @property
+    def metrics_network_list(self) -> list[str]:
+        return _split(self.metrics_networks)
 
     @property
     def effective_database_url(self) -> str:
@@ -179,6 +204,10 @@ class Settings:
                 value = "********"
             rows.append((f.name, str(value), f.metadata["help"]))
         return rows
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _field(name: str):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from .. import metrics
 from ..settings import Settings
 from ..storage.articles import as_utc
 from ..storage.db import Database
@@ -177,7 +179,9 @@ class AIService:
         cache = DatabaseCache(self.db, subject)
         done = {}
         for feature, fparams in features:
+            started = time.perf_counter()
             result = self.provider.run(feature, docs, **fparams)
+            metrics.observe("ai_duration", time.perf_counter() - started, feature=feature)
             if not result.meta.get("fallback"):  # an LLM outage is not worth remembering
                 cache.set(coverage_key(feature, fparams, coverage, self.provider.identity),
                           result.to_json())
@@ -227,15 +231,18 @@ class AIService:
             if key in self._queued:
                 return
             self._queued.add(key)
+        metrics.gauge_add("ai_queue_depth", 1)
 
         def job() -> None:
             try:
                 self._compute(kind, ident, features)
             except Exception:  # never let a background job take the service down
                 log.exception("AI feature failed", extra={"subject": key})
+                metrics.count("errors", kind="ai")
             finally:
                 with self._lock:
                     self._queued.discard(key)
+                metrics.gauge_add("ai_queue_depth", -1)
 
         self._pool.submit(job)
 

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from .. import metrics
 from ..settings import Settings
 from ..storage.db import Database
 from .main import app, console
@@ -39,6 +40,7 @@ def demo(ctx: typer.Context,
         db_option = f"--db {shlex.quote(str(path))} "
     settings = settings.with_(allow_private_networks=True,
                               **{k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    metrics.configure(settings.data_dir)
     db = Database.open(settings)
     report = build_demo(settings, db, limit=limit or None, console=console)
     site = f"http://{settings.host}:{settings.port}"

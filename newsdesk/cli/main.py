@@ -102,7 +102,7 @@ def empty_hint(state: State, what: str) -> None:
 
 
 def _register() -> None:
-    from . import articles, demo, sources  # noqa: F401  (commands register themselves)
+    from . import articles, backup, demo, sources  # noqa: F401  (commands register themselves)
     try:
         from .ai import ai_app
         app.add_typer(ai_app, name="ai", help="AI features over a JSON-lines file of documents.")

@@ -14,6 +14,7 @@ import gc
 import json
 import os
 
+from .. import metrics
 from ..settings import Settings
 from ..storage.db import Database
 
@@ -26,6 +27,7 @@ def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -
     only, so a reverse proxy on the same machine can mark requests as https."""
     import uvicorn
 
+    metrics.configure(settings.data_dir)  # before the workers start: they share its folder
     options = dict(
         host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG" if access_log is None else access_log,

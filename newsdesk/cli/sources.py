@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import metrics
 from ..errors import NewsdeskError
 from ..storage import sources as source_store
 from .main import app, console, empty_hint
@@ -129,20 +130,23 @@ def _resolve(db, refs: list[str]) -> list[int]:
 def fetch(ctx: typer.Context, source: Optional[List[str]] = typer.Argument(None,
           help="Source ids, URLs or titles (default: every enabled source)."),
           due_only: bool = typer.Option(False, "--due", help="Only sources that are due.")) -> None:
-    """One pass: refresh the given sources (or all), with a progress bar."""
+    """One pass: refresh the given sources (or all), with a progress bar; then the revision
+    checks of young articles that are due."""
+    from ..ingest import revisions
     from ..ingest.refresh import Ingest
     from ..ingest.scheduler import run_round, worker_name
     state = ctx.obj
+    metrics.configure(state.settings.data_dir)
     db = state.db
     only = _resolve(db, source) if source else None
     total = len(only) if only is not None else len(source_store.list_sources(db, enabled_only=True))
-    stages = _stages(state)
     with Ingest.open(state.settings, db) as ingest, _progress() as progress:
-        ingest.on_new_articles.extend(stages)
+        _wire(ingest, state)
         task = progress.add_task("fetching", total=total)
         results = run_round(ingest, worker_name(), only=only, force=not due_only,
                             progress=lambda r: progress.advance(task))
-    _summarise(results, db)
+        checks = revisions.run_due(ingest) if only is None else None
+    _summarise(results, db, checks)
     if not due_only:
         _explain_skipped(db, only, {r.source_id for r in results})
 
@@ -153,24 +157,28 @@ def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sl
     from ..ingest.refresh import Ingest
     from ..ingest.scheduler import run_forever, worker_name
     state = ctx.obj
+    metrics.configure(state.settings.data_dir)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     worker = worker_name()
     console.print(f"worker {worker} polling {state.settings.effective_database_url.split('@')[-1]}")
     with Ingest.open(state.settings, state.db) as ingest:
-        ingest.on_new_articles.extend(_stages(state))
+        _wire(ingest, state)
         done = run_forever(ingest, worker, stop, idle_seconds=idle, progress=_log_result)
     console.print(f"stopped after {counted(done, 'refresh', 'refreshes')}")
 
 
-def _stages(state) -> list:
-    """The stages that receive new article ids: stories, which hands the articles each pass
-    processed on to AI (queued in the background, so ingest never waits for it)."""
+def _wire(ingest, state) -> None:
+    """The stages that receive new (and revised) article ids: stories, which hands the
+    articles each pass processed on to AI (queued in the background, so ingest never waits
+    for it)."""
     from ..ai.service import AIService, AIStage
     from ..stories.stage import StoriesStage
-    return [StoriesStage(state.settings, state.db,
-                         then=[AIStage(AIService(state.settings, state.db))])]
+    stage = StoriesStage(state.settings, state.db,
+                         then=[AIStage(AIService(state.settings, state.db))])
+    ingest.on_new_articles.append(stage)
+    ingest.on_revised_articles.append(stage.revised)
 
 
 def _log_result(result) -> None:
@@ -202,11 +210,17 @@ def _explain_skipped(db, only: list[int] | None, done: set[int]) -> None:
         console.print(f"  [yellow]{s.name}[/yellow] not refreshed: {why}", highlight=False)
 
 
-def _summarise(results, db) -> None:
+def _summarise(results, db, checks=None) -> None:
     new = sum(len(r.new_ids) for r in results)
+    revised = sum(len(r.revised_ids) for r in results) + (len(checks.revised) if checks else 0)
     errors = [r for r in results if r.error]
     console.print(f"{counted(len(results), 'source')} refreshed, {counted(new, 'new article')}, "
-                  f"{counted(len(errors), 'error')}")
+                  f"{counted(len(errors), 'error')}"
+                  + (f"; {counted(revised, 'stored article')} revised" if revised else ""))
+    if checks and checks.checked:
+        console.print(f"{counted(checks.checked, 'young article')} re-checked: "
+                      f"{len(checks.revised)} revised, {checks.gone} gone, "
+                      f"{counted(checks.errors, 'error')}")
     names = {s.id: s.name for s in source_store.list_sources(db)}
     for r in errors:
         console.print(f"  [red]{names.get(r.source_id, r.source_id)}[/red]: {r.error}", highlight=False)

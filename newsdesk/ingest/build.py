@@ -18,7 +18,7 @@ from .clean import clean_text
 from .encoding import decode_html
 from .extract import Extracted
 from .feeds import FeedEntry
-from .fetch import Fetcher
+from .fetch import Fetcher, FetchResult
 from .identity import canonical_url, content_hash
 from .sanitize import sanitize_html
 
@@ -28,12 +28,15 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def build_article(fetcher: Fetcher, extract: Callable[[str, str | None], Extracted | None],
-                  source: Source, entry: FeedEntry, key: str) -> dict[str, Any] | None:
+                  source: Source, entry: FeedEntry, key: str,
+                  page: FetchResult | None = None) -> dict[str, Any] | None:
+    """The article row of ``entry``. ``page``: its page, already fetched (a revision check
+    fetches it itself, conditionally)."""
     extracted, note = None, None
     if source.full_text and entry.url:
         try:
-            page = fetcher.get(entry.url, check_robots=True,
-                               accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+            page = page or fetcher.get(entry.url, check_robots=True,
+                                       accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
             if page.content_type and page.content_type not in PAGE_TYPES:
                 note = f"page is {page.content_type}, not HTML"
             else:

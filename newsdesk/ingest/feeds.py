@@ -53,6 +53,8 @@ class ParsedFeed:
     language: str | None
     entries: list[FeedEntry]
     child_sitemaps: list[str] = field(default_factory=list)  # only for a sitemap index
+    hubs: list[str] = field(default_factory=list)  # WebSub hubs the feed declares (rel="hub")
+    self_url: str | None = None                    # the feed's own URL (rel="self"), the topic
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -227,9 +229,13 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
         )
         if _keep(entry):
             entries.append(entry)
+    hubs = doc.get("hubs") if isinstance(doc.get("hubs"), list) else []
     return ParsedFeed(kind="jsonfeed", title=_str_or_none(doc.get("title")),
                       site_url=resolve_url(base, _str_or_none(doc.get("home_page_url"))),
-                      language=feed_language, entries=entries)
+                      language=feed_language, entries=entries,
+                      hubs=_unique(resolve_url(base, _str_or_none(h.get("url"))) for h in hubs
+                                   if isinstance(h, dict) and str(h.get("type", "")).lower() == "websub"),
+                      self_url=resolve_url(base, _str_or_none(doc.get("feed_url"))))
 
 
 # ------------------------------------------------------------------- RSS/Atom/RDF
@@ -353,9 +359,12 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
         if not version:
             label = f"<{root}>" if root else "no XML root element"
             raise FeedError(f"not a feed: unrecognised document ({label})")
+    links = [(str(link.get("rel", "")).lower(), resolve_url(url, link.get("href")))
+             for link in info.get("links") or [] if isinstance(link, dict)]
     return ParsedFeed(kind=_kind(version, root), title=_plain_title(info) or None,
                       site_url=resolve_url(url, info.get("link")), language=feed_language,
-                      entries=entries)
+                      entries=entries, hubs=_unique(href for rel, href in links if rel == "hub"),
+                      self_url=next((href for rel, href in links if rel == "self" and href), None))
 
 
 # --------------------------------------------------------------------------- entry

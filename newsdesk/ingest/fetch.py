@@ -62,6 +62,7 @@ class FetchResult:
     not_modified: bool
     fresh_until: datetime | None  # from Cache-Control max-age / Expires (UTC)
     elapsed: float
+    links: str | None = None      # the Link header (WebSub hubs may be declared there)
 
 
 class Fetcher:
@@ -109,7 +110,7 @@ class Fetcher:
             last_modified=(response.headers.get("last-modified")
                            or (last_modified if not_modified else None)),
             not_modified=not_modified, fresh_until=parse_freshness(response.headers, now),
-            elapsed=time.monotonic() - started)
+            elapsed=time.monotonic() - started, links=response.headers.get("link"))
         log.debug("fetched %s: %s, %d bytes", result.url, result.status, len(body))
         return result
 

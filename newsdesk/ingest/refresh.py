@@ -8,7 +8,10 @@
                         fall back to the feed's own content and record why
     apply the source's keep/block filters (filters.py); what they drop is recorded, not stored
     store the new articles and the source's outcome in one transaction
-    hand the new article ids to the next stages (stories, AI)
+    re-check stored items whose feed entry changed (revisions.py)
+    hand the new and revised article ids to the next stages (stories, AI)
+
+A body pushed by a WebSub hub goes through the same steps from "parse" on (``store_feed``).
 
 Every failure ends as a recorded error on the source row (``last_error``,
 ``error_count``) with exponential backoff and jitter; the other sources keep going and
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from .. import metrics
 from ..errors import HTTPStatusError, NewsdeskError
 from ..models import Source
 from ..settings import Settings
@@ -32,7 +36,7 @@ from ..storage import articles as article_store
 from ..storage import sources as source_store
 from ..storage.db import Database
 from ..storage.sources import now
-from . import filters
+from . import filters, revisions, websub
 from .build import build_article
 from .discover import DiscoveredFeed, discover_feeds
 from .encoding import decode_html
@@ -49,7 +53,7 @@ NewArticlesHook = Callable[[list[int]], None]
 @dataclass
 class Ingest:
     """What a refresh needs: settings, the database, one shared fetcher, where extraction
-    runs, a pool of page workers, and the stages that receive new article ids."""
+    runs, a pool of page workers, and the stages that receive new (and revised) article ids."""
 
     settings: Settings
     db: Database
@@ -57,6 +61,7 @@ class Ingest:
     extract: Extractor
     pages: ThreadPoolExecutor
     on_new_articles: list[NewArticlesHook] = field(default_factory=list)
+    on_revised_articles: list[NewArticlesHook] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> "Ingest":
@@ -84,6 +89,7 @@ class RefreshResult:
     new_ids: list[int] = field(default_factory=list)
     entries: int = 0
     fallbacks: int = 0             # articles stored from feed content instead of the page
+    revised_ids: list[int] = field(default_factory=list)  # stored articles with a new version
     error: str | None = None
     http_status: int | None = None
     duration_ms: int = 0
@@ -105,17 +111,12 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             if source.last_success_at is None and not looks_like_feed(fetched.body,
                                                                       fetched.content_type):
                 fetched = _feed_of_site(ingest, source, fetched)
-            feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
-            entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
-            entries = entries[: settings.max_entries_per_fetch]
-            result.entries = len(entries)
-            rows = filters.screen(db, settings, source, _new_rows(ingest, source, entries))
-            result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
+            feed = store_feed(ingest, source, fetched.body, fetched.url, fetched.content_type, result)
             outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
-            with db.write() as conn:
-                result.new_ids = article_store.insert_articles(conn, rows, db.dialect)
+            websub.discovered(ingest, source, feed, fetched.links)
         outcome.update(last_success_at=now(), error_count=0, last_error=None, retry_after=None,
-                       next_check_at=_next_check(settings, source, fetched.fresh_until))
+                       next_check_at=_next_check(settings, source, fetched.fresh_until,
+                                                 websub.pushed_to_us(ingest, source)))
     except NewsdeskError as exc:  # FetchError, FeedError, StorageError...: stored on the row
         record_error(result, outcome, settings, source, exc)
     except Exception as exc:  # a bug must not stop the other sources; keep the traceback
@@ -126,13 +127,40 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
     store_outcome(db, source, worker, started, result, outcome)
     log.info("refreshed", extra={"source_id": source.id, "feed_url": source.url,
                                  "status": result.status, "new": len(result.new_ids)})
+    metrics.count("fetches", outcome=result.status)
+    metrics.observe("fetch_duration", result.duration_ms / 1000)
+    hand_on(ingest, source, result)
+    return result
+
+
+def store_feed(ingest: Ingest, source: Source, body: bytes, url: str, content_type: str | None,
+               result: RefreshResult):
+    """Parse a feed body, store its new entries (and start watching them for revisions),
+    re-check stored entries that changed; fills ``result``, returns the parsed feed."""
+    feed = parse_feed(body, url, content_type)
+    entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
+    entries = entries[: ingest.settings.max_entries_per_fetch]
+    result.entries = len(entries)
+    rows = filters.screen(ingest.db, ingest.settings, source, _new_rows(ingest, source, entries))
+    result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
+    with ingest.db.write() as conn:
+        result.new_ids = article_store.insert_articles(conn, rows, ingest.db.dialect)
+        revisions.watch_new(conn, ingest.settings, source, result.new_ids, entries)
+    metrics.count("articles_stored", len(result.new_ids))
+    result.revised_ids = revisions.recheck_changed(ingest, source, entries)
+    return feed
+
+
+def hand_on(ingest: Ingest, source: Source, result: RefreshResult) -> None:
+    """Give the new article ids, then the revised ones, to the next stages."""
     if result.new_ids:
         for hook in ingest.on_new_articles:
             try:
                 hook(result.new_ids)
             except Exception:  # the articles are stored; a later rebuild catches up
                 log.exception("post-ingest stage failed", extra={"source_id": source.id})
-    return result
+                metrics.count("errors", kind="stage")
+    revisions.notify_revised(ingest, result.revised_ids)
 
 
 def advertised_feed(page: FetchResult) -> DiscoveredFeed | None:
@@ -186,8 +214,11 @@ def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[
     return [row for row in rows if row is not None]
 
 
-def _next_check(settings: Settings, source: Source, fresh_until: datetime | None) -> datetime:
+def _next_check(settings: Settings, source: Source, fresh_until: datetime | None,
+                pushed: bool = False) -> datetime:
     interval = max(source.poll_interval or settings.poll_interval, settings.min_poll_interval)
+    if pushed:  # a WebSub hub pushes new entries: polling is only a safety net
+        interval = max(interval, settings.websub_poll_interval)
     due = now() + timedelta(seconds=interval)
     if fresh_until is not None and fresh_until > due:  # the server says: not before then
         due = min(fresh_until, now() + timedelta(seconds=settings.max_backoff))
@@ -217,6 +248,7 @@ def record_error(result: RefreshResult, outcome: dict, settings: Settings, sourc
             retry_after = min(exc.retry_after, now() + timedelta(seconds=settings.max_backoff))
             due = max(due, retry_after)
     result.status, result.error = "error", str(exc) or type(exc).__name__
+    metrics.count("errors", kind=type(exc).__name__)
     outcome.update(error_count=errors, last_error=result.error, next_check_at=due,
                    retry_after=retry_after)
 

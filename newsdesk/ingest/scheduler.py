@@ -5,6 +5,8 @@ Each round claims a batch of due sources (``storage.sources.claim_due``: row loc
 a thread pool; the fetcher's per-host semaphores keep us polite to any one host. Several
 ``newsdesk run`` processes on several machines can share one PostgreSQL database: no
 source is fetched twice at once, and a crashed worker's claims expire after ``claim_ttl``.
+Between rounds the worker does its other chores (``run_chores``): bodies WebSub hubs
+pushed, due hub subscriptions, and due revision checks of young articles.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable
 
 from ..storage import sources as source_store
+from . import revisions, websub
 from .refresh import Ingest, RefreshResult, refresh_source
 
 log = logging.getLogger(__name__)
@@ -75,7 +78,15 @@ def run_forever(ingest: Ingest, worker: str, stop: threading.Event, *,
     done = 0
     while not stop.is_set():
         results = run_round(ingest, worker, progress=progress, stop=stop)
+        chores = 0 if stop.is_set() else run_chores(ingest)
         done += len(results)
-        if not results:
+        if not results and not chores:
             stop.wait(idle_seconds)
     return done
+
+
+def run_chores(ingest: Ingest) -> int:
+    """What the worker does besides polling: store pushed WebSub bodies, ask hubs for due
+    subscriptions, and one batch of due revision checks. Returns how much it did."""
+    done = websub.process_pushes(ingest) + websub.maintain(ingest)
+    return done + revisions.run_due(ingest).checked

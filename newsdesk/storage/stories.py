@@ -63,6 +63,12 @@ def story_of(conn, article_id: int) -> int | None:
                         {"a": article_id}).scalar()
 
 
+def is_copy(conn, article_id: int) -> bool:
+    """Whether the article is a republished copy of another (it carries its original's tags)."""
+    return conn.execute(text("SELECT 1 FROM duplicates WHERE article_id = :a"),
+                        {"a": article_id}).first() is not None
+
+
 def assign(conn, article_id: int, story_id: int, similarity: float, title: str) -> None:
     exists = conn.execute(text("SELECT 1 FROM stories WHERE id = :s"), {"s": story_id}).first()
     if not exists:
@@ -181,6 +187,12 @@ def set_title(conn, story_id: int, title: str) -> None:
         conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
 
 
+def rename_if(conn, story_id: int, old: str, new: str) -> None:
+    """Give a story a new title if it still has ``old`` (its article's headline changed)."""
+    conn.execute(text("UPDATE stories SET title = :n WHERE id = :s AND title = :o"),
+                 {"n": new, "s": story_id, "o": old})
+
+
 def save_story_states(conn, states: dict[int, bytes | None]) -> None:
     """Saved clusterer state of active stories; None when a story closed (it leaves the
     ``stories_active`` index and is never loaded again)."""
@@ -211,6 +223,12 @@ def save_provenance(conn, article_id: int, kind: str, origin_id: int | None, ove
 def save_signature(conn, article_id: int, signature: bytes) -> None:
     conn.execute(text("INSERT INTO signatures (article_id, minhash) VALUES (:a, :m)"),
                  {"a": article_id, "m": signature})
+
+
+def replace_signature(conn, article_id: int, signature: bytes) -> None:
+    """A revised article's new signature."""
+    conn.execute(text("DELETE FROM signatures WHERE article_id = :a"), {"a": article_id})
+    save_signature(conn, article_id, signature)
 
 
 def recent_signatures(db: Database, since: datetime

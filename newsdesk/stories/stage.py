@@ -41,10 +41,12 @@ from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import text
 
+from .. import metrics
 from ..models import Article
 from ..settings import Settings
 from ..storage import articles as article_store
 from ..storage import stories as story_store
+from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .candidates import candidates
@@ -86,6 +88,44 @@ class StoriesStage:
         """The ingest hook: never waits while another fetch thread runs the stage; that
         thread sees the flag and makes one more pass, which finds these articles."""
         self._drain(blocking=False)
+
+    def revised(self, ids: list[int]) -> None:
+        """The hook for revised articles (``ingest/revisions.py``). One already in a story
+        stays there (a revision updates a report, it does not start another) and gets its
+        signature, hashtags, its story's tags and related lists from the new text, and a
+        story named after its old headline takes the new one; one still pending is placed
+        by the next pass, which reads the new text anyway. Then the ids go on (AI: its
+        cache keys hold each article's content hash, so new text, new results)."""
+        done = []
+        with self._lock, self._elected() as elected:
+            if elected:
+                self._reload_if_stale()
+            for article in article_store.get_articles(self.db, ids):
+                with self.db.write() as conn:
+                    story_id = story_store.story_of(conn, article.id)
+                    if story_id is None or story_store.is_copy(conn, article.id):
+                        continue
+                    story_store.replace_signature(
+                        conn, article.id, self.duplicates.signature(article.text, article.title))
+                    story_store.replace_tags(conn, "article_tags", "article_id", article.id,
+                                             hashtags(article.title, article.text))
+                    self._story_tags(conn, story_id)
+                    self._related(conn, article.id, story_id)
+                    self._retitle(conn, story_id, version_store.title_before(conn, article.id),
+                                  article.title, elected)
+                done.append(article.id)
+            if elected and self._dirty:
+                self._save_state()
+        self._hand_on(done)
+
+    def _retitle(self, conn, story_id: int, old: str | None, new: str, elected: bool) -> None:
+        if not old or old == new:
+            return
+        story_store.rename_if(conn, story_id, old, new)
+        state = self.clusterer.story(story_id) if elected else None
+        if state is not None and state.title == old:
+            state.title = new
+            self._dirty.add(story_id)
 
     def story_count(self) -> int:
         return story_store.story_count(self.db)
@@ -241,6 +281,7 @@ class StoriesStage:
         with self.db.write() as conn:
             story_store.save_signature(conn, article.id, signature)
             if copy:
+                metrics.count("duplicates")
                 canonical_id, prov = origin
                 story_id = story_store.story_of(conn, canonical_id)
                 story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)

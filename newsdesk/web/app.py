@@ -3,17 +3,21 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
 
     /                     front page of stories      (/index.json, /feed.rss|atom|feed.json)
     /articles/{id}        one article                (/articles/{id}.json)
+    /articles/{id}/versions/{n}  a version and what changed since the one before (.json)
     /stories/{id}         one story and its coverage (.json .rss .atom .feed.json)
     /tags/{slug}          a hashtag                  (same formats)
     /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
     /search?q=            full-text search           (/search.json|rss|atom|feed.json?q=)
     /admin                sources and fetch health, behind the admin login
     /reader/api/0/..., /fever/   the Google Reader and Fever APIs for apps (``apps/``)
+    /metrics              Prometheus metrics (allowed networks, or a Bearer token)
+    /websub/{source}/{token}  WebSub callback: hub verification (GET), signed pushes (POST)
     /openapi.json         the API description
 
 Each page family lives in its own module with its own router; this module only wires
 them together with the shared state (settings, database, templates, sessions) and the
-two middlewares: security headers outside, the anonymous-reader page cache inside.
+middlewares: HTTP metrics outermost, then security headers, then the anonymous-reader
+page cache.
 """
 
 from __future__ import annotations
@@ -26,13 +30,16 @@ from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
 from ..storage.db import Database
-from . import admin, admin_filters, articles, errors, feeds_out, front, outlets, search, stories, tags
+from . import (admin, admin_filters, articles, errors, feeds_out, front, outlets, search, stories,
+               tags, versions, websub)
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
 from .community import install as install_community
 from .apps import install as install_apps
+from .metrics import HTTPMetrics
+from . import metrics
 from .pagecache import PageCache
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
@@ -59,7 +66,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, stories, tags, outlets, search, feeds_out, admin, admin_filters):
+    for module in (front, articles, versions, stories, tags, outlets, search, feeds_out, admin,
+                   admin_filters, websub, metrics):
         app.include_router(module.router)
     install_community(app, settings, db)
     install_apps(app)
@@ -69,6 +77,7 @@ def create_app(settings: Settings, db: Database, *,
     app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
                        max_bytes=settings.page_cache_mb << 20, version=db.data_version)
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
+    app.add_middleware(HTTPMetrics)
     return app
 
 

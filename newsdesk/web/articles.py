@@ -15,6 +15,7 @@ from .asking import answer_page, comments_json, since_options
 from .community import comments_block
 from .community.base import save_session
 from .render import json_response, parse_id, split_ref, wants_json
+from .versions import revision_summary
 
 router = APIRouter(tags=["pages"])
 
@@ -29,18 +30,19 @@ async def article_page(request: Request, ref: str):
     article["lead_image"] = absolute_url(article.get("lead_image"))
     source_url = absolute_url(article.get("canonical_url") or article.get("url"))
     story = ctx.get("story") or {}
+    revisions = revision_summary(state.db, article_id)
     panel = safe_panel(state.ai_panel, dict(article, kind="article", story_id=story.get("id"),
                                             outlet=ctx.get("outlet")),
                        **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
     if wants_json(request, fmt):
-        data = dict(ctx, source_url=source_url, ai=panel,
+        data = dict(ctx, source_url=source_url, ai=panel, revisions=revisions,
                     comments=comments_json(request, "article", article_id))
         data["article"] = {k: v for k, v in article.items() if k not in ("entry_hash",)}
         return json_response(data, headers={"Cache-Control": "public, max-age=60"})
     byline_dates = article["updated_at"] if (article["updated_at"] and article["published_at"]
                                              and article["updated_at"] > article["published_at"]) else None
     response = state.renderer.page(request, "article.html", dict(
-        ctx, source_url=source_url, ai=panel, updated=byline_dates,
+        ctx, source_url=source_url, ai=panel, updated=byline_dates, revisions=revisions,
         comments=comments_block(request, "article", article_id, empty=not ctx["has_comments"]),
         json_url=f"/articles/{article_id}.json"))
     return save_session(request, response)

@@ -15,6 +15,7 @@ from .community import comments_block
 from .community.base import save_session
 from .feeds_out import feed_links, feed_response
 from .render import json_response, parse_id, split_ref, wants_json
+from .versions import story_updates
 
 router = APIRouter(tags=["pages"])
 
@@ -64,6 +65,7 @@ async def story_page(request: Request, ref: str):
     if fmt in ("rss", "atom", "jsonfeed"):
         return feed_response(request, fmt, f"Story: {story['title']}", f"/stories/{story_id}",
                              story["articles"][:50])
+    story["updates"] = story_updates(state.db, story_id)
     panel = safe_panel(state.ai_panel, dict(story, kind="story"),
                        **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
     if wants_json(request, fmt):

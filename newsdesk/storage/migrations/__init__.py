@@ -7,7 +7,7 @@ dialect fills in (``{pk}``, ``{ts}``, ``{blob}``), plus dialect-specific steps w
 engines really differ (full-text search: FTS5 on SQLite, tsvector + GIN on PostgreSQL).
 
 The steps live in ``news.py``, ``community.py`` and one module per later feature
-(``operator.py``, ``i14_apps.py``, ...; SQL helpers in ``sql.py``). Never edit a
+(``operator.py``, ``i14_apps.py``, ``freshness.py``, ...; SQL helpers in ``sql.py``). Never edit a
 migration that has shipped: append a new one.
 """
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import Database
 from .community import m005_community
+from .freshness import m_article_revisions, m_websub
 from .i14_apps import m101_apps_and_filters
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
@@ -36,6 +37,8 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m008_stories_at_scale,
     m_i13_retry_after,
     m101_apps_and_filters,
+    m_article_revisions,
+    m_websub,
 ]
 
 

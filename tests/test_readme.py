@@ -125,6 +125,9 @@ class Walk:
     def local(self, line: str) -> str:
         """The README's example addresses, pointed at the local site."""
         line = line.replace("https://…", self.site.url("/rss/3"))
+        # the README's example PostgreSQL server: an empty database of our own
+        line = line.replace("postgresql+psycopg://user@host/news",
+                            f"sqlite:///{self.folder / 'moved.db'}")
         return re.sub(r"https?://example\.org", self.site.url("").rstrip("/"), line)
 
     def db(self) -> Database:
@@ -206,6 +209,25 @@ class Walk:
 
     def check_recluster(self, ran, before) -> None:
         assert re.search(r"\d+ articles? processed, \d+ stor(y|ies)", ran.stdout), ran.why()
+
+    def check_backup(self, ran, before) -> None:
+        copy = self.folder / words(ran.line)[2]
+        db = Database.open(Settings(database_url=f"sqlite:///{copy}"), migrate=False)
+        try:
+            assert article_store.count_articles(db) > 0
+        finally:
+            db.close()
+
+    def check_import(self, ran, before) -> None:
+        """The export moved into an empty database: the same articles."""
+        moved = Database.open(Settings(database_url=f"sqlite:///{self.folder / 'moved.db'}"),
+                              migrate=False)
+        db = self.db()
+        try:
+            assert article_store.count_articles(moved) == article_store.count_articles(db) > 0
+        finally:
+            moved.close()
+            db.close()
 
     def check_create_admin(self, ran, before) -> None:
         name = re.search(r"create-admin (\S+)", ran.line).group(1)

@@ -16,6 +16,13 @@ from ..errors import ExtractionError
 from .extract import Extracted, extract_article
 
 
+# trafilatura keeps module-level lxml parsers, and an lxml parser must not be used by two
+# threads at once (lxml's FAQ): in-thread extraction from several fetch threads aborted the
+# process ("double free or corruption") now and then. Parsing holds the GIL anyway, so one
+# extraction at a time per process costs nothing.
+_IN_THREAD = threading.Lock()
+
+
 def _warm() -> None:
     import trafilatura  # noqa: F401  (import once per worker, not per page)
 
@@ -29,7 +36,8 @@ class Extractor:
 
     def __call__(self, html: str, url: str | None = None) -> Extracted | None:
         if not self.processes:
-            return extract_article(html, url)
+            with _IN_THREAD:
+                return extract_article(html, url)
         pool = self._get_pool()
         try:
             return pool.submit(extract_article, html, url).result()

@@ -24,7 +24,6 @@ def demo(ctx: typer.Context,
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         settings = settings.with_(database_url=f"sqlite:///{path}")
-    settings = settings.with_(allow_private_networks=True)
     db = Database.open(settings)
     report = build_demo(settings, db, limit=limit or None, console=console)
     console.print(f"demo database: {settings.effective_database_url.split('@')[-1]}\n"

@@ -18,6 +18,7 @@ from .clean import clean_text
 from .encoding import decode_html
 from .extract import Extracted
 from .feeds import FeedEntry
+from .hidden import drop_hidden
 from .fetch import Fetcher
 from .identity import canonical_url, content_hash
 from .sanitize import sanitize_html
@@ -97,7 +98,8 @@ BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p
 
 
 def html_to_text(raw: str) -> str:
-    """Plain text of a feed's HTML content: one paragraph per block element."""
+    """Plain text of a feed's HTML content: one paragraph per block element; scripts,
+    styles and hidden elements (``hidden.drop_hidden``) say nothing."""
     if "<" not in raw:
         return raw
     try:
@@ -106,6 +108,7 @@ def html_to_text(raw: str) -> str:
         return raw
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    drop_hidden(root)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
     for el in root.iter():

@@ -36,6 +36,7 @@ from .extractors import Extractor
 from .feeds import FeedEntry, parse_feed
 from .fetch import Fetcher
 from .identity import entry_hash
+from .normalize import Notes, header_value
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class RefreshResult:
     entries: int = 0
     fallbacks: int = 0             # articles stored from feed content instead of the page
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # entries skipped, values repaired
     http_status: int | None = None
     duration_ms: int = 0
 
@@ -98,15 +100,20 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
         if fetched.not_modified:
             result.status = "not_modified"
         else:
-            feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
+            feed = parse_feed(fetched.body, fetched.url, fetched.content_type, started)
             entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
             entries = entries[: settings.max_entries_per_fetch]
             result.entries = len(entries)
-            rows = _new_rows(ingest, source, entries)
+            rows = _new_rows(ingest, source, entries, feed.notes)
             result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
-            outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
-            with db.write() as conn:
-                result.new_ids = article_store.insert_articles(conn, rows, db.dialect)
+            outcome.update(etag=header_value(fetched.etag),
+                           last_modified=header_value(fetched.last_modified))
+            result.new_ids, refused = article_store.store_articles(db, rows)
+            for row, reason in refused:
+                feed.notes.add(f"entry not stored: the database refused it ({reason})",
+                               row.get("title"))
+            result.notes = feed.notes.lines()
+            outcome.update(fetch_notes=feed.notes.text())
         outcome.update(last_success_at=now(), error_count=0, last_error=None,
                        next_check_at=_next_check(settings, source, fetched.fresh_until))
     except NewsdeskError as exc:  # FetchError, FeedError, StorageError...: stored on the row
@@ -146,8 +153,10 @@ def _child_sitemap_entries(ingest: Ingest, urls: list[str]) -> list[FeedEntry]:
     return entries
 
 
-def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[dict]:
-    """Rows for the entries not yet stored or tombstoned, pages fetched in parallel."""
+def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry],
+              notes: Notes) -> list[dict]:
+    """Rows for the entries not yet stored or tombstoned, pages fetched in parallel. An
+    entry whose row cannot be built is skipped with a note; the others are kept."""
     hashed: dict[str, FeedEntry] = {}
     for entry in entries:
         key = entry_hash(entry.guid, entry.url, entry.title, entry.content_html or entry.summary)
@@ -158,8 +167,17 @@ def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[
         return []
     jobs = [ingest.pages.submit(build_article, ingest.fetcher, ingest.extract, source, entry, key)
             for key, entry in fresh]
-    rows = [job.result() for job in jobs]
-    return [row for row in rows if row is not None]
+    rows = []
+    for job, (_key, entry) in zip(jobs, fresh):
+        try:
+            row = job.result()
+        except Exception as exc:  # a bug on one hostile entry must not cost the others
+            log.exception("entry skipped", extra={"source_id": source.id, "url": entry.url})
+            notes.add(f"entry skipped: {type(exc).__name__} while building it", entry.title)
+            continue
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _next_check(settings: Settings, source: Source, fresh_until: datetime | None) -> datetime:

@@ -12,6 +12,7 @@ import sys
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.table import Table
 
@@ -104,7 +105,7 @@ def main() -> None:
     try:
         app()
     except NewsdeskError as exc:
-        err_console.print(f"[red]Error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

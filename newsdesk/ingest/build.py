@@ -21,6 +21,7 @@ from .feeds import FeedEntry
 from .hidden import drop_hidden
 from .fetch import Fetcher
 from .identity import canonical_url, content_hash
+from .normalize import cut_text
 from .sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,9 @@ def html_to_text(raw: str) -> str:
 def _row(source: Source, entry: FeedEntry, key: str, *, text: str, html: str, extraction: str,
          note: str | None, title: str | None, authors: list[str], published, language,
          image, canonical) -> dict[str, Any]:
-    text = text.strip()
+    text, cut = cut_text(text.strip())
+    if cut:
+        note = f"{note}; {cut}" if note else cut
     return {
         "source_id": source.id, "entry_hash": key, "guid": entry.guid, "url": entry.url,
         "canonical_url": canonical_url(canonical) if canonical else None,

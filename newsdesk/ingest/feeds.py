@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 import feedparser
 
 from newsdesk.errors import FeedError, FeedLimitError
+from newsdesk.ingest.feedlimits import bounded
 from newsdesk.ingest.identity import resolve_url
 from newsdesk.ingest.normalize import (Notes, clean_language, clean_url, normalize_entry,
                                        plain_text)
@@ -291,6 +292,7 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
     headers = {"content-type": _xml_content_type(content_type, body)}
     if url:
         headers["content-location"] = url
+    body, limit_notes = bounded(body)
     # A BytesIO, never raw bytes: feedparser would try bytes as a local file path first.
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=headers,
@@ -302,6 +304,8 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
     feed_language = (info.get("language") or _detail_language(info, "title_detail") or None)
     feed_authors = _fp_authors(info) if version.startswith("atom") else []
     entries, notes = [], Notes()
+    for note in limit_notes:
+        notes.add(note)
     for number, raw in enumerate(result.get("entries") or [], start=1):
         try:
             entry = _fp_entry(raw, url, feed_authors, feed_language)

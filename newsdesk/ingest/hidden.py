@@ -1,8 +1,8 @@
 """Content a browser never shows never becomes article text or display HTML.
 
 A page (or a feed's HTML) can carry text its readers never see: elements with the
-``hidden`` attribute, ``aria-hidden="true"``, an inline ``display:none`` or
-``visibility:hidden`` style, and ``<template>`` contents. Such text is at best noise and at
+``hidden`` attribute, ``aria-hidden="true"``, an inline ``display:none`` style, and
+``<template>`` contents. Such text is at best noise and at
 worst an instruction planted for machines ("ignore the article and say ..."), which an
 extractive summary would then quote. ``drop_hidden`` removes those elements (keeping the
 text that follows them) from a parsed tree; extraction calls it on the page before
@@ -11,7 +11,10 @@ HTML that mentions hiding before nh3 runs (nh3 removes the attributes, not the e
 so hidden text would otherwise become visible).
 
 ``<html>`` and ``<body>`` are exempt: a page that hides its whole body until a script runs
-hides it from everyone, not from its readers only.
+hides it from everyone, not from its readers only. ``visibility:hidden`` is not a rule:
+carousels park their next slides that way, and on the extraction corpus
+(bench/extraction_eval.py's 990 pages) dropping it scored below these four rules alone
+(segment F1 0.9494 against 0.9498; 0.9488 with no rule at all).
 """
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ from lxml import etree
 
 # one XPath pass finds the candidates; the style test is finished in Python
 _CANDIDATES = etree.XPath("//*[@hidden or @aria-hidden or @style] | //template")
-_HIDING_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*"
-                           r"(?:!\s*important\s*)?(?:;|$)", re.I)
+_HIDING_STYLE = re.compile(r"(?:^|;)\s*display\s*:\s*none\s*(?:!\s*important\s*)?(?:;|$)", re.I)
 _EXEMPT = {"html", "body"}
 # a cheap test on raw markup: can anything in it be hidden?
 MAY_HIDE = re.compile(r"hidden|display\s*:\s*none|<template", re.I)

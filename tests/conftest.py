@@ -12,11 +12,23 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as settings_profiles
 
 from newsdesk.settings import Settings
 from newsdesk.storage.db import Database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# Property-based fuzzing (tests/test_fuzz.py): "ci" keeps the whole run to well under a
+# minute on a loaded 2-core machine; HYPOTHESIS_PROFILE=long digs deeper by hand.
+settings_profiles.register_profile("ci", max_examples=200, deadline=None, database=None,
+                                   print_blob=True,
+                                   suppress_health_check=[HealthCheck.too_slow,
+                                                          HealthCheck.data_too_large])
+settings_profiles.register_profile("long", parent=settings_profiles.get_profile("ci"),
+                                   max_examples=5_000)
+settings_profiles.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 PG_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL", "")
 
 

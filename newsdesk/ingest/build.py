@@ -21,7 +21,7 @@ from .feeds import FeedEntry
 from .hidden import drop_hidden
 from .fetch import Fetcher
 from .identity import canonical_url, content_hash
-from .normalize import cut_text
+from .normalize import clean_str, cut_text
 from .sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p
 def html_to_text(raw: str) -> str:
     """Plain text of a feed's HTML content: one paragraph per block element; scripts,
     styles and hidden elements (``hidden.drop_hidden``) say nothing."""
+    raw = clean_str(raw) or ""  # lxml refuses NUL and control characters
     if "<" not in raw:
         return raw
     try:

@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from .hidden import MAY_HIDE, drop_hidden
+from .normalize import clean_str
 
 TAGS = frozenset({
     "p", "br", "hr", "a", "em", "i", "strong", "b", "u", "s", "del", "ins", "mark", "small",
@@ -58,7 +59,8 @@ _EMPTY_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")  # images whose src was re
 
 def sanitize_html(html: str, base_url: str | None = None) -> str:
     """Return ``html`` reduced to the allow-list, with absolute http(s)/mailto URLs only."""
-    if not html or not html.strip():
+    html = clean_str(html) or ""  # nh3 and lxml refuse lone surrogates and NUL
+    if not html.strip():
         return ""
     base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
     if html.count("<") > MAX_FLAT_TAGS or MAY_HIDE.search(html):

@@ -16,21 +16,28 @@ import re
 import socket
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import text
 from lxml import html as lxml_html
 
 from newsdesk.ingest.normalize import EARLIEST
+from newsdesk.settings import Settings
+from newsdesk.storage.db import Database
 from newsdesk.ingest.refresh import Ingest
 from newsdesk.ingest.scheduler import run_round
 from newsdesk.storage import articles as article_store
 from newsdesk.storage import sources as source_store
 
+from conftest import PG_URL, pg_schema_url
 from hostile import HostileSite
 from markup import BAD_CHARS, live_markup
+
 
 @pytest.fixture(scope="module")
 def hostile():
@@ -45,17 +52,51 @@ def _settings(settings, db_url, site):
                           embeddings="off", admin_password="hostile admin")
 
 
-def test_every_hostile_case_ends_as_expected_and_nothing_good_is_lost(settings, db_url, hostile):
+@dataclass
+class Ingested:
+    db: Database
+    settings: Settings
+    sources: dict            # case name -> Source as added
+    results: dict            # source id -> RefreshResult
+    elapsed: float
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def ingested(request, tmp_path_factory, hostile):
+    """Every hostile case added as a source and fetched once, through the real pipeline
+    and the stories stage, into a fresh SQLite file or PostgreSQL schema."""
     from newsdesk.stories.stage import StoriesStage
-    settings = _settings(settings, db_url, hostile)
-    with Ingest.open(settings) as ingest:
-        db = ingest.db
-        by_case = {case.name: source_store.add_source(db, hostile.url(case), title=case.name)
+    tmp = tmp_path_factory.mktemp("hostile")
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'hostile.db'}"
+    else:
+        if not PG_URL:
+            pytest.skip("PostgreSQL variant: set NEWSDESK_TEST_POSTGRES_URL to run it")
+        schema = "h_" + uuid.uuid4().hex[:12]
+        admin = Database.from_url(PG_URL, migrate=False)
+        with admin.write() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = pg_schema_url(PG_URL, schema)
+    settings = _settings(Settings(data_dir=str(tmp), extract_processes=0), url, hostile)
+    db = Database.open(settings)
+    with Ingest.open(settings, db) as ingest:
+        sources = {case.name: source_store.add_source(db, hostile.url(case), title=case.name)
                    for case in hostile.cases}
         ingest.on_new_articles.append(StoriesStage(settings, db))
         started = time.monotonic()
         results = {r.source_id: r for r in run_round(ingest, "hostile", force=True)}
         elapsed = time.monotonic() - started
+    yield Ingested(db, settings, sources, results, elapsed)
+    db.close()
+    if schema:
+        with admin.write() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.close()
+
+
+def test_every_hostile_case_ends_as_expected_and_nothing_good_is_lost(ingested, hostile):
+    db, results, by_case = ingested.db, ingested.results, ingested.sources
     assert len(results) == len(hostile.cases)
     slowest = max(r.duration_ms for r in results.values()) / 1000
     # every fetch ends by its deadline: the feed's, then its pages' (each bounded too)
@@ -87,8 +128,7 @@ def test_every_hostile_case_ends_as_expected_and_nothing_good_is_lost(settings, 
     assert not problems, "\n".join(problems)
     assert "/evil.dtd" not in hostile.http.paths(), "an external DTD was fetched (XXE)"
     assert "/pages/secret" not in hostile.http.paths(), "a page on another origin was fetched"
-    assert elapsed < 240
-    db.close()
+    assert ingested.elapsed < 240
 
 
 def _article_problems(case, article, fetched_at: datetime) -> list[str]:
@@ -123,26 +163,15 @@ def _article_problems(case, article, fetched_at: datetime) -> list[str]:
 
 # ------------------------------------------------------------------- served pages
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, hostile):
-    """The hostile suite ingested once into SQLite, then served by uvicorn on loopback."""
+def served(ingested):
+    """The ingested hostile suite served by the real website (uvicorn) on loopback."""
     import uvicorn
 
-    from newsdesk.settings import Settings
-    from newsdesk.storage.db import Database
-    from newsdesk.stories.stage import StoriesStage
     from newsdesk.web import create_app
-    tmp = tmp_path_factory.mktemp("hostile-web")
-    settings = _settings(Settings(data_dir=str(tmp), extract_processes=0),
-                         f"sqlite:///{tmp / 'web.db'}", hostile)
-    db = Database.open(settings)
-    with Ingest.open(settings, db) as ingest:
-        for case in hostile.cases:
-            source_store.add_source(db, hostile.url(case), title=case.name)
-        ingest.on_new_articles.append(StoriesStage(settings, db))
-        run_round(ingest, "hostile-web", force=True)
+    db = ingested.db
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(ingested.settings, db), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -153,7 +182,6 @@ def served(tmp_path_factory, hostile):
         yield client, db
     server.should_exit = True
     thread.join(10)
-    db.close()
 
 
 def test_no_page_json_twin_or_feed_of_the_site_serves_live_markup(served):
@@ -161,7 +189,6 @@ def test_no_page_json_twin_or_feed_of_the_site_serves_live_markup(served):
     articles = article_store.list_articles(db, limit=2000)
     sources = source_store.list_sources(db)
     with db.read() as conn:
-        from sqlalchemy import text
         stories = [r[0] for r in conn.execute(text("SELECT id FROM stories"))]
         tags = [r[0] for r in conn.execute(text("SELECT DISTINCT slug FROM story_tags"))][:40]
     pages = (["/", "/outlets", "/about", "/search?q=XSS", "/search?q=script", "/search?q=alert"]
@@ -228,3 +255,38 @@ def _feed_markup(response: httpx.Response) -> list[str]:
               if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] in
               ("description", "encoded", "content", "summary") and el.get("type") != "text"]
     return [bad for chunk in chunks for bad in live_markup(chunk)]
+
+
+# ------------------------------------------------------------------------ the CLI
+def test_the_cli_adds_fetches_and_lists_hostile_feeds_without_a_traceback(tmp_path, hostile):
+    """``newsdesk add`` of a JSON Feed nested 100,000 deep is one clean error line (it used
+    to die with a RecursionError); a feed of NUL and lone surrogates is added, fetched and
+    listed, with the notes of what was repaired."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "NEWSDESK_ALLOWED_ORIGINS": hostile.origins, "NEWSDESK_ALLOWED_NETWORKS": "",
+           "NEWSDESK_EXTRACT_PROCESSES": "0", "NEWSDESK_EMBEDDINGS": "off",
+           "NEWSDESK_FETCH_DEADLINE": "5"}
+
+    def newsdesk(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "newsdesk", "--db", str(tmp_path / "cli.db"),
+                               *args], capture_output=True, text=True, timeout=120, env=env)
+    url = {case.name: hostile.url(case) for case in hostile.cases}
+    deep = newsdesk("add", url["json-deep-array"])
+    assert deep.returncode == 1 and "Traceback" not in deep.stderr + deep.stdout
+    assert "JSON nested too deeply" in deep.stderr
+    for name in ("json-nul", "json-dates", "json-xss"):
+        added = newsdesk("add", url[name])
+        assert added.returncode == 0 and "Traceback" not in added.stderr, added.stderr
+    fetched = newsdesk("fetch")
+    assert fetched.returncode == 0 and "Traceback" not in fetched.stderr + fetched.stdout
+    assert "publication date out of range" in fetched.stdout
+    listed = [json.loads(line) for line in newsdesk("sources", "--json").stdout.splitlines()]
+    assert {s["url"]: s["articles"] for s in listed} == {url["json-nul"]: 2, url["json-dates"]: 6,
+                                                         url["json-xss"]: 1}
+    assert any("publication date out of range" in (s["fetch_notes"] or "") for s in listed)
+    table = newsdesk("sources")
+    assert table.returncode == 0 and "Traceback" not in table.stderr
+    shown = newsdesk("articles", "--json")
+    assert "\\u0000" not in shown.stdout and shown.returncode == 0

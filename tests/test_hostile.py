@@ -211,6 +211,10 @@ def test_no_page_json_twin_or_feed_of_the_site_serves_live_markup(served):
         problems += [f"{url}: {bad}" for bad in _feed_markup(client.get(url))]
     assert checked >= len(articles) + len(sources)
     assert not problems, "\n".join(problems[:40])
+    escaped = next(a for a in articles if a.title == "Escaped authors")  # shown once, plain
+    byline = lxml_html.fromstring(client.get(f"/articles/{escaped.id}").text).xpath(
+        "//span[@class='authors']")[0].text_content()
+    assert byline == "by O'Brien, Smith & Jones"
 
 
 def test_the_admin_page_shows_each_sources_notes_and_errors_inertly(served):

@@ -148,3 +148,20 @@ def test_publication_dates_within_a_day_ahead_are_believed():
     feed = parse_feed(json_feed({"id": "1", "title": "t", "date_published": soon}),
                       "http://x.org/feed.json", fetched_at=FETCHED)
     assert feed.entries[0].published == FETCHED + timedelta(hours=20) and not feed.notes
+
+
+def test_the_migration_repairs_dates_stored_before_they_were_checked(db):
+    from newsdesk.storage.migrations.i17_hostile import m_i17_believable_dates
+    source = source_store.add_source(db, "http://x.org/feed")
+    fetched = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+    dates = [datetime(9999, 12, 31, tzinfo=timezone.utc), datetime(1, 1, 1, tzinfo=timezone.utc),
+             datetime(2024, 5, 2, 6, tzinfo=timezone.utc), datetime(2024, 4, 1, tzinfo=timezone.utc)]
+    rows = [dict(source_id=source.id, entry_hash=f"h{n}", title=f"t{n}", text="t", html="",
+                 extraction="feed", fetched_at=fetched, published_at=when, updated_at=when)
+            for n, when in enumerate(dates)]
+    with db.write() as conn:
+        store.insert_articles(conn, rows, db.dialect)
+        m_i17_believable_dates(conn, db.dialect)
+    stored = {a.title: a for a in store.list_articles(db, source_id=source.id)}
+    assert [stored[f"t{n}"].published_at for n in range(4)] == [fetched, fetched, dates[2], dates[3]]
+    assert [stored[f"t{n}"].updated_at for n in range(4)] == [None, None, dates[2], dates[3]]

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import Database
 from .community import m005_community
-from .i17_hostile import m_i17_fetch_notes
+from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 
@@ -33,6 +33,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m007_search_keys,
     m008_stories_at_scale,
     m_i17_fetch_notes,
+    m_i17_believable_dates,
 ]
 
 

@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any, Callable
 
 import feedparser
 
@@ -126,6 +127,31 @@ def unique(items) -> list[str]:
 
 def keep_entry(entry: FeedEntry) -> bool:
     return bool(entry.url or entry.guid or entry.title)
+
+
+class SkipEntry(Exception):
+    """Raised by an entry builder for an entry that is not one; the message is the note."""
+
+
+def read_entries(raws, label: str, notes: Notes,
+                 build: Callable[[Any], FeedEntry]) -> list[FeedEntry]:
+    """``build`` each raw entry on its own: one that raises, or has no link, id or title,
+    is skipped with a note (``label`` and its position say which) and costs no other."""
+    entries = []
+    for number, raw in enumerate(raws, start=1):
+        try:
+            entry = build(raw)
+        except SkipEntry as exc:
+            notes.add(f"entry skipped: {exc}", f"{label} {number}")
+            continue
+        except Exception as exc:  # one unreadable entry must not cost the others
+            notes.add(f"entry skipped: unreadable ({type(exc).__name__})", f"{label} {number}")
+            continue
+        if keep_entry(entry):
+            entries.append(entry)
+        else:
+            notes.add("entry skipped: no link, id or title", f"{label} {number}")
+    return entries
 
 
 # ------------------------------------------------------------------------ sniffing
@@ -303,19 +329,11 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
     info = result.get("feed") or {}
     feed_language = (info.get("language") or _detail_language(info, "title_detail") or None)
     feed_authors = _fp_authors(info) if version.startswith("atom") else []
-    entries, notes = [], Notes()
+    notes = Notes()
     for note in limit_notes:
         notes.add(note)
-    for number, raw in enumerate(result.get("entries") or [], start=1):
-        try:
-            entry = _fp_entry(raw, url, feed_authors, feed_language)
-        except Exception as exc:  # one unreadable entry must not cost the others
-            notes.add(f"entry skipped: unreadable ({type(exc).__name__})", f"entry {number}")
-            continue
-        if keep_entry(entry):
-            entries.append(entry)
-        else:
-            notes.add("entry skipped: no link, id or title", f"entry {number}")
+    entries = read_entries(result.get("entries") or [], "entry", notes,
+                           lambda raw: _fp_entry(raw, url, feed_authors, feed_language))
     if not entries:  # an empty but well-formed feed is fine; a broken or unknown one is not
         if result.get("bozo"):
             reason = " ".join(str(result.get("bozo_exception")).split())[:200]

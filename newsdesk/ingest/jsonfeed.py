@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 
 from ..errors import FeedError, FeedLimitError
-from .feeds import FeedEntry, ParsedFeed, keep_entry, parse_date, text_to_html, unique
+from .feeds import (FeedEntry, ParsedFeed, SkipEntry, parse_date, read_entries, text_to_html,
+                    unique)
 from .identity import resolve_url
 from .normalize import Notes
 
@@ -34,8 +35,9 @@ def _authors(obj: dict) -> list[str]:
                   for a in authors if isinstance(a, dict))
 
 
-def _entry(item: dict, base: str, feed_authors: list[str],
-           feed_language: str | None) -> FeedEntry:
+def _entry(item, base: str, feed_authors: list[str], feed_language: str | None) -> FeedEntry:
+    if not isinstance(item, dict):
+        raise SkipEntry("not a JSON object")
     content = _str_or_none(item.get("content_html"))
     text = _str_or_none(item.get("content_text"))
     if content is None and text:
@@ -75,20 +77,8 @@ def parse_json_feed(body: bytes, url: str) -> ParsedFeed:
     feed_authors = _authors(doc)
     feed_language = _str_or_none(doc.get("language"))
     base = url  # not doc["feed_url"]: static-site generators often leave localhost there
-    entries = []
-    for number, item in enumerate(items[:MAX_ITEMS], start=1):
-        if not isinstance(item, dict):
-            notes.add("entry skipped: not a JSON object", f"item {number}")
-            continue
-        try:
-            entry = _entry(item, base, feed_authors, feed_language)
-        except Exception as exc:  # one unreadable item must not cost the others
-            notes.add(f"entry skipped: unreadable ({type(exc).__name__})", f"item {number}")
-            continue
-        if keep_entry(entry):
-            entries.append(entry)
-        else:
-            notes.add("entry skipped: no link, id or title", f"item {number}")
+    entries = read_entries(items[:MAX_ITEMS], "item", notes,
+                           lambda item: _entry(item, base, feed_authors, feed_language))
     return ParsedFeed(kind="jsonfeed", title=_str_or_none(doc.get("title")),
                       site_url=resolve_url(base, _str_or_none(doc.get("home_page_url"))),
                       language=feed_language, entries=entries, notes=notes)

@@ -248,27 +248,24 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
         self._local = threading.local()
 
-    @contextmanager
-    def deadline(self, when: float | None) -> Iterator[None]:
+    def deadline(self, when: float | None):
         """Within the block, no I/O of this thread may wait past ``when`` (monotonic)."""
-        previous = getattr(self._local, "deadline", None)
-        self._local.deadline = when
-        try:
-            yield
-        finally:
-            self._local.deadline = previous
+        return self._for_thread("deadline", when)
 
-    @contextmanager
-    def trusting(self, trusted: bool) -> Iterator[None]:
+    def trusting(self, trusted: bool):
         """Within the block, this thread's connections are for an allowed origin (the
         fetcher decided it from the hop's URL; httpcore pools connections per origin, so a
         trusted connection is only ever reused for that same origin)."""
-        previous = getattr(self._local, "trusted", False)
-        self._local.trusted = trusted
+        return self._for_thread("trusted", trusted)
+
+    @contextmanager
+    def _for_thread(self, name: str, value: object) -> Iterator[None]:
+        previous = getattr(self._local, name, None)
+        setattr(self._local, name, value)
         try:
             yield
         finally:
-            self._local.trusted = previous
+            setattr(self._local, name, previous)
 
     def clamp(self, timeout: float | None, exc: type[Exception]) -> float | None:
         when = getattr(self._local, "deadline", None)

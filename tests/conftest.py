@@ -42,7 +42,9 @@ def pg_schema_url(base: str, schema: str) -> str:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings for tests: the SSRF guard stays on, with loopback allowed explicitly (so a
-    feed pointing at 10.0.0.1 is still refused before any connection)."""
+    feed pointing at 10.0.0.1 is still refused before any connection). Loopback servers
+    take a free port per test, so this allows the network; the hostile suite allows only
+    its servers' exact origins (``allowed_origins``), as an operator would."""
     return Settings(data_dir=str(tmp_path), allowed_networks="127.0.0.0/8,::1",
                     fetch_timeout=3.0, fetch_deadline=6.0, fetch_workers=4,
                     extract_processes=0)

@@ -143,11 +143,6 @@ class Notes:
         if entry[1] is None and example:
             entry[1] = plain_text(example, 80)
 
-    def extend(self, other: "Notes") -> None:
-        for message, (count, example) in other.counts.items():
-            entry = self.counts.setdefault(message, [0, example])
-            entry[0] += count
-
     def __bool__(self) -> bool:
         return bool(self.counts)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -209,6 +209,7 @@ md_bits = st.sampled_from(["**", "*", "_", "`", "```\n", "> ", "- ", "1. ", "[x]
                            "[a](https://x.org/\"onmouseover=alert(1))", "&lt;", "<b>"])
 
 
+@example("http://\x7f")  # a link nh3 cannot keep: an <a> without href, inert
 @given(st.lists(st.one_of(hostile_text, md_bits), max_size=30).map("".join))
 def test_comment_markdown_renders_no_live_markup(source):
     out = markdown.render(source)
@@ -218,5 +219,5 @@ def test_comment_markdown_renders_no_live_markup(source):
         for el in lxml_html.fragment_fromstring(BAD_CHARS.sub("", out), create_parent="div").iter():
             if isinstance(el.tag, str) and el.tag != "div":
                 assert el.tag in markdown.TAGS, el.tag
-                if el.tag == "a":
-                    assert el.get("href", "").startswith(("http://", "https://", "mailto:"))
+                if el.tag == "a" and el.get("href") is not None:  # nh3 drops a bad href
+                    assert el.get("href").startswith(("http://", "https://", "mailto:"))

@@ -144,6 +144,7 @@ class Fetcher:
                 self.guard.check_url(target)
                 if robots:
                     self.robots.check(str(target))
+                    self.robots.wait_turn(str(target), deadline - time.monotonic())
                 with (self._slots.hold(target.host, deadline, self.settings.fetch_deadline),
                       self._backend.trusting(self.guard.origin_allowed(target)),
                       self._client.stream("GET", target, headers=headers) as response):

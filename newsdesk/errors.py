@@ -13,6 +13,7 @@ translate them into exit codes, messages and HTTP statuses.
     │   ├── TooManyRedirects   redirect loop or chain over the limit
     │   └── HTTPStatusError    4xx/5xx; carries .status and .retry_after
     ├── FeedError              the bytes are not a feed we can read (malformed, empty)
+    │   └── FeedLimitError     past a parser limit: nested too deeply, too large
     └── ExtractionError        no article text could be extracted from a page
 """
 
@@ -69,6 +70,10 @@ class HTTPStatusError(FetchError):
 
 
 class FeedError(NewsdeskError):
+    pass
+
+
+class FeedLimitError(FeedError):
     pass
 
 

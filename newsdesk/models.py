@@ -34,6 +34,7 @@ class Source:
     last_success_at: datetime | None = None
     error_count: int = 0
     last_error: str | None = None
+    fetch_notes: str | None = None     # entries skipped, values repaired by the last fetch
     claimed_by: str | None = None
     claimed_until: datetime | None = None
     created_at: datetime | None = None

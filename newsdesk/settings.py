@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -46,7 +47,13 @@ class Settings:
     allow_private_networks: bool = _opt(False, "Allow fetching loopback/private/link-local "
                                         "addresses (SSRF guard off). The demo and tests turn it on.")
     allowed_networks: str = _opt("", "Comma-separated IPs or CIDR networks allowed although "
-                                 "private, e.g. 127.0.0.0/8 for a feed server on this machine.")
+                                 "private, e.g. 10.1.2.0/24: every port and every host name "
+                                 "that resolves there. Prefer allowed_origins for one service.")
+    allowed_origins: str = _opt("", "Comma-separated origins (scheme://host:port) that may be "
+                                "fetched although their address is private, e.g. "
+                                "http://127.0.0.1:8170 for a feed server on this machine. "
+                                "Exact: another port, scheme or spelling of the host "
+                                "(localhost, 127.1, 2130706433) stays refused.")
     respect_robots: bool = _opt(True, "Obey robots.txt for article pages.")
     # scheduling
     poll_interval: int = _opt(1800, "Default seconds between checks of a source.", minimum=30)
@@ -119,6 +126,8 @@ class Settings:
     log_level: str = _opt("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def __post_init__(self) -> None:
+        for origin in _split(self.allowed_origins):
+            parse_origin(origin)  # raises ConfigError
         for name in ("allowed_networks", "metrics_networks"):
             for network in _split(getattr(self, name)):
                 try:
@@ -188,6 +197,11 @@ class Settings:
         return _split(self.metrics_networks)
 
     @property
+    def allowed_origin_list(self) -> list[tuple[str, str, int]]:
+        """``allowed_origins`` as (scheme, host, port) triples, host lower-case."""
+        return [parse_origin(o) for o in _split(self.allowed_origins)]
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -208,6 +222,27 @@ class Settings:
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origin(text: str) -> tuple[str, str, int]:
+    """``"http://127.0.0.1:8170"`` -> ``("http", "127.0.0.1", 8170)``: scheme, host
+    (lower-case, IDNA, IPv6 without brackets) and port (the scheme's default when none is
+    written). Anything more than an origin (a path, a query, a user name) is refused."""
+    entry = text.strip()
+    problem = f"setting allowed_origins: {entry!r} is not an origin like http://127.0.0.1:8170"
+    try:
+        parts = urlsplit(entry)
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise ConfigError(problem) from None
+    if (parts.scheme not in _DEFAULT_PORTS or not host or parts.path not in ("", "/")
+            or parts.query or parts.fragment or "@" in parts.netloc):
+        raise ConfigError(problem)
+    return parts.scheme, host, port if port is not None else _DEFAULT_PORTS[parts.scheme]
 
 
 def _field(name: str):

@@ -12,11 +12,23 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as settings_profiles
 
 from newsdesk.settings import Settings
 from newsdesk.storage.db import Database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# Property-based fuzzing (tests/test_fuzz.py): "ci" keeps the whole run to well under a
+# minute on a loaded 2-core machine; HYPOTHESIS_PROFILE=long digs deeper by hand.
+settings_profiles.register_profile("ci", max_examples=200, deadline=None, database=None,
+                                   print_blob=True,
+                                   suppress_health_check=[HealthCheck.too_slow,
+                                                          HealthCheck.data_too_large])
+settings_profiles.register_profile("long", parent=settings_profiles.get_profile("ci"),
+                                   max_examples=5_000)
+settings_profiles.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 PG_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL", "")
 
 
@@ -30,7 +42,9 @@ def pg_schema_url(base: str, schema: str) -> str:
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     """Settings for tests: the SSRF guard stays on, with loopback allowed explicitly (so a
-    feed pointing at 10.0.0.1 is still refused before any connection)."""
+    feed pointing at 10.0.0.1 is still refused before any connection). Loopback servers
+    take a free port per test, so this allows the network; the hostile suite allows only
+    its servers' exact origins (``allowed_origins``), as an operator would."""
     return Settings(data_dir=str(tmp_path), allowed_networks="127.0.0.0/8,::1",
                     fetch_timeout=3.0, fetch_deadline=6.0, fetch_workers=4,
                     extract_processes=0)

@@ -50,7 +50,7 @@ Route = Callable[[Request], Response] | Response
 class LoopbackServer:
     """A threaded HTTP/1.1 server on a free port of 127.0.0.1."""
 
-    def __init__(self, routes: Mapping[str, Route] | None = None):
+    def __init__(self, routes: Mapping[str, Route] | None = None, port: int = 0):
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Request] = []
         self.in_flight = 0
@@ -59,11 +59,12 @@ class LoopbackServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
+        self._bind_port = port  # 0: a free one
 
     # -- lifecycle
     def start(self) -> "LoopbackServer":
         handler = type("Handler", (_Handler,), {"server_obj": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietHTTPServer(("127.0.0.1", self._bind_port), handler)
         self._httpd.daemon_threads = True
         self._port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -112,6 +113,14 @@ class LoopbackServer:
     def _leave(self) -> None:
         with self._lock:
             self.in_flight -= 1
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up early (a fetcher past its size cap) is not news."""
+        import sys
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -166,8 +175,9 @@ class RawServer:
     """Accepts TCP connections on 127.0.0.1 and runs ``handler(sock, server)`` for each in
     its own thread. Handlers should stop when ``server.stopping`` is set."""
 
-    def __init__(self, handler: Callable[[socket.socket, "RawServer"], None]):
+    def __init__(self, handler: Callable[[socket.socket, "RawServer"], None], port: int = 0):
         self.handler = handler
+        self._bind_port = port
         self.stopping = threading.Event()
         self.connections = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -175,7 +185,7 @@ class RawServer:
         self._lock = threading.Lock()
 
     def start(self) -> "RawServer":
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", self._bind_port))
         self._sock.listen(16)
         self._sock.settimeout(0.05)
         threading.Thread(target=self._accept_loop, daemon=True).start()

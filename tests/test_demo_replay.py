@@ -198,3 +198,39 @@ def test_multiply_serves_distinct_rewritten_copies():
         for source in server.sources():
             for link in feed_links(client, source):
                 assert client.get(link).status_code == 200
+
+
+# ---------------------------------------------------------------- the demo's SSRF guard
+def test_the_demo_fetches_its_replay_origin_and_refuses_every_other_private_address(tmp_path):
+    """``newsdesk demo`` no longer turns the guard off: a source on another loopback port,
+    on the LAN or at the cloud metadata address, added beside the demo outlets, ends as a
+    refused fetch while the outlets are ingested; the settings it serves with allow nothing
+    private."""
+    from newsdesk.demo.build import build_demo, replay_settings
+    from newsdesk.ingest.fetch import Fetcher
+    from newsdesk.settings import Settings
+    from newsdesk.storage import sources as source_store
+    from newsdesk.storage.db import Database
+
+    from servers import LoopbackServer, Response
+    settings = Settings(data_dir=str(tmp_path), database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+                        extract_processes=0, fetch_timeout=3.0, fetch_deadline=6.0)
+    db = Database.open(settings)
+    with LoopbackServer({"/feed": Response(body=b"<rss/>")}) as other:
+        private = [other.url("/feed"), "http://10.0.0.1/feed",
+                   "http://169.254.169.254/latest/meta-data/"]
+        for url in private:
+            source_store.add_source(db, url)
+        report = build_demo(settings, db, limit=1)
+        assert other.requests == []
+    by_url = {s.url: s for s in source_store.list_sources(db)}
+    assert report.articles >= 3 and report.errors == len(private)
+    for url in private:
+        assert by_url[url].last_error.startswith("refused: "), by_url[url].last_error
+    assert all(s.last_error is None for u, s in by_url.items() if u not in private)
+    db.close()
+    with ReplayServer(limit=1) as server, LoopbackServer({"/x": Response(body=b"x")}) as lan:
+        with Fetcher(replay_settings(settings, server.base_url)) as fetcher:
+            assert fetcher.get(server.sources()[0]["url"]).status == 200
+            with pytest.raises(Exception, match="refused"):
+                fetcher.get(lan.url("/x"))

@@ -55,8 +55,8 @@ def test_urls_are_checked_for_scheme_credentials_and_literal_addresses():
     with pytest.raises(BlockedAddress, match="user name or password"):
         guard.check_url(httpx.URL("http://admin:secret@example.com/"))
     with pytest.raises(BlockedAddress, match=r"^refused: 10\.0\.0\.1 is a private address "
-                                             r"\(allow it with allowed_networks or "
-                                             r"allow_private_networks\)$"):
+                                             r"\(allow it with allowed_origins, "
+                                             r"allowed_networks or allow_private_networks\)$"):
         guard.check_url(httpx.URL("http://10.0.0.1/"))
     with pytest.raises(FetchError, match="invalid URL"):
         guard.check_url(httpx.URL("example.com/feed"))
@@ -192,3 +192,57 @@ def test_the_guard_holds_for_many_threads_at_once(monkeypatch):
             t.join(5)
     assert sorted(outcomes, key=str) == [b"ok"] * 5 + ["blocked"] * 5
     assert connections and all(address[0] == "127.0.0.1" for address in connections)
+
+
+# ------------------------------------------------------------------ allowed_origins
+@pytest.mark.parametrize("entry, origin", [
+    ("http://127.0.0.1:8170", ("http", "127.0.0.1", 8170)),
+    ("https://Feeds.Intranet.example/", ("https", "feeds.intranet.example", 443)),
+    ("http://[::1]:8080", ("http", "::1", 8080)),
+    ("http://bücher.example", ("http", "xn--bcher-kva.example", 80)),
+])
+def test_an_allowed_origin_is_read_as_scheme_host_and_port(entry, origin):
+    assert Settings(allowed_origins=f" {entry} , ").allowed_origin_list == [origin]
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:8170", "ftp://127.0.0.1", "http://127.0.0.1/feed",
+                                   "http://user@127.0.0.1", "http://127.0.0.1:99999", "http://"])
+def test_anything_but_an_origin_is_a_config_error(entry):
+    from newsdesk.errors import ConfigError
+    with pytest.raises(ConfigError, match="allowed_origins: .* is not an origin"):
+        Settings(allowed_origins=entry)
+
+
+def test_an_allowed_origin_opens_exactly_that_origin(monkeypatch):
+    """Allowing http://127.0.0.1:PORT lets that server be fetched; other spellings of the
+    same address (a name, short and integer forms, IPv4-mapped IPv6), another port and
+    another scheme stay refused, and are never connected to."""
+    connections = record_connections(monkeypatch)
+    routes = {"/feed": Response(body=b"allowed")}
+    with LoopbackServer(routes) as server, LoopbackServer(routes) as other:
+        port = server.port
+        settings = GUARDED.with_(allowed_origins=f"http://127.0.0.1:{port}")
+        with Fetcher(settings, resolver=lambda host, _port: ["127.0.0.1"]) as f:
+            assert f.get(server.url("/feed")).body == b"allowed"
+            for url in (f"http://localhost:{port}/feed", f"http://127.1:{port}/feed",
+                        f"http://2130706433:{port}/feed", f"http://0x7f000001:{port}/feed",
+                        f"http://[::ffff:127.0.0.1]:{port}/feed", f"http://127.0.0.1.:{port}/feed",
+                        f"https://127.0.0.1:{port}/feed", other.url("/feed")):
+                with pytest.raises(BlockedAddress, match="refused: .*loopback"):
+                    f.get(url)
+    assert {address[1] for address in connections} == {port}
+    assert other.requests == []
+
+
+def test_a_redirect_from_an_allowed_origin_to_another_is_refused():
+    with LoopbackServer({"/ok": Response(body=b"inner")}) as inner:
+        routes = {"/hop": Response(302, {"Location": inner.url("/ok")}),
+                  "/meta": Response(302, {"Location": "http://169.254.169.254/latest/"})}
+        with LoopbackServer(routes) as server:
+            settings = GUARDED.with_(allowed_origins=server.url(""))
+            with Fetcher(settings) as f:
+                with pytest.raises(BlockedAddress, match="loopback"):
+                    f.get(server.url("/hop"))
+                with pytest.raises(BlockedAddress, match="cloud metadata"):
+                    f.get(server.url("/meta"))
+    assert inner.requests == []

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import NewsdeskError
@@ -56,12 +57,14 @@ def show(ctx: typer.Context, article: int,
         typer.echo(json.dumps(a.to_dict(), ensure_ascii=False))
         return
     source = source_store.get_source(ctx.obj.db, a.source_id)
-    console.print(f"[bold]{a.title}[/bold]", highlight=False)
+    console.print(f"[bold]{escape(a.title)}[/bold]", highlight=False)  # feed text: no markup
     console.print(f"{source.name}{' · ' + source.outlet_label if source.outlet_label else ''}"
                   f" · {a.published_at.isoformat() if a.published_at else 'undated'}"
-                  f"{' · by ' + ', '.join(a.authors) if a.authors else ''}", highlight=False)
+                  f"{' · by ' + ', '.join(a.authors) if a.authors else ''}", highlight=False,
+                  markup=False)
     console.print(f"{a.url}\nextracted from: {a.extraction}"
-                  f"{' (' + a.extraction_note + ')' if a.extraction_note else ''}\n", highlight=False)
+                  f"{' (' + a.extraction_note + ')' if a.extraction_note else ''}\n", highlight=False,
+                  markup=False)
     console.print(a.text, highlight=False, markup=False)
 
 

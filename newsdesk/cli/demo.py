@@ -38,8 +38,8 @@ def demo(ctx: typer.Context,
             Path(str(path) + suffix).unlink(missing_ok=True)
         settings = settings.with_(database_url=f"sqlite:///{path}")
         db_option = f"--db {shlex.quote(str(path))} "
-    settings = settings.with_(allow_private_networks=True,
-                              **{k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    # no allow_private_networks: build_demo allows exactly its replay server's origin
+    settings = settings.with_(**{k: v for k, v in (("host", host), ("port", port)) if v is not None})
     metrics.configure(settings.data_dir)
     db = Database.open(settings)
     report = build_demo(settings, db, limit=limit or None, console=console)

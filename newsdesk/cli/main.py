@@ -13,6 +13,7 @@ import textwrap
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.text import Text
 
@@ -120,7 +121,7 @@ def main() -> None:
     try:
         app()
     except NewsdeskError as exc:
-        err_console.print(f"[red]Error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]Error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -42,10 +43,10 @@ def add(ctx: typer.Context, url: str,
                         full_text=full_text, enabled=enabled)
     where = f" (discovered on {sub.discovered_from})" if sub.discovered_from else ""
     console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)
     if sub.first_error:
-        console.print(f"[yellow]its first fetch failed[/yellow] ({sub.first_error}); it will be "
-                      f"retried {at(sub.retry_at)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]its first fetch failed[/yellow] ({escape(sub.first_error)}); it "
+                      f"will be retried {at(sub.retry_at)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -84,7 +85,7 @@ def import_opml_cmd(ctx: typer.Context, path: Path) -> None:
     added, skipped = import_opml(ctx.obj.db, data)
     console.print(f"imported {counted(len(added), 'source')}, skipped {len(skipped)}")
     for reason in skipped:
-        console.print(f"  skipped {reason}", highlight=False)
+        console.print(f"  skipped {reason}", highlight=False, markup=False)
 
 
 @app.command("export-opml")
@@ -113,12 +114,13 @@ def sources_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"
             typer.echo(json.dumps({**s.to_dict(), "articles": counts.get(s.id, 0)}, ensure_ascii=False))
         return
     table = Table("id", "source", "category", "articles", "last success", "errors", "last error",
-                  "next check")
+                  "notes", "next check")
     for s in rows:
-        table.add_row(str(s.id), (s.title or s.url) + ("" if s.enabled else " [dim](disabled)[/dim]"),
-                      s.category or "", str(counts.get(s.id, 0)), ago(s.last_success_at),
+        table.add_row(str(s.id), escape(s.title or s.url) + ("" if s.enabled else " [dim](disabled)[/dim]"),
+                      escape(s.category or ""), str(counts.get(s.id, 0)), ago(s.last_success_at),
                       f"[red]{s.error_count}[/red]" if s.error_count else "0",
-                      (s.last_error or "")[:60], ago(s.next_check_at))
+                      escape((s.last_error or "")[:60]), escape((s.fetch_notes or "")[:60]),
+                      ago(s.next_check_at))
     console.print(table)
 
 
@@ -183,7 +185,9 @@ def _wire(ingest, state) -> None:
 
 def _log_result(result) -> None:
     status = result.status if not result.error else f"error: {result.error}"
-    console.print(f"source {result.source_id}: {status}, {len(result.new_ids)} new", highlight=False)
+    notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+    console.print(escape(f"source {result.source_id}: {status}, {len(result.new_ids)} new{notes}"),
+                  highlight=False)
 
 
 def _progress() -> Progress:
@@ -223,4 +227,9 @@ def _summarise(results, db, checks=None) -> None:
                       f"{counted(checks.errors, 'error')}")
     names = {s.id: s.name for s in source_store.list_sources(db)}
     for r in errors:
-        console.print(f"  [red]{names.get(r.source_id, r.source_id)}[/red]: {r.error}", highlight=False)
+        console.print(f"  [red]{escape(str(names.get(r.source_id, r.source_id)))}[/red]: "
+                      f"{escape(r.error)}", highlight=False)
+    for r in results:
+        for note in r.notes:
+            console.print(f"  [yellow]{escape(str(names.get(r.source_id, r.source_id)))}[/yellow]: "
+                          f"{escape(note)}", highlight=False)

@@ -29,6 +29,7 @@ _LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\(((?:https?://|mailto:)[^\s()<>]{1,2
 _BARE = re.compile(r"(?<![\w/])(https?://[^\s<>()\[\]]{1,2000})")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_UNSAFE = re.compile("[\ud800-\udfff\x01-\x08\x0b\x0c\x0e-\x1f]")
 _PH = re.compile("\ufff0(\\d+)\ufff1")
 _BULLET = re.compile(r"^\s{0,3}[-*+]\s+")
 _NUMBER = re.compile(r"^\s{0,3}\d{1,9}[.)]\s+")
@@ -38,6 +39,7 @@ def render(source: str) -> str:
     """Markdown subset -> sanitized HTML (a string safe to insert into a page)."""
     text = (source or "").replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\ufff0", "").replace("\ufff1", "").replace("\x00", "")
+    text = _UNSAFE.sub("", text)  # nh3 cannot encode lone surrogates (JSON can carry them)
     return sanitize("".join(_blocks(text.split("\n"))))
 
 

@@ -1,5 +1,7 @@
 """Build the demo database: start the replay server, add its outlets as sources, and
-ingest everything through the real fetcher and pipeline (never inserted directly)."""
+ingest everything through the real fetcher and pipeline (never inserted directly). The
+fetcher may reach the replay server's origin and nothing else private (``replay_settings``);
+the guard is never turned off."""
 
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ class DemoReport:
     stories: int
 
 
+def replay_settings(settings: Settings, base_url: str) -> Settings:
+    """``settings`` with exactly the replay server's origin allowed besides the operator's
+    own: the SSRF guard stays on for everything else (LAN, metadata, other local ports)."""
+    origins = ",".join(o for o in (settings.allowed_origins.strip(" ,"), base_url) if o)
+    return settings.with_(allowed_origins=origins)
+
+
 def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
                console=None) -> DemoReport:
     with ReplayServer(limit=limit) as server:
@@ -31,7 +40,7 @@ def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
                 db, spec["url"], title=spec["title"], site_url=spec.get("site_url"),
                 category=spec.get("category"), language=spec.get("language"),
                 outlet_label=spec.get("outlet_label"), attribution=spec.get("attribution"))
-        with Ingest.open(settings, db) as ingest:
+        with Ingest.open(replay_settings(settings, server.base_url), db) as ingest:
             results = _run(ingest, console)
     # The outlets were fetched one after another, each with weeks of archive: process the
     # stories in publication order once everything is in, as a live feed would deliver it.

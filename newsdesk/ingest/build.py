@@ -19,7 +19,9 @@ from .encoding import decode_html
 from .extract import Extracted
 from .feeds import FeedEntry
 from .fetch import Fetcher, FetchResult
+from .hidden import drop_hidden
 from .identity import canonical_url, content_hash
+from .normalize import clean_str, cut_text
 from .sanitize import sanitize_html
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,9 @@ BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p
 
 
 def html_to_text(raw: str) -> str:
-    """Plain text of a feed's HTML content: one paragraph per block element."""
+    """Plain text of a feed's HTML content: one paragraph per block element; scripts,
+    styles and hidden elements (``hidden.drop_hidden``) say nothing."""
+    raw = clean_str(raw) or ""  # lxml refuses NUL and control characters
     if "<" not in raw:
         return raw
     try:
@@ -109,6 +113,7 @@ def html_to_text(raw: str) -> str:
         return raw
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    drop_hidden(root)
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
     for el in root.iter():
@@ -121,7 +126,9 @@ def html_to_text(raw: str) -> str:
 def _row(source: Source, entry: FeedEntry, key: str, *, text: str, html: str, extraction: str,
          note: str | None, title: str | None, authors: list[str], published, language,
          image, canonical) -> dict[str, Any]:
-    text = text.strip()
+    text, cut = cut_text(text.strip())
+    if cut:
+        note = f"{note}; {cut}" if note else cut
     return {
         "source_id": source.id, "entry_hash": key, "guid": entry.guid, "url": entry.url,
         "canonical_url": canonical_url(canonical) if canonical else None,

@@ -1,7 +1,8 @@
 """The extract stage: raw page (bytes or text) -> main text, display HTML and metadata.
 
 The page is decoded (``encoding.decode_html``, so mislabelled pages come out readable) and
-parsed once. On that tree:
+parsed once; what its readers never see (``hidden``, ``aria-hidden``, ``display:none``,
+``<template>``: ``hidden.drop_hidden``) is removed. On that tree:
 
 1. one pass of trafilatura (balanced mode, its readability/justext comparison included)
    finds the main content;
@@ -17,7 +18,8 @@ parsed once. On that tree:
 6. the display HTML is rendered from the same pruned content and sanitized last.
 
 ``extract_article`` returns None when the page has no main text; the caller then falls
-back to the feed's content and records why.
+back to the feed's content and records why. Its result leaves through
+``normalize.normalize_extracted`` (strings the databases accept, a believable date).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from trafilatura.xml import xmltotxt
 
 from .clean import clean_lines, cut_tail, is_boilerplate, normalize_whitespace, trim_edges
 from .encoding import decode_html
+from .hidden import drop_hidden
+from .normalize import normalize_extracted
 from .sanitize import absolute_url, sanitize_html
 from .signals import link_runs, missing_lead
 
@@ -96,6 +100,7 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     tree = load_html(html)
     if tree is None:
         return None
+    drop_hidden(tree)  # text readers never see is never article text
     try:
         document = bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)  # works on a copy
     except Exception as exc:  # trafilatura bugs on odd markup must not stop ingest
@@ -116,7 +121,7 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     text = _add_lead(body, text, missing_lead(tree, meta.description, " ".join(text.split())))
     canonical = _canonical_url(tree, url)
     base = canonical or url
-    return Extracted(
+    return normalize_extracted(Extracted(
         title=_clean_field(meta.title),
         text=text,
         html=_display_html(body, base),
@@ -127,7 +132,7 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
         canonical_url=canonical,
         description=_clean_field(meta.description),
         sitename=_clean_field(meta.sitename),
-    )
+    ), datetime.now(timezone.utc))
 
 
 def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element, set[str]]:

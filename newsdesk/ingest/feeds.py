@@ -8,24 +8,30 @@ here (feedparser does not know it); sitemaps and Google News sitemaps are delega
 Entry HTML (``summary``, ``content_html``) is *not* sanitized here: sanitizing is the last
 step of processing. Relative links are resolved against the feed URL (and ``xml:base``).
 Every failure to read a body raises ``FeedError`` with a one-line message fit to show on
-the source's row.
+the source's row (``FeedLimitError`` when the body is past a parser limit). One entry that
+cannot be read is skipped with a note in ``ParsedFeed.notes``; the others are kept. Every
+entry leaves through ``normalize.normalize_entry`` (strings the databases accept, dates
+in a believable range), once, here.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import json
 import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Any, Callable
 
 import feedparser
 
-from newsdesk.errors import FeedError
+from newsdesk.errors import FeedError, FeedLimitError
+from newsdesk.ingest.feedlimits import bounded
 from newsdesk.ingest.identity import resolve_url
+from newsdesk.ingest.normalize import (Notes, clean_language, clean_url, normalize_entry,
+                                       plain_text)
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the sitemap protocol's own cap; plenty for feeds
 
@@ -55,6 +61,7 @@ class ParsedFeed:
     child_sitemaps: list[str] = field(default_factory=list)  # only for a sitemap index
     hubs: list[str] = field(default_factory=list)  # WebSub hubs the feed declares (rel="hub")
     self_url: str | None = None                    # the feed's own URL (rel="self"), the topic
+    notes: Notes = field(default_factory=Notes)  # entries skipped, values repaired
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -77,20 +84,28 @@ def gunzip_capped(body: bytes, limit: int = MAX_UNCOMPRESSED) -> bytes:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """W3C/ISO 8601 (JSON Feed, sitemaps) or RFC 822 date -> UTC-aware datetime."""
-    text = (value or "").strip()
-    if not text:
+    """W3C/ISO 8601 (JSON Feed, sitemaps) or RFC 822 date -> UTC-aware datetime; None for
+    anything else, including dates that exist on paper only (year 0, 31 February) and
+    ones a time zone pushes past year 1 or 9999. Whether a date is *believable* is decided
+    later (``normalize``), against the fetch time."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > 100:
         return None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         try:
             when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
+    if when is None:
+        return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        return when.replace(tzinfo=timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:
+        return None
 
 
 def _struct_to_dt(value) -> datetime | None:
@@ -98,22 +113,47 @@ def _struct_to_dt(value) -> datetime | None:
         return None
     try:
         return datetime(*value[:6], tzinfo=timezone.utc)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
-def _unique(items) -> list[str]:
+def unique(items) -> list[str]:
     seen, out = set(), []
     for item in items:
-        item = (item or "").strip()
+        item = item.strip() if isinstance(item, str) else ""
         if item and item.casefold() not in seen:
             seen.add(item.casefold())
             out.append(item)
     return out
 
 
-def _keep(entry: FeedEntry) -> bool:
+def keep_entry(entry: FeedEntry) -> bool:
     return bool(entry.url or entry.guid or entry.title)
+
+
+class SkipEntry(Exception):
+    """Raised by an entry builder for an entry that is not one; the message is the note."""
+
+
+def read_entries(raws, label: str, notes: Notes,
+                 build: Callable[[Any], FeedEntry]) -> list[FeedEntry]:
+    """``build`` each raw entry on its own: one that raises, or has no link, id or title,
+    is skipped with a note (``label`` and its position say which) and costs no other."""
+    entries = []
+    for number, raw in enumerate(raws, start=1):
+        try:
+            entry = build(raw)
+        except SkipEntry as exc:
+            notes.add(f"entry skipped: {exc}", f"{label} {number}")
+            continue
+        except Exception as exc:  # one unreadable entry must not cost the others
+            notes.add(f"entry skipped: unreadable ({type(exc).__name__})", f"{label} {number}")
+            continue
+        if keep_entry(entry):
+            entries.append(entry)
+        else:
+            notes.add("entry skipped: no link, id or title", f"{label} {number}")
+    return entries
 
 
 # ------------------------------------------------------------------------ sniffing
@@ -172,70 +212,10 @@ def looks_like_feed(body: bytes, content_type: str | None) -> bool:
     return root in {"rss", "feed", "rdf", "channel", "urlset", "sitemapindex"} and doctype != "html"
 
 
-# ------------------------------------------------------------------------ JSON Feed
-def _json_authors(obj: dict) -> list[str]:
-    authors = obj.get("authors")
-    if not isinstance(authors, list):
-        single = obj.get("author")  # JSON Feed 1.0
-        authors = [single] if isinstance(single, dict) else []
-    return _unique(a.get("name") or a.get("url") for a in authors if isinstance(a, dict))
-
-
-def _text_to_html(text: str) -> str:
+# ------------------------------------------------------------------------ shared
+def text_to_html(text: str) -> str:
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-
-
-def _str_or_none(value) -> str | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FeedError(f"invalid JSON: {exc}") from None
-    items = doc.get("items") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise FeedError("this JSON document is not a JSON Feed (no \"items\" list)")
-    feed_authors = _json_authors(doc)
-    feed_language = _str_or_none(doc.get("language"))
-    base = url  # not doc["feed_url"]: static-site generators often leave localhost there
-    entries = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        content = _str_or_none(item.get("content_html"))
-        text = _str_or_none(item.get("content_text"))
-        if content is None and text:
-            content = _text_to_html(text)
-        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
-        entry = FeedEntry(
-            guid=_str_or_none(item.get("id")),
-            url=resolve_url(base, _str_or_none(item.get("url"))
-                            or _str_or_none(item.get("external_url"))),
-            title=_str_or_none(item.get("title")) or "",
-            summary=_str_or_none(item.get("summary")),
-            content_html=content,
-            authors=_json_authors(item) or feed_authors,
-            published=parse_date(_str_or_none(item.get("date_published"))),
-            updated=parse_date(_str_or_none(item.get("date_modified"))),
-            categories=_unique(t for t in tags if isinstance(t, str)),
-            image=resolve_url(base, _str_or_none(item.get("image"))
-                              or _str_or_none(item.get("banner_image"))),
-            language=_str_or_none(item.get("language")) or feed_language,
-        )
-        if _keep(entry):
-            entries.append(entry)
-    hubs = doc.get("hubs") if isinstance(doc.get("hubs"), list) else []
-    return ParsedFeed(kind="jsonfeed", title=_str_or_none(doc.get("title")),
-                      site_url=resolve_url(base, _str_or_none(doc.get("home_page_url"))),
-                      language=feed_language, entries=entries,
-                      hubs=_unique(resolve_url(base, _str_or_none(h.get("url"))) for h in hubs
-                                   if isinstance(h, dict) and str(h.get("type", "")).lower() == "websub"),
-                      self_url=resolve_url(base, _str_or_none(doc.get("feed_url"))))
 
 
 # ------------------------------------------------------------------- RSS/Atom/RDF
@@ -264,7 +244,7 @@ def _fp_authors(obj) -> list[str]:
     names = [a.get("name") or a.get("email") for a in obj.get("authors") or [] if a]
     if not names and obj.get("author"):
         names = [obj.get("author")]
-    return _unique(names)
+    return unique(names)
 
 
 def _fp_image(e, base: str) -> str | None:
@@ -288,7 +268,7 @@ def _fp_content(e) -> str | None:
             return part["value"]
     for part in contents:
         if part.get("value"):
-            return _text_to_html(part["value"])
+            return text_to_html(part["value"])
     return None
 
 
@@ -329,7 +309,7 @@ def _fp_entry(e, base: str, feed_authors: list[str], feed_language: str | None) 
         authors=_fp_authors(e) or feed_authors,
         published=_struct_to_dt(dict.get(e, "published_parsed")) or updated,
         updated=updated,
-        categories=_unique(t.get("term") or t.get("label") for t in e.get("tags") or []),
+        categories=unique(t.get("term") or t.get("label") for t in e.get("tags") or []),
         image=_fp_image(e, base),
         language=_detail_language(e, "content", "summary_detail", "title_detail") or feed_language,
     )
@@ -340,6 +320,7 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
     headers = {"content-type": _xml_content_type(content_type, body)}
     if url:
         headers["content-location"] = url
+    body, limit_notes = bounded(body)
     # A BytesIO, never raw bytes: feedparser would try bytes as a local file path first.
     try:
         result = feedparser.parse(io.BytesIO(body), response_headers=headers,
@@ -350,8 +331,11 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
     info = result.get("feed") or {}
     feed_language = (info.get("language") or _detail_language(info, "title_detail") or None)
     feed_authors = _fp_authors(info) if version.startswith("atom") else []
-    entries = [_fp_entry(e, url, feed_authors, feed_language) for e in result.get("entries") or []]
-    entries = [e for e in entries if _keep(e)]
+    notes = Notes()
+    for note in limit_notes:
+        notes.add(note)
+    entries = read_entries(result.get("entries") or [], "entry", notes,
+                           lambda raw: _fp_entry(raw, url, feed_authors, feed_language))
     if not entries:  # an empty but well-formed feed is fine; a broken or unknown one is not
         if result.get("bozo"):
             reason = " ".join(str(result.get("bozo_exception")).split())[:200]
@@ -363,23 +347,35 @@ def _parse_with_feedparser(body: bytes, url: str, content_type: str | None,
              for link in info.get("links") or [] if isinstance(link, dict)]
     return ParsedFeed(kind=_kind(version, root), title=_plain_title(info) or None,
                       site_url=resolve_url(url, info.get("link")), language=feed_language,
-                      entries=entries, hubs=_unique(href for rel, href in links if rel == "hub"),
-                      self_url=next((href for rel, href in links if rel == "self" and href), None))
+                      entries=entries, hubs=unique(href for rel, href in links if rel == "hub"),
+                      self_url=next((href for rel, href in links if rel == "self" and href), None),
+                      notes=notes)
 
 
 # --------------------------------------------------------------------------- entry
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
+def parse_feed(body: bytes, url: str, content_type: str | None = None,
+               fetched_at: datetime | None = None) -> ParsedFeed:
     """Parse a fetched body (RSS, RDF, Atom, JSON Feed, sitemap; gzip allowed) into a
-    ``ParsedFeed``. Raises ``FeedError`` when the body is empty, an HTML page, not a feed,
-    or malformed beyond recovery (a malformed feed that still yields entries is kept)."""
+    ``ParsedFeed`` of normalised entries (dates judged against ``fetched_at``, default
+    now). Raises ``FeedError`` when the body is empty, an HTML page, not a feed, or
+    malformed beyond recovery (a malformed feed that still yields entries is kept), and
+    ``FeedLimitError`` when it is past a parser limit."""
     if not body or not body.strip():
         raise FeedError("empty response body: no feed to read")
     if body[:2] == b"\x1f\x8b":
         body = gunzip_capped(body)
         if not body.strip():
             raise FeedError("empty response body: no feed to read")
+    if len(body) > MAX_UNCOMPRESSED:
+        raise FeedLimitError(f"feed body is over {MAX_UNCOMPRESSED // (1024 * 1024)} MB; "
+                             "refusing it")
+    return _normalized(_parse(body, url, content_type), fetched_at or datetime.now(timezone.utc))
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     if _is_json(body, content_type):
-        return _parse_json_feed(body, url)
+        from newsdesk.ingest.jsonfeed import parse_json_feed
+        return parse_json_feed(body, url)
     doctype, root = sniff_root(body)
     if root in ("urlset", "sitemapindex"):
         from newsdesk.ingest.sitemaps import parse_sitemap
@@ -392,3 +388,21 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     if root is None:
         raise FeedError("not a feed: the body is neither XML nor JSON")
     return _parse_with_feedparser(body, url, content_type, root)
+
+
+def _normalized(feed: ParsedFeed, fetched_at: datetime) -> ParsedFeed:
+    """Every entry through ``normalize_entry``; an entry left with no link, id or title
+    (its only ones were unusable) is skipped with a note."""
+    entries = []
+    for entry in feed.entries:
+        entry = normalize_entry(entry, fetched_at, feed.notes)
+        if keep_entry(entry):
+            entries.append(entry)
+        else:
+            feed.notes.add("entry skipped: no usable link, id or title")
+    feed.entries = entries
+    feed.title = plain_text(feed.title, tags=False) or None
+    feed.site_url = clean_url(feed.site_url)
+    feed.language = clean_language(feed.language)
+    feed.child_sitemaps = [u for u in map(clean_url, feed.child_sitemaps) if u]
+    return feed

@@ -68,16 +68,18 @@ class FetchResult:
 class Fetcher:
     """Thread-safe; share one per process and call ``get`` from a thread pool.
 
-    The SSRF guard allows ``settings.allowed_networks`` plus ``allow_addresses`` (IPs or
-    networks allowed although private); ``resolver`` (host, port -> IPs) replaces
-    getaddrinfo, for tests. See ``netguard.AddressGuard``.
+    The SSRF guard allows ``settings.allowed_origins`` (exact origins),
+    ``settings.allowed_networks`` plus ``allow_addresses`` (IPs or networks allowed
+    although private); ``resolver`` (host, port -> IPs) replaces getaddrinfo, for tests.
+    See ``netguard.AddressGuard``.
     """
 
     def __init__(self, settings: Settings, *, allow_addresses: Iterable[str] = (),
                  resolver: Resolver | None = None):
         self.settings = settings
         allowed = [*settings.allowed_network_list, *allow_addresses]
-        self.guard = AddressGuard(settings.allow_private_networks, allowed, resolver)
+        self.guard = AddressGuard(settings.allow_private_networks, allowed, resolver,
+                                  allow_origins=settings.allowed_origin_list)
         transport = GuardedTransport(self.guard)
         self._backend = transport.backend
         self._client = httpx.Client(
@@ -144,22 +146,23 @@ class Fetcher:
                 if robots:
                     self.robots.check(str(target))
                     self.robots.wait_turn(str(target), deadline - time.monotonic())
-                with self._slots.hold(target.host, deadline, self.settings.fetch_deadline):
-                    with self._client.stream("GET", target, headers=headers) as response:
-                        location = response.headers.get("location")
-                        if response.status_code in REDIRECTS and location:
-                            target = response.url.join(location.strip())
-                            if str(target.copy_with(fragment=None)) in seen:
-                                raise TooManyRedirects(f"redirect loop: {target} was already "
-                                                       f"visited")
-                            continue
-                        if response.status_code == 304:
-                            return response, b""
-                        if raise_status and response.status_code >= 300:
-                            raise status_error(response)
-                        body = read_body(response, cap, deadline, self.settings.fetch_deadline,
-                                         truncate=not raise_status)
-                        return response, body
+                with (self._slots.hold(target.host, deadline, self.settings.fetch_deadline),
+                      self._backend.trusting(self.guard.origin_allowed(target)),
+                      self._client.stream("GET", target, headers=headers) as response):
+                    location = response.headers.get("location")
+                    if response.status_code in REDIRECTS and location:
+                        target = response.url.join(location.strip())
+                        if str(target.copy_with(fragment=None)) in seen:
+                            raise TooManyRedirects(f"redirect loop: {target} was already "
+                                                   f"visited")
+                        continue
+                    if response.status_code == 304:
+                        return response, b""
+                    if raise_status and response.status_code >= 300:
+                        raise status_error(response)
+                    body = read_body(response, cap, deadline, self.settings.fetch_deadline,
+                                     truncate=not raise_status)
+                    return response, body
             raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid URL: {_one_line(exc)}") from None

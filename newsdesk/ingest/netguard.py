@@ -3,9 +3,20 @@
 Feeds and article URLs come from users and from other people's feeds, so a URL may point at
 the machine running newsdesk (``http://127.0.0.1:8000/admin``), the LAN
 (``http://192.168.1.1/``) or the cloud metadata service (``http://169.254.169.254/``).
-The guard refuses every address that is not public unless ``allow_private_networks`` is on
-or the address is in an allowed network (the ``allowed_networks`` setting, which the
-Fetcher passes as ``allow_addresses``).
+The guard refuses every address that is not public unless one of these allows it:
+
+    setting                   allows                                   e.g.
+    ------------------------  ---------------------------------------  ----------------------
+    allowed_origins           exactly these scheme://host:port         http://127.0.0.1:8170
+                              origins, as written in the URL           (not localhost:8170,
+                                                                       127.1:8170, :8171)
+    allowed_networks          these IPs/networks, on every port and    10.1.2.0/24
+                              under every name that resolves there
+    allow_private_networks    everything (the guard is off)
+
+An origin is matched on the URL of each hop before any connection (scheme, host as
+spelled, port), so "127.1", "2130706433", "0x7f000001" or "localhost" never match an
+allowed "127.0.0.1": they resolve to a loopback address that stays refused.
 
 How it is enforced, in two places:
 
@@ -46,8 +57,9 @@ Resolver = Callable[[str, int], list[str]]
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_HINT = "(allow it with allowed_networks or allow_private_networks)"
+_HINT = "(allow it with allowed_origins, allowed_networks or allow_private_networks)"
 _HOST_CHARS = re.compile(rb"[A-Za-z0-9._:-]+")  # raw_host: IDNA-encoded name or bare IP
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def classify(ip: IPAddress) -> str | None:
@@ -107,15 +119,25 @@ class AddressGuard:
 
     ``allow_addresses`` lists IPs or networks (``"127.0.0.1"``, ``"192.168.10.0/24"``) that
     are allowed even though they are not public, while every other private address stays
-    refused; tests use it to allow their loopback server only. ``resolver(host, port)``
-    returns a list of IP strings; it defaults to getaddrinfo and is a hook for tests.
+    refused. ``allow_origins`` lists exact (scheme, host, port) origins whose addresses are
+    allowed whatever they are (see ``origin_allowed``). ``resolver(host, port)`` returns a
+    list of IP strings; it defaults to getaddrinfo and is a hook for tests.
     """
 
     def __init__(self, allow_private: bool = False, allow_addresses: Iterable[str] = (),
-                 resolver: Resolver | None = None):
+                 resolver: Resolver | None = None,
+                 allow_origins: Iterable[tuple[str, str, int]] = ()):
         self.allow_private = allow_private
         self.allowed = [ipaddress.ip_network(a, strict=False) for a in allow_addresses]
+        self.origins = frozenset(allow_origins)
         self.resolver = resolver or system_resolver
+
+    def origin_allowed(self, url: httpx.URL) -> bool:
+        """Is ``url``'s origin, exactly as written (scheme, host, port), an allowed one?"""
+        if not self.origins or url.scheme not in _DEFAULT_PORTS:
+            return False
+        host = url.raw_host.decode("ascii", "replace").lower()
+        return (url.scheme, host, url.port or _DEFAULT_PORTS[url.scheme]) in self.origins
 
     def check_ip(self, ip: IPAddress, host: str | None = None) -> None:
         """Raise BlockedAddress if ``ip`` may not be contacted."""
@@ -143,14 +165,17 @@ class AddressGuard:
         if url.port is not None and not 0 < url.port < 65536:
             raise FetchError(f"invalid URL: bad port {url.port}")
         ip = parse_ip(url.host)
-        if ip is not None:
+        if ip is not None and not self.origin_allowed(url):
             self.check_ip(ip)
 
-    def resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
-        """Resolve ``host`` (bounded by ``timeout``) and return its addresses, all vetted."""
+    def resolve(self, host: str, port: int, timeout: float | None,
+                trusted: bool = False) -> list[str]:
+        """Resolve ``host`` (bounded by ``timeout``) and return its addresses, all vetted
+        unless the connection is for an allowed origin (``trusted``)."""
         ip = parse_ip(host)
         if ip is not None:
-            self.check_ip(ip)
+            if not trusted:
+                self.check_ip(ip)
             return [str(ip)]
         addresses = _call_with_timeout(lambda: self.resolver(host, port), timeout, host)
         if not addresses:
@@ -159,7 +184,8 @@ class AddressGuard:
             found = parse_ip(text)
             if found is None:
                 raise FetchError(f"cannot resolve {host}: resolver returned {text!r}")
-            self.check_ip(found, host)
+            if not trusted:
+                self.check_ip(found, host)
         return addresses
 
 
@@ -222,15 +248,24 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
         self._local = threading.local()
 
-    @contextmanager
-    def deadline(self, when: float | None) -> Iterator[None]:
+    def deadline(self, when: float | None):
         """Within the block, no I/O of this thread may wait past ``when`` (monotonic)."""
-        previous = getattr(self._local, "deadline", None)
-        self._local.deadline = when
+        return self._for_thread("deadline", when)
+
+    def trusting(self, trusted: bool):
+        """Within the block, this thread's connections are for an allowed origin (the
+        fetcher decided it from the hop's URL; httpcore pools connections per origin, so a
+        trusted connection is only ever reused for that same origin)."""
+        return self._for_thread("trusted", trusted)
+
+    @contextmanager
+    def _for_thread(self, name: str, value: object) -> Iterator[None]:
+        previous = getattr(self._local, name, None)
+        setattr(self._local, name, value)
         try:
             yield
         finally:
-            self._local.deadline = previous
+            setattr(self._local, name, previous)
 
     def clamp(self, timeout: float | None, exc: type[Exception]) -> float | None:
         when = getattr(self._local, "deadline", None)
@@ -246,7 +281,8 @@ class GuardedBackend(httpcore.NetworkBackend):
                     socket_options: Iterable | None = None) -> httpcore.NetworkStream:
         timeout = self.clamp(timeout, httpcore.ConnectTimeout)
         started = time.monotonic()
-        addresses = self.guard.resolve(host, port, timeout)
+        addresses = self.guard.resolve(host, port, timeout,
+                                       trusted=getattr(self._local, "trusted", False))
         last_error: Exception | None = None
         for address in addresses:
             left = None if timeout is None else timeout - (time.monotonic() - started)

@@ -44,6 +44,7 @@ from .extractors import Extractor
 from .feeds import FeedEntry, looks_like_feed, parse_feed
 from .fetch import Fetcher, FetchResult
 from .identity import entry_hash
+from .normalize import Notes, header_value
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class RefreshResult:
     fallbacks: int = 0             # articles stored from feed content instead of the page
     revised_ids: list[int] = field(default_factory=list)  # stored articles with a new version
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # entries skipped, values repaired
     http_status: int | None = None
     duration_ms: int = 0
 
@@ -111,8 +113,11 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             if source.last_success_at is None and not looks_like_feed(fetched.body,
                                                                       fetched.content_type):
                 fetched = _feed_of_site(ingest, source, fetched)
-            feed = store_feed(ingest, source, fetched.body, fetched.url, fetched.content_type, result)
-            outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
+            feed = store_feed(ingest, source, fetched.body, fetched.url, fetched.content_type,
+                              result, started)
+            outcome.update(etag=header_value(fetched.etag),
+                           last_modified=header_value(fetched.last_modified),
+                           fetch_notes=feed.notes.text())
             websub.discovered(ingest, source, feed, fetched.links)
         outcome.update(last_success_at=now(), error_count=0, last_error=None, retry_after=None,
                        next_check_at=_next_check(settings, source, fetched.fresh_until,
@@ -134,18 +139,25 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
 
 
 def store_feed(ingest: Ingest, source: Source, body: bytes, url: str, content_type: str | None,
-               result: RefreshResult):
-    """Parse a feed body, store its new entries (and start watching them for revisions),
-    re-check stored entries that changed; fills ``result``, returns the parsed feed."""
-    feed = parse_feed(body, url, content_type)
+               result: RefreshResult, fetched_at: datetime | None = None):
+    """Parse a feed body, store its new entries (and start watching them for revisions in
+    the same transaction), re-check stored entries that changed; fills ``result``, returns
+    the parsed feed, whose ``notes`` say what was skipped or repaired."""
+    feed = parse_feed(body, url, content_type, fetched_at or now())
     entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
     entries = entries[: ingest.settings.max_entries_per_fetch]
     result.entries = len(entries)
-    rows = filters.screen(ingest.db, ingest.settings, source, _new_rows(ingest, source, entries))
+    rows = filters.screen(ingest.db, ingest.settings, source,
+                          _new_rows(ingest, source, entries, feed.notes))
     result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
-    with ingest.db.write() as conn:
-        result.new_ids = article_store.insert_articles(conn, rows, ingest.db.dialect)
-        revisions.watch_new(conn, ingest.settings, source, result.new_ids, entries)
+
+    def watch(conn, ids: list[int]) -> None:
+        revisions.watch_new(conn, ingest.settings, source, ids, entries)
+
+    result.new_ids, refused = article_store.store_articles(ingest.db, rows, after=watch)
+    for row, reason in refused:
+        feed.notes.add(f"entry not stored: the database refused it ({reason})", row.get("title"))
+    result.notes = feed.notes.lines()
     metrics.count("articles_stored", len(result.new_ids))
     result.revised_ids = revisions.recheck_changed(ingest, source, entries)
     return feed
@@ -198,8 +210,10 @@ def _child_sitemap_entries(ingest: Ingest, urls: list[str]) -> list[FeedEntry]:
     return entries
 
 
-def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[dict]:
-    """Rows for the entries not yet stored or tombstoned, pages fetched in parallel."""
+def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry],
+              notes: Notes) -> list[dict]:
+    """Rows for the entries not yet stored or tombstoned, pages fetched in parallel. An
+    entry whose row cannot be built is skipped with a note; the others are kept."""
     hashed: dict[str, FeedEntry] = {}
     for entry in entries:
         key = entry_hash(entry.guid, entry.url, entry.title, entry.content_html or entry.summary)
@@ -210,8 +224,17 @@ def _new_rows(ingest: Ingest, source: Source, entries: list[FeedEntry]) -> list[
         return []
     jobs = [ingest.pages.submit(build_article, ingest.fetcher, ingest.extract, source, entry, key)
             for key, entry in fresh]
-    rows = [job.result() for job in jobs]
-    return [row for row in rows if row is not None]
+    rows = []
+    for job, (_key, entry) in zip(jobs, fresh):
+        try:
+            row = job.result()
+        except Exception as exc:  # a bug on one hostile entry must not cost the others
+            log.exception("entry skipped", extra={"source_id": source.id, "url": entry.url})
+            notes.add(f"entry skipped: {type(exc).__name__} while building it", entry.title)
+            continue
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def _next_check(settings: Settings, source: Source, fresh_until: datetime | None,

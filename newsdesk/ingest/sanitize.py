@@ -6,6 +6,12 @@ the attributes in ``ATTRIBUTES`` survive (no ``on*``, no ``style``, no ``class``
 URLs must be http, https or mailto; relative URLs are resolved against ``base_url`` and
 removed when there is no base to resolve them against. Every link gets
 ``rel="nofollow noopener noreferrer"``.
+
+Before nh3, markup that may hide something (``hidden.MAY_HIDE``) or is large enough to nest
+deeply goes once through lxml: hidden elements are dropped with their content (nh3 would
+strip the ``hidden`` attribute and so *show* their text), and lxml's parser caps the
+nesting depth (nh3's cost grows with the square of the depth of nested blocks: 20,000
+nested ``<div>`` take it a second, a 10 MB body of them hours).
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from lxml import etree
+from lxml import html as lxml_html
+
+from .hidden import MAY_HIDE, drop_hidden
+from .normalize import clean_str
 
 TAGS = frozenset({
     "p", "br", "hr", "a", "em", "i", "strong", "b", "u", "s", "del", "ins", "mark", "small",
@@ -48,9 +59,12 @@ _EMPTY_IMG = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")  # images whose src was re
 
 def sanitize_html(html: str, base_url: str | None = None) -> str:
     """Return ``html`` reduced to the allow-list, with absolute http(s)/mailto URLs only."""
-    if not html or not html.strip():
+    html = clean_str(html) or ""  # nh3 and lxml refuse lone surrogates and NUL
+    if not html.strip():
         return ""
     base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
+    if html.count("<") > MAX_FLAT_TAGS or MAY_HIDE.search(html):
+        html = _through_tree(html)
     cleaned = nh3.clean(
         html,
         tags=set(TAGS),
@@ -63,6 +77,19 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         url_relative=("rewrite_with_base", base) if base else "deny",
     )
     return _EMPTY_IMG.sub("", cleaned).strip()
+
+
+MAX_FLAT_TAGS = 2_000  # fewer tags cannot nest deep enough to slow nh3 down
+
+
+def _through_tree(html: str) -> str:
+    """``html`` parsed by lxml (depth capped), hidden elements dropped, serialized again."""
+    try:
+        root = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):  # nothing but whitespace or comments
+        return html if html.count("<") <= MAX_FLAT_TAGS else ""
+    drop_hidden(root)
+    return etree.tostring(root, encoding="unicode", method="html")
 
 
 def absolute_url(url: str | None, base_url: str | None = None) -> str | None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import shlex
 from dataclasses import fields
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, func, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import StatementError
 
 from ..errors import NotFound
 from ..models import Article
@@ -73,6 +75,45 @@ def insert_articles(conn, rows: list[dict[str, Any]], dialect: str) -> list[int]
         if new_id is not None:
             ids.append(new_id)
     return ids
+
+
+# what a database (or its driver) raises for one row it refuses; a lost connection or a
+# locked database is not among them (``Database.write`` turns those into StorageError)
+_ROW_REFUSED = (StatementError, UnicodeError, ValueError, TypeError, OverflowError)
+
+
+def store_articles(db: Database, rows: list[dict[str, Any]],
+                   after: Callable[[Connection, list[int]], None] | None = None,
+                   ) -> tuple[list[int], list[tuple[dict, str]]]:
+    """Insert ``rows`` in one transaction, like ``insert_articles``, then call
+    ``after(conn, ids)`` in the same transaction. When the database refuses a row, the batch
+    is rolled back and retried one row per transaction, so only the refused rows are lost.
+    Returns (ids inserted, [(row, one-line reason)] refused)."""
+    def insert(conn, batch):
+        ids = insert_articles(conn, batch, db.dialect)
+        if after is not None:
+            after(conn, ids)
+        return ids
+    try:
+        with db.write() as conn:
+            return insert(conn, rows), []
+    except _ROW_REFUSED as exc:
+        if len(rows) == 1:
+            return [], [(rows[0], _reason(exc))]
+    ids: list[int] = []
+    refused: list[tuple[dict, str]] = []
+    for row in rows:
+        try:
+            with db.write() as conn:
+                ids += insert(conn, [row])
+        except _ROW_REFUSED as exc:
+            refused.append((row, _reason(exc)))
+    return ids, refused
+
+
+def _reason(exc: BaseException) -> str:
+    inner = getattr(exc, "orig", None) or exc
+    return f"{type(inner).__name__}: {' '.join(str(inner).split())[:160]}"
 
 
 def get_article(db: Database, article_id: int) -> Article:

@@ -75,6 +75,7 @@ sources = Table(
     Column("last_success_at", UTCDateTime),
     Column("error_count", Integer, nullable=False, default=0),
     Column("last_error", Text),
+    Column("fetch_notes", Text),       # what the last fetch skipped or repaired
     Column("claimed_by", Text),
     Column("claimed_until", UTCDateTime),
     Column("created_at", UTCDateTime),

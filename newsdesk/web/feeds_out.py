@@ -8,6 +8,8 @@ link. Text is escaped by the XML writer or the JSON encoder, never by hand.
 
 from __future__ import annotations
 
+import html
+
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
@@ -96,7 +98,10 @@ def rss(title: str, page: str, self_url: str, entries: list[dict]) -> bytes:
         _sub(item, "title", e["title"])
         _sub(item, "link", e["link"])
         _sub(item, "guid", e["id"], isPermaLink="true")
-        _sub(item, "description", e["summary"])
+        # RSS readers render <description> as HTML: the plain-text summary is escaped
+        # once for HTML here (the XML writer escapes it again), so a summary that *says*
+        # "<script>" never becomes one
+        _sub(item, "description", html.escape(e["summary"] or "", quote=False))
         if e["when"]:
             _sub(item, "pubDate", format_datetime(e["when"]))
         if e["author"]:

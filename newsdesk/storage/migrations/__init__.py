@@ -22,6 +22,7 @@ from ..db import Database
 from .community import m005_community
 from .freshness import m_article_revisions, m_websub
 from .i14_apps import m101_apps_and_filters
+from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 from .operator import m_i13_retry_after
@@ -39,6 +40,8 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m101_apps_and_filters,
     m_article_revisions,
     m_websub,
+    m_i17_fetch_notes,
+    m_i17_believable_dates,
 ]
 
 

@@ -59,7 +59,7 @@ advertisement|advertising|sponsored|sponsored content|ad|anzeige|werbung|publici
 publicidad|pubblicità|reklama|реклама|
 hashtags|tags|schlagwörter|schlagworte|stichworte|temas|themen|notas relacionadas|contenido relacionado|
 back to top|nach oben|zurück|zurück nach oben|skip to content|zum inhalt springen|
-try our ai features|listen to this article|artikel anhören|show image|view image|enlarge image|
+listen to this article|artikel anhören|show image|view image|enlarge image|
 bild anzeigen|bild vergrößern|zum vergrößern klicken|weitere themen|mehr themen|empfohlene beiträge|
 schon gelesen|das könnte dich auch interessieren|top-themen|beliebte artikel|
 
@@ -74,7 +74,6 @@ _BOILERPLATE_RE = [
     # counts: "12 comments", "3 Kommentare", "Comments (4)"
     re.compile(r"^(\d+\s+(comments?|kommentare?|commentaires?|comentarios?|commenti|komentarz[ey]?)"
                r"|(comments?|kommentare)\s*\(\d+\))$"),
-    re.compile(r"^explore what .{1,40} can do for you$"),
     # "Sign up for our daily newsletter", "Subscribe to the ... newsletter"
     re.compile(r"^(sign up|subscribe|register)( now)? (for|to) (our|the) [\w\s-]{0,30}newsletters?$"),
 ]
@@ -99,16 +98,13 @@ _CALL_TO_ACTION = re.compile(
     r"(^|[.!?] )subscribe\b|please subscribe|subscribe (now|today|here)|already a subscriber|"
     r"abonnieren sie|jetzt abonnieren|abonnieren$|abonnez-vous|suscr[ií]b(ete|ase|irse aquí)|"
     r"sign up (here|now|today|for free|to get)|free sign up|"
-    r"for the full story|(read|view) the full story|pour lire la suite|accéder en illimité|"
-    r"become a (member|supporter)|hazte miembro|(nuestro|tenemos) canal de (telegram|youtube|whatsapp)|"
+    r"for the full story|(read|view) the full story|become a (member|supporter)|"
     # "click here", affiliate and advertising disclosures
     r"click here|hier klicken|klicken sie hier|cliquez ici|haga clic aquí|click to load|"
     r"affiliate[- ]?link|our advertisers|enthält werbung|"
     # copyright and comment-form notices
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
-    r"chroniony prawem autorskim|urheberrechtlich geschützt|copyrighted property|"
-    r"nicht eingeloggt|eingeloggt sein,? um kommentare|must be logged in|kommentare erscheinen erst|"
-    r"przeczytasz w")
+    r"must be logged in")
 _CALL_TO_ACTION_START = re.compile(
     r"\W*(anzeige|werbung)\s*[:.,|–-]|"  # "Anzeige:", "*Werbung."
     r"(\d+\s*(min|minutes?|minuten)\.?\s*(read|lesezeit|de lecture)|(lesezeit|reading time)\b.{0,20})$")

@@ -50,7 +50,7 @@ TRAF = SHARED / "eval" / "trafilatura-eval" / "html"
 WIKIREF = SHARED / "eval" / "wikiref-news-clustering" / "wikiref" / "WikiRef220"
 MIN_WORDS = 120
 KINDS = ("exact", "boilerplate", "rewrite", "truncated", "syndicated")
-WORDSET_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+WORDSET_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 NAV = ["Home | World | Politics | Business | Sport | Culture", "Menu Search Subscribe Log in",
        "Skip to main content", "You are here: Home > News > Latest",

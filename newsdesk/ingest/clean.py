@@ -13,6 +13,15 @@ short paragraphs only (at most 300 characters), never cutting inside one:
 - everything after a "Comments"/"Related Articles" heading once the article has begun.
 
 Phrases cover English, German, French, Spanish, Italian, Polish and Russian.
+
+Why these rules are general (they are judged on the tuning part of the extraction corpus,
+``bench/extraction_eval.py``, and quoted on the other part): each phrase is a label or a
+pitch that many sites print in the same words (the interface vocabulary of CMSs, share
+widgets, comment systems and paywalls), never a phrase seen on one site only; beyond
+phrases, rules use position (what follows a "Comments" heading, ``cut_tail``; short lines
+that end no sentence after the last sentence, ``drop_unfinished_end``) and form (credits,
+counts, rows of share buttons). Link density, which needs the page, is judged in
+``signals.py`` (rows of the page's link and button labels).
 """
 
 from __future__ import annotations
@@ -135,6 +144,8 @@ verwandte artikel|weitere themen|mehr themen|empfohlene beiträge|das könnte di
 schon gelesen|notas relacionadas|contenido relacionado|commentaires|laisser un commentaire|à lire aussi|comentarios|commenti|
 komentarze|комментарии""".replace("\n", "").split("|"))
 _TAIL_MIN_CHARS = 400
+_END_MAX_LINES, _END_MAX_CHARS = 3, 80
+_SENTENCE_END = tuple(".!?…\"'”’»)]。！？")
 _TRAILING = " \t.:;!?…·|-–—»>›\"'"
 
 # "restrictions.A follow-up": sentence end glued to the next sentence by extraction
@@ -159,7 +170,24 @@ def clean_lines(lines: list[str], known_good: set[str] | frozenset[str] = frozen
         if paragraphs and paragraphs[-1] == line:
             continue
         paragraphs.append(line)
-    return "\n\n".join(paragraphs)
+    return "\n\n".join(drop_unfinished_end(paragraphs))
+
+
+def drop_unfinished_end(paragraphs: list[str]) -> list[str]:
+    """Drop up to ``_END_MAX_LINES`` short paragraphs at the very end that do not end a
+    sentence ("Try Our AI Features", "Explore what X can do for you:"), once the text has
+    ``_TAIL_MIN_CHARS`` before them. General because of position and form, not wording: an
+    article ends on a finished sentence, and what follows its last sentence without one is
+    a heading or a label of the page around it, in any language."""
+    end = len(paragraphs)
+    while (end > 0 and len(paragraphs) - end < _END_MAX_LINES and _unfinished(paragraphs[end - 1])
+           and sum(map(len, paragraphs[:end - 1])) >= _TAIL_MIN_CHARS):
+        end -= 1
+    return paragraphs[:end]
+
+
+def _unfinished(paragraph: str) -> bool:
+    return len(paragraph) <= _END_MAX_CHARS and not paragraph.rstrip().endswith(_SENTENCE_END)
 
 
 def normalize_whitespace(text: str) -> str:

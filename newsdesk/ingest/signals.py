@@ -10,8 +10,8 @@ Two signals read from the whole page, each cheap and computed only when needed:
   are teaser headlines when two or more of them follow each other ("Related: <a>", "<a>",
   "<a>"); ``link_runs`` finds them. A single linked line is left alone (a linked heading or
   a "read the study" link inside an article is common).
-- **link-dense widgets**: a short block made mostly of several link or button labels of
-  the page ("Share: Facebook X Telegram LinkedIn Email Copy link", "Tags: Politics, Europe")
+- **link-dense widgets**: a short block that is nothing but several link or button labels
+  of the page ("Share: Facebook X Telegram LinkedIn Email Copy link", "Teilen | Drucken")
   is a widget row, whatever its words and language; ``widget_rows`` finds them. This is the
   link-density test of boilerplate detectors (Kohlschütter et al. 2010; jusText): prose is
   written between links, a widget is nothing but links. When an extractor glued the widget
@@ -37,11 +37,10 @@ _LEAD_MIN = 40       # shorter descriptions are labels ("PDF: report") rather th
 _LINK_BLOCK_MAX = 200  # longer linked blocks are text, not teaser headlines
 _WIDGET_MAX = 160      # a widget row is short; longer blocks are judged as text
 _WIDGET_LINKS = 2      # at least this many distinct labels: one linked phrase is a citation
-_WIDGET_COVER = 0.7    # share of the block's letters inside labels (the rest: "Share:")
 _LABELS = etree.XPath("//a|//button")
 _WIDGET_RUN = 3        # labels in a row inside a paragraph
 _RUN_GAP = r"[\s|·•/]*"  # what may separate the labels of a row
-_LETTER = re.compile(r"[^\W\d_]")
+_SEPARATORS = " |·•/"
 
 
 def _squash(text: str) -> str:
@@ -80,39 +79,28 @@ def page_labels(tree: etree._Element) -> list[str]:
     return sorted((lab for lab in labels if lab and len(lab) <= 40), key=len, reverse=True)
 
 
-def label_runs(labels: list[str], text: str) -> list[tuple[int, int]]:
-    """(start, end) of each run of ``_WIDGET_RUN`` or more labels in a row inside ``text``,
-    widened to a one- or two-word head ending in ":" before it ("Share:")."""
+def label_runs(labels: list[str], text: str, least: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each run of ``least`` (default ``_WIDGET_RUN``) or more labels in a
+    row inside ``text``, with nothing but spaces or separators between them, widened to a
+    one- or two-word head ending in ":" before it ("Share:")."""
+    least = least or _WIDGET_RUN
     present = [lab for lab in labels if lab in text]
     if len(present) < 2:
         return []
     one = "|".join(rf"(?<!\w){re.escape(lab)}(?!\w)" for lab in present)
-    run = re.compile(rf"(?:[^\W\d_]+(?: [^\W\d_]+)?:\s*)?(?:{one})(?:{_RUN_GAP}(?:{one})){{{_WIDGET_RUN - 1},}}")
+    run = re.compile(rf"(?:[^\W\d_]+(?: [^\W\d_]+)?:\s*)?(?:{one})(?:{_RUN_GAP}(?:{one})){{{least - 1},}}")
     return [m.span() for m in run.finditer(text)]
 
 
 def widget_rows(tree: etree._Element, texts: list[str]) -> set[int]:
-    """Indexes of ``texts`` (whitespace-normalised blocks) that are short and made mostly
-    (``_WIDGET_COVER`` of their letters) of at least ``_WIDGET_LINKS`` distinct link or
-    button labels of the page, each matched as whole words."""
+    """Indexes of ``texts`` (whitespace-normalised blocks) that are short and nothing but
+    ``_WIDGET_LINKS`` or more link or button labels of the page in a row (a "Share:" head
+    allowed): prose that links two things has words between them."""
     short = [i for i, text in enumerate(texts) if 0 < len(text) <= _WIDGET_MAX]
-    if not short:
-        return set()
-    labels = page_labels(tree)
-    if len(labels) < _WIDGET_LINKS:
-        return set()
+    labels = page_labels(tree) if short else []
     found = set()
     for index in short:
-        text = texts[index]
-        present = [lab for lab in labels if lab in text]  # cheap test before the regex
-        if len(present) < _WIDGET_LINKS:
-            continue
-        pattern = re.compile("|".join(rf"(?<!\w){re.escape(lab)}(?!\w)" for lab in present))
-        matched = pattern.findall(text)
-        if len(set(matched)) < _WIDGET_LINKS:
-            continue
-        letters = len(_LETTER.findall(text))
-        covered = sum(len(_LETTER.findall(m)) for m in matched)
-        if letters and covered >= _WIDGET_COVER * letters:
+        text = texts[index].strip(_SEPARATORS)
+        if any(end - start == len(text) for start, end in label_runs(labels, text, _WIDGET_LINKS)):
             found.add(index)
     return found

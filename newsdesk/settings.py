@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -81,6 +82,20 @@ class Settings:
                                      "served from memory (0: off). On SQLite any write to the "
                                      "database ends it at once.", minimum=0)
     page_cache_mb: int = _opt(64, "Memory for that page cache, per web process.", minimum=1)
+    public_url: str = _opt("", "The site's address as readers reach it, e.g. "
+                           "https://news.example.org. Every absolute link in mail and feeds is "
+                           "made from it, never from a request's Host header, and requests naming "
+                           "another host are refused. Empty: http://host:port of this server.")
+    trusted_proxies: str = _opt("127.0.0.1", "Comma-separated IPs or networks of reverse proxies "
+                                "whose X-Forwarded-For/-Proto are believed (the client address "
+                                "of rate limits and logs). Others' forwarded headers are ignored.")
+    ask_per_minute_ip: int = _opt(10, "Ask questions one address may ask per minute.", minimum=1)
+    ask_per_minute_reader: int = _opt(20, "Ask questions one logged-in reader may ask per minute.",
+                                      minimum=1)
+    llm_asks_per_ip_day: int = _opt(20, "Ask answers from the LLM endpoint per day for an "
+                                    "address that is not logged in; past it, answers are "
+                                    "extractive (offline). Logged-in readers are not counted.",
+                                    minimum=0)
     secret_key: str = _opt("", "Key that signs session cookies; generated into data_dir if empty.",
                            secret=True)
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "
@@ -88,7 +103,12 @@ class Settings:
     # readers and comments
     smtp_host: str = _opt("", "SMTP server for password-reset mail (empty: links are shown "
                           "to the operator instead).")
-    smtp_port: int = _opt(25, "SMTP port.", minimum=1)
+    smtp_port: int = _opt(25, "SMTP port (587 with starttls, 465 with ssl).", minimum=1)
+    smtp_security: str = _opt("none", "none, starttls (upgrade the connection) or ssl (TLS "
+                              "from the start); certificates are verified.",
+                              choices=("none", "starttls", "ssl"))
+    smtp_username: str = _opt("", "SMTP login name (empty: no login).")
+    smtp_password: str = _opt("", "SMTP login password.", secret=True)
     smtp_from: str = _opt("newsdesk@localhost", "Sender address of mail.")
     premoderate_new_accounts: bool = _opt(False, "Hold comments of new accounts for moderation.")
     comment_edit_window: int = _opt(900, "Seconds during which a comment can be edited.", minimum=0)
@@ -98,12 +118,19 @@ class Settings:
     log_level: str = _opt("INFO", "Logging level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     def __post_init__(self) -> None:
-        for network in self.allowed_network_list:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ConfigError(f"setting allowed_networks: {network!r} is not an IP "
-                                  "address or network") from None
+        for name in ("allowed_networks", "trusted_proxies"):
+            for network in _split(getattr(self, name)):
+                try:
+                    ipaddress.ip_network(network, strict=False)
+                except ValueError:
+                    raise ConfigError(f"setting {name}: {network!r} is not an IP "
+                                      "address or network") from None
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                    or parts.fragment:
+                raise ConfigError(f"setting public_url: {self.public_url!r} is not an http(s) "
+                                  "address like https://news.example.org")
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -157,7 +184,21 @@ class Settings:
     # ----------------------------------------------------------------- derived
     @property
     def allowed_network_list(self) -> list[str]:
-        return [part.strip() for part in self.allowed_networks.split(",") if part.strip()]
+        return _split(self.allowed_networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
+
+    @property
+    def site_url(self) -> str:
+        """The base of every absolute link (no trailing slash): ``public_url``, else this
+        server's own address. Never taken from a request."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:
@@ -176,6 +217,10 @@ class Settings:
                 value = "********"
             rows.append((f.name, str(value), f.metadata["help"]))
         return rows
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _field(name: str):

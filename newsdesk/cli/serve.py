@@ -2,39 +2,42 @@
 
 One process by default. With ``web_workers`` above 1, uvicorn's supervisor starts that
 many processes sharing the listening socket; each builds its own app from the same
-settings (handed over in an environment variable, since workers are fresh interpreters)
-and opens the database without migrating it (this process already did). SQLite in WAL
-mode lets them all read at once; writes are serialised by SQLite's own lock.
+settings and opens the database without migrating it (this process already did). SQLite
+in WAL mode lets them all read at once; writes are serialised by SQLite's own lock.
+
+The settings, secrets included, reach the workers inside the worker's start-up arguments
+(pickled through the pipe that ``multiprocessing``'s spawn uses), never through the
+environment: a process's environment is readable in /proc by the same user, inherited by
+every child, and often logged by crash reporters.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
-import json
-import os
 
 from ..settings import Settings
 from ..storage.db import Database
 
-SETTINGS_ENV = "NEWSDESK__WORKER_SETTINGS"
-
-
 def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -> None:
     """Serve until interrupted. Access logs follow ``log_level`` (on at DEBUG) unless
-    ``access_log`` says otherwise; ``proxy_headers`` trusts X-Forwarded-* from loopback
-    only, so a reverse proxy on the same machine can mark requests as https."""
+    ``access_log`` says otherwise; X-Forwarded-* are believed from ``trusted_proxies`` only
+    (by the app, see ``web/app.py``)."""
     import uvicorn
 
     options = dict(
         host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
         access_log=settings.log_level == "DEBUG" if access_log is None else access_log,
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,
+        proxy_headers=False, server_header=False,  # the app reads trusted_proxies itself
         timeout_keep_alive=10, limit_concurrency=1000, h11_max_incomplete_event_size=32 * 1024)
     if settings.web_workers > 1:
-        os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
-        uvicorn.run("newsdesk.cli.serve:worker_app", factory=True, workers=settings.web_workers,
-                    **options)
+        from uvicorn.supervisors import Multiprocess
+        config = uvicorn.Config("newsdesk.cli.serve:worker_app", factory=True,
+                                workers=settings.web_workers, **options)
+        sock = config.bind_socket()
+        target = functools.partial(_run_worker, config, dataclasses.asdict(settings))
+        Multiprocess(config, target=target, sockets=[sock]).run()
         return
     from ..web import create_app
     app = create_app(settings, db)
@@ -42,10 +45,23 @@ def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -
     uvicorn.Server(uvicorn.Config(app, **options)).run()
 
 
+_WORKER_SETTINGS: dict | None = None
+
+
+def _run_worker(config, settings: dict, sockets=None) -> None:
+    """A worker process's start: keep the settings it was handed, then serve."""
+    import uvicorn
+    global _WORKER_SETTINGS
+    _WORKER_SETTINGS = settings
+    uvicorn.Server(config).run(sockets=sockets)
+
+
 def worker_app():
     """The app of one worker process (uvicorn calls this factory in each)."""
     from ..web import create_app
-    settings = Settings(**json.loads(os.environ[SETTINGS_ENV]))
+    if _WORKER_SETTINGS is None:
+        raise RuntimeError("worker_app runs only in a worker started by serve()")
+    settings = Settings(**_WORKER_SETTINGS)
     app = create_app(settings, Database.open(settings, migrate=False))
     _settle_heap()
     return app

@@ -55,9 +55,8 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
     """The services, configured from settings where the settings exist (``getattr`` with
     defaults until the community settings are added to ``settings.py``)."""
     opt = lambda name, default: getattr(settings, name, default)  # noqa: E731
-    if mailer is None and opt("smtp_host", ""):
-        mailer = Mailer(opt("smtp_host", ""), int(opt("smtp_port", 25)),
-                        opt("smtp_from", "newsdesk@localhost"))
+    if mailer is None and settings.smtp_host:
+        mailer = Mailer.from_settings(settings)
     spam = SpamFilter(opt("banned_words", ""), float(opt("spam_threshold", 3.0)))
     return Community(
         settings, db, accounts or Accounts(db),

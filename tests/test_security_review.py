@@ -279,3 +279,29 @@ def test_the_model_answer_is_read_with_a_byte_cap(settings):
     with pytest.raises(provider_module.LLMError, match="larger than"):
         llm._post([{"role": "user", "content": "hi"}])
     assert len(sent) * 65536 < 2 * provider_module.MAX_RESPONSE_BYTES
+
+
+def test_web_workers_get_the_settings_through_the_spawn_pipe_not_the_environment(tmp_path):
+    """``newsdesk serve`` with several workers: the settings (secrets too) travel inside
+    uvicorn's pickled configuration; the worker's app is built from them; nothing lands in
+    the environment, which every child process inherits and /proc shows."""
+    import dataclasses
+    import os
+    import pickle
+
+    from newsdesk.cli import serve
+    from newsdesk.settings import Settings
+    from newsdesk.storage.db import Database
+    settings = Settings(data_dir=str(tmp_path), admin_password="a secret admin password",
+                        llm_api_key="sk-secret", secret_key="k")
+    Database.open(settings).close()   # the parent migrates before starting workers
+    config = serve.WorkerConfig("newsdesk.cli.serve:worker_app", factory=True, workers=2)
+    config.newsdesk_settings = dataclasses.asdict(settings)
+    in_worker = pickle.loads(pickle.dumps(config))   # what spawn sends down the pipe
+    in_worker.load()
+    app = in_worker.loaded_app
+    while not hasattr(app, "state"):   # uvicorn wraps the factory's app in its middlewares
+        app = app.app
+    assert app.state.settings.admin_password == "a secret admin password"
+    assert not any("secret" in value for value in os.environ.values())
+    app.state.db.close()

@@ -14,8 +14,9 @@ every child, and often logged by crash reporters.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
+
+import uvicorn
 
 from ..settings import Settings
 from ..storage.db import Database
@@ -24,7 +25,6 @@ def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -
     """Serve until interrupted. Access logs follow ``log_level`` (on at DEBUG) unless
     ``access_log`` says otherwise; X-Forwarded-* are believed from ``trusted_proxies`` only
     (by the app, see ``web/app.py``)."""
-    import uvicorn
 
     options = dict(
         host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
@@ -33,11 +33,10 @@ def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -
         timeout_keep_alive=10, limit_concurrency=1000, h11_max_incomplete_event_size=32 * 1024)
     if settings.web_workers > 1:
         from uvicorn.supervisors import Multiprocess
-        config = uvicorn.Config("newsdesk.cli.serve:worker_app", factory=True,
-                                workers=settings.web_workers, **options)
-        sock = config.bind_socket()
-        target = functools.partial(_run_worker, config, dataclasses.asdict(settings))
-        Multiprocess(config, target=target, sockets=[sock]).run()
+        config = WorkerConfig("newsdesk.cli.serve:worker_app", factory=True,
+                               workers=settings.web_workers, **options)
+        config.newsdesk_settings = dataclasses.asdict(settings)
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
     from ..web import create_app
     app = create_app(settings, db)
@@ -48,12 +47,17 @@ def serve(settings: Settings, db: Database, *, access_log: bool | None = None) -
 _WORKER_SETTINGS: dict | None = None
 
 
-def _run_worker(config, settings: dict, sockets=None) -> None:
-    """A worker process's start: keep the settings it was handed, then serve."""
-    import uvicorn
-    global _WORKER_SETTINGS
-    _WORKER_SETTINGS = settings
-    uvicorn.Server(config).run(sockets=sockets)
+class WorkerConfig(uvicorn.Config):
+    """uvicorn's configuration, carrying newsdesk's settings to each worker: the object is
+    pickled into the worker through the spawn pipe, and ``load`` (run in the worker, before
+    the app factory) hands the settings over."""
+
+    newsdesk_settings: dict | None = None
+
+    def load(self) -> None:
+        global _WORKER_SETTINGS
+        _WORKER_SETTINGS = self.newsdesk_settings
+        super().load()
 
 
 def worker_app():

@@ -99,6 +99,17 @@ def score(predictions: dict[str, list[str]], docs: list[Doc]) -> tuple[float, fl
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def shown_precision(predictions: dict[str, list[str]], docs: list[Doc]) -> tuple[float, float]:
+    """(share of the first 10 distinct predictions that match, mean number shown): how
+    good each shown item is, apart from how many are shown (hashtags show at most 8)."""
+    hits = shown = 0
+    for doc in docs:
+        seen = list(dict.fromkeys(n for n in map(normalise, predictions[doc.id]) if n))[:10]
+        shown += len(seen)
+        hits += sum(1 for p in seen if p in doc.gold)
+    return (hits / shown if shown else 0.0), shown / len(docs)
+
+
 def run_yake(docs: list[Doc], n: int) -> dict[str, list[str]]:
     """YAKE as its authors ship it (English stop words, dedup 0.9, window 1), n-grams up to n."""
     import yake
@@ -214,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{label} part ({len(parts[label])} documents)")
         for name in runs:
             p, r, f = figures[(name, label)]
-            print(f"  {name:<42} P@10 {p:.3f}  R@10 {r:.3f}  F1@10 {f:.3f}")
+            each, count = shown_precision(runs[name], parts[label])
+            print(f"  {name:<42} P@10 {p:.3f}  R@10 {r:.3f}  F1@10 {f:.3f}   "
+                  f"(per shown item {each:.3f}, {count:.1f} shown)")
         yp, _, yf = figures[(f"YAKE n={best_n}", label)]
         op, _, of = figures[("ours: hashtags readers see", label)]
         print(f"  hashtags / YAKE n={best_n}: P@10 {op / yp:.2f}x  F1@10 {of / yf:.2f}x")

@@ -137,8 +137,9 @@ class Database:
 
 def db_time(dialect: str, when: datetime) -> Any:
     """A timestamp parameter as each dialect stores it: SQLite keeps naive UTC text with
-    microseconds (so text order is time order), PostgreSQL an aware value."""
-    when = when.astimezone(timezone.utc)
+    microseconds (so text order is time order), PostgreSQL an aware value. A naive value
+    is taken as UTC."""
+    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
     return when.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else when
 
 

@@ -146,6 +146,7 @@ komentarze|комментарии""".replace("\n", "").split("|"))
 _TAIL_MIN_CHARS = 400
 _END_MAX_LINES, _END_MAX_CHARS = 3, 80
 _SENTENCE_END = tuple(".!?…\"'”’»)]。！？")
+_STRUCTURE = ("|", "- ", "• ", "* ", "· ")  # table rows and list items as extractors write them
 _TRAILING = " \t.:;!?…·|-–—»>›\"'"
 
 # "restrictions.A follow-up": sentence end glued to the next sentence by extraction
@@ -187,7 +188,10 @@ def drop_unfinished_end(paragraphs: list[str]) -> list[str]:
 
 
 def _unfinished(paragraph: str) -> bool:
-    return len(paragraph) <= _END_MAX_CHARS and not paragraph.rstrip().endswith(_SENTENCE_END)
+    """Short and ending no sentence; table rows and list items are content of their own
+    form (a recipe's last ingredient, a league table's last row), never labels."""
+    return (len(paragraph) <= _END_MAX_CHARS and not paragraph.rstrip().endswith(_SENTENCE_END)
+            and not paragraph.startswith(_STRUCTURE))
 
 
 def normalize_whitespace(text: str) -> str:

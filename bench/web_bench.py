@@ -235,7 +235,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+def _wait(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

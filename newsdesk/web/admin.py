@@ -182,9 +182,9 @@ async def login(request: Request):
 def _take_login_slots(state, ip: str) -> None:
     with state.db.write() as conn:
         state.limiter.hit(conn, f"admin-login:ip:{ip}", *ADMIN_LOGIN_PER_IP,
-                          what="too many admin login attempts from your address; try again later")
+                          what="too many admin login attempts from your address")
         state.limiter.hit(conn, "admin-login:all", *ADMIN_LOGIN_ALL,
-                          what="too many admin login attempts; try again later")
+                          what="too many admin login attempts")
 
 
 def _give_back_slots(state, ip: str) -> None:

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..settings import Settings
+from ..storage import admin_sessions
 
 COOKIE = "newsdesk_session"
 SESSION_AGE = 7 * 24 * 3600
@@ -137,6 +138,20 @@ def session_of(request: Request) -> dict:
 def new_session(admin: str | None = None) -> dict:
     """``admin``: the token of a server-side admin session (``storage/admin_sessions.py``)."""
     return {"csrf": secrets.token_urlsafe(24), "admin": admin}
+
+
+def admin_password_tag(request: Request) -> str:
+    state = request.app.state
+    return admin_sessions.password_tag(state.settings.admin_password, state.sessions.key)
+
+
+def admin_session_ok(request: Request) -> bool:
+    """Whether this request carries a valid server-side admin session: opened with the
+    current ``admin_password``, not logged out, not expired (``storage/admin_sessions.py``)."""
+    token = session_of(request).get("admin")
+    return (bool(token) and isinstance(token, str)
+            and bool(request.app.state.settings.admin_password)
+            and admin_sessions.valid(request.app.state.db, token, admin_password_tag(request)))
 
 
 def check_csrf(request: Request, token: str | None) -> None:

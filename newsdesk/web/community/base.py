@@ -23,7 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...community import AuthError, CommunityError, RateLimited
-from ...community.accounts import Accounts, User
+from ...community.accounts import BUILTIN_ADMIN, Accounts, User
+from ...community.apps import AppAccess
+from ...community.saved import SavedSearches
 from ...community.comments import Comments
 from ...community.follows import Follows
 from ...community.mail import Mailer
@@ -34,7 +36,7 @@ from ...settings import Settings
 from ...storage.db import Database
 from ..errors import error_response
 from ..render import ago
-from ..security import check_csrf, session_of
+from ..security import admin_session_ok, check_csrf, session_of
 
 FORM_LIMIT = 128 * 1024     # bytes of one form: a 10,000-character comment fits, 1 MB does not
 
@@ -48,6 +50,8 @@ class Community:
     moderation: Moderation
     follows: Follows
     mailer: Mailer | None
+    apps: AppAccess | None = None
+    saved: SavedSearches | None = None
 
 
 def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
@@ -58,11 +62,12 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
     if mailer is None and settings.smtp_host:
         mailer = Mailer.from_settings(settings)
     spam = SpamFilter(opt("banned_words", ""), float(opt("spam_threshold", 3.0)))
+    accounts = accounts or Accounts(db)
     return Community(
-        settings, db, accounts or Accounts(db),
+        settings, db, accounts,
         comments or Comments(db, spam=spam, edit_window=int(opt("comment_edit_window", 900)),
                              premoderate_new_accounts=bool(opt("premoderate_new_accounts", False))),
-        Moderation(db), Follows(db), mailer)
+        Moderation(db), Follows(db), mailer, AppAccess(db, accounts), SavedSearches(db))
 
 
 def install(app: FastAPI, settings: Settings, db: Database, **services) -> Community:
@@ -103,9 +108,15 @@ def svc(request: Request) -> Community:
 
 # ----------------------------------------------------------------- who is here
 def current_user(request: Request) -> User | None:
+    """The signed-in reader. The built-in admin account (opened by the admin_password
+    login) counts only beside a valid server-side admin session, so logging out of the
+    admin or changing admin_password ends it too."""
     if "reader" not in request.state._state:
         token = session_of(request).get("reader")
-        request.state.reader = svc(request).accounts.session_user(token) if token else None
+        user = svc(request).accounts.session_user(token) if token else None
+        if user is not None and user.username == BUILTIN_ADMIN and not admin_session_ok(request):
+            user = None
+        request.state.reader = user
     return request.state.reader
 
 

@@ -17,7 +17,13 @@ Protocol
    A variant counts as a true positive when the best match is its own original, as a
    false positive (and a miss) when it is another article, as a miss when none is found.
 Baselines under the same protocol: exact hash of the normalised text, and the Jaccard of
-plain word sets against every original (brute force) with the same threshold.
+plain word sets against every original (brute force), its threshold the best (by F1) of
+WORDSET_THRESHOLDS on the tuning part, printed.
+
+Split (``evalsplit.py``, by a hash of each original's file name; a WikiRef story's articles
+are split by article, so hard negatives fall in both parts): the protocol runs on each part
+separately (its own index). The shingle size, the threshold and the LSH bands may be chosen
+on the tuning part only; the README quotes the reporting part.
 
     python bench/dedup_eval.py [--docs 300] [--seed 13]
 """
@@ -34,13 +40,17 @@ from pathlib import Path
 
 import trafilatura
 
-from newsdesk.stories.dedup import DuplicateIndex, overlap, words
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evalsplit import split  # noqa: E402
+
+from newsdesk.stories.dedup import DuplicateIndex, overlap, words  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TRAF = SHARED / "eval" / "trafilatura-eval" / "html"
 WIKIREF = SHARED / "eval" / "wikiref-news-clustering" / "wikiref" / "WikiRef220"
 MIN_WORDS = 120
 KINDS = ("exact", "boilerplate", "rewrite", "truncated", "syndicated")
+WORDSET_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 NAV = ["Home | World | Politics | Business | Sport | Culture", "Menu Search Subscribe Log in",
        "Skip to main content", "You are here: Home > News > Latest",
@@ -189,8 +199,8 @@ class Tally:
             self.examples.append((i, hit))
 
 
-def evaluate(texts: list[str], threshold: float, seed: int, baselines: bool = True
-             ) -> dict[str, tuple[float, float]]:
+def evaluate(texts: list[str], threshold: float, seed: int, baselines: bool = True,
+             wordset_threshold: float | None = None) -> dict[str, tuple[float, float]]:
     variants = make_variants(texts, seed)
     n_by_kind = {k: sum(1 for v in variants if v[1] == k) for k in KINDS}
     same = source_copies(texts, threshold)
@@ -231,7 +241,13 @@ def evaluate(texts: list[str], threshold: float, seed: int, baselines: bool = Tr
     results["exact"] = _report("baseline: exact hash", tally.tp, tally.fp, tally.fn_by_kind,
                                n_by_kind, time.perf_counter() - start)
 
-    # baseline 2: Jaccard of word sets, brute force
+    results["wordset"] = wordset_baseline(texts, variants, same, n_by_kind,
+                                          wordset_threshold or threshold)
+    return results
+
+
+def wordset_baseline(texts, variants, same, n_by_kind, threshold: float) -> tuple[float, float]:
+    """Jaccard of plain word sets against every original, brute force."""
     start = time.perf_counter()
     sets = [set(words(t)) for t in texts]
 
@@ -251,9 +267,20 @@ def evaluate(texts: list[str], threshold: float, seed: int, baselines: bool = Tr
         tally.original(i, best(sets[i], i))
     for i, kind, text in variants:
         tally.variant(i, kind, best(set(words(text)), len(texts)))
-    results["wordset"] = _report(f"baseline: word-set J>={threshold}", tally.tp, tally.fp,
-                                 tally.fn_by_kind, n_by_kind, time.perf_counter() - start)
-    return results
+    return _report(f"baseline: word-set J>={threshold}", tally.tp, tally.fp,
+                   tally.fn_by_kind, n_by_kind, time.perf_counter() - start)
+
+
+def best_wordset_threshold(texts: list[str], seed: int) -> float:
+    """The word-set baseline's best threshold (F1) on these texts."""
+    variants = make_variants(texts, seed)
+    n_by_kind = {k: sum(1 for v in variants if v[1] == k) for k in KINDS}
+    same = source_copies(texts, 0.8)
+    scores = {}
+    for t in WORDSET_THRESHOLDS:
+        p, r = wordset_baseline(texts, variants, same, n_by_kind, t)
+        scores[t] = 2 * p * r / (p + r) if p + r else 0.0
+    return max(WORDSET_THRESHOLDS, key=lambda t: (scores[t], t))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +303,14 @@ def main(argv: list[str] | None = None) -> int:
           f"(texts loaded in {time.perf_counter() - start:.1f}s)")
     print(f"negative pairs among originals: {len(texts) * (len(texts) - 1) // 2}, of which "
           f"{hard} are hard (same WikiRef story, different outlets)")
-    evaluate(texts, args.threshold, args.seed)
+    parts = split(named, key=lambda nt: nt[0])
+    print(f"\nchoosing the word-set baseline's threshold on the tuning part ({len(parts['tune'])} "
+          "originals):")
+    chosen = best_wordset_threshold([t for _, t in parts["tune"]], args.seed)
+    print(f"word-set baseline threshold chosen on the tuning part: {chosen}")
+    for label, part in parts.items():
+        print(f"\n{label} part: {len(part)} originals")
+        evaluate([t for _, t in part], args.threshold, args.seed, wordset_threshold=chosen)
     return 0
 
 

@@ -9,7 +9,10 @@ is its own and the server's CPU is not counted against either:
              so this measures ingest; `--stories` adds it)
   baseline   the same page bytes, already in memory, through trafilatura.extract()
 
-Prints articles/s for each, the ratio (target >= 0.8) and peak RSS.
+Both sides get the same number of extraction processes (``--processes``, by default one
+per CPU, as the pipeline's ``extract_processes = -1`` does): the baseline maps the pages
+over a process pool of that size, the pipeline is run with that setting. A 1-process run
+(``--processes 1``) compares the two per core.
 
 ``--revisions`` measures instead what keeping article revisions costs: the same ingest in
 fresh child processes (same settings, same extraction processes) with the revision
@@ -20,7 +23,7 @@ time spent inside the bookkeeping (target: under 10%). It also times two rounds 
 re-checks of every stored page, as the 48-hour schedule makes them: the first fetches and
 extracts each page again, the second sends the validators it got (304 Not Modified).
 
-    python bench/ingest_bench.py --multiply 2
+    python bench/ingest_bench.py --multiply 2 [--processes 2]
     python bench/ingest_bench.py --multiply 2 --revisions
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -41,23 +45,33 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_baseline(urls: list[str], out: mp.Queue) -> None:
-    import httpx
+def _bare_extract(page: bytes) -> bool:
     import trafilatura
+    return bool(trafilatura.extract(page, include_comments=False, include_tables=True,
+                                    include_formatting=False))
+
+
+def run_baseline(urls: list[str], processes: int, out: mp.Queue) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    import httpx
     with httpx.Client() as client:
         pages = [client.get(u).content for u in urls]
-    start = time.perf_counter()
-    ok = 0
-    for page in pages:
-        if trafilatura.extract(page, include_comments=False, include_tables=True,
-                               include_formatting=False):
-            ok += 1
+    if processes <= 1:
+        _bare_extract(b"<html><body><p>warm up</p></body></html>")
+        start = time.perf_counter()
+        ok = sum(map(_bare_extract, pages))
+    else:
+        with ProcessPoolExecutor(processes, mp_context=mp.get_context("spawn")) as pool:
+            list(pool.map(_bare_extract, [b"<html><body><p>warm up</p></body></html>"] * processes))
+            start = time.perf_counter()
+            ok = sum(pool.map(_bare_extract, pages, chunksize=8))
     out.put({"n": len(pages), "ok": ok, "seconds": time.perf_counter() - start,
              "peak_mb": _peak_mb()})
 
 
 def run_pipeline(feeds: list[dict], limit: int, stories: bool, revisions: bool, recheck: bool,
-                 out: mp.Queue) -> None:
+                 processes: int, out: mp.Queue) -> None:
     from newsdesk.ingest import revisions as revision_module
     from newsdesk.ingest.refresh import Ingest
     from newsdesk.ingest.scheduler import run_round
@@ -66,7 +80,8 @@ def run_pipeline(feeds: list[dict], limit: int, stories: bool, revisions: bool, 
     from newsdesk.storage.db import Database
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=tmp, allowed_networks="127.0.0.0/8",
-                            max_entries_per_fetch=max(200, limit))
+                            max_entries_per_fetch=max(200, limit),
+                            extract_processes=processes if processes > 1 else 0)
         db = Database.open(settings)
         for spec in feeds:
             source_store.add_source(db, spec["url"], title=spec["title"])
@@ -130,6 +145,8 @@ def main() -> None:
     parser.add_argument("--stories", action="store_true", help="include the stories stage")
     parser.add_argument("--revisions", action="store_true",
                         help="measure the cost of keeping revisions (off vs on, same settings)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="extraction processes, the same for both sides (default: one per CPU)")
     args = parser.parse_args()
     if args.revisions:
         return revisions_cost(args)
@@ -137,11 +154,13 @@ def main() -> None:
     # The server runs in this (parent) process; each measurement in its own child.
     with ReplayServer(multiply=args.multiply) as server:
         urls = [server.article_url(a) for a in server.articles()]
-        base = _child(run_baseline, urls)   # also warms the server's page cache
-        pipe = _child(run_pipeline, server.sources(), len(urls), args.stories, True, False)
+        base = _child(run_baseline, urls, args.processes)   # also warms the server's page cache
+        pipe = _child(run_pipeline, server.sources(), len(urls), args.stories, True, False,
+                      args.processes)
     pipe_rate = pipe["n"] / pipe["seconds"]
     base_rate = base["n"] / base["seconds"]
-    print(f"pages: {pipe['n']} (served by the replay server on 127.0.0.1)")
+    print(f"pages: {pipe['n']} (served by the replay server on 127.0.0.1); "
+          f"{args.processes} extraction process(es) on each side, {os.cpu_count()} CPUs")
     print(f"newsdesk pipeline (fetch+extract+clean+sanitize+store): {pipe_rate:7.1f} articles/s "
           f"in {pipe['seconds']:.1f}s, {pipe['n'] - pipe['ok']} from feed content, "
           f"{pipe['errors']} errors, peak RSS {pipe['peak_mb']:.0f} MB")
@@ -155,11 +174,11 @@ def revisions_cost(args) -> None:
     from newsdesk.demo.replay import ReplayServer
     with ReplayServer(multiply=args.multiply) as server:
         urls = [server.article_url(a) for a in server.articles()]
-        _child(run_baseline, urls)          # warms the server's page cache, as above
+        _child(run_baseline, urls, 1)       # warms the server's page cache, as above
         runs = {False: [], True: []}
         for revisions in (False, True, True, False, False, True):
             runs[revisions].append(_child(run_pipeline, server.sources(), len(urls), args.stories,
-                                          revisions, revisions))
+                                          revisions, revisions, args.processes))
     off = sum(r["seconds"] for r in runs[False]) / len(runs[False])
     on = sum(r["seconds"] for r in runs[True]) / len(runs[True])
     share = sum(r["bookkeeping"] / r["seconds"] for r in runs[True]) / len(runs[True])

@@ -73,9 +73,7 @@ class Settings:
                                      "next one waits twice as long.", minimum=60)
     revision_checks_per_round: int = _opt(100, "Article pages re-checked per scheduler round "
                                           "(and per feed fetch for changed items).", minimum=1)
-    # WebSub (push instead of polling, for feeds that declare a hub)
-    public_url: str = _opt("", "Public address of this site, e.g. https://news.example.org "
-                           "(WebSub hubs call it back; empty: no WebSub).")
+    # WebSub (push instead of polling, for feeds that declare a hub; needs public_url)
     websub_lease: int = _opt(864000, "Lease asked of WebSub hubs, in seconds.", minimum=3600)
     websub_poll_interval: int = _opt(21600, "Seconds between safety-net polls of a source "
                                      "whose hub pushes to us.", minimum=60)
@@ -109,6 +107,21 @@ class Settings:
                               "(empty: only metrics_networks).", secret=True)
     metrics_networks: str = _opt("127.0.0.0/8,::1", "Comma-separated IPs or CIDR networks "
                                  "allowed to read /metrics without the token (empty: none).")
+    public_url: str = _opt("", "The site's address as readers reach it, e.g. "
+                           "https://news.example.org. Every absolute link in mail and feeds is "
+                           "made from it, never from a request's Host header, and requests "
+                           "naming another host are refused; WebSub hubs call it back. Empty: "
+                           "http://host:port of this server, and no WebSub.")
+    trusted_proxies: str = _opt("127.0.0.1", "Comma-separated IPs or networks of reverse proxies "
+                                "whose X-Forwarded-For/-Proto are believed (the client address "
+                                "of rate limits and logs). Others' forwarded headers are ignored.")
+    ask_per_minute_ip: int = _opt(10, "Ask questions one address may ask per minute.", minimum=1)
+    ask_per_minute_reader: int = _opt(20, "Ask questions one logged-in reader may ask per minute.",
+                                      minimum=1)
+    llm_asks_per_ip_day: int = _opt(20, "Ask answers from the LLM endpoint per day for an "
+                                    "address that is not logged in; past it, answers are "
+                                    "extractive (offline). Logged-in readers are not counted.",
+                                    minimum=0)
     secret_key: str = _opt("", "Key that signs session cookies; generated into data_dir if empty.",
                            secret=True)
     admin_password: str = _opt("", "Password of the built-in admin login (empty: admin disabled "
@@ -116,7 +129,12 @@ class Settings:
     # readers and comments
     smtp_host: str = _opt("", "SMTP server for password-reset mail (empty: links are shown "
                           "to the operator instead).")
-    smtp_port: int = _opt(25, "SMTP port.", minimum=1)
+    smtp_port: int = _opt(25, "SMTP port (587 with starttls, 465 with ssl).", minimum=1)
+    smtp_security: str = _opt("none", "none, starttls (upgrade the connection) or ssl (TLS "
+                              "from the start); certificates are verified.",
+                              choices=("none", "starttls", "ssl"))
+    smtp_username: str = _opt("", "SMTP login name (empty: no login).")
+    smtp_password: str = _opt("", "SMTP login password.", secret=True)
     smtp_from: str = _opt("newsdesk@localhost", "Sender address of mail.")
     premoderate_new_accounts: bool = _opt(False, "Hold comments of new accounts for moderation.")
     comment_edit_window: int = _opt(900, "Seconds during which a comment can be edited.", minimum=0)
@@ -128,15 +146,19 @@ class Settings:
     def __post_init__(self) -> None:
         for origin in _split(self.allowed_origins):
             parse_origin(origin)  # raises ConfigError
-        for name in ("allowed_networks", "metrics_networks"):
+        for name in ("allowed_networks", "metrics_networks", "trusted_proxies"):
             for network in _split(getattr(self, name)):
                 try:
                     ipaddress.ip_network(network, strict=False)
                 except ValueError:
                     raise ConfigError(f"setting {name}: {network!r} is not an IP "
                                       "address or network") from None
-        if self.public_url and not self.public_url.startswith(("http://", "https://")):
-            raise ConfigError(f"setting public_url: {self.public_url!r} is not an http(s) URL")
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                    or parts.fragment:
+                raise ConfigError(f"setting public_url: {self.public_url!r} is not an http(s) "
+                                  "address like https://news.example.org")
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -200,6 +222,19 @@ class Settings:
     def allowed_origin_list(self) -> list[tuple[str, str, int]]:
         """``allowed_origins`` as (scheme, host, port) triples, host lower-case."""
         return [parse_origin(o) for o in _split(self.allowed_origins)]
+
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
+
+    @property
+    def site_url(self) -> str:
+        """The base of every absolute link (no trailing slash): ``public_url``, else this
+        server's own address. Never taken from a request."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

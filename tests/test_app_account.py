@@ -15,7 +15,9 @@ def test_app_passwords_and_item_mode_from_the_account_page(settings, db):
         assert login(http, "alice").status_code == 303
         page = http.get("/account")
         assert "Apps on your phone and computer" in page.text and "Reeder on my phone" in page.text
-        assert f"{server.url}/api/fever.php" in page.text
+        # the address apps are told is the site's own (public_url, else host:port), never
+        # one made from the request's Host header
+        assert f"{settings.site_url}/api/fever.php" in page.text
         assert page.headers["cache-control"] == "private, no-store"
         made = http.post("/account/apps/passwords", data={"csrf": page_csrf(http), "name": "  My   tablet "})
         assert made.status_code == 200 and made.headers["cache-control"] == "private, no-store"

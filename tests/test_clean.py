@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from newsdesk.ingest.clean import clean_text, is_boilerplate, is_edge_residue, trim_edges
+from newsdesk.ingest.clean import (clean_text, drop_unfinished_end, is_boilerplate, is_edge_residue,
+                                   trim_edges)
 
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-page.txt"
 
@@ -39,11 +40,10 @@ def test_abbreviations_numbers_and_urls_are_left_alone(text):
 
 
 @pytest.mark.parametrize("line", [
-    "Comments", "No comments yet...", "Related Articles", "Share on Facebook", "Try Our AI Features",
+    "Comments", "No comments yet...", "Related Articles", "Share on Facebook",
     "Read more", "Sign up for our newsletter", "Advertisement", "Anzeige", "Kommentare",
     "Facebook Twitter Email", "Share: Facebook | WhatsApp", "12 Comments", "Lesen Sie auch: Die Bahn streikt",
     "Foto: dpa", "© 2024 Example Media. All rights reserved.", "Bild anzeigen",
-    "Explore what Daily8 AI can do for you:",
     "We use cookies to improve your experience. By continuing you accept our use of cookies.",
     "Subscribe now to our print edition for the full story.",
 ])
@@ -115,3 +115,18 @@ def test_seed_article_page():
         assert flaw not in text
     assert text.startswith("Trump-Putin phone call: What has changed since the last time they talked?")
     assert text.endswith("a claim the US president has dismissed as 'fake news.'")
+
+
+def test_short_unfinished_lines_after_the_last_sentence_are_dropped():
+    """Position and form, not wording: after the last finished sentence, short lines that
+    end no sentence are the page's labels ("Try Our AI Features", "Explore ... for you:")."""
+    body = ["The talks ended without a deal, officials said on Friday evening. " * 8]
+    assert drop_unfinished_end(body + ["Try Our AI Features", "Explore what X can do for you:"]) \
+        == body
+    assert drop_unfinished_end(body + ["Ein Satz endet so."]) == body + ["Ein Satz endet so."]
+    # a short text is left alone (nothing shows where its body ends), as is a long last line
+    assert drop_unfinished_end(["Short note", "Weather warning"]) == ["Short note", "Weather warning"]
+    long_line = "a closing paragraph without a full stop that runs on and on, well past eighty characters"
+    assert drop_unfinished_end(body + [long_line]) == body + [long_line]
+    # at most three lines are dropped
+    assert drop_unfinished_end(body + ["a", "b", "c", "d"]) == body + ["a"]

@@ -124,6 +124,15 @@ def login(http: httpx.Client, username: str, password: str = PASSWORD) -> httpx.
                                      "password": password, "next": "/"})
 
 
+def wait_for(condition, seconds: float = 5.0) -> None:
+    """Until ``condition()`` holds (work done after a response, e.g. a mail), or fail."""
+    import time
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
 def page_csrf(http: httpx.Client, path: str = "/account") -> str:
     return csrf_of(http.get(path).text)
 

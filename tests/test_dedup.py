@@ -179,9 +179,9 @@ def test_precision_and_recall_floor_on_real_articles():
     if not (SHARED / "eval" / "trafilatura-eval").is_dir():
         pytest.skip(f"evaluation data not available at {SHARED} (only on the dev machine)")
     bench = _load_bench()
-    texts = [t for _, t in bench.load_texts(300)]
-    precision, recall = bench.evaluate(texts, 0.8, seed=13, baselines=False)["ours"]
-    # measured with bench/dedup_eval.py: precision 1.0000, recall 0.9969 (519 originals, 2595 variants);
-    # floors = measured - 0.01
-    assert precision >= 0.99
-    assert recall >= 0.9869
+    report = bench.split(bench.load_texts(300), key=lambda nt: nt[0])["report"]
+    precision, recall = bench.evaluate([t for _, t in report], 0.8, seed=13, baselines=False)["ours"]
+    # measured with bench/dedup_eval.py on the reporting part (247 originals, 1235 variants):
+    # precision 0.9992, recall 0.9976; floors = measured - 0.01
+    assert precision >= 0.989
+    assert recall >= 0.9876

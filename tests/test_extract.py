@@ -11,7 +11,7 @@ import pytest
 
 from newsdesk.ingest.encoding import decode_html, sniff_meta_charset
 from newsdesk.ingest.extract import Extracted, extract_article
-from newsdesk.ingest.signals import link_runs, missing_lead
+from newsdesk.ingest.signals import label_runs, link_runs, missing_lead, page_labels, widget_rows
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -170,6 +170,31 @@ def test_runs_of_linked_blocks_are_teasers_but_a_single_link_is_kept():
              "Storm damage bill rises again", "Ferry returns", "Not a link"]
     assert link_runs(tree, texts) == {3, 4}
     assert link_runs(tree, ["Storm damage bill rises again", "Long paragraph " * 20]) == set()
+
+
+SHARE_ROW = ("Share: <a href='#f'>Facebook</a> <a href='#x'>X</a> <a href='#t'>Telegram</a> "
+             "<a href='#l'>LinkedIn</a> <a href='#e'>Email</a><button>Copy link</button>")
+
+
+def test_rows_of_link_and_button_labels_are_widgets_whatever_their_words():
+    tree = _page("", f"<div>{SHARE_ROW}</div><p>See <a href='/r'>the report</a> and "
+                     "<a href='/s'>the study</a>.</p><a href='/x'>Teilen</a><a href='/y'>Drucken</a>")
+    texts = ["Share: Facebook X Telegram LinkedIn Email Copy link", BODY,
+             "Teilen | Drucken", "See the report and the study.", "Facebook"]
+    # prose that links two things keeps the words between them; one label is no row
+    assert widget_rows(tree, texts) == {0, 2}
+    glued = "16 February 2022 Share: Facebook X Telegram LinkedIn Email Copy link The two leaders met."
+    [(start, end)] = label_runs(page_labels(tree), glued)
+    assert " ".join((glued[:start] + glued[end:]).split()) == "16 February 2022 The two leaders met."
+    assert label_runs(page_labels(tree), "Facebook and X and Telegram users") == []
+
+
+def test_a_share_row_glued_into_a_paragraph_leaves_the_text_and_the_html():
+    html = (f"<html><body><article><h1>Leaders meet</h1><p>16 February 2022 {SHARE_ROW} "
+            f"The two leaders plan to discuss bilateral relations. {BODY}</p></article></body></html>")
+    result = extract_article(html)
+    assert result is not None and "Telegram" not in result.text and "Copy link" not in result.html
+    assert "The two leaders plan to discuss bilateral relations." in result.text
 
 
 # ----------------------------------------------------------------------- decoding

@@ -283,3 +283,31 @@ def test_a_generic_headline_still_joins_when_the_body_tells_the_same_story(db, s
         "agreed that their teams would keep in contact in the coming days."), T0 + timedelta(hours=2))
     assert StoriesStage(settings, db).process_pending() == 2
     assert _story(db, first) == _story(db, second)
+
+
+def test_the_tag_background_is_learned_from_the_archive_and_survives_a_restart(
+        db, settings, monkeypatch):
+    """Hashtags start from general English word frequencies and learn the archive as it is
+    tagged: after an archive that writes "allies" in lower case, a house-style "Allies" in a
+    new article is no tag; a new process reloads what was learned (saved with the DF table,
+    here after every article), a rebuild relearns it."""
+    from newsdesk.stories import stage as stage_module
+    monkeypatch.setattr(stage_module, "DF_SAVE_EVERY", 1)
+    src = source_store.add_source(db, "http://a.example/feed")
+    for i in range(3):
+        _add(db, src.id, f"a{i}", f"Allies meet, round {i}", WIRE, T0 + timedelta(days=i))
+    stage = StoriesStage(settings, db)
+    stage.process_pending()
+    assert stage.background.n_docs == 3 and stage.background.is_lower("allies")
+    house = _add(db, src.id, "h", "Kremlin talks", "The Kremlin met our Allies in Brussels. "
+                 "Allies agreed on sanctions, and Allies said the Kremlin must answer. "
+                 "Sanctions follow.", T0 + timedelta(days=5))
+    fresh = StoriesStage(settings, db)  # another process
+    fresh.process_pending()
+    assert fresh.background.n_docs == 4
+    with db.read() as conn:
+        shown = {r[0] for r in conn.execute(text(
+            "SELECT display FROM article_tags WHERE article_id = :a"), {"a": house})}
+    assert "Kremlin" in shown and "Allies" not in shown
+    fresh.rebuild()
+    assert fresh.background.n_docs == 4

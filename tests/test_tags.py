@@ -1,6 +1,7 @@
 """Keyphrases and hashtags (newsdesk.stories.tags, .names, .entities, .variants, .tagrules)."""
 
 import importlib.util
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from newsdesk.stories.entities import tokenize
 from newsdesk.stories.names import find_names
+from newsdesk.stories.background import default_background
 from newsdesk.stories.tags import Background, Tag, extract_keyphrases, hashtags, merge_story_tags
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -152,7 +154,7 @@ def test_genre_words_are_not_tags():
 def test_words_common_to_most_background_documents_are_not_tags_unless_names():
     background = Background.from_texts(
         [f"Update {i}: the harvest report from Kansas and the weather." for i in range(20)]
-        + ["Drought hits wheat."], min_df=1)
+        + ["Drought hits wheat."])
     tags = displays(hashtags("Harvest update", "The harvest in Kansas was small. The harvest "
                              "failed after the drought. The drought lifted wheat prices in "
                              "Kansas.", background=background))
@@ -203,21 +205,23 @@ def _load_bench():
     path = Path(__file__).resolve().parents[1] / "bench" / "hashtag_eval.py"
     spec = importlib.util.spec_from_file_location("hashtag_eval", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["hashtag_eval"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
 @pytest.mark.slow
-def test_keyphrase_floor_on_500n_kpcrowd():
+def test_hashtag_floor_on_500n_kpcrowd_reporting_part():
     bench = _load_bench()
     if not bench.KPCROWD.exists():
         pytest.skip(f"evaluation data not available at {SHARED} (only on the dev machine)")
     docs = bench.load_kpcrowd()
-    p, r, f1 = bench.score(bench.run_ours(docs), docs)
-    # measured with bench/hashtag_eval.py over all 500 docs: P@10 0.446, F1@10 0.177
-    # (YAKE in the same run: 0.206 / 0.082); floors = measured - 0.01
-    assert p >= 0.437
-    assert f1 >= 0.167
+    report = bench.split(docs, key=lambda d: d.id)["report"]
+    p, r, f1 = bench.score(bench.run_hashtags(docs), report)
+    # measured with bench/hashtag_eval.py on the reporting part (262 documents): P@10 0.327,
+    # F1@10 0.130; floors = measured - 0.01
+    assert p >= 0.317
+    assert f1 >= 0.120
 
 
 # --- one spelling per name (stories/variants.py, data/name-variants.tsv) ---------------
@@ -402,7 +406,7 @@ def test_america_inside_a_longer_name_is_not_the_united_states():
     assert "#UnitedStates" not in tags and "#America" not in tags
 
 
-# --- capitals of house style (stories/background.py, data/lower-case-en.txt) ------------
+# --- capitals of house style (stories/background.py, learned from the archive) ----------
 
 WHITE_HOUSE_STYLE = """The President spoke with Allies and partners about the Kremlin's
 military build-up. He said the Administration would stand with our Allies. The Kremlin
@@ -411,16 +415,24 @@ the President thanked the Citizens of this Nation for their support of our Allie
 sanctions follow on Monday."""
 
 
+ORDINARY_PROSE = ["The allies met and the nation listened.", "Our allies and citizens agreed.",
+                  "The administration said the nation and its allies would act.",
+                  "Many citizens asked the administration about the Kremlin."]
+
+
 def test_common_nouns_capitalised_by_house_style_are_not_tags():
-    """White House prose capitalises "Allies", "Nation", "Administration", "Citizens"; the
-    background collection writes them in lower case, so a capital alone makes no name."""
-    tags = displays(hashtags("President speaks with Allies", WHITE_HOUSE_STYLE))
+    """White House prose capitalises "Allies", "Nation", "Administration", "Citizens"; an
+    archive that has seen ordinary prose writes them in lower case, so a capital alone
+    makes no name."""
+    archive = Background.from_texts(ORDINARY_PROSE, prior=default_background())
+    tags = displays(hashtags("President speaks with Allies", WHITE_HOUSE_STYLE,
+                             background=archive))
     assert "#Kremlin" in tags and "#Sanctions" in tags      # never lower case: a name
     assert not {"#Allies", "#Ally", "#Nation", "#Administration", "#Citizens"} & set(tags)
     # in a longer name the word still counts: "NATO Allies"
     assert "#NATOAllies" in displays(hashtags(
         "NATO Allies meet", "NATO Allies met in Brussels. NATO Allies agreed on new "
-        "sanctions, and NATO Allies will meet again in Madrid."))
+        "sanctions, and NATO Allies will meet again in Madrid.", background=archive))
 
 
 def test_house_style_is_judged_by_the_background_collection():
@@ -429,8 +441,8 @@ def test_house_style_is_judged_by_the_background_collection():
     text = ("The Kremlin spoke to Allies. Allies met in Brussels and Allies agreed on "
             "sanctions. Sanctions on the Kremlin follow.")
     lower_case = Background.from_texts(["The allies met.", "Our allies agreed.",
-                                        "Allies and allies."], min_df=1)
-    upper_case = Background.from_texts(["The Allies met.", "Our Allies agreed."], min_df=1)
-    assert "allies" in lower_case.lower and "allies" not in upper_case.lower
+                                        "Allies and allies."])
+    upper_case = Background.from_texts(["The Allies met.", "Our Allies agreed."])
+    assert lower_case.is_lower("allies") and not upper_case.is_lower("allies")
     assert "#Allies" not in displays(hashtags("Sanctions", text, background=lower_case))
     assert "#Allies" in displays(hashtags("Sanctions", text, background=upper_case))

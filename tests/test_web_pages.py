@@ -158,18 +158,44 @@ def test_timeline_since_a_date_and_bad_dates(client, site):
     assert data["ai"]["story"]["timeline"]["status"] == "ok"
 
 
+def _ask(client, path, question, **headers):
+    """GET the ask form (its CSRF token), then POST the question as a browser would."""
+    form = client.get(path, params={"q": question}, headers={"Accept": "application/json"}).json()
+    assert form["answer"] is None   # the GET computes nothing
+    return client.post(path, data={"q": question, "csrf": form["csrf"]}, headers=headers)
+
+
 def test_ask_answers_from_the_coverage_only(client, site):
     sid = site["story_id"]
-    found = client.get(f"/stories/{sid}/ask", params={"q": "How long did the call last?"},
-                       headers={"Accept": "application/json"}).json()["answer"]
+    found = _ask(client, f"/stories/{sid}/ask", "How long did the call last?",
+                 Accept="application/json").json()["answer"]
     assert found["status"] == "ok" and "two hours" in found["items"][0]["text"]
     assert found["items"][0]["citations"]
-    missing = client.get(f"/stories/{sid}/ask", params={"q": "Who won the football match?"},
-                         headers={"Accept": "application/json"}).json()["answer"]
+    missing = _ask(client, f"/stories/{sid}/ask", "Who won the football match?",
+                   Accept="application/json").json()["answer"]
     assert missing["status"] != "ok"
-    doc = page(client, f"/articles/{site['story_articles'][0]}/ask?q=" + "x" * 1500)
-    assert css(doc, "section.ai p.empty")                   # a huge question: a clear answer
+    answered = _ask(client, f"/articles/{site['story_articles'][0]}/ask", "x" * 1500)
+    assert answered.status_code == 200 and "section" in answered.text   # a huge question: cut
     assert client.get(f"/stories/{sid}/ask?q=" + "y" * 3000).status_code in (400, 422)
+
+
+def test_ask_by_get_writes_nothing_and_a_post_needs_the_token(client, site):
+    from sqlalchemy import text
+    sid = site["story_id"]
+    db = client.app.state.db
+
+    def rows():
+        with db.read() as conn:
+            return conn.execute(text("SELECT count(*) FROM ai_results")).scalar()
+
+    before = rows()
+    for n in range(5):  # an old-style link with a question: the form, pre-filled, no answer
+        shown = client.get(f"/stories/{sid}/ask", params={"q": f"question number {n}?"})
+        assert shown.status_code == 200 and f"question number {n}?" in shown.text
+        assert 'method="post"' in shown.text and "private" in shown.headers["cache-control"]
+    assert rows() == before
+    refused = client.post(f"/stories/{sid}/ask", data={"q": "What happened?"})
+    assert refused.status_code == 403 and rows() == before
 
 
 def test_ai_panel_hook_can_be_replaced(site):

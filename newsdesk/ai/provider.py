@@ -166,17 +166,17 @@ class OpenAICompatibleProvider:
                    "response_format": {"type": "json_object"}}
         try:
             with httpx.Client(timeout=httpx.Timeout(self.timeout), transport=self.transport) as client:
-                response = client.post(f"{self.base_url}/chat/completions", json=payload, headers=headers)
+                with client.stream("POST", f"{self.base_url}/chat/completions", json=payload,
+                                   headers=headers) as response:
+                    if response.status_code >= 400:
+                        raise LLMError(f"endpoint answered HTTP {response.status_code}")
+                    body = _read_capped(response, MAX_RESPONSE_BYTES)
         except httpx.TimeoutException:
             raise LLMError(f"no answer within {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise LLMError(f"endpoint unreachable: {type(exc).__name__}") from None
-        if response.status_code >= 400:
-            raise LLMError(f"endpoint answered HTTP {response.status_code}")
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise LLMError("response too large")
         try:
-            return response.json()["choices"][0]["message"]["content"]
+            return json.loads(body)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise LLMError("endpoint answered something that is not a chat completion") from None
 
@@ -222,6 +222,17 @@ def _parse(content: str) -> list[tuple[str, list[int]]]:
                 refs.append(int(match.group()) - 1)
         out.append((row["text"].strip()[:2000], refs))
     return out
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The (decoded) body, read chunk by chunk; ``LLMError`` as soon as it passes ``limit``
+    bytes, so an endless or huge answer never sits in memory whole."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise LLMError(f"response larger than {limit:,} bytes")
+    return bytes(body)
 
 
 def get_provider(settings, log_path: str | Path | None = None, embed: Embed | None = None):

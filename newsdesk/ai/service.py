@@ -210,11 +210,17 @@ class AIService:
     def article_summary(self, article_id: int, wait: bool = False) -> Result | None:
         return self.article_view(self.results("article", article_id, self.ARTICLE_FEATURES, wait=wait))
 
-    def ask(self, docs: list[Doc], question: str, subject: str) -> Result:
-        """Answered on request (it is fast); cached by question and coverage."""
+    def ask(self, docs: list[Doc], question: str, subject: str, offline: bool = False) -> Result:
+        """Answered on request (it is fast); cached by question and coverage. ``offline``:
+        the extractive answer even when a model endpoint is configured (the web layer's
+        budget for readers who are not logged in)."""
         from .cache import run_cached
+        from .provider import OfflineProvider
         question = " ".join(question.split())[:500]
-        return run_cached(self.provider, "ask", docs, DatabaseCache(self.db, subject), question=question)
+        provider = self.provider
+        if offline and provider.name != "offline":
+            provider = getattr(provider, "offline", None) or OfflineProvider()
+        return run_cached(provider, "ask", docs, DatabaseCache(self.db, subject), question=question)
 
     # ------------------------------------------------------------------ background
     def precompute_stories(self, story_ids: list[int]) -> None:

@@ -11,7 +11,13 @@ roles, account deletion.
   sliding windows (``ratelimit.py``); over either limit, logins are refused (even with the
   right password) until the window moves on. A success clears the account's count.
 * Password reset: a single-use token, stored hashed, valid for an hour; the caller mails
-  it (``mail.py``) or prints it (``newsdesk reset-password``).
+  it (``mail.py``) or prints it (``newsdesk reset-password``). Any password change (by
+  reset or in the account page) revokes every reset token of the account. Asking for a
+  reset answers the same whether or not the account exists: the per-account limit drops
+  the request silently instead of saying "too many requests for this account".
+* Login throttling is atomic: an attempt takes its slot in the limiter's window before
+  the password is checked (``RateLimiter.hit``), and a success gives the account's back;
+  so concurrent guesses cannot all pass the last free slot.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
 from ..storage.db import Database
-from . import AuthError, CommunityError, Conflict, Forbidden
+from . import AuthError, CommunityError, Conflict, Forbidden, RateLimited
 from .common import from_db, new_token, to_db, token_hash, utcnow
 from .ratelimit import RateLimiter
 
@@ -166,24 +172,23 @@ class Accounts:
         account or this address has failed too often lately."""
         key = _key(username or "")[:40]
         user_bucket, ip_bucket = f"login-fail:user:{key}", f"login-fail:ip:{ip or '-'}"
-        with self.db.write() as conn:
-            self.limiter.check(conn, user_bucket, *self.login_limit_user,
-                               what="too many failed logins for this account")
-            self.limiter.check(conn, ip_bucket, *self.login_limit_ip,
-                               what="too many failed logins from your address")
+        with self.db.write() as conn:  # the attempt takes its slots first (atomic), then is judged
+            self.limiter.hit(conn, user_bucket, *self.login_limit_user,
+                             what="too many failed logins for this account")
+            self.limiter.hit(conn, ip_bucket, *self.login_limit_ip,
+                             what="too many failed logins from your address")
             row = conn.execute(text(f"SELECT {USER_COLS}, password_hash FROM users "
                                     "WHERE username_key = :k"), {"k": key}).first()
         ok = self._verify(row._mapping["password_hash"] if row else self._dummy, password or "")
         if not ok or row is None:
-            with self.db.write() as conn:
-                self.limiter.record(conn, user_bucket)
-                self.limiter.record(conn, ip_bucket)
             raise AuthError("wrong username or password")
         user = user_from_row(row)
+        with self.db.write() as conn:  # a success is no failure: both slots are given back
+            self.limiter.clear(conn, user_bucket)
+            self.limiter.release(conn, ip_bucket)
         if user.status == "banned":
             raise Forbidden("this account is banned")
         with self.db.write() as conn:
-            self.limiter.clear(conn, user_bucket)
             if self.hasher.check_needs_rehash(row._mapping["password_hash"]):
                 conn.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
                              {"h": self.hasher.hash(password), "id": user.id})
@@ -244,10 +249,13 @@ class Accounts:
             conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = :now "
                               "WHERE id = :id"), {"h": hashed, "now": self._ts(utcnow()), "id": user_id})
             self.end_all_sessions(conn, user_id, keep=keep_session)
+            # a reset link mailed before the change must not set the password again
+            conn.execute(text("DELETE FROM password_resets WHERE user_id = :u"), {"u": user_id})
 
     def start_reset(self, identifier: str, ip: str | None = None) -> tuple[User, str] | None:
         """A reset token for the account with this username or e-mail, or None when there
-        is none (the caller answers the same either way)."""
+        is none or it had ``reset_limit`` tokens lately (the caller answers the same in
+        every case; only the per-address limit, the same for all, raises)."""
         ident = (identifier or "").strip().lower()[:254]
         with self.db.write() as conn:
             self.limiter.hit(conn, f"reset:ip:{ip or '-'}", self.reset_limit[0] * 3,
@@ -257,8 +265,11 @@ class Accounts:
             if row is None:
                 return None
             user = user_from_row(row)
-            self.limiter.hit(conn, f"reset:user:{user.id}", *self.reset_limit,
-                             what="too many reset requests for this account")
+            try:
+                self.limiter.hit(conn, f"reset:user:{user.id}", *self.reset_limit,
+                                 what="too many reset requests for this account")
+            except RateLimited:
+                return None  # silently: saying so would tell that the account exists
             token, now = new_token(), utcnow()
             conn.execute(text("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) "
                               "VALUES (:t, :u, :now, :exp)"),

@@ -7,19 +7,16 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
+from ..storage.db import db_time
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
 def to_db(dialect: str, when: datetime | None) -> Any:
-    """A timestamp parameter: SQLite keeps naive UTC text, PostgreSQL an aware value."""
-    if when is None:
-        return None
-    when = when.astimezone(timezone.utc)
-    if dialect == "sqlite":
-        return when.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return when
+    """A timestamp parameter (``storage.db.db_time``), None kept."""
+    return None if when is None else db_time(dialect, when)
 
 
 def from_db(value: Any) -> datetime | None:

@@ -5,10 +5,13 @@ is "at most ``limit`` events in the last ``window`` seconds". ``hit`` counts the
 the window and refuses with ``RateLimited`` (saying when to retry: when the oldest event
 in the window leaves it) or records one more. Kept in the database rather than in
 process memory so every web worker -- and every machine on PostgreSQL -- shares the same
-counts, and a restart does not reset them. Call it inside the write transaction of the
-action it guards: on SQLite writes are serialised so the count is exact; on PostgreSQL two
-concurrent requests may both pass the last free slot (the limit may be exceeded by the
-number of concurrent requests, never by more). Old events are pruned now and then.
+counts, and a restart does not reset them. Old events are pruned now and then.
+
+``hit`` is atomic: call it inside a write transaction, before the action it guards. On
+SQLite writes are serialised (BEGIN IMMEDIATE), on PostgreSQL ``hit`` first takes a
+transaction-level advisory lock on the bucket, so of N concurrent requests exactly the
+free slots pass, never one more. An action that turns out not to count (a successful
+login) gives its slot back with ``release``.
 """
 
 from __future__ import annotations
@@ -53,8 +56,16 @@ class RateLimiter:
                          {"old": to_db(self.dialect, utcnow() - timedelta(seconds=KEEP))})
 
     def hit(self, conn: Connection, bucket: str, limit: int, window: float, what: str) -> None:
+        """Take one slot of the window, or raise ``RateLimited`` (atomic; see the module)."""
+        if self.dialect == "postgresql":  # concurrent hits on one bucket queue up here
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:b, 0))"), {"b": bucket})
         self.check(conn, bucket, limit, window, what)
         self.record(conn, bucket)
+
+    def release(self, conn: Connection, bucket: str) -> None:
+        """Give back the newest slot taken in this bucket."""
+        conn.execute(text("DELETE FROM rate_events WHERE id = (SELECT max(id) FROM rate_events "
+                          "WHERE bucket = :b)"), {"b": bucket})
 
     def clear(self, conn: Connection, bucket: str) -> None:
         conn.execute(text("DELETE FROM rate_events WHERE bucket = :b"), {"b": bucket})

@@ -9,7 +9,8 @@ parsed once; what its readers never see (``hidden``, ``aria-hidden``, ``display:
 2. boilerplate blocks are dropped from that content (``clean``: share/comment/related
    labels, calls to action, credits; everything after a "Comments"/"Related" heading) and
    short residue at the start and end of the text (dates, bylines, "Posted in..."), and
-   runs of blocks that are each a link of the page (teaser lists, ``signals.link_runs``);
+   runs of blocks that are each a link of the page (teaser lists, ``signals.link_runs``)
+   and short rows made of the page's link and button labels (``signals.widget_rows``);
 3. metadata comes from meta tags and JSON-LD, then the title/h1, byline markup and
    htmldate's fast (markup and URL) date search; canonical URL and language from <head>;
 4. a first paragraph that repeats the headline is dropped (the title is shown apart);
@@ -45,7 +46,7 @@ from .encoding import decode_html
 from .hidden import drop_hidden
 from .normalize import normalize_extracted
 from .sanitize import absolute_url, sanitize_html
-from .signals import link_runs, missing_lead
+from .signals import label_runs, link_runs, missing_lead, page_labels, widget_rows
 
 LOGGER = logging.getLogger(__name__)
 
@@ -143,12 +144,14 @@ def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element
     blocks = list(body)
     texts = [_words(block) for block in blocks]
     kept_count = len(cut_tail(texts))
+    widgets = widget_rows(page, texts)
+    labels = page_labels(page)
     good: set[str] = set()
     for index, (block, words) in enumerate(zip(blocks, texts)):
-        if index >= kept_count or (words and is_boilerplate(words)):
+        if index >= kept_count or index in widgets or (words and is_boilerplate(words)):
             body.remove(block)
         else:
-            good.add(words)
+            good.add(_cut_label_runs(block, labels) if index < kept_count else words)
     units = [unit for block in body for unit in (list(block) if block.tag == "list" else [block])]
     unit_texts = [_words(unit) for unit in units]
     for index in link_runs(page, unit_texts):
@@ -158,6 +161,20 @@ def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element
         if parent is not body and len(parent) == 0:
             body.remove(parent)
     return body, good
+
+
+def _cut_label_runs(block: etree._Element, labels: list[str]) -> str:
+    """Remove rows of link/button labels glued into the block's text (``signals.label_runs``)
+    from each of its text nodes; the block's words afterwards."""
+    for element in block.iter():
+        for attr in ("text", "tail") if element is not block else ("text",):
+            value = getattr(element, attr)
+            spans = label_runs(labels, value) if value else []
+            for start, end in reversed(spans):
+                value = value[:start].rstrip() + " " + value[end:].lstrip()
+            if spans:
+                setattr(element, attr, value.strip() if element is block else value)
+    return _words(block)
 
 
 def _words(element: etree._Element) -> str:

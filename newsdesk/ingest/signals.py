@@ -10,6 +10,15 @@ Two signals read from the whole page, each cheap and computed only when needed:
   are teaser headlines when two or more of them follow each other ("Related: <a>", "<a>",
   "<a>"); ``link_runs`` finds them. A single linked line is left alone (a linked heading or
   a "read the study" link inside an article is common).
+- **link-dense widgets**: a short block that is nothing but several link or button labels
+  of the page ("Share: Facebook X Telegram LinkedIn Email Copy link", "Teilen | Drucken")
+  is a widget row, whatever its words and language; ``widget_rows`` finds them. This is the
+  link-density test of boilerplate detectors (Kohlschütter et al. 2010; jusText): prose is
+  written between links, a widget is nothing but links. When an extractor glued the widget
+  into a paragraph ("16 February 2022 Share: Facebook X Telegram LinkedIn Email Copy link
+  The two leaders..."), ``label_runs`` finds it inside the text: WIDGET_RUN or more labels
+  in a row with nothing but spaces or separators between them (prose puts words, or at
+  least commas and "and", between the things it links).
 """
 
 from __future__ import annotations
@@ -26,6 +35,12 @@ _HIDDEN_TEXT = etree.XPath("/html/body//*[self::script or self::style or self::n
 _ELLIPSIS = re.compile(r"\s*(\.\.\.|…)$")
 _LEAD_MIN = 40       # shorter descriptions are labels ("PDF: report") rather than a lead
 _LINK_BLOCK_MAX = 200  # longer linked blocks are text, not teaser headlines
+_WIDGET_MAX = 160      # a widget row is short; longer blocks are judged as text
+_WIDGET_LINKS = 2      # at least this many distinct labels: one linked phrase is a citation
+_LABELS = etree.XPath("//a|//button")
+_WIDGET_RUN = 3        # labels in a row inside a paragraph
+_RUN_GAP = r"[\s|·•/]*"  # what may separate the labels of a row
+_SEPARATORS = " |·•/"
 
 
 def _squash(text: str) -> str:
@@ -56,3 +71,36 @@ def link_runs(tree: etree._Element, texts: list[str]) -> set[int]:
     return {index for index, flag in enumerate(linked)
             if flag and ((index > 0 and linked[index - 1])
                          or (index + 1 < len(linked) and linked[index + 1]))}
+
+
+def page_labels(tree: etree._Element) -> list[str]:
+    """The page's short link and button labels, whitespace-normalised, longest first."""
+    labels = {_squash(" ".join(el.itertext())) for el in _LABELS(tree)}
+    return sorted((lab for lab in labels if lab and len(lab) <= 40), key=len, reverse=True)
+
+
+def label_runs(labels: list[str], text: str, least: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each run of ``least`` (default ``_WIDGET_RUN``) or more labels in a
+    row inside ``text``, with nothing but spaces or separators between them, widened to a
+    one- or two-word head ending in ":" before it ("Share:")."""
+    least = least or _WIDGET_RUN
+    present = [lab for lab in labels if lab in text]
+    if len(present) < 2:
+        return []
+    one = "|".join(rf"(?<!\w){re.escape(lab)}(?!\w)" for lab in present)
+    run = re.compile(rf"(?:[^\W\d_]+(?: [^\W\d_]+)?:\s*)?(?:{one})(?:{_RUN_GAP}(?:{one})){{{least - 1},}}")
+    return [m.span() for m in run.finditer(text)]
+
+
+def widget_rows(tree: etree._Element, texts: list[str]) -> set[int]:
+    """Indexes of ``texts`` (whitespace-normalised blocks) that are short and nothing but
+    ``_WIDGET_LINKS`` or more link or button labels of the page in a row (a "Share:" head
+    allowed): prose that links two things has words between them."""
+    short = [i for i, text in enumerate(texts) if 0 < len(text) <= _WIDGET_MAX]
+    labels = page_labels(tree) if short else []
+    found = set()
+    for index in short:
+        text = texts[index].strip(_SEPARATORS)
+        if any(end - start == len(text) for start, end in label_runs(labels, text, _WIDGET_LINKS)):
+            found.add(index)
+    return found

@@ -13,10 +13,11 @@ transactions do the coordinating, including ``FOR UPDATE SKIP LOCKED`` claims.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -132,6 +133,14 @@ class Database:
         if self.is_sqlite:
             return sqlite_rows(conn, sql, params)[1]
         return conn.execute(text(sql), params or {}).all()
+
+
+def db_time(dialect: str, when: datetime) -> Any:
+    """A timestamp parameter as each dialect stores it: SQLite keeps naive UTC text with
+    microseconds (so text order is time order), PostgreSQL an aware value. A naive value
+    is taken as UTC."""
+    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else when
 
 
 def sqlite_rows(conn: Connection, sql: str, params: dict | None = None) -> tuple[tuple[str, ...], list]:

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from ..errors import NotFound
-from .db import Database, sqlite_rows
+from .db import Database, db_time, sqlite_rows
 
 MAX_LIMIT = 100
 COLS = """a.id, a.title, a.url, a.published_at, a.fetched_at, a.language,
@@ -102,10 +102,7 @@ def _dt(value: Any) -> datetime | None:
 
 
 def _ts(db: Database, when: datetime) -> Any:
-    """A timestamp parameter as each dialect stores it (SQLite: naive UTC text)."""
-    if not db.is_sqlite:
-        return when
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return db_time(db.dialect, when)
 
 
 def summary_line(lead: str | None, limit: int = 240) -> str:

@@ -290,7 +290,7 @@ def reset(db: Database) -> None:
     with db.write() as conn:
         for table in STORY_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%'"))  # state and redirects
+        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%' OR key = 'tags:background'"))
 
 
 def story_count(db: Database) -> int:

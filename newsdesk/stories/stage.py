@@ -54,6 +54,7 @@ from .cluster import Doc, StoryClusterer
 from .dedup import DuplicateIndex
 from .provenance import EarlierMatch, Record, classify
 from .related import related
+from .background import default_background
 from .tags import hashtags, merge_story_tags
 from .vectors import Vectorizer
 
@@ -83,6 +84,7 @@ class StoriesStage:
         self._floor = 0                     # every article id <= this is processed
         self._dirty: set[int] = set()       # stories whose saved state is out of date
         self._df_unsaved = DF_SAVE_EVERY    # articles learned since the DF table was saved
+        self.background = default_background()  # general English + what the archive taught
 
     def __call__(self, new_ids: list[int]) -> None:
         """The ingest hook: never waits while another fetch thread runs the stage; that
@@ -192,6 +194,7 @@ class StoriesStage:
             self.duplicates = DuplicateIndex.from_settings(self.settings)
             self._version, self._floor = 0, 0
             self._dirty, self._df_unsaved = set(), DF_SAVE_EVERY
+            self.background = default_background()
         return self.process_pending(progress)
 
     @contextmanager
@@ -227,6 +230,10 @@ class StoriesStage:
                 data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
                 data["stories"] = [json.loads(s) for s in story_store.active_story_states(self.db)]
             self.clusterer.load(data)
+        learned = story_store.kv_get(self.db, "tags:background")
+        self.background = default_background()
+        if learned:
+            self.background.load(json.loads(learned))
         floor = story_store.kv_get(self.db, "stories:floor")
         self._floor = int(floor) if floor else 0
         self.duplicates = DuplicateIndex.from_settings(self.settings)
@@ -261,6 +268,9 @@ class StoriesStage:
             if self._df_unsaved >= DF_SAVE_EVERY:
                 story_store.kv_set(conn, "stories:df",
                                    json.dumps(clusterer.vectorizer.to_dict()).encode())
+                self.background.prune()
+                story_store.kv_set(conn, "tags:background",
+                                   json.dumps(self.background.to_dict()).encode())
                 self._df_unsaved = 0
             story_store.kv_set(conn, "stories:clusterer", json.dumps(head).encode())
             story_store.kv_set(conn, "stories:version", str(self._version).encode())
@@ -277,7 +287,9 @@ class StoriesStage:
         # A republication carries its original's tags: no tagging, no story-tag merge and no
         # refresh of other members' related lists (a copy is never listed in them), so a
         # flood of wire copies costs little and holds the write lock briefly.
-        tags = None if copy else hashtags(article.title, article.text)
+        tags = None if copy else hashtags(article.title, article.text, background=self.background)
+        if not copy:  # the archive teaches the background (after tagging, as idf counts others)
+            self.background.learn(f"{article.title}\n{article.text}")
         with self.db.write() as conn:
             story_store.save_signature(conn, article.id, signature)
             if copy:

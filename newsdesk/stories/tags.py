@@ -6,10 +6,9 @@ lower-case two-word phrases that recur. Each is scored by
     (1 + ln tf) * idf ** IDF_POWER * (1 + TITLE_BONUS if in the title)
                 * (1 + LEAD_BONUS / (1 + first sentence index)) * NAME_BONUS if a name
 
-with the idf taken from a background document-frequency table: by default the small
-generic one shipped in ``data/background-en.tsv`` (built from the bundled demo corpus by
-``bench/hashtag_eval.py --write-background``), or one the caller builds from its own
-archive with ``Background.from_texts``. Words are compared by their Snowball stem, so
+with the idf taken from a ``background.Background``: general English word frequencies
+(``data/wordfreq-en.tsv``) plus, in the stories stage, what the installation's own archive
+has taught it (``Background.learn``). Words are compared by their Snowball stem, so
 "ceasefire"/"ceasefires" and "Putin"/"Putin's" collapse; demonyms count for their place
 ("Ukrainians" -> Ukraine); every name is read in one spelling first ("Kiev" -> "Kyiv",
 ``variants.py``).
@@ -84,11 +83,11 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
             and bool(_HAS_LETTER.search(token.text)))
 
 
-def _candidates(title: str, text: str, lower: frozenset[str] = frozenset(),
+def _candidates(title: str, text: str, background: Background,
                 ) -> tuple[dict[str, _Candidate], set[str]]:
     """Candidates by key, and the keys of given names absorbed by a person's surname. A
     capitalised word alone is a name only if neither this text nor the background (its
-    ``lower`` words) writes it in lower case: "Aliyev", not "Allies" or "the Nation"."""
+    ``is_lower``) writes it in lower case: "Aliyev", not "Allies" or "the Nation"."""
     stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
     title_tokens, body = tokenize(title), tokenize(text)
     spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
@@ -143,7 +142,7 @@ def _candidates(title: str, text: str, lower: frozenset[str] = frozenset(),
         if len(name.words) < 2:
             place = place_of(name.words[0])
             key = stem_phrase(place) if place else stem(name.key)
-            lower_case = name.key in lower_seen or name.key in lower  # no set union per name
+            lower_case = name.key in lower_seen or background.is_lower(name.key)
             if key in cands and (name.person or place or not lower_case):
                 cands[key].name = True  # ... and a person unless only the stems agree
                 cands[key].person |= name.person and name.key in map(str.casefold, cands[key].forms)
@@ -175,7 +174,7 @@ def _score(cand: _Candidate, background: Background) -> float:
 def _ranked(title: str, text: str, background: Background | None,
             ) -> tuple[list[tuple[_Candidate, float]], set[str]]:
     background = background or default_background()
-    cands, absorbed = _candidates(title, text, background.lower)
+    cands, absorbed = _candidates(title, text, background)
     scored = [(c, _score(c, background)) for c in cands.values()]
     scored.sort(key=lambda cs: (-cs[1], cs[0].key))
     return scored, absorbed
@@ -233,7 +232,7 @@ def _topical(cand: _Candidate, background: Background) -> bool:
     if cand.name:
         return True
     if len(parts) == 1 and cand.capital_mid and not cand.written_lower and (
-            form in background.lower):
+            background.is_lower(form)):
         return False  # a common noun capitalised by house style: "our Allies", "the Nation"
     if any(p in genre or p in weak for p in parts) or is_title(parts[-1]) or cand.half_name:
         return False
@@ -243,8 +242,7 @@ def _topical(cand: _Candidate, background: Background) -> bool:
     if len(parts) == 1 and ((cand.verb_uses and not cand.noun_uses)
                             or adjective_only(form, cand.count, cand.modifier_uses)):
         return False
-    share = background.df.get(cand.key, 0) / max(background.n_docs, 1)
-    return len(parts) > 1 or share < COMMON_SHARE
+    return len(parts) > 1 or background.share(cand.key) < COMMON_SHARE
 
 
 def _absorbed(ranked: list[tuple[_Candidate, float]]) -> set[str]:
@@ -307,7 +305,7 @@ _UPPER = "A-ZÀ-ÞА-ЯЁІЇЄҐ"
 _CAMEL_WORD = re.compile(f"[{_UPPER}][^{_UPPER}]+|[{_UPPER}]+(?![^{_UPPER}])")
 
 
-def _words(display: str) -> tuple[str, ...]:
+def tag_words(display: str) -> tuple[str, ...]:
     """The words of a CamelCase tag: "#NATOSummit" -> ("NATO", "Summit"); () if not CamelCase."""
     words = tuple(_CAMEL_WORD.findall(display[1:]))
     return words if "".join(words) == display[1:] else ()
@@ -317,12 +315,12 @@ def _one_spelling(per_article: list[list[Tag]]) -> Counter[tuple[str, str]]:
     """(slug, display) -> summed score, with each name in one spelling (#Kiev and #Kyiv ->
     #Kyiv, #Zelenskiy -> #Zelenskyy) and plurals folded into the singular when the story
     has both (#Ceasefires -> #Ceasefire)."""
-    used = Counter(w for tags in per_article for t in tags for w in _words(t.display))
+    used = Counter(w for tags in per_article for t in tags for w in tag_words(t.display))
     fixed = spellings(used)
     by_stem: dict[str, Counter[str]] = {}
     for tags in per_article:
         for tag in tags:
-            words = _words(tag.display)
+            words = tag_words(tag.display)
             shown = "#" + "".join(fixed.get(w, w) for w in words) if words else tag.display
             key = stem_phrase(" ".join(words)) if words else tag.slug
             by_stem.setdefault(key, Counter())[shown] += tag.score
@@ -342,7 +340,7 @@ def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[
     for (slug, shown), score in _one_spelling(per_article).items():
         total[slug] += score
         display.setdefault(slug, shown)
-    parts = {slug: _words(display[slug]) for slug in total}
+    parts = {slug: tag_words(display[slug]) for slug in total}
     givens: dict[str, set[str]] = {}  # surname -> given names it has in the story
     for words in filter(None, parts.values()):
         givens.setdefault(words[-1].casefold(), set()).add(words[0][:2])

@@ -4,7 +4,12 @@ day), add a source (by feed, sitemap or site URL: ``ingest.subscribe``, as ``new
 add`` does), enable/disable it, refresh it now.
 
 The password is ``settings.admin_password``; while it is empty the admin is disabled and
-says so. A refresh runs ``ingest.refresh.refresh_source`` -- the same function the
+says so. A login is a server-side session (``storage/admin_sessions.py``): the cookie
+carries a token, logging out deletes it, and a changed password ends every old session.
+Attempts are rate limited per address (ADMIN_LOGIN_PER_IP) and over all addresses
+(ADMIN_LOGIN_ALL, one password guessed from many places); over either, the login is
+refused even with the right password until the window moves on; a success gives its slots
+back. A refresh runs ``ingest.refresh.refresh_source`` -- the same function the
 scheduler and the CLI call -- on a background thread after claiming the source, so the
 request returns at once and never races the scheduler for the same source.
 """
@@ -26,12 +31,15 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import NewsdeskError, NotFound, StorageError
 from ..settings import Settings
-from ..storage import searching
+from ..community import RateLimited
+from ..storage import admin_sessions, searching
 from ..storage import sources as source_store
 from ..storage.db import Database
+from .community.base import client_ip
 from .health import DAYS, health_chart
 from .render import json_response, parse_id, wants_json
-from .security import check_csrf, check_password, new_session, session_of
+from .security import (admin_password_tag, admin_session_ok, check_csrf, check_password,
+                       new_session, session_of)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -93,6 +101,11 @@ class AdminJobs:
             self._fetcher.close()
 
 
+ADMIN_LOGIN_PER_IP = (5, 900)   # attempts per address per 15 minutes
+ADMIN_LOGIN_ALL = (30, 900)     # attempts from all addresses together
+ADMIN_SESSION_AGE = 12 * 3600
+
+
 def _require_admin(request: Request) -> None:
     """The built-in admin login (admin_password), or a reader account with the admin role
     (made by ``newsdesk create-admin``)."""
@@ -104,7 +117,7 @@ def _require_admin(request: Request) -> None:
     if not request.app.state.settings.admin_password:
         raise HTTPException(403, "The admin is disabled: set admin_password "
                                  "(NEWSDESK_ADMIN_PASSWORD) and restart the server.")
-    if not session_of(request).get("admin"):
+    if not admin_session_ok(request):
         raise HTTPException(401, "log in at /admin/login first")
 
 
@@ -191,14 +204,25 @@ async def login(request: Request):
     if not state.settings.admin_password:
         raise HTTPException(403, "The admin is disabled: set admin_password first.")
     data = await _form(request)
+    ip = client_ip(request)
+    try:
+        await run_in_threadpool(_take_login_slots, state, ip)
+    except RateLimited as exc:
+        response = await login_form(request, error=f"{exc}.", status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if not check_password(data.get("password", ""), state.settings.admin_password):
         await asyncio.sleep(0.3)   # slow down guessing
         return await login_form(request, error="Wrong password.", status=401)
+    token = await run_in_threadpool(admin_sessions.start, state.db, admin_password_tag(request),
+                                    ADMIN_SESSION_AGE)
+    await run_in_threadpool(_give_back_slots, state, ip)
     response = RedirectResponse("/admin", status_code=303)
     # a fresh CSRF token on login. With the community pages installed, the admin is also
     # signed in as the built-in admin account, so /moderation and the site's header know
-    # them; otherwise a reader logged in on the same browser stays logged in.
-    session = {**session_of(request), **new_session(admin=True)}
+    # them (that account counts only beside a valid admin session: ``admin_session_ok``);
+    # otherwise a reader logged in on the same browser stays logged in.
+    session = {**session_of(request), **new_session(admin=token)}
     community = getattr(state, "community", None)
     if community is not None:
         user = await run_in_threadpool(community.accounts.builtin_admin)
@@ -208,9 +232,24 @@ async def login(request: Request):
     return response
 
 
+def _take_login_slots(state, ip: str) -> None:
+    with state.db.write() as conn:
+        state.limiter.hit(conn, f"admin-login:ip:{ip}", *ADMIN_LOGIN_PER_IP,
+                          what="too many admin login attempts from your address")
+        state.limiter.hit(conn, "admin-login:all", *ADMIN_LOGIN_ALL,
+                          what="too many admin login attempts")
+
+
+def _give_back_slots(state, ip: str) -> None:
+    with state.db.write() as conn:
+        state.limiter.clear(conn, f"admin-login:ip:{ip}")
+        state.limiter.release(conn, "admin-login:all")
+
+
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request):
     await _form(request)
+    await run_in_threadpool(admin_sessions.end, request.app.state.db, session_of(request).get("admin"))
     community = getattr(request.app.state, "community", None)
     if community is not None and session_of(request).get("reader"):
         await run_in_threadpool(community.accounts.end_session, session_of(request)["reader"])

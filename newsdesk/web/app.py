@@ -27,12 +27,14 @@ from typing import Callable
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..settings import Settings
 from ..storage.db import Database
 from . import (admin, admin_filters, articles, errors, feeds_out, front, outlets, search, stories,
                tags, versions, websub)
 from ..ai.service import AIService
+from ..community.ratelimit import RateLimiter
 from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
@@ -42,7 +44,7 @@ from .metrics import HTTPMetrics
 from . import metrics
 from .pagecache import PageCache
 from .render import HERE, Renderer
-from .security import SecurityHeaders, Sessions, secret_key
+from .security import KnownHosts, SecurityHeaders, Sessions, secret_key, session_of
 
 
 def create_app(settings: Settings, db: Database, *,
@@ -73,11 +75,17 @@ def create_app(settings: Settings, db: Database, *,
     install_apps(app)
     app.state.renderer.env.globals["viewer_of"] = current_user
     app.state.renderer.env.globals["follow_state"] = follow_state
+    app.state.renderer.env.globals["session_csrf"] = lambda request: session_of(request).get("csrf")
+    app.state.limiter = RateLimiter(db.dialect)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
                        max_bytes=settings.page_cache_mb << 20, version=db.data_version)
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
     app.add_middleware(HTTPMetrics)
+    if settings.public_url:   # outermost but one: a forged Host never reaches a page or the cache
+        app.add_middleware(KnownHosts, public_url=settings.public_url)
+    # the client address (rate limits) from X-Forwarded-For only when a trusted proxy sent it
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
 
 

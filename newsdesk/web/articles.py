@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from ..ingest.sanitize import absolute_url
 from ..storage import reading
 from .ai_panel import AIPanel, safe_panel
-from .asking import answer_page, comments_json, since_options
+from .asking import ask, ask_form, comments_json, since_options
 from .community import comments_block
 from .community.base import save_session
 from .render import json_response, parse_id, split_ref, wants_json
@@ -48,13 +48,22 @@ async def article_page(request: Request, ref: str):
     return save_session(request, response)
 
 
-@router.get("/articles/{article_id}/ask", summary="Ask a question about an article's story")
-async def ask_article(request: Request, article_id: str, q: str = Query("", max_length=2000)):
+@router.get("/articles/{article_id}/ask", summary="The form to ask about an article's story")
+async def ask_article_form(request: Request, article_id: str, q: str = Query("", max_length=2000)):
+    article = reading.article_context(request.app.state.db, parse_id(article_id, "article"))["article"]
+    return ask_form(request, q, article["title"], f"/articles/{article['id']}",
+                    f"/articles/{article['id']}/ask")
+
+
+@router.post("/articles/{article_id}/ask", summary="Ask a question about an article's story "
+             "(form fields q and csrf)")
+async def ask_article(request: Request, article_id: str):
     state = request.app.state
     ctx = reading.article_context(state.db, parse_id(article_id, "article"))
     story = ctx.get("story") or {}
     from ..ai.service import article_docs, story_docs
-    docs = (story_docs(state.db, story["id"]) if story.get("id")
-            else article_docs(state.db, ctx["article"]["id"]))
-    return answer_page(request, q, docs, ctx["article"]["title"], f"/articles/{ctx['article']['id']}",
-                       f"article:{ctx['article']['id']}")
+    ident = ctx["article"]["id"]
+    load = ((lambda: story_docs(state.db, story["id"])) if story.get("id")
+            else (lambda: article_docs(state.db, ident)))
+    return await ask(request, load, ctx["article"]["title"], f"/articles/{ident}",
+                     f"article:{ident}", f"/articles/{ident}/ask")

@@ -1,14 +1,18 @@
 """What the article and story pages share beyond rendering: the "since" choices of the
-"what changed" timeline, the Ask answer page, and the reader's comments and read state."""
+"what changed" timeline, Ask (a GET shows the form, a POST with the CSRF token answers,
+rate limited and off the event loop), and the reader's comments and read state."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Callable
 
 from fastapi import HTTPException, Request
 
+from ..community import RateLimited
 from ..storage import stories as story_store
 from .community import current_user
+from .community.base import client_ip, csrf_token, read_form, save_session, threadpool
 from .render import json_response, wants_json
 
 
@@ -53,15 +57,74 @@ def comments_json(request: Request, subject_type: str, subject_id: int) -> dict:
     return {"enabled": True, "items": [c.to_dict() for c in comments], "more_after": more}
 
 
-def answer_page(request: Request, question: str, docs: list, title: str, back: str, subject: str):
-    """Answer a question from the stored coverage only, with the supporting sentences."""
+def ask_form(request: Request, question: str, title: str, back: str, action: str):
+    """GET: the question form (with this visitor's CSRF token), pre-filled; nothing is
+    computed or written. The answer comes from the POST."""
+    token = csrf_token(request)
+    if wants_json(request):
+        response = json_response({"question": question, "answer": None, "csrf": token,
+                                  "ask": f"POST {action} with form fields q and csrf"})
+    else:
+        response = request.app.state.renderer.page(request, "answer.html", {
+            "question": question, "answer": None, "title": title, "back": back,
+            "action": action, "csrf": token})
+    response.headers["Cache-Control"] = "private, no-store"
+    return save_session(request, response)
+
+
+async def ask(request: Request, load_docs: Callable[[], list], title: str, back: str,
+              subject: str, action: str):
+    """POST: answer a question from the stored coverage only, with the supporting sentences.
+
+    CSRF-checked; rate limited (``ask_per_minute_ip`` per address for readers who are not
+    logged in, ``ask_per_minute_reader`` per logged-in reader, whose address gets three
+    times the anonymous allowance); the model endpoint, when configured, answers logged-in
+    readers and, for others, ``llm_asks_per_ip_day`` questions per address a day (then the
+    extractive answer). The work runs in the thread pool, never on the event loop."""
     from .ai_panel import view
+    data = await read_form(request, 8192)
+    question = " ".join(data.get("q", "").split())[:500]
+    if not question:
+        raise HTTPException(400, "ask a question: the q field is empty")
+    settings, user, ip = request.app.state.settings, _user(request), client_ip(request)
+    offline = await threadpool(_take_ask_slots, request.app.state, user, ip)
     service = request.app.state.ai
-    result = service.ask(docs, question, subject)
+
+    def answer():
+        docs = load_docs()
+        return docs, service.ask(docs, question, subject, offline=offline)
+
+    docs, result = await threadpool(answer)
     outlets = {str(d.id): d.outlet for d in docs}
-    answer = view(result, outlets)
     if wants_json(request):
         return json_response({"question": question, "subject": subject, "answer": result.to_json()})
-    return request.app.state.renderer.page(request, "answer.html", {
-        "question": question, "answer": answer, "title": title, "back": back,
-        "asked_at": datetime.now()})
+    response = request.app.state.renderer.page(request, "answer.html", {
+        "question": question, "answer": view(result, outlets), "title": title, "back": back,
+        "action": action, "csrf": csrf_token(request), "asked_at": datetime.now(),
+        "llm_budget_spent": offline and settings.ai_provider != "offline"})
+    response.headers["Cache-Control"] = "private, no-store"
+    return save_session(request, response)
+
+
+def _take_ask_slots(state, user, ip: str) -> bool:
+    """Take this question's rate-limit slots (``RateLimited`` past them); whether it must
+    be answered offline (the address's model budget for the day is spent)."""
+    settings, limiter = state.settings, state.limiter
+    with state.db.write() as conn:
+        if user is None:
+            limiter.hit(conn, f"ask:ip:{ip}", settings.ask_per_minute_ip, 60,
+                        what="too many questions from your address")
+        else:
+            limiter.hit(conn, f"ask:reader:{user.id}", settings.ask_per_minute_reader, 60,
+                        what="too many questions from your account")
+            limiter.hit(conn, f"ask:ip-readers:{ip}", 3 * settings.ask_per_minute_ip, 60,
+                        what="too many questions from your address")
+    if settings.ai_provider == "offline" or user is not None:
+        return False
+    try:
+        with state.db.write() as conn:
+            limiter.hit(conn, f"ask-llm:ip:{ip}", settings.llm_asks_per_ip_day, 86400,
+                        what="model budget")
+        return False
+    except RateLimited:
+        return True

@@ -47,10 +47,10 @@ def entry(item: dict, base: str) -> dict:
 
 def feed_response(request: Request, fmt: str, title: str, page_path: str,
                   items: list[dict]) -> Response:
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.site_url   # never the request's Host header
     entries = [entry(i, base) for i in items]
     page = base + page_path
-    self_url = str(request.url)
+    self_url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if fmt == "rss":
         body = rss(title, page, self_url, entries)
     elif fmt == "atom":

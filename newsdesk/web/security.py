@@ -8,13 +8,21 @@
   SameSite=Lax, Secure when the request came over https, expiring after a week.
 * Every form that changes something carries the session's CSRF token; ``check_csrf``
   compares it in constant time.
+* Absolute links (mail, feeds) come from ``settings.site_url``, never from the request's
+  Host header; with ``public_url`` set, ``KnownHosts`` refuses requests naming any other
+  host (400), so a forged Host cannot reach a page or the page cache at all.
+* The client address is the peer's, or the X-Forwarded-For of a ``trusted_proxies`` peer
+  (uvicorn's ``ProxyHeadersMiddleware``, installed by ``create_app``).
 """
 
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
@@ -22,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..settings import Settings
+from ..storage import admin_sessions
 
 COOKIE = "newsdesk_session"
 SESSION_AGE = 7 * 24 * 3600
@@ -67,8 +76,39 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class KnownHosts:
+    """Pure ASGI middleware: answer 400 to a request whose Host header names neither the
+    ``public_url`` host nor this machine (local health checks keep working)."""
+
+    def __init__(self, app, public_url: str):
+        self.app = app
+        self.allowed = LOCAL_HOSTS | {urlsplit(public_url).hostname or ""}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
+            if _hostname(host.decode("latin-1")) not in self.allowed:
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body",
+                            "body": b"unknown host: this site answers to its public_url only\n"})
+                return
+        await self.app(scope, receive, send)
+
+
+def _hostname(host: str) -> str:
+    try:
+        return (urlsplit("//" + host.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 class Sessions:
     def __init__(self, secret: str):
+        self.key = secret
         self.serializer = URLSafeTimedSerializer(secret, salt="newsdesk.session")
 
     def load(self, cookie_header: str) -> dict | None:
@@ -95,8 +135,23 @@ def session_of(request: Request) -> dict:
     return request.scope.get("newsdesk.session") or {}
 
 
-def new_session(admin: bool = False) -> dict:
+def new_session(admin: str | None = None) -> dict:
+    """``admin``: the token of a server-side admin session (``storage/admin_sessions.py``)."""
     return {"csrf": secrets.token_urlsafe(24), "admin": admin}
+
+
+def admin_password_tag(request: Request) -> str:
+    state = request.app.state
+    return admin_sessions.password_tag(state.settings.admin_password, state.sessions.key)
+
+
+def admin_session_ok(request: Request) -> bool:
+    """Whether this request carries a valid server-side admin session: opened with the
+    current ``admin_password``, not logged out, not expired (``storage/admin_sessions.py``)."""
+    token = session_of(request).get("admin")
+    return (bool(token) and isinstance(token, str)
+            and bool(request.app.state.settings.admin_password)
+            and admin_sessions.valid(request.app.state.db, token, admin_password_tag(request)))
 
 
 def check_csrf(request: Request, token: str | None) -> None:
@@ -112,7 +167,12 @@ def check_password(given: str, expected: str) -> bool:
 
 def secret_key(settings: Settings) -> str:
     """The signing key: the setting, else a key kept in data_dir (made once), else, when
-    data_dir does not exist, a random key for this process (sessions end on restart)."""
+    data_dir does not exist, a random key for this process (sessions end on restart).
+
+    Web workers start together and may all find no key file: each writes its own candidate
+    to a private temporary file and links it into place, which succeeds for one of them
+    only (``os.link`` fails on an existing name); the others read the winner's key. A
+    reader never sees a half-written file, and the file is 0600 from its first byte."""
     if settings.secret_key:
         return settings.secret_key
     folder = Path(settings.data_dir).expanduser()
@@ -123,10 +183,24 @@ def secret_key(settings: Settings) -> str:
             if key:
                 return key
         if folder.is_dir():
-            key = secrets.token_urlsafe(32)
-            path.write_text(key, encoding="utf-8")
-            path.chmod(0o600)
-            return key
+            return _create_key_file(path)
     except OSError:
         pass
     return secrets.token_urlsafe(32)
+
+
+def _create_key_file(path: Path) -> str:
+    key = secrets.token_urlsafe(32)
+    fd, tmp = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+            return key
+        except FileExistsError:   # another worker won the race: use its key
+            return path.read_text(encoding="utf-8").strip() or key
+    finally:
+        os.unlink(tmp)

@@ -10,7 +10,7 @@ from ..errors import NotFound
 from ..storage import reading
 from ..storage import stories as story_store
 from .ai_panel import AIPanel, safe_panel
-from .asking import answer_page, comments_json, mark_read, since_options
+from .asking import ask, ask_form, comments_json, mark_read, since_options
 from .community import comments_block
 from .community.base import save_session
 from .feeds_out import feed_links, feed_response
@@ -81,10 +81,17 @@ async def story_page(request: Request, ref: str):
     return save_session(request, response)
 
 
-@router.get("/stories/{story_id}/ask", summary="Ask a question about a story's coverage")
-async def ask_story(request: Request, story_id: str, q: str = Query("", max_length=2000)):
+@router.get("/stories/{story_id}/ask", summary="The form to ask about a story's coverage")
+async def ask_story_form(request: Request, story_id: str, q: str = Query("", max_length=2000)):
+    story = reading.story_detail(request.app.state.db, parse_id(story_id, "story"))
+    return ask_form(request, q, story["title"], f"/stories/{story['id']}", f"/stories/{story['id']}/ask")
+
+
+@router.post("/stories/{story_id}/ask", summary="Ask a question about a story's coverage "
+             "(form fields q and csrf)")
+async def ask_story(request: Request, story_id: str):
     from ..ai.service import story_docs
     state = request.app.state
     story = reading.story_detail(state.db, parse_id(story_id, "story"))
-    return answer_page(request, q, story_docs(state.db, story["id"]), story["title"],
-                       f"/stories/{story['id']}", f"story:{story['id']}")
+    return await ask(request, lambda: story_docs(state.db, story["id"]), story["title"],
+                     f"/stories/{story['id']}", f"story:{story['id']}", f"/stories/{story['id']}/ask")

@@ -23,6 +23,7 @@ from .community import m005_community
 from .freshness import m_article_revisions, m_websub
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
+from .i18_security import m009_admin_sessions
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 from .operator import m_i13_retry_after
@@ -42,6 +43,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_websub,
     m_i17_fetch_notes,
     m_i17_believable_dates,
+    m009_admin_sessions,
 ]
 
 

@@ -125,7 +125,7 @@ def _items(request: Request, db, view: View, pairs) -> dict:
             since = _int(one(pairs, "since_id") or "0", "since_id")
             ids, _ = streams.item_ids(db, scope, n=PAGE, after=max(since, 0), oldest_first=True)
         items = streams.contents(db, scope, ids, oldest_first=not one(pairs, "max_id"))
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.site_url
     return {"total_items": streams.count_items(db, scope), "items": [
         {"id": i["id"], "feed_id": i["source_id"], "title": i["title"],
          "author": ", ".join(i["authors"]), "html": str(content_html(i, base)),

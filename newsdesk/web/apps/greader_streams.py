@@ -136,7 +136,7 @@ async def item_ids(request: Request):
 
 def _items_body(request: Request, view: View, items: list[dict], stream: str,
                 more: int | None = None) -> dict:
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.site_url
     body = {"direction": "ltr", "id": stream, "title": "Reading list" if stream == READING_LIST else stream,
             "self": [{"href": str(request.url.remove_query_params("T"))}],
             "updated": int(datetime.now(timezone.utc).timestamp()),

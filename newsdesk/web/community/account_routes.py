@@ -4,9 +4,11 @@ password reset by a mailed single-use link. Hashing runs off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import RedirectResponse
 
 from ...community import AuthError, CommunityError
@@ -16,6 +18,7 @@ from .base import (client_ip, csrf_token, current_user, read_form, require_user,
                    save_session, svc, threadpool)
 
 router = APIRouter(tags=["accounts"])
+log = logging.getLogger(__name__)
 
 NOTICES = {"password": "Your password was changed; other sessions were logged out.",
            "reset": "Your password was set; log in with it now.",
@@ -137,24 +140,32 @@ async def forgot_form(request: Request):
 
 @router.post("/password/forgot", include_in_schema=False)
 async def forgot(request: Request):
+    """The same answer, in about the same time, whether or not the account exists: the
+    mail goes out after the response, and the link is made from ``site_url`` (never the
+    Host header, which whoever asks can forge)."""
     data = await read_form(request, 4096)
     community = svc(request)
     found = await threadpool(community.accounts.start_reset, data.get("who", ""), client_ip(request))
     sent_note = ("If an account with that name or address has an e-mail address, a reset "
                  "link is on its way. It works once, for an hour.")
-    if found:
+    if community.mailer is None:
+        sent_note += " (No mail is configured here: ask an admin to run `newsdesk reset-password`.)"
+    response = _page(request, "forgot.html", {"sent": sent_note})
+    if found and community.mailer is not None and found[0].email:
         user, token = found
-        link = str(request.base_url).rstrip("/") + f"/password/reset?token={token}"
-        if community.mailer is None or not user.email:
-            sent_note += " (No mail is configured here: ask an admin to run `newsdesk reset-password`.)"
-        else:
-            try:
-                await threadpool(community.mailer.send, user.email, "Your password reset link",
-                                 f"Hello {user.username},\n\nSet a new password here (valid for an hour, "
-                                 f"once):\n\n{link}\n\nIf you did not ask for this, ignore this mail.\n")
-            except MailError as exc:
-                return _page(request, "forgot.html", {"error": str(exc)}, 503)
-    return _page(request, "forgot.html", {"sent": sent_note})
+        link = f"{request.app.state.settings.site_url}/password/reset?token={token}"
+        response.background = BackgroundTask(
+            _send_reset, community.mailer, user.email, user.username, link)
+    return response
+
+
+def _send_reset(mailer, email: str, username: str, link: str) -> None:
+    try:
+        mailer.send(email, "Your password reset link",
+                    f"Hello {username},\n\nSet a new password here (valid for an hour, once):"
+                    f"\n\n{link}\n\nIf you did not ask for this, ignore this mail.\n")
+    except MailError as exc:  # after the response: the operator reads it in the log
+        log.error("reset mail not sent", extra={"error": str(exc)})
 
 
 @router.get("/password/reset", summary="Set a new password with a reset link")

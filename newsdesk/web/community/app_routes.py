@@ -28,7 +28,7 @@ def apps_context(request: Request, user) -> dict:
     """What the account page shows about apps and saved searches (blocking: call in a
     thread)."""
     access = svc(request).apps
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.site_url
     return {"app_passwords": access.passwords(user), "app_devices": access.password_devices(user),
             "app_items": access.item_mode(user), "api_base": base,
             "app_notice": NOTICES.get(request.query_params.get("apps", "")),
@@ -47,7 +47,7 @@ async def create_password(request: Request):
         return _page(request, "account.html", dict(ctx, user=user, error=str(exc)), exc.status)
     return _page(request, "app_password.html", {
         "user": user, "password": password, "name": " ".join(data.get("name", "").split())[:60],
-        "api_base": str(request.base_url).rstrip("/")})
+        "api_base": request.app.state.settings.site_url})
 
 
 @router.post("/account/apps/passwords/{ref}/revoke")

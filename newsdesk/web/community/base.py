@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...community import AuthError, CommunityError, RateLimited
-from ...community.accounts import Accounts, User
+from ...community.accounts import BUILTIN_ADMIN, Accounts, User
 from ...community.apps import AppAccess
 from ...community.saved import SavedSearches
 from ...community.comments import Comments
@@ -36,7 +36,7 @@ from ...settings import Settings
 from ...storage.db import Database
 from ..errors import error_response
 from ..render import ago
-from ..security import check_csrf, session_of
+from ..security import admin_session_ok, check_csrf, session_of
 
 FORM_LIMIT = 128 * 1024     # bytes of one form: a 10,000-character comment fits, 1 MB does not
 
@@ -59,9 +59,8 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
     """The services, configured from settings where the settings exist (``getattr`` with
     defaults until the community settings are added to ``settings.py``)."""
     opt = lambda name, default: getattr(settings, name, default)  # noqa: E731
-    if mailer is None and opt("smtp_host", ""):
-        mailer = Mailer(opt("smtp_host", ""), int(opt("smtp_port", 25)),
-                        opt("smtp_from", "newsdesk@localhost"))
+    if mailer is None and settings.smtp_host:
+        mailer = Mailer.from_settings(settings)
     spam = SpamFilter(opt("banned_words", ""), float(opt("spam_threshold", 3.0)))
     accounts = accounts or Accounts(db)
     return Community(
@@ -109,9 +108,15 @@ def svc(request: Request) -> Community:
 
 # ----------------------------------------------------------------- who is here
 def current_user(request: Request) -> User | None:
+    """The signed-in reader. The built-in admin account (opened by the admin_password
+    login) counts only beside a valid server-side admin session, so logging out of the
+    admin or changing admin_password ends it too."""
     if "reader" not in request.state._state:
         token = session_of(request).get("reader")
-        request.state.reader = svc(request).accounts.session_user(token) if token else None
+        user = svc(request).accounts.session_user(token) if token else None
+        if user is not None and user.username == BUILTIN_ADMIN and not admin_session_ok(request):
+            user = None
+        request.state.reader = user
     return request.state.reader
 
 

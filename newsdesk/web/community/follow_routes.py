@@ -52,7 +52,7 @@ async def my_news(request: Request):
     await threadpool(_what_changed, request, stories)
     if request.url.path.endswith(".json") or wants_json(request):
         return json_response({"stories": stories, "following": following, "searches": searches})
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.site_url
     response = request.app.state.renderer.page(request, "community/my.html", {
         "stories": stories, "following": following, "searches": searches, "viewer": user,
         "csrf": csrf_token(request),

@@ -223,6 +223,7 @@ class Settings:
         """``allowed_origins`` as (scheme, host, port) triples, host lower-case."""
         return [parse_origin(o) for o in _split(self.allowed_origins)]
 
+    @property
     def trusted_proxy_list(self) -> list[str]:
         return _split(self.trusted_proxies)
 

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from .model import Doc, Result
 
-ALGORITHM_VERSION = "2"  # 2: timelines reach at most timeline.LOOKBACK before a story
+ALGORITHM_VERSION = "3"  # 3: hard-wrapped lines joined (sentence numbers moved)
 
 
 class AICache(ABC):

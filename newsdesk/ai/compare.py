@@ -41,7 +41,7 @@ def compare_coverage(docs: Sequence[Doc], max_claims: int = 8, min_outlets: int 
     gate = coverage_gate("compare", corpus, min_outlets)
     if gate:
         return gate
-    rows = eligible(corpus, range(len(corpus.sents))) or list(range(len(corpus.sents)))
+    rows = eligible(corpus, range(len(corpus.sents))) or [r for r, s in enumerate(corpus.sents) if not s.flag]
     if not rows:
         return Result("compare", status="empty", note="The documents have no text to compare.")
     sim = corpus.space.sim(rows, rows)

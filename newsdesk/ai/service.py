@@ -193,7 +193,9 @@ class AIService:
                 out[feature] = Result.from_json(data) if data else None
                 if data is None or is_stale(data, now):
                     start.append((feature, wanted[feature], key))
-            if start and coverage:
+            if start and not coverage:   # nothing to read: an answer, not a wait
+                out.update({f: Result(f, status="empty", note="No coverage to work from.") for f, *_ in start})
+            elif start:
                 started = self._start(subject, start)
                 flights += [(out, feature, started[key]) for feature, _, key in start if out[feature] is None]
             answers.append(out)
@@ -261,7 +263,10 @@ class AIService:
 
     @staticmethod
     def article_view(found: dict) -> Result | None:
-        return found["summary"] if found["_coverage"] else None
+        if not found["_coverage"]:
+            return Result("summary", status="empty",
+                          note="This article is a copy of another outlet's: see the original for its summary.")
+        return found["summary"]
 
     def story_panel(self, story_id: int | Sequence[int], since: date | datetime | None = None,
                     wait: float | None = 0.0) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from fastapi import HTTPException, Request
 
@@ -13,16 +13,20 @@ from .render import json_response, wants_json
 
 
 def since_options(request: Request, story: dict, defer_previous: bool = False) -> dict:
-    """``since`` from the query (a date), the end of the previous story in this thread, and
-    the reader's last visit (read before this visit is recorded). ``defer_previous``: pass
-    ``previous_of`` (the story id) instead, for a panel that reads it itself (``AIPanel``)."""
-    raw = request.query_params.get("since")
-    since = None
+    """``since`` from the query (a date, or an instant like 2022-02-12T09:30:00Z), the end
+    of the previous story in this thread, and the instant of the reader's last visit (read
+    before this visit is recorded). ``defer_previous``: pass ``previous_of`` (the story id)
+    instead, for a panel that reads it itself (``AIPanel``)."""
+    raw = (request.query_params.get("since") or "").strip()
+    since: date | datetime | None = None
     if raw:
         try:
-            since = date.fromisoformat(raw[:10])
+            since = date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
         except ValueError:
-            raise HTTPException(400, "since must be a date like 2022-02-12") from None
+            raise HTTPException(400, "since must be a date like 2022-02-12 or an instant like "
+                                     "2022-02-12T09:30:00Z") from None
+        if isinstance(since, datetime) and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
     options: dict = {"since": since}
     if story.get("id"):
         if defer_previous:
@@ -33,7 +37,7 @@ def since_options(request: Request, story: dict, defer_previous: bool = False) -
         if user is not None:
             state = request.app.state.community.follows.read_state(user, story["id"])
             if state and state.get("opened_at"):
-                options["last_visit"] = state["opened_at"].date()
+                options["last_visit"] = state["opened_at"]   # the instant, not the day
     return options
 
 

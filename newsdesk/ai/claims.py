@@ -33,12 +33,14 @@ NEGATIONS = frozenset("""not no never none nobody nothing neither nor cannot now
     deny denies denied denying refuse refuses refused refusing fail fails failed failing
     ni nunca jamás ningún ninguna nadie nada pas jamais aucun aucune personne rien nessun
     nessuna nessuno niente mai""".split())
-REPORTING = frozenset("""said says say told tell tells stated states added adds noted notes reported
-    reports according announced announces claimed claims explained explains wrote writes""".split())
+REPORTING = frozenset("""said says say stated states added adds noted notes reported reports according
+    announced announces claimed claims explained explains wrote writes""".split())
 # outcome classes: a claim's outcome must be among its sources' outcomes (word prefixes)
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "death": ("die", "died", "dies", "dying", "dead", "death", "kill", "fatal", "perish", "lifeless",
-              "murder"),
+              "murder", "morgue", "drown"),
+    "recovery": ("recover", "discharged", "healed"),
+    "promotion": ("promot", "appointed", "named as"),
     "injury": ("injur", "wound", "hurt"),
     "hospital": ("hospital",),
     "arrest": ("arrest", "detain", "detention", "custody", "apprehend"),
@@ -104,9 +106,17 @@ def check_claim(claim: str, sources: Sequence[str], lang: str = "en",
 
 
 def _numbers(claim: str, sources: Sequence[str]) -> list[str]:
+    """Each figure of the claim must be matched by its own figure of the sources ("eight or
+    eight" does not match "seven or eight")."""
     found = [q for s in sources for q in quantities(s)]
-    return [f"the number {q.text!r} is not in the cited sentences" for q in quantities(claim)
-            if not any(same_value(q, r) for r in found)]
+    out = []
+    for q in quantities(claim):
+        match = next((r for r in found if same_value(q, r)), None)
+        if match is None:
+            out.append(f"the number {q.text!r} is not in the cited sentences")
+        else:
+            found.remove(match)
+    return out
 
 
 def _stems(text: str) -> set[str]:
@@ -132,73 +142,134 @@ def _names(claim: str, joined: str) -> list[str]:
     return out
 
 
-def outcome_classes(text: str) -> dict[str, str]:
-    """{outcome class: the word that shows it} of a text."""
+NEIGHBOURS = 3   # content words either side of an outcome word that say whose outcome it is
+
+
+def outcome_words(text: str, lang: str = "en") -> list[tuple[str, str, set[str]]]:
+    """(outcome class, word, the content terms around it) of each outcome word of a text.
+    Adverbs ("increasingly") are not outcomes."""
     tokens = words(text)
-    joined = " " + " ".join(tokens) + " "
-    found = {}
+    content = [(i, t if t.isdigit() else stem(t, lang)) for i, t in enumerate(tokens)
+               if t not in ALL_STOPWORDS and len(t) > 1]
+    found = []
     for name, prefixes in OUTCOMES.items():
-        for prefix in prefixes:
-            if " " in prefix:
-                if f" {prefix} " in joined or f" {prefix}" in joined:
-                    found[name] = prefix
-                    break
-            else:
-                hit = next((t for t in tokens if t.startswith(prefix)), None)
-                if hit:
-                    found[name] = hit
-                    break
+        for i, token in enumerate(tokens):
+            two = token + " " + (tokens[i + 1] if i + 1 < len(tokens) else "")
+            if not any((two.startswith(p + " ") or two == p) if " " in p else
+                       (token.startswith(p) and not token.endswith("ly")) for p in prefixes):
+                continue
+            at = next((k for k, (j, _) in enumerate(content) if j >= i), len(content))
+            around = {t for j, t in content[max(0, at - NEIGHBOURS):at + NEIGHBOURS + 1] if j != i}
+            found.append((name, token, around))
     return found
 
 
 def _outcomes(claim: str, joined: str) -> list[str]:
-    source = outcome_classes(joined)
-    return [f"the outcome {word!r} is not in the cited sentences"
-            for name, word in outcome_classes(claim).items() if name not in source]
+    """Every outcome of the claim must be an outcome of the same class in the sources, said
+    of the same people or things when the claim names any the sources also name."""
+    source = outcome_words(joined)
+    source_terms = set(terms(joined))
+    out = []
+    claimed = outcome_words(claim)
+    for name in {n for n, _, _ in claimed}:   # "3 killed and 300 killed" for "3 killed and 300 injured"
+        mine = [w for n, w, _ in claimed if n == name]
+        if len(mine) > sum(1 for n, _, _ in source if n == name):
+            out.append(f"the outcome {mine[-1]!r} is said more often than in the cited sentences")
+    for name, word, around in claimed:
+        same = [s_around for s_name, _, s_around in source if s_name == name]
+        known = around & source_terms
+        if not same or (known and not any(known & s_around for s_around in same)):
+            out.append(f"the outcome {word!r} is not in the cited sentences"
+                       + ("" if not same else " about the same people or things"))
+    return out
 
 
 def _negated(text: str) -> bool:
     return any(t in NEGATIONS or t.endswith("n't") for t in words(text.replace("’", "'")))
 
 
-def _clauses(text: str, lang: str) -> list[tuple[set[str], bool]]:
-    return [(set(terms(c, lang)), _negated(c)) for c in _CLAUSE.split(text) if c.strip()]
+SCOPE = 3   # a negation governs the first content word within this many words after it
+
+
+def _scopes(text: str, lang: str) -> list[tuple[str, bool]]:
+    """(content term, negated) in order: negated when a negation stands at most ``SCOPE``
+    words before it with no other content word between."""
+    out, pending = [], SCOPE + 1
+    for token in words(text.replace("’", "'")):
+        if token in NEGATIONS or token.endswith("n't"):
+            pending = 0
+            continue
+        pending += 1
+        if token in ALL_STOPWORDS or len(token) < 2:
+            continue
+        out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE))
+        pending = SCOPE + 1
+    return out
 
 
 def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
+    """The claim must keep every negation of the words it shares with its sources, and add
+    none: "did not break out" vs "broke out", "never own" vs "own"."""
     if _negated(claim) and not any(_negated(s) for s in sources):
         return ["it negates or denies what the cited sentences state"]
-    source_clauses = [c for s in sources for c in _clauses(s, lang)]
-    for words_c, negated_c in _clauses(claim, lang):
-        if len(words_c) < 2:
-            continue
-        best = max(source_clauses, key=lambda c: len(c[0] & words_c), default=None)
-        if best is None or len(best[0] & words_c) < max(2, 0.5 * len(words_c)):
-            continue
-        if best[1] != negated_c:
-            return ["it " + ("negates" if negated_c else "drops the negation of") + " what the cited sentence says"]
+    claimed = _scopes(claim, lang)
+    claim_terms = {t for t, _ in claimed}
+    negated_in_claim = {t for t, negated in claimed if negated}
+    stated = [pair for s in sources for pair in _scopes(s, lang)]
+    for term in claim_terms:   # every mention kept: the negated mentions must be kept too
+        mine = [negated for t, negated in claimed if t == term]
+        theirs = [negated for t, negated in stated if t == term]
+        if len(mine) == len(theirs) and sum(mine) != sum(theirs):
+            return [f"it {'drops' if sum(mine) < sum(theirs) else 'adds'} a negation of {term!r}"]
+    negated_in_source = {t for t, negated in stated if negated}
+    plain_in_source = {t for t, negated in stated if not negated}
+    for term in negated_in_source & claim_terms:
+        if term not in negated_in_claim and term not in plain_in_source:
+            return [f"it drops the negation of {term!r} in the cited sentence"]
+    for term in negated_in_claim:
+        if term in plain_in_source and term not in negated_in_source:
+            return [f"it negates {term!r}, which the cited sentence states"]
     return []
 
 
+PRONOUNS = frozenset("i he she we they it".split())   # doers, though stopwords elsewhere
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
 def _verb_like(token: str) -> bool:
-    low = token.lower()
-    return low not in REPORTING and (low in IRREGULAR_PAST or (low.endswith("ed") and len(low) > 4))
+    """A lower-case past form: "arrested", "met" (a capitalised "United" is a name)."""
+    return token[:1].islower() and token not in REPORTING and (
+        token in IRREGULAR_PAST or (token.endswith("ed") and len(token) > 4))
+
+
+def _transitive_report(text: str, match: re.Match) -> bool:
+    """A reporting verb used with an object ("the city added language"), not framing a
+    quote ("..., he added." / "said:")."""
+    before = text[:match.start()].rstrip()[-1:]
+    after = text[match.end():].lstrip()[:1]
+    return match.group(0).islower() and match.group(0).endswith("ed") and before not in ",\"'”“" \
+        and after.isalnum()
 
 
 def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
-    """(term, looks like a verb) in order, stopwords left out."""
+    """(term, looks like a verb) in order: content words and personal pronouns."""
     out = []
-    for token in words(text):
-        if token in ALL_STOPWORDS or len(token) < 2:
-            continue
-        out.append((token if token.isdigit() else stem(token, lang), _verb_like(token)))
+    for match in _TOKEN.finditer(text or ""):
+        token = match.group(0)
+        low = token.lower()
+        verb = _verb_like(token) or (low in REPORTING and _transitive_report(text, match))
+        if low in PRONOUNS:
+            out.append(("pron:" + ("they" if low in ("they", "we") else low), False))
+        elif (low not in ALL_STOPWORDS and len(low) > 1) or verb:   # "told" too
+            out.append((low if low.isdigit() else stem(low, lang), verb))
     return out
 
 
 def _roles(claim: str, sources: Sequence[str], lang: str) -> list[str]:
-    """Around a verb both share, the nearest shared term before it in a source must not
-    come after it in the claim while the nearest after it comes before (unless exactly one
-    of the two is in the passive voice, which legitimately swaps them)."""
+    """Around a verb both share, the nearest shared term before it in a source (its doer)
+    must stay before it in the claim (unless exactly one of the two is in the passive
+    voice, which legitimately moves the doer behind). Words after the verb may move to the
+    front ("In 1879, the exchange opened"); reporting verbs may invert ("..., he said")."""
     claim_seq = _sequence(claim, lang)
     claim_pos: dict[str, int] = {}
     for i, (term, _) in enumerate(claim_seq):
@@ -210,12 +281,11 @@ def _roles(claim: str, sources: Sequence[str], lang: str) -> list[str]:
         shared = [(t, verb) for t, verb in _sequence(source, lang) if t in claim_pos]
         seen: set[str] = set()
         shared = [(t, v) for t, v in shared if not (t in seen or seen.add(t))]
-        for i in range(1, len(shared) - 1):
+        for i in range(1, len(shared)):
             term, verb = shared[i]
             if not (verb and claim_seq[claim_pos[term]][1]):
                 continue
-            before, after = shared[i - 1][0], shared[i + 1][0]
-            v = claim_pos[term]
-            if claim_pos[before] > v and claim_pos[after] < v:
+            before = shared[i - 1][0]
+            if claim_pos[before] > claim_pos[term]:   # the doer moved behind the deed
                 return [f"who did what to whom differs around {term!r}"]
     return []

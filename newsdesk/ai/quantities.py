@@ -31,31 +31,30 @@ MAGNITUDES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "millions": 1e6, "m": 1
 # unit surface form -> (dimension, factor to the dimension's base unit)
 UNITS: dict[str, tuple[str, float]] = {}
 for _names, _dim, _factor in (
-    ("km2 km² sq km|square kilometres|square kilometers|square km", "area", 1e6),
-    ("sq mi|square miles|square mile|mi2 mi²", "area", 2_589_988.11),
-    ("m2 m²|square metres|square meters", "area", 1.0),
-    ("hectares ha|hectare", "area", 1e4),
-    ("acres acre", "area", 4046.86),
+    ("km2|km²|sq km|square kilometres|square kilometers|square km", "area", 1e6),
+    ("sq mi|square miles|square mile|mi2|mi²", "area", 2_589_988.11),
+    ("m2|m²|square metres|square meters", "area", 1.0),
+    ("hectares|ha|hectare", "area", 1e4),
+    ("acres|acre", "area", 4046.86),
     ("km|kilometres|kilometers|kilometre|kilometer", "length", 1000.0),
-    ("miles mile mi", "length", 1609.344),
+    ("miles|mile|mi", "length", 1609.344),
     ("nautical miles|nautical mile|nm", "length", 1852.0),
-    ("metres meters metre meter m", "length", 1.0),
-    ("feet foot ft", "length", 0.3048),
-    ("kg kilograms kilogram kilos", "mass", 1.0),
-    ("tonnes tons tonne ton t", "mass", 1000.0),
-    ("pounds lbs lb", "mass", 0.45359),
-    ("% percent|per cent|pct", "percent", 1.0),
-    ("hours hour hrs h", "time", 3600.0),
-    ("minutes minute mins min", "time", 60.0),
-    ("days day", "time", 86400.0),
-    ("weeks week", "time", 604800.0),
-    ("$ dollars dollar usd|us dollars", "usd", 1.0),
-    ("€ euros euro eur", "eur", 1.0),
-    ("£ pounds sterling gbp", "gbp", 1.0),
+    ("metres|meters|metre|meter|m", "length", 1.0),
+    ("feet|foot|ft", "length", 0.3048),
+    ("kg|kilograms|kilogram|kilos", "mass", 1.0),
+    ("tonnes|tons|tonne|ton|t", "mass", 1000.0),
+    ("pounds|lbs|lb", "mass", 0.45359),
+    ("%|percent|per cent|pct", "percent", 1.0),
+    ("hours|hour|hrs|h", "time", 3600.0),
+    ("minutes|minute|mins|min", "time", 60.0),
+    ("days|day", "time", 86400.0),
+    ("weeks|week", "time", 604800.0),
+    ("$|dollars|dollar|usd|us dollars", "usd", 1.0),
+    ("€|euros|euro|eur", "eur", 1.0),
+    ("£|pounds sterling|gbp", "gbp", 1.0),
 ):
-    for _group in _names.split("|"):
-        for _name in ([_group] if " " in _group else _group.split()):
-            UNITS.setdefault(_name, (_dim, _factor))
+    for _name in _names.split("|"):
+        UNITS.setdefault(_name, (_dim, _factor))
 
 _WORD_NUMBER = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
@@ -75,6 +74,7 @@ _MONTH_NAMES = {m for m in MONTHS if len(m) > 3}
 class Quantity:
     value: float          # in the dimension's base unit when ``dim`` is set
     number: float         # the figure as written, times its magnitude ("5.2M" -> 5200000)
+    factor: float         # the unit's factor to the dimension's base unit (1 without a unit)
     dim: str | None       # area, length, mass, percent, time, usd, eur, gbp, or None
     text: str
     head: str | None      # the word it counts ("people"), lower-cased
@@ -120,15 +120,15 @@ def quantities(text: str) -> list[Quantity]:
         head = after.group(1).lower() if after else None
         month_near = any(m in before.split() or m == (head or "") for m in _MONTH_NAMES)
         is_year = match.group("num") is not None and dim is None and 1900 <= value <= 2100 and "," not in match.group("num")
-        out.append(Quantity(value * factor, value, dim, match.group(0).strip(), head,
+        out.append(Quantity(value * factor, value, factor, dim, match.group(0).strip(), head,
                             bool(month_near or is_year)))
     return out
 
 
 def same_value(a: Quantity, b: Quantity, tolerance: float = 0.01) -> bool:
-    """Equal figures: the same number, or (both with units of one dimension) equal after
-    conversion within ``tolerance`` (rounding: "5.2 million km2" is "2 million sq mi")."""
-    if a.dim and b.dim:
+    """Equal figures: the same number, or (with different units of one dimension) equal
+    after conversion within ``tolerance`` (rounding: "5.2 million km2" is "2 million sq mi")."""
+    if a.dim and b.dim and a.factor != b.factor:
         if a.dim != b.dim:
             return False
         return abs(a.value - b.value) <= tolerance * max(abs(a.value), abs(b.value), 1e-9)

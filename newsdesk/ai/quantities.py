@@ -100,6 +100,8 @@ def quantities(text: str) -> list[Quantity]:
         value = _number(match.group("num"), match.group("word"))
         if value is None:
             continue
+        if "/" in text[max(0, match.start() - 1):match.start()] + text[match.end():match.end() + 1]:
+            continue   # a fraction, ratio or code ("1/2.6-inch", "24/7"), not a count
         word = match.group("word")
         if word and word.lower() in ("second", "half", "double") and not match.group("unit"):
             continue   # "a second time", "half of them", "double standards": too often not a figure
@@ -125,11 +127,23 @@ def quantities(text: str) -> list[Quantity]:
     return out
 
 
+def _rounding(q: Quantity) -> float:
+    """Relative half-step of the last written digit: "3" -> 0.5/3, "5.2" -> 0.05/5.2."""
+    digits = re.sub(r"[^\d.]", "", q.text.split()[0] if q.text.split() else "")
+    if not digits or not q.number:
+        return 0.0
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    written = float(digits) if digits.replace(".", "", 1).isdigit() else q.number
+    return 0.5 * 10 ** -decimals / max(abs(written), 1e-9)
+
+
 def same_value(a: Quantity, b: Quantity, tolerance: float = 0.01) -> bool:
     """Equal figures: the same number, or (with different units of one dimension) equal
     after conversion within ``tolerance`` (rounding: "5.2 million km2" is "2 million sq mi")."""
     if a.dim and b.dim and a.factor != b.factor:
         if a.dim != b.dim:
             return False
-        return abs(a.value - b.value) <= tolerance * max(abs(a.value), abs(b.value), 1e-9)
+        # a converted figure is rounded: "3 feet" for 1 metre is as close as one digit gets
+        slack = max(tolerance, _rounding(a), _rounding(b))
+        return abs(a.value - b.value) <= slack * max(abs(a.value), abs(b.value), 1e-9)
     return abs(a.number - b.number) <= 1e-9 * max(abs(a.number), 1.0)

@@ -43,23 +43,22 @@ def safe_panel(fn, item: dict, **options) -> dict | None:
     return result if isinstance(result, dict) else None
 
 
-def since_param(value: date | datetime | None) -> str:
-    """``since`` as it goes in a link: a day, or an instant to the second in UTC ("Z")."""
+def _since_text(value: date | datetime | None, instant: str, day: str) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
+        return value.astimezone(timezone.utc).strftime(instant)
+    return value.strftime(day)
+
+
+def since_param(value: date | datetime | None) -> str:
+    """``since`` as it goes in a link: a day, or an instant to the second in UTC ("Z")."""
+    return _since_text(value, "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d")
 
 
 def since_label(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%d %B %Y, %H:%M UTC")
-    return value.strftime("%d %B %Y")
+    return _since_text(value, "%d %B %Y, %H:%M UTC", "%d %B %Y")
 
 
 def since_choices(days: list[date], previous: date | datetime | None,

@@ -162,8 +162,9 @@ class OpenAICompatibleProvider:
         if not any(i.origin == "model" for i in kept) and (feature != "ask" or dropped):
             base.sections["unsupported"] = dropped
             base.meta["fallback"] = True
-            return _noted(base, ["No sentence the model wrote passed the check against the sentences "
-                                 "it cites; showing sentences quoted from the outlets."] + notes)
+            why = ("No sentence the model wrote passed the check against the sentences it cites"
+                   if dropped else "The model wrote no sentence")
+            return _noted(base, [f"{why}; showing sentences quoted from the outlets."] + notes)
         sections = {k: v for k, v in base.sections.items()}
         if dropped:
             sections["unsupported"] = dropped

@@ -42,7 +42,7 @@ from ..storage import ai_results as store
 from ..storage.db import Database
 from .cache import ALGORITHM_VERSION, AICache, is_stale
 from .model import Doc, Result
-from .provider import get_provider
+from .provider import TASKS, get_provider
 from .timeline import since_instant
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,8 @@ class AIService:
                     self._flights[key] = Future()
                     todo.append((feature, params, key))
                 futures[key] = self._flights[key]
-        if todo:
+        if todo:   # what needs no model first: a slow endpoint must not hold up the rest
+            todo.sort(key=lambda job: job[0] in TASKS)
             self._pool.submit(self._job, subject, todo)
         return futures
 

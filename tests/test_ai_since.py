@@ -127,3 +127,40 @@ def test_a_failing_feature_is_an_error_not_a_wait(site):
         assert result.status == "error" and "could not be computed" in result.note
     finally:
         service.close()
+
+
+def test_a_trickling_endpoint_leaves_nothing_pending_on_the_page(site):
+    """An endpoint that sends one byte every 2 s: the page's panel shows the offline result
+    with its note once the call's total deadline (1 s here) has passed, and a later reader
+    gets it from the cache at once."""
+    from servers import RawServer
+
+    from newsdesk.ai import OpenAICompatibleProvider
+    from newsdesk.web.ai_panel import AIPanel
+
+    def drip(sock, server):
+        sock.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{" * 5:
+            if server.stopping.wait(2.0):
+                return
+            sock.sendall(bytes([byte]))
+    raw = RawServer(drip).start()
+    provider = OpenAICompatibleProvider(raw.url("/v1"), "drip", timeout=1.0)
+    service = AIService(site["settings"], site["db"], provider=provider)
+    panel = AIPanel(service, wait=0.2)
+    story = {"kind": "story", "id": site["story_id"]}
+    try:
+        started = time.monotonic()
+        first = panel(story, since=date(2000, 1, 1))
+        assert first["pending"] and first["poll"] == f"/stories/{site['story_id']}/ai?since=2000-01-01"
+        while panel(story, since=date(2000, 1, 1))["pending"]:
+            assert time.monotonic() - started < 15, "still pending"
+            time.sleep(0.2)
+        done = panel(story, since=date(2000, 1, 1))
+        timeline = done["story"]["timeline"]
+        assert timeline["status"] == "ok" and timeline["fallback"] and timeline["entries"]
+        assert "no complete answer within 1s" in timeline["note"]
+        assert any("could not be used" in line for line in done["authors"])
+    finally:
+        service.close()
+        raw.stop()

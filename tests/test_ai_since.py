@@ -164,3 +164,38 @@ def test_a_trickling_endpoint_leaves_nothing_pending_on_the_page(site):
     finally:
         service.close()
         raw.stop()
+
+
+def test_the_cache_and_coverage_queries_on_both_databases(db, settings):
+    """On SQLite and PostgreSQL: a story's coverage, the single-flight computation, the
+    cached row read back, and several stories read as one (a thread)."""
+    from sqlalchemy import text
+
+    from newsdesk.storage.articles import insert_articles
+    from newsdesk.storage.sources import add_source
+    from test_web_fixtures import _row
+    sources = [add_source(db, f"https://example.org/{n}/feed", title=f"Outlet {n}") for n in range(2)]
+    stories = []
+    with db.write() as conn:
+        for s, doc in enumerate(MORNING):
+            ids = insert_articles(conn, [_row(sources[s].id, s, doc.title, doc.text, doc.date)], db.dialect)
+            story = conn.execute(text(
+                "INSERT INTO stories (title, lead_article_id, first_seen, last_seen, article_count, outlet_count, "
+                "updated_at) VALUES (:t, :a, :w, :w, 1, 1, :w) RETURNING id"),
+                {"t": doc.title, "a": ids[0], "w": doc.date.replace(tzinfo=None)}).scalar()
+            conn.execute(text("INSERT INTO article_story (article_id, story_id, similarity) VALUES (:a, :s, 1)"),
+                         {"a": ids[0], "s": story})
+            stories.append(story)
+    service = AIService(settings, db)
+    try:
+        timeline, coverage = service.since_timeline(stories, datetime(2026, 12, 5, 9, 1, tzinfo=timezone.utc),
+                                                    wait=None)
+        assert len(coverage) == 2 and timeline.status == "ok"
+        assert {c.doc for i in timeline.items for c in i.citations} == {coverage[1][0]}
+        again, _ = service.since_timeline(stories, datetime(2026, 12, 5, 9, 1, 30, tzinfo=timezone.utc))
+        assert again is not None and again.to_json() == timeline.to_json()   # same key, from the cache
+        with db.read() as conn:
+            subjects = {r[0] for r in conn.execute(text("SELECT subject FROM ai_results"))}
+        assert subjects == {"stories:" + ",".join(map(str, sorted(stories)))}
+    finally:
+        service.close()

@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newsdesk.ai.claims import NEGATIONS, OUTCOMES, check_claim  # noqa: E402
+from newsdesk.ai.claims import NEGATIONS, check_claim  # noqa: E402
 from newsdesk.ai.quantities import NUMBER_WORDS, quantities  # noqa: E402
 from newsdesk.ai.sentences import split_sentences  # noqa: E402
 from newsdesk.ai.text import ALL_STOPWORDS, support, words  # noqa: E402

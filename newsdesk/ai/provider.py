@@ -36,7 +36,7 @@ from .ask import ask
 from .background import background
 from .claims import check_claim
 from .compare import compare_coverage
-from .guard import addresses_ai, clean_question
+from .guard import clean_question
 from .model import Citation, Corpus, Doc, Item, Result
 from .summary import summarize
 from .text import Embed, detect_language

@@ -7,7 +7,6 @@ input with a clear 400 instead of a 500.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from ..ai.model import Result
 
@@ -63,7 +63,9 @@ def since_label(value: date | datetime | None) -> str:
 
 def since_choices(days: list[date], previous: date | datetime | None,
                   last_visit: date | datetime | None) -> list[dict]:
-    """The "since" links of a story (or of a thread: ``days`` of all its coverage)."""
+    """The "since" links of a story (or of a thread: ``days`` of all its coverage). Each
+    carries the last visit along (``last=``): a page opened on a choice is part of the same
+    visit, so its "since your last visit" is still the visit before."""
     choices = []
     if previous:
         choices.append({"label": "since the previous story in this thread", "param": since_param(previous)})
@@ -73,6 +75,10 @@ def since_choices(days: list[date], previous: date | datetime | None,
     if days:
         choices.append({"label": "since the story began", "param": ""})
         choices.append({"label": "the last 3 days", "param": since_param(max(days) - timedelta(days=3))})
+    keep = {"last": since_param(last_visit)} if last_visit else {}
+    for choice in choices:
+        params = ({"since": choice["param"]} if choice["param"] else {}) | keep
+        choice["query"] = "?" + urlencode(params) if params else "?"
     return choices
 
 

@@ -34,11 +34,22 @@ def since_options(request: Request, story: dict, defer_previous: bool = False) -
         else:
             options["previous"] = story_store.previous_in_thread(request.app.state.db, story["id"])
         user = _user(request)
-        if user is not None:
+        carried = _instant(request.query_params.get("last"))
+        if user is not None and carried is not None:
+            options["last_visit"] = carried   # a "since" page belongs to the visit it came from
+        elif user is not None:
             state = request.app.state.community.follows.read_state(user, story["id"])
             if state and state.get("opened_at"):
                 options["last_visit"] = state["opened_at"]   # the instant, not the day
     return options
+
+
+def _instant(raw: str | None) -> datetime | None:
+    try:
+        value = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def mark_read(request: Request, story_id: int) -> None:

@@ -71,7 +71,7 @@ async def story_page(request: Request, ref: str):
         return no_store_if_pending(json_response(
             dict(story, ai=panel, comments=comments_json(request, "story", story_id)),
             headers={"Cache-Control": "public, max-age=60"}), panel)
-    if "since" not in request.query_params:   # choosing a "since" is part of the same visit
+    if not {"since", "last"} & set(request.query_params):   # a "since" choice: the same visit
         mark_read(request, story_id)
     outlets = sorted({a["outlet"]["name"] for a in story["articles"]})
     response = state.renderer.page(request, "story.html", {

@@ -14,16 +14,20 @@
     try { return window.localStorage; } catch (e) { return null; }
   }
 
-  // The previous visit, read before this one is remembered. A page opened on a "since"
-  // choice is part of the same visit, so it is not remembered as a new one.
+  // The previous visit. A page opened on a "since" choice is part of the same visit: it
+  // neither counts as a new visit nor moves "your last visit" to the visit in progress.
   var previousVisit = null;
   (function remember() {
     var panel = document.getElementById("ai"), key = visitKey(panel), store = storage();
     if (!key || !store) { return; }
-    previousVisit = store.getItem(key);
-    if (!new URLSearchParams(window.location.search).has("since")) {
-      store.setItem(key, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    var visits = {};
+    try { visits = JSON.parse(store.getItem(key) || "{}") || {}; } catch (e) { visits = {}; }
+    var query = new URLSearchParams(window.location.search);
+    if (!query.has("since") && !query.has("last")) {
+      visits = { previous: visits.current || null, current: new Date().toISOString().replace(/\.\d+Z$/, "Z") };
+      store.setItem(key, JSON.stringify(visits));
     }
+    previousVisit = visits.previous || null;
   }());
 
   function offerLastVisit(panel) {
@@ -35,6 +39,11 @@
     link.setAttribute("data-last-visit", "");
     if (choices.firstChild) { choices.insertBefore(document.createTextNode(" · "), choices.firstChild); }
     choices.insertBefore(link, choices.firstChild);
+    // the other choices stay within this visit too
+    Array.prototype.forEach.call(choices.querySelectorAll("a"), function (a) {
+      var url = new URL(a.href);
+      if (!url.searchParams.has("last")) { url.searchParams.set("last", previousVisit); a.href = url.toString(); }
+    });
   }
 
   function poll() {

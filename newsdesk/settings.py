@@ -93,7 +93,15 @@ class Settings:
     llm_api_key: str = _opt("", "API key for the endpoint.", secret=True)
     ai_min_outlets: int = _opt(2, "Outlets a story needs before it gets a summary and a "
                                "coverage comparison.", minimum=1)
-    llm_timeout: float = _opt(30.0, "Seconds to wait for the endpoint.", minimum=0.1)
+    llm_timeout: float = _opt(30.0, "Seconds one call to the endpoint may take in all (connect, "
+                              "wait and read); past it the offline result is shown with a note.",
+                              minimum=0.1)
+    llm_retry_after: float = _opt(300.0, "Seconds before a result that fell back to the offline "
+                                  "method (endpoint down or too slow) is asked of the endpoint again.",
+                                  minimum=1)
+    ai_page_wait: float = _opt(1.0, "Seconds a page waits for AI results computed on request; "
+                               "what takes longer is shown as in progress and fills itself in.",
+                               minimum=0)
     # web
     host: str = _opt("127.0.0.1", "Address the web server listens on.")
     port: int = _opt(8000, "Port the web server listens on.", minimum=0)

@@ -78,6 +78,12 @@ def test_cli_ids_default_to_line_numbers(tmp_path):
     ('{"date": "2024-03-01", "outlet": "a", "text": "x"}', "docs.jsonl:1: missing field(s): title"),
     ('{"date": "March 1st", "outlet": "a", "title": "t", "text": "x"}', "docs.jsonl:1: bad date"),
     ("[1, 2]", "docs.jsonl:1: expected a JSON object"),
+    ('{"id": "a", "date": "2024-03-01", "outlet": "a", "title": "t", "text": "x"}\n'
+     '{"id": "a", "date": "2024-03-02", "outlet": "b", "title": "u", "text": "y"}',
+     "docs.jsonl:2: duplicate id 'a' (first on line 1)"),
+    ('{"date": "2024-03-01", "outlet": "a", "title": "t", "text": "x"}\n'
+     '{"id": "1", "date": "2024-03-02", "outlet": "b", "title": "u", "text": "y"}',
+     "docs.jsonl:2: duplicate id '1' (first on line 1)"),
 ])
 def test_cli_bad_input_is_one_clear_line(tmp_path, content, message):
     path = tmp_path / "docs.jsonl"

@@ -267,7 +267,7 @@ def test_the_model_answer_is_read_with_a_byte_cap(settings):
     from newsdesk.ai.model import Doc  # noqa: F401
     sent = []
 
-    def endless():
+    async def endless():
         for _ in range(100_000):   # 6.4 GB if anyone kept it all
             sent.append(1)
             yield b"x" * 65536

@@ -119,43 +119,43 @@ def test_article_json_twin(client, site):
     assert data["comments"] == {"enabled": True, "items": [], "more_after": None}
 
 
-def _ingest_side(site):
-    """The AI service as the ingest worker runs it (pages only read its results)."""
-    from newsdesk.ai.service import AIService
-    return AIService(site["settings"], site["db"], queue=False)
-
-
-def test_pages_only_read_ai_results_computed_on_the_ingest_side(client, site):
+def test_pages_compute_ai_results_on_request_and_share_them(client, site):
+    from sqlalchemy import text
     aid = site["story_articles"][0]
-    first = client.get(f"/articles/{aid}.json").json()["ai"]   # the page computes nothing
-    assert first["provider"] == "offline" and first["pending"]
-    assert "being prepared" in css(page(client, f"/articles/{aid}"), "section.ai")[0].text_content()
-    service = _ingest_side(site)
-    service.precompute_articles([aid])
-    service.precompute_stories([site["story_id"]])
-    ai = client.get(f"/articles/{aid}.json").json()["ai"]
-    assert not ai["pending"]
+    ai = client.get(f"/articles/{aid}.json").json()["ai"]      # computed now, within ai_page_wait
+    assert ai["provider"] == "offline" and not ai["pending"] and ai["poll"] is None
     summary = ai["article"]["items"]
-    assert summary and all(i["cites"] for i in summary)
+    assert summary and all(i["cites"] and i["origin"] == "quoted" for i in summary)
     for item in summary:                                 # every sentence traces to the text
         cite = item["cites"][0]
         assert cite["href"].startswith(f"/articles/{aid}#s") and cite["text"] == item["text"]
     story = ai["story"]
     assert story["docs"] == 3 and story["timeline"]["status"] == "ok"
     assert story["timeline"]["entries"][0]["date"]
+    assert any("Quoted word for word from the outlets" in line for line in ai["authors"])
+    with site["db"].read() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM ai_results")).scalar()
+    again = client.get(f"/articles/{aid}.json").json()["ai"]   # read back, nothing recomputed
+    with site["db"].read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ai_results")).scalar() == stored
+    assert again["story"]["timeline"] == story["timeline"]
     doc = page(client, f"/articles/{aid}")
     links = css(doc, "section.ai a.cite")
     assert links and all(a.get("href").startswith("/articles/") for a in links)
+    assert "Preparing" not in css(doc, "section.ai")[0].text_content()
 
 
-def test_timeline_since_a_date_and_bad_dates(client, site):
+def test_every_since_is_answered_on_request(client, site):
     sid = site["story_id"]
     assert client.get(f"/stories/{sid}?since=not-a-date").status_code == 400
-    from datetime import date
-    _ingest_side(site).story_panel(sid, since=date(2000, 1, 1), wait=True)
     data = client.get(f"/stories/{sid}.json?since=2000-01-01").json()
     assert data["ai"]["story"]["since"] == "2000-01-01"
-    assert data["ai"]["story"]["timeline"]["status"] == "ok"
+    assert data["ai"]["story"]["timeline"]["status"] == "ok" and not data["ai"]["pending"]
+    newest = max(a["published_at"] for a in data["articles"] if a.get("published_at"))
+    after = client.get(f"/stories/{sid}.json", params={"since": newest}).json()["ai"]["story"]
+    assert after["timeline"]["status"] == "empty" and after["timeline"]["note"].startswith("Nothing new since")
+    fragment = html.fromstring(client.get(f"/stories/{sid}/ai?since=2000-01-01").text)
+    assert fragment.get("id") == "ai" and css(fragment, "ol.timeline li")
 
 
 def _ask(client, path, question, **headers):

@@ -4,8 +4,9 @@ Sentences are retrieved with BM25 and checked by an IDF-weighted overlap: the sh
 question's content words (by weight) that a sentence contains. Words the coverage never
 uses count at the highest weight, so a question about something absent is "not found in
 the coverage" instead of answered with a loosely related sentence. Questions are data:
-they are tokenised, never executed; long questions are cut to ``MAX_QUESTION_CHARS`` and
-their ``MAX_QUERY_TERMS`` rarest words.
+they are tokenised, never executed; sentences of a question that address the AI
+("ignore the sources and ...") are cut first (``guard.clean_question``), and long questions
+are cut to ``MAX_QUESTION_CHARS`` and their ``MAX_QUERY_TERMS`` rarest words.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .guard import clean_question
 from .model import Corpus, Doc, Result
 from .summary import mmr
 from .text import BM25, Embed, terms
@@ -31,7 +33,16 @@ QUESTION_CUES = re.compile(r"\b(how (?:long|many|much|often|far|old)|cu[aá]nto|
 
 def ask(docs: Sequence[Doc], question: str, answers: int = 3, threshold: float = 0.5,
         embed: Embed | None = None) -> Result:
-    question = (question or "").strip()
+    question, cut = clean_question((question or "").strip())
+    result = _answer(docs, question, answers, threshold, embed)
+    if cut:
+        note = f"{cut} sentence(s) of the question that address the AI were left out."
+        result.note = f"{result.note} {note}".strip()
+    return result
+
+
+def _answer(docs: Sequence[Doc], question: str, answers: int, threshold: float,
+            embed: Embed | None) -> Result:
     meta = {"question": question[:200]}
     if not question:
         return Result("ask", status="empty_question", note="Ask a question about the coverage.", meta=meta)

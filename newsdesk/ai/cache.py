@@ -3,8 +3,9 @@
 A key is the SHA-256 of (feature, params, each doc's id + content hash, provider identity,
 ``ALGORITHM_VERSION``), so any edited document, parameter or model gives a new key.
 ``AICache`` is the interface; ``MemoryCache`` and ``DirectoryCache`` (one JSON file per key)
-implement it, and a database-backed one can too. Fallback results (LLM down) are not
-cached, so the real answer is fetched once the endpoint is back.
+implement it, and a database-backed one can too. Fallback results (LLM down) are cached
+with their note like any other, carrying ``meta.retry_at``: once that time has passed the
+result is *stale* and the real answer is fetched again (``is_stale``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import json
 import os
 import tempfile
 import threading
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Sequence
 
 from .model import Doc, Result
 
-ALGORITHM_VERSION = "2"  # 2: timelines reach at most timeline.LOOKBACK before a story
+RETRY_AFTER = 300.0   # seconds before a cached fallback is tried again (run_cached)
+ALGORITHM_VERSION = "3"  # 3: hard-wrapped lines joined (sentence numbers moved)
 
 
 class AICache(ABC):
@@ -82,16 +85,23 @@ def cache_key(feature: str, params: dict[str, Any], docs: Sequence[Doc], provide
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def is_stale(data: dict, now: float | None = None) -> bool:
+    """A cached fallback whose ``retry_at`` has passed: show it, and try the model again."""
+    meta = data.get("meta") or {}
+    return bool(meta.get("fallback")) and float(meta.get("retry_at") or 0) <= (now or time.time())
+
+
 def run_cached(provider, feature: str, docs: Sequence[Doc], cache: AICache | None = None,
-               **params: Any) -> Result:
+               retry_after: float = RETRY_AFTER, **params: Any) -> Result:
     """``provider.run(feature, docs, **params)``, through ``cache`` when given."""
     if cache is None:
         return provider.run(feature, docs, **params)
     key = cache_key(feature, params, docs, provider.identity)
     hit = cache.get(key)
-    if hit is not None:
+    if hit is not None and not is_stale(hit):
         return Result.from_json(hit)
     result = provider.run(feature, docs, **params)
-    if not result.meta.get("fallback"):
-        cache.set(key, result.to_json())
+    if result.meta.get("fallback"):
+        result.meta["retry_at"] = time.time() + retry_after
+    cache.set(key, result.to_json())
     return result

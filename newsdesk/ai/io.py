@@ -1,6 +1,7 @@
 """Reading documents from JSON lines: one object per line with ``date`` (ISO date or
 datetime; ``published`` is accepted too), ``outlet``, ``title``, ``text`` and optionally
-``id`` (defaults to the line number) and ``outlet_label``."""
+``id`` (defaults to the line number) and ``outlet_label``. Ids must be unique: every
+citation names a document by its id, so two documents with one id are an error."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def load_jsonl(path: str | Path) -> list[Doc]:
     except (OSError, UnicodeDecodeError) as exc:
         raise DocsInputError(f"cannot read {path}: {exc}") from None
     docs = []
+    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -64,9 +66,14 @@ def load_jsonl(path: str | Path) -> list[Doc]:
         if not isinstance(row, dict):
             raise DocsInputError(f"{path}:{number}: expected a JSON object")
         try:
-            docs.append(doc_from_mapping(row, str(number)))
+            doc = doc_from_mapping(row, str(number))
         except DocsInputError as exc:
             raise DocsInputError(f"{path}:{number}: {exc}") from None
+        if doc.id in seen:
+            raise DocsInputError(f"{path}:{number}: duplicate id {doc.id!r} (first on line {seen[doc.id]}); "
+                                 "citations name documents by id, so ids must be unique")
+        seen[doc.id] = number
+        docs.append(doc)
     if not docs:
         raise DocsInputError(f"{path}: no documents")
     return docs

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
+from .guard import sentence_flag
 from .sentences import split_sentences
 from .text import TfidfSpace, Embed, detect_language, terms
 
@@ -40,11 +41,13 @@ class Doc:
 
 @dataclass(frozen=True)
 class Sent:
-    """One stored sentence. ``index`` counts sentences of the document's text, from 0."""
+    """One stored sentence. ``index`` counts sentences of the document's text, from 0.
+    ``flag`` says why it may not be picked as a point (``guard.sentence_flag``), or ""."""
     doc: Doc
     index: int
     text: str
     terms: tuple[str, ...]
+    flag: str = ""
 
     @property
     def citation(self) -> "Citation":
@@ -60,14 +63,19 @@ class Citation:
 
 @dataclass
 class Item:
-    """One output sentence with its citations. ``supported`` is False for LLM sentences the
-    check could not trace to their sources (they are kept out of ``items``)."""
+    """One output sentence with its citations. ``origin`` says who wrote it: ``quoted`` (a
+    stored sentence of an outlet), ``model`` (written by the model and checked against the
+    sentences it cites) or ``replaced`` (the model's sentence failed the check, ``check``
+    says why, and the quoted sentence it cited stands in its place). ``supported`` is False
+    for model sentences that failed (kept out of ``items``, listed as ``unsupported``)."""
     text: str
     citations: list[Citation]
     date: str | None = None
     outlets: list[str] = field(default_factory=list)
     score: float = 0.0
     supported: bool = True
+    origin: str = "quoted"
+    check: str = ""
 
 
 @dataclass
@@ -121,7 +129,7 @@ class Corpus:
     """Docs (sorted by date) split into sentences, with a shared TF-IDF space."""
 
     def __init__(self, docs: Sequence[Doc], embed: Embed | None = None, lang: str | None = None):
-        self.docs = sorted(docs, key=lambda d: (_as_datetime(d.date), str(d.id)))
+        self.docs = sorted(docs, key=lambda d: (as_datetime(d.date), str(d.id)))
         self.lang = lang or detect_language(d.title + " " + d.text[:3000] for d in self.docs)
         self.sents: list[Sent] = []
         self.by_doc: dict[str, list[int]] = {}
@@ -129,7 +137,7 @@ class Corpus:
             rows = self.by_doc.setdefault(str(doc.id), [])
             for i, text in enumerate(split_sentences(doc.text)):
                 rows.append(len(self.sents))
-                self.sents.append(Sent(doc, i, text, tuple(terms(text, self.lang))))
+                self.sents.append(Sent(doc, i, text, tuple(terms(text, self.lang)), sentence_flag(text)))
         self.embed = embed
         self._space: TfidfSpace | None = None
 
@@ -167,7 +175,7 @@ def coverage_gate(feature: str, corpus: Corpus, min_outlets: int) -> Result | No
                   meta={"outlets": corpus.outlets, "min_outlets": min_outlets})
 
 
-def _as_datetime(value: date | datetime) -> datetime:
+def as_datetime(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
     return datetime(value.year, value.month, value.day)

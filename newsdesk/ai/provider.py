@@ -4,21 +4,27 @@
   stored sentence, cited.
 - ``OpenAICompatibleProvider``: POSTs ``{base}/chat/completions``. The prompt lists numbered
   source sentences (the offline result's evidence) and asks for JSON items citing them.
-  Every returned sentence is checked against the sentences it cites (``text.support``:
-  share of its content words found there); unsupported ones are moved to the
-  ``unsupported`` section, never shown as items. An endpoint that is down, slow, or answers
-  garbage gives the offline result with a visible ``note``. Each call is appended to a
-  JSON-lines log (prompt, sources, response, verdicts) the operator can read.
+  Sentences that address an AI (``guard.py``) never reach the prompt, and a question's such
+  sentences are cut, each with a note. Every returned sentence is checked against the
+  sentences it cites (``claims.check_claim``: numbers, polarity, who did what to whom,
+  names, outcomes, content words); one that fails is replaced by the quoted sentence it
+  cites (``origin="replaced"``, the reason kept in ``check``) and listed in the
+  ``unsupported`` section, never shown as written. An endpoint that is down, slow (the
+  whole call is bounded by ``timeout`` seconds, not each read), or answers garbage gives
+  the offline result with a visible ``note``. Each call is appended to a JSON-lines log
+  (prompt, sources, response, verdicts) the operator can read.
 
 ``get_provider(settings)`` picks one from ``settings.ai_provider``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -28,10 +34,12 @@ import httpx
 from ..errors import ConfigError, NewsdeskError
 from .ask import ask
 from .background import background
+from .claims import check_claim
 from .compare import compare_coverage
-from .model import Citation, Doc, Item, Result
+from .guard import clean_question
+from .model import Citation, Corpus, Doc, Item, Result
 from .summary import summarize
-from .text import Embed, detect_language, support
+from .text import Embed, detect_language
 from .timeline import build_timeline
 
 FEATURES: dict[str, Callable[..., Result]] = {
@@ -79,7 +87,7 @@ class OpenAICompatibleProvider:
 
     def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 30.0,
                  log_path: str | Path | None = None, offline: OfflineProvider | None = None,
-                 support_threshold: float = 0.6, transport: httpx.BaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None):
         if not base_url:
             raise ConfigError("ai_provider is 'openai' but llm_base_url is empty")
         self.base_url = base_url.rstrip("/")
@@ -88,7 +96,6 @@ class OpenAICompatibleProvider:
         self.timeout = timeout
         self.log_path = Path(log_path) if log_path else None
         self.offline = offline or OfflineProvider()
-        self.support_threshold = support_threshold
         self.transport = transport
         self._lock = threading.Lock()
 
@@ -103,10 +110,19 @@ class OpenAICompatibleProvider:
 
     # ------------------------------------------------------------------ the one job
     def run(self, feature: str, docs: Sequence[Doc], **params: Any) -> Result:
+        notes = []
+        if feature == "ask":
+            question, cut = clean_question(str(params.get("question", "")))
+            if cut:
+                notes.append(f"{cut} sentence(s) of the question that address the AI were left out.")
+            params = {**params, "question": question}
         base = self.offline.run(feature, docs, **params)
         if feature not in TASKS or base.status != "ok":
-            return base  # compare's table and "not enough coverage" answers stay offline
+            return _noted(base, notes)  # compare's table and "not enough coverage" answers stay offline
         sources = _sources(base)
+        held = _addressing_ai(docs)
+        if held:
+            notes.append(f"{held} sentence(s) of the coverage that address an AI were kept out of the prompt.")
         lang = detect_language(s["text"] for s in sources)
         messages = self._messages(feature, sources, params)
         record: dict[str, Any] = {"time": time.time(), "feature": feature, "model": self.model,
@@ -118,36 +134,49 @@ class OpenAICompatibleProvider:
         except LLMError as exc:
             record["error"] = str(exc)
             self._log(record)
-            base.note = f"LLM unavailable ({exc}); showing the offline result."
             base.meta["fallback"] = True
-            return base
-        kept, dropped = [], []
+            return _noted(base, [f"The model was unavailable ({exc}); showing sentences quoted from "
+                                 "the outlets."] + notes)
+        kept, dropped, shown = [], [], set()
         for text, refs in proposed:
-            cited = [sources[i] for i in refs if 0 <= i < len(sources)]
-            score = support(text, [s["text"] for s in cited], lang) if cited else 0.0
+            cited = [sources[i] for i in dict.fromkeys(refs) if 0 <= i < len(sources)]
+            verdict = check_claim(text, [s["text"] for s in cited], lang)
             item = Item(text=text, citations=[Citation(s["doc"], s["sentence"], s["text"]) for s in cited],
                         date=cited[0]["date"] if cited else None,
                         outlets=list(dict.fromkeys(s["outlet"] for s in cited)),
-                        score=round(score, 3), supported=score >= self.support_threshold)
-            (kept if item.supported else dropped).append(item)
+                        score=round(verdict.support, 3), supported=verdict.ok, origin="model",
+                        check="; ".join(verdict.reasons))
+            if verdict.ok:
+                kept.append(item)
+                shown.update((c.doc, c.sentence) for c in item.citations)
+                continue
+            dropped.append(item)
+            first = cited[0] if cited else None
+            if first is not None and (first["doc"], first["sentence"]) not in shown:
+                shown.add((first["doc"], first["sentence"]))
+                kept.append(Item(text=first["text"], citations=[item.citations[0]], date=first["date"],
+                                 outlets=[first["outlet"]], origin="replaced", check=item.check))
         record["kept"] = [asdict(i) for i in kept]
         record["unsupported"] = [asdict(i) for i in dropped]
         self._log(record)
-        if not kept and (feature != "ask" or dropped):
-            base.note = "The LLM answer could not be traced to the sources; showing the offline result."
+        if not any(i.origin == "model" for i in kept) and (feature != "ask" or dropped):
             base.sections["unsupported"] = dropped
             base.meta["fallback"] = True
-            return base
+            why = ("No sentence the model wrote passed the check against the sentences it cites"
+                   if dropped else "The model wrote no sentence")
+            return _noted(base, [f"{why}; showing sentences quoted from the outlets."] + notes)
         sections = {k: v for k, v in base.sections.items()}
         if dropped:
             sections["unsupported"] = dropped
-        note = f"{len(dropped)} generated sentence(s) not supported by their sources were left out." if dropped else ""
+            notes.insert(0, f"{len(dropped)} sentence(s) the model wrote failed the check against the "
+                            "sentences they cite; the quoted sentence is shown in their place.")
         if feature == "timeline":
             kept.sort(key=lambda it: it.date or "")
         if feature == "ask" and not kept:
-            return Result("ask", status="not_found", note="Not found in the coverage.", provider=self.identity,
-                          meta=base.meta)
-        return Result(feature, items=kept, note=note, provider=self.identity, sections=sections, meta=base.meta)
+            return Result("ask", status="not_found", note=" ".join(["Not found in the coverage."] + notes),
+                          provider=self.identity, meta=base.meta)
+        return Result(feature, items=kept, note=" ".join(notes), provider=self.identity, sections=sections,
+                      meta=base.meta)
 
     # ------------------------------------------------------------------ helpers
     def _messages(self, feature: str, sources: list[dict], params: dict) -> list[dict]:
@@ -159,18 +188,17 @@ class OpenAICompatibleProvider:
                 {"role": "user", "content": f"{task}\n\nSources:\n{listing}"}]
 
     def _post(self, messages: list[dict]) -> str:
+        """The model's reply, or LLMError. ``timeout`` bounds the whole call (connect, send,
+        wait, read every byte): an endpoint that trickles a byte a second cannot hold it."""
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         payload = {"model": self.model, "messages": messages, "temperature": 0,
                    "response_format": {"type": "json_object"}}
         try:
-            with httpx.Client(timeout=httpx.Timeout(self.timeout), transport=self.transport) as client:
-                with client.stream("POST", f"{self.base_url}/chat/completions", json=payload,
-                                   headers=headers) as response:
-                    if response.status_code >= 400:
-                        raise LLMError(f"endpoint answered HTTP {response.status_code}")
-                    body = _read_capped(response, MAX_RESPONSE_BYTES)
+            body = _run_coroutine(lambda: self._exchange(payload, headers))
+        except TimeoutError:
+            raise LLMError(f"no complete answer within {self.timeout:g}s") from None
         except httpx.TimeoutException:
             raise LLMError(f"no answer within {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
@@ -180,6 +208,20 @@ class OpenAICompatibleProvider:
         except (ValueError, KeyError, IndexError, TypeError):
             raise LLMError("endpoint answered something that is not a chat completion") from None
 
+    async def _exchange(self, payload: dict, headers: dict) -> bytes:
+        async with asyncio.timeout(self.timeout):
+            async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), transport=self.transport) as client:
+                async with client.stream("POST", f"{self.base_url}/chat/completions", json=payload,
+                                         headers=headers) as response:
+                    if response.status_code >= 400:
+                        raise LLMError(f"endpoint answered HTTP {response.status_code}")
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_RESPONSE_BYTES:
+                            raise LLMError(f"response larger than {MAX_RESPONSE_BYTES:,} bytes")
+                    return bytes(body)
+
     def _log(self, record: dict) -> None:
         if not self.log_path:
             return
@@ -187,6 +229,29 @@ class OpenAICompatibleProvider:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def _run_coroutine(make):
+    """Run ``make()``'s coroutine to completion from synchronous code, also when this thread
+    already runs an event loop (then on a short-lived thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(lambda: asyncio.run(make())).result()
+
+
+def _noted(result: Result, notes: list[str]) -> Result:
+    if notes:
+        result.note = " ".join([result.note] + notes if result.note else notes)
+    return result
+
+
+def _addressing_ai(docs: Sequence[Doc]) -> int:
+    """How many sentences of the coverage address an AI (none of them reach a prompt: the
+    offline methods never pick them as evidence)."""
+    return sum(1 for sent in Corpus(docs).sents if sent.flag == "addresses-ai")
 
 
 def _sources(result: Result) -> list[dict]:
@@ -222,17 +287,6 @@ def _parse(content: str) -> list[tuple[str, list[int]]]:
                 refs.append(int(match.group()) - 1)
         out.append((row["text"].strip()[:2000], refs))
     return out
-
-
-def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The (decoded) body, read chunk by chunk; ``LLMError`` as soon as it passes ``limit``
-    bytes, so an endless or huge answer never sits in memory whole."""
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise LLMError(f"response larger than {limit:,} bytes")
-    return bytes(body)
 
 
 def get_provider(settings, log_path: str | Path | None = None, embed: Embed | None = None):

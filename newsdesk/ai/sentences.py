@@ -7,7 +7,16 @@ What it handles: abbreviations ("Mr.", "Sra.", "Mme.", "Dott.", "etc."), dotted 
 ("U.S.", "U.N."), initials ("J. R. Smith"), decimals and thousands ("3.5", "2.926"),
 ellipses, closing quotes and brackets after the full stop (they stay with the sentence),
 Spanish opening marks (¿ ¡), and full stops glued to the next sentence ("restrictions.A
-follow-up"), which scraped text often has. Line breaks always end a sentence.
+follow-up"), which scraped text often has.
+
+Paragraphs: a blank line always ends one. A single line break ends one too, unless the
+line is a hard wrap inside a paragraph (press copy, scraped pages): the line has no
+terminal punctuation and either the next line carries on in lower case or with a digit,
+or the line ends on a comma, a hyphen or a connecting word, or the text is hard-wrapped
+(no line longer than ``WRAP_MAX`` characters) and the line reaches to within
+``WRAP_SLACK`` of its right margin. Wrapped lines are joined with a space, so they never
+make fragment "sentences"; short unpunctuated lines (headings, datelines) stay apart, and
+so do the lines of text written one sentence per line.
 """
 
 from __future__ import annotations
@@ -37,14 +46,51 @@ however after before when while el la los las en un una pero le les une des il e
 lo gli i ma""".split())
 
 
+WRAP_MAX = 100   # text whose lines never pass this width is hard-wrapped at its longest line
+WRAP_SLACK = 20  # ... and a line ending this close to that margin was wrapped there
+_TERMINAL = re.compile(r"[.!?…:;][" + re.escape(_CLOSERS) + r"]*$")
+_CONTINUES = re.compile(r"(?:[,\-–—(/&]|\b(?:and|or|but|nor|of|to|the|a|an|in|on|at|for|by|with|from|"
+                        r"since|after|before|into|than|over|about|between|against|under|during|"
+                        r"as|that|which|who|y|e|o|de|del|la|el|los|las|le|les|des|du|et|di|il|per|che)"
+                        r")$", re.IGNORECASE)
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of ``text``, hard-wrapped lines joined (see the module docstring)."""
+    lines = re.split(r"\r\n|\r|\n", text or "")
+    widest = max((len(raw.rstrip()) for raw in lines), default=0)
+    margin = widest - WRAP_SLACK if 40 <= widest <= WRAP_MAX else None
+    out: list[str] = []
+    joinable, last_raw = False, ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            joinable = False
+            continue
+        if joinable and _wraps(out[-1], last_raw, line, margin):
+            out[-1] = out[-1] + " " + line
+        else:
+            out.append(line)
+        joinable, last_raw = True, raw.rstrip()
+    return out
+
+
+def _wraps(previous: str, previous_raw: str, line: str, margin: int | None) -> bool:
+    if _TERMINAL.search(previous):
+        return False
+    first = line[0]
+    return (first.islower() or first.isdigit() or bool(_CONTINUES.search(previous))
+            or (margin is not None and len(previous_raw) >= margin))
+
+
+def split_paragraphs(text: str) -> list[list[str]]:
+    """The sentences of each paragraph, numbered in reading order as ``split_sentences``."""
+    return [sentences for sentences in map(_split_line, paragraphs(text)) if sentences]
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences (stripped, non-empty), in order."""
-    out: list[str] = []
-    for line in re.split(r"[\r\n]+", text or ""):
-        line = line.strip()
-        if line:
-            out.extend(_split_line(line))
-    return out
+    return [s for paragraph in split_paragraphs(text) for s in paragraph]
 
 
 def _split_line(line: str) -> list[str]:

@@ -1,9 +1,26 @@
-"""The AI features over stored coverage: documents come from the database, results go
-to the ``ai_results`` table keyed by a hash of (feature, parameters, coverage, provider), so
-nothing is recomputed until the coverage changes.
+"""The AI features over stored coverage: documents come from the database, results go to
+the ``ai_results`` table keyed by a hash of (feature, parameters, coverage, provider), so
+nothing is computed twice for the same coverage.
 
-Pages never wait: ``panel`` returns what is cached and queues the rest on a small
-background pool (``precompute`` does the same at ingest). ``ask`` answers on request.
+Who computes what, and how long anyone waits:
+
+- A page asks with a budget (``ai_page_wait`` seconds). Cached results are read with one
+  light query; missing ones are computed *now* on a small pool, single-flight by key: two
+  readers asking the same thing (the same story, the same "since") share one computation
+  and its cached result. What finishes within the budget is shown; the rest is shown as in
+  progress and the page fills itself in (``pending``). The offline features take tens of
+  milliseconds, so in practice only a model endpoint is ever "in progress", and that for
+  at most ``llm_timeout`` seconds in total.
+- The ingest side starts the default views of changed stories without waiting
+  (``AIStage``); the demo build waits for all of them.
+- A fallback (the model endpoint down, slow or untraceable) is cached with its note like
+  any result, so nothing stays "being prepared"; it is tried again in the background once
+  ``llm_retry_after`` seconds have passed, and stays shown meanwhile.
+- A computation that fails outright gives an ``error`` result (shown, not cached).
+
+``since`` (a day or an instant) is made canonical against the coverage before it enters a
+key: every instant between the same two articles of the same day gives the same timeline,
+so readers whose last visits fall there share one result.
 """
 
 from __future__ import annotations
@@ -13,26 +30,50 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import text
+from typing import Any, Iterable, Sequence
 
 from .. import metrics
 from ..settings import Settings
-from ..storage.articles import as_utc
+from ..storage import ai_results as store
 from ..storage.db import Database
-from ..storage.sources import now
-from .cache import AICache
+from .cache import ALGORITHM_VERSION, AICache, is_stale
 from .model import Doc, Result
-from .provider import get_provider
+from .provider import TASKS, get_provider
+from .timeline import since_instant
 
 log = logging.getLogger(__name__)
 
 STORY_FEATURES = ("summary", "timeline", "compare", "background")
 MAX_STORY_DOCS = 40          # newest canonical articles of a story given to the features
+MAX_STORIES_DOCS = 80        # ... of several stories read as one (a thread)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the features read: an article, a story, or several stories as one."""
+    kind: str
+    ids: tuple[int, ...]
+
+    @classmethod
+    def of(cls, kind: str, ident: int | Sequence[int]) -> "Subject":
+        ids = (int(ident),) if isinstance(ident, int) else tuple(sorted({int(i) for i in ident}))
+        return cls("stories" if kind == "story" and len(ids) > 1 else kind, ids)
+
+    @property
+    def name(self) -> str:
+        name = f"{self.kind}:{','.join(map(str, self.ids))}"
+        if len(name) > 64:
+            name = f"{self.kind}:#" + hashlib.sha1(name.encode()).hexdigest()[:20]
+        return name
+
+    @property
+    def limit(self) -> int:
+        return {"article": 1, "story": MAX_STORY_DOCS}.get(self.kind, MAX_STORIES_DOCS)
 
 
 class DatabaseCache(AICache):
@@ -40,159 +81,186 @@ class DatabaseCache(AICache):
         self.db, self.subject = db, subject
 
     def get(self, key: str) -> dict | None:
-        with self.db.read() as conn:
-            value = conn.execute(text("SELECT result FROM ai_results WHERE key = :k"), {"k": key}).scalar()
+        value = store.get(self.db, key)
         return json.loads(value) if value else None
 
     def set(self, key: str, value: dict) -> None:
-        with self.db.write() as conn:
-            conn.execute(text("DELETE FROM ai_results WHERE key = :k"), {"k": key})
-            conn.execute(text("INSERT INTO ai_results (key, feature, subject, result, created_at) "
-                              "VALUES (:k, :f, :s, :r, :t)"),
-                         {"k": key, "f": value.get("feature", ""), "s": self.subject,
-                          "r": json.dumps(value, ensure_ascii=False, default=str), "t": now()})
-
-
-_SELECT = """
-    FROM articles a JOIN sources s ON s.id = a.source_id
-    LEFT JOIN article_story st ON st.article_id = a.id
-    LEFT JOIN duplicates d ON d.article_id = a.id
-    WHERE {where} AND d.article_id IS NULL
-    ORDER BY COALESCE(a.published_at, a.fetched_at) DESC, a.id DESC LIMIT :limit"""
-_LIGHT = ("a.id, COALESCE(a.published_at, a.fetched_at), COALESCE(s.title, s.url), a.title, "
-          "a.content_hash, s.outlet_label")
+        store.put(self.db, key, value.get("feature", ""), self.subject,
+                  json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _label(name: str, label: str | None) -> str | None:
     return f"{name} · {label}" if label else None
 
 
-def _coverage(conn, where: str, params: dict, limit: int, db: Database | None = None) -> list[list]:
-    """What identifies the coverage a result was computed from, without loading texts:
-    (id, date, outlet, title, content hash, label) of each canonical article, oldest first."""
-    sql = f"SELECT {_LIGHT} " + _SELECT.format(where=where)
-    rows = (db.fetch(conn, sql, {**params, "limit": limit}) if db is not None
-            else conn.execute(text(sql), {**params, "limit": limit}).all())
-    return [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows][::-1]
-
-
-def _docs(db: Database, where: str, params: dict, limit: int) -> tuple[list[Doc], list[list]]:
-    with db.read() as conn:
-        rows = conn.execute(text(f"SELECT {_LIGHT}, a.text " + _SELECT.format(where=where)),
-                            {**params, "limit": limit}).all()
-    rows = rows[::-1]
-    docs = [Doc(id=str(r[0]), date=as_utc(r[1]), outlet=r[2], title=r[3], text=r[6],
-                outlet_label=_label(r[2], r[5])) for r in rows]
-    return docs, [[str(r[0]), str(as_utc(r[1])), r[2], r[3], r[4], r[5] or ""] for r in rows]
-
-
-STORY = ("st.story_id = :s", MAX_STORY_DOCS)
-ARTICLE = ("a.id = :a", 1)
+def subject_docs(db: Database, subject: Subject) -> tuple[list[Doc], list[list]]:
+    rows = store.coverage_texts(db, subject.kind, subject.ids, subject.limit)
+    docs = [Doc(id=row[0], date=datetime.fromisoformat(row[1]), outlet=row[2], title=row[3],
+                text=body, outlet_label=_label(row[2], row[5] or None)) for row, body in rows]
+    return docs, [row for row, _ in rows]
 
 
 def story_docs(db: Database, story_id: int) -> list[Doc]:
-    return _docs(db, STORY[0], {"s": story_id}, STORY[1])[0]
+    return subject_docs(db, Subject.of("story", story_id))[0]
 
 
 def article_docs(db: Database, article_id: int) -> list[Doc]:
-    return _docs(db, ARTICLE[0], {"a": article_id}, ARTICLE[1])[0]
+    return subject_docs(db, Subject.of("article", article_id))[0]
 
 
 def coverage_key(feature: str, params: dict, coverage: list[list], provider: str) -> str:
-    blob = json.dumps({"v": 1, "feature": feature, "params": params, "provider": provider,
+    blob = json.dumps({"v": ALGORITHM_VERSION, "feature": feature, "params": params, "provider": provider,
                        "coverage": coverage}, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def canonical_since(since: date | datetime | str | None, coverage: Sequence[Sequence]) -> str | None:
+    """``since`` as it enters a key. A day stays a day. An instant moves back to the newest
+    article at or before it, but never before its own day: the timeline after either is the
+    same (no article lies between them, and the days shown are those from its day on)."""
+    if since is None or since == "":
+        return None
+    if isinstance(since, str):
+        since = datetime.fromisoformat(since) if len(since) > 10 else date.fromisoformat(since)
+    if not isinstance(since, datetime):
+        return since.isoformat()
+    at, _ = since_instant(since)
+    day_start = datetime(at.year, at.month, at.day)
+    times = [datetime.fromisoformat(row[1]).astimezone(timezone.utc).replace(tzinfo=None)
+             for row in coverage]
+    cut = max((t for t in times if t <= at), default=day_start)
+    return max(cut, day_start).replace(tzinfo=timezone.utc).isoformat()
+
+
+def _error(feature: str, exc: Exception) -> Result:
+    return Result(feature, status="error", note=f"This part could not be computed ({type(exc).__name__}); "
+                  "it is tried again on the next visit.")
+
+
 class AIService:
-    def __init__(self, settings: Settings, db: Database, provider=None, workers: int = 1,
-                 queue: bool = True):
-        """``queue``: compute missing results on a background thread. The web process
-        passes False (it only reads: CPU-bound work there would stall every page); the
-        ingest worker and the CLI pass True."""
-        self.settings, self.db, self.queue = settings, db, queue
+    def __init__(self, settings: Settings, db: Database, provider=None, workers: int = 2):
+        self.settings, self.db = settings, db
         log_path = Path(settings.data_dir).expanduser() / "ai-log.jsonl"
         self.provider = provider or get_provider(settings, log_path=log_path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai")
-        self._queued: set[str] = set()
+        self._flights: dict[str, Future] = {}     # key -> the computation in progress
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    # ------------------------------------------------------------------ reading
-    def params(self, feature: str, since: date | None = None) -> dict[str, Any]:
+    # ------------------------------------------------------------------ asking
+    def params(self, feature: str, since: date | datetime | None = None) -> dict[str, Any]:
         if feature in ("summary", "compare"):
             return {"min_outlets": self.settings.ai_min_outlets}
         if feature == "timeline" and since is not None:
-            return {"since": since.isoformat()}
+            return {"since": since}
         return {}
 
-    def _subject(self, kind: str, ident: int) -> tuple[str, tuple[str, dict, int]]:
-        where, limit = STORY if kind == "story" else ARTICLE
-        return f"{kind}:{ident}", (where, {"s" if kind == "story" else "a": ident}, limit)
-
-    def results(self, kind: str, ident: int, features: dict[str, dict], wait: bool = False
-                ) -> dict[str, Result | None]:
-        """The cached result of each feature (None: not computed yet). Reading costs one
-        light query (no article texts) and one lookup per feature; ``wait`` computes what
-        is missing now, otherwise it is queued when this service queues (ingest side)."""
-        return self.results_many([(kind, ident, features)], wait=wait)[0]
-
-    def results_many(self, requests: list[tuple[str, int, dict[str, dict]]], wait: bool = False,
-                     extra=None) -> list:
-        """``results`` for several subjects over one connection: one light coverage query
-        per subject and a single key lookup for all of them (the page path is hot).
-        ``extra(conn)``, if given, runs on the same connection; its value is appended."""
-        looked = []
-        with self.db.read() as conn:
-            for kind, ident, features in requests:
-                _, (where, params, limit) = self._subject(kind, ident)
-                coverage = _coverage(conn, where, params, limit, self.db)
-                looked.append((coverage, {f: coverage_key(f, p, coverage, self.provider.identity)
-                                          for f, p in features.items()}))
-            wanted = sorted({k for _, keys in looked for k in keys.values()})
-            marks = ",".join(f":k{i}" for i in range(len(wanted)))
-            rows = self.db.fetch(conn, f"SELECT key, result FROM ai_results WHERE key IN ({marks})",
-                                 {f"k{i}": k for i, k in enumerate(wanted)}) if wanted else []
-            extra_value = extra(conn) if extra is not None else None
-        stored = {key: value for key, value in rows}
-        answers: list = []
-        for (kind, ident, features), (coverage, keys) in zip(requests, looked):
-            out: dict[str, Result | None] = {
-                f: Result.from_json(json.loads(stored[k])) if stored.get(k) else None
-                for f, k in keys.items()}
-            missing = [(f, p) for f, p in features.items() if out[f] is None]
-            if missing and wait:
-                out.update(self._compute(kind, ident, missing))
-            elif missing and self.queue:
-                self._queue(kind, ident, missing)
-            out["_coverage"] = coverage  # type: ignore[assignment]
-            answers.append(out)
-        if extra is not None:
-            answers.append(extra_value)
-        return answers
-
-    def _compute(self, kind: str, ident: int, features: list[tuple[str, dict]]) -> dict[str, Result]:
-        subject, (where, params, limit) = self._subject(kind, ident)
-        docs, coverage = _docs(self.db, where, params, limit)
-        cache = DatabaseCache(self.db, subject)
-        done = {}
-        for feature, fparams in features:
-            started = time.perf_counter()
-            result = self.provider.run(feature, docs, **fparams)
-            metrics.observe("ai_duration", time.perf_counter() - started, feature=feature)
-            if not result.meta.get("fallback"):  # an LLM outage is not worth remembering
-                cache.set(coverage_key(feature, fparams, coverage, self.provider.identity),
-                          result.to_json())
-            done[feature] = result
-        return done
-
-    def story_features(self, since: date | None = None) -> dict[str, dict]:
+    def story_features(self, since: date | datetime | None = None) -> dict[str, dict]:
         return {f: self.params(f, since if f == "timeline" else None) for f in STORY_FEATURES}
 
     ARTICLE_FEATURES = {"summary": {"min_outlets": 1}}
 
+    def results(self, kind: str, ident, features: dict[str, dict], wait: float | None = 0.0
+                ) -> dict[str, Result | None]:
+        return self.results_many([(kind, ident, features)], wait=wait)[0]
+
+    def results_many(self, requests: Iterable[tuple[str, Any, dict[str, dict]]],
+                     wait: float | None = 0.0, extra=None) -> list:
+        """The result of each feature of each request, as a dict (None: still in progress),
+        plus ``_coverage``. Cached results cost one light query per subject and one key
+        lookup for all; missing ones are started and awaited for ``wait`` seconds (None:
+        until done). ``extra(conn)``, if given, runs on the same connection; its value is
+        appended to the list."""
+        requests = [(Subject.of(kind, ident), features) for kind, ident, features in requests]
+        looked = []
+        with self.db.read() as conn:
+            for subject, features in requests:
+                coverage = store.coverage(conn, self.db, subject.kind, subject.ids, subject.limit)
+                wanted = {f: self._canonical(f, p, coverage) for f, p in features.items()}
+                keys = {f: coverage_key(f, p, coverage, self.provider.identity) for f, p in wanted.items()}
+                looked.append((subject, coverage, wanted, keys))
+            cached = store.stored(conn, self.db, [k for *_, keys in looked for k in keys.values()])
+            extra_value = extra(conn) if extra is not None else None
+        now = time.time()
+        answers: list = []
+        flights: list[tuple[dict, str, Future]] = []
+        for subject, coverage, wanted, keys in looked:
+            out: dict[str, Any] = {"_coverage": coverage}
+            start = []
+            for feature, key in keys.items():
+                data = json.loads(cached[key]) if cached.get(key) else None
+                out[feature] = Result.from_json(data) if data else None
+                if data is None or is_stale(data, now):
+                    start.append((feature, wanted[feature], key))
+            if start and not coverage:   # nothing to read: an answer, not a wait
+                out.update({f: Result(f, status="empty", note="No coverage to work from.") for f, *_ in start})
+            elif start:
+                started = self._start(subject, start)
+                flights += [(out, feature, started[key]) for feature, _, key in start if out[feature] is None]
+            answers.append(out)
+        if flights and (wait is None or wait > 0):
+            wait_for([f for *_, f in flights], timeout=wait)
+        for out, feature, future in flights:
+            if future.done():
+                out[feature] = future.result()
+        if extra is not None:
+            answers.append(extra_value)
+        return answers
+
+    def _canonical(self, feature: str, params: dict, coverage: list[list]) -> dict:
+        if feature == "timeline" and params.get("since") is not None:
+            return {**params, "since": canonical_since(params["since"], coverage)}
+        return params
+
+    # ------------------------------------------------------------------ computing
+    def _start(self, subject: Subject, wanted: list[tuple[str, dict, str]]) -> dict[str, Future]:
+        """A future per key: the computation already in flight for it, or a new job."""
+        futures, todo = {}, []
+        with self._lock:
+            for feature, params, key in wanted:
+                if key not in self._flights:
+                    self._flights[key] = Future()
+                    todo.append((feature, params, key))
+                futures[key] = self._flights[key]
+        if todo:   # what needs no model first: a slow endpoint must not hold up the rest
+            todo.sort(key=lambda job: job[0] in TASKS)
+            metrics.gauge_add("ai_queue_depth", len(todo))
+            self._pool.submit(self._job, subject, todo)
+        return futures
+
+    def _job(self, subject: Subject, todo: list[tuple[str, dict, str]]) -> None:
+        docs: list[Doc] = []
+        try:
+            docs, coverage = subject_docs(self.db, subject)
+        except Exception as exc:  # noqa: BLE001 -- the database went away: say so, never hang
+            log.exception("AI coverage could not be read", extra={"subject": subject.name})
+            coverage, failure = [], exc
+        else:
+            failure = None
+        cache = DatabaseCache(self.db, subject.name)
+        for feature, params, key in todo:
+            try:
+                if failure is not None:
+                    raise failure
+                started = time.perf_counter()
+                result = self.provider.run(feature, docs, **params)
+                metrics.observe("ai_duration", time.perf_counter() - started, feature=feature)
+                if result.meta.get("fallback"):
+                    result.meta["retry_at"] = time.time() + self.settings.llm_retry_after
+                # the coverage may have grown since the page looked: file under what was read
+                cache.set(coverage_key(feature, params, coverage, self.provider.identity), result.to_json())
+            except Exception as exc:  # noqa: BLE001 -- one failing feature must not hang the page
+                log.exception("AI feature failed", extra={"subject": subject.name, "feature": feature})
+                metrics.count("errors", kind="ai")
+                result = _error(feature, exc)
+            metrics.gauge_add("ai_queue_depth", -1)
+            with self._lock:
+                future = self._flights.pop(key)
+            future.set_result(result)
+
+    # ------------------------------------------------------------------ views
     @staticmethod
     def story_view(found: dict) -> dict[str, Any]:
         found = dict(found)
@@ -202,12 +270,24 @@ class AIService:
 
     @staticmethod
     def article_view(found: dict) -> Result | None:
-        return found["summary"] if found["_coverage"] else None
+        if not found["_coverage"]:
+            return Result("summary", status="empty",
+                          note="This article is a copy of another outlet's: see the original for its summary.")
+        return found["summary"]
 
-    def story_panel(self, story_id: int, since: date | None = None, wait: bool = False) -> dict[str, Any]:
+    def story_panel(self, story_id: int | Sequence[int], since: date | datetime | None = None,
+                    wait: float | None = 0.0) -> dict[str, Any]:
+        """Every story feature of one story (or of several read as one)."""
         return self.story_view(self.results("story", story_id, self.story_features(since), wait=wait))
 
-    def article_summary(self, article_id: int, wait: bool = False) -> Result | None:
+    def since_timeline(self, story_ids: int | Sequence[int], since: date | datetime | None,
+                       wait: float | None = 0.0) -> tuple[Result | None, list[list]]:
+        """(what changed since ``since`` across the given stories, their coverage): the one
+        function behind every "since" choice, for a story page and a thread page alike."""
+        found = self.results("story", story_ids, {"timeline": self.params("timeline", since)}, wait=wait)
+        return found["timeline"], found["_coverage"]
+
+    def article_summary(self, article_id: int, wait: float | None = 0.0) -> Result | None:
         return self.article_view(self.results("article", article_id, self.ARTICLE_FEATURES, wait=wait))
 
     def ask(self, docs: list[Doc], question: str, subject: str, offline: bool = False) -> Result:
@@ -222,40 +302,19 @@ class AIService:
             provider = getattr(provider, "offline", None) or OfflineProvider()
         return run_cached(provider, "ask", docs, DatabaseCache(self.db, subject), question=question)
 
-    # ------------------------------------------------------------------ background
+    # ------------------------------------------------------------------ ingest side
     def precompute_stories(self, story_ids: list[int]) -> None:
         for story_id in story_ids:
-            self.story_panel(story_id, wait=True)
+            self.story_panel(story_id, wait=None)
 
     def precompute_articles(self, article_ids: list[int]) -> None:
         for article_id in article_ids:
-            self.article_summary(article_id, wait=True)
-
-    def _queue(self, kind: str, ident: int, features: list[tuple[str, dict]]) -> None:
-        key = f"{kind}:{ident}:" + ",".join(sorted(f for f, _ in features))
-        with self._lock:
-            if key in self._queued:
-                return
-            self._queued.add(key)
-        metrics.gauge_add("ai_queue_depth", 1)
-
-        def job() -> None:
-            try:
-                self._compute(kind, ident, features)
-            except Exception:  # never let a background job take the service down
-                log.exception("AI feature failed", extra={"subject": key})
-                metrics.count("errors", kind="ai")
-            finally:
-                with self._lock:
-                    self._queued.discard(key)
-                metrics.gauge_add("ai_queue_depth", -1)
-
-        self._pool.submit(job)
+            self.article_summary(article_id, wait=None)
 
 
 class AIStage:
-    """After the stories stage: refresh the AI results of the stories that got new
-    articles, in the background (the ingest thread only queues the work)."""
+    """After the stories stage: start the AI results of the stories that got new articles
+    (and of the new articles) in the background; the ingest thread does not wait."""
 
     def __init__(self, service: AIService):
         self.service = service
@@ -263,11 +322,7 @@ class AIStage:
     def __call__(self, new_ids: list[int]) -> None:
         if not new_ids:
             return
-        marks = ",".join(str(int(i)) for i in new_ids)
-        with self.service.db.read() as conn:
-            story_ids = [r[0] for r in conn.execute(text(
-                f"SELECT DISTINCT story_id FROM article_story WHERE article_id IN ({marks})"))]
-        for story_id in story_ids:
-            self.service.story_panel(story_id)  # queues whatever is not cached yet
+        for story_id in store.stories_of_articles(self.service.db, new_ids):
+            self.service.story_panel(story_id)
         for article_id in new_ids:
             self.service.article_summary(article_id)

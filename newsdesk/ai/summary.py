@@ -45,8 +45,11 @@ def centrality(sim: np.ndarray, weights: np.ndarray | None = None, damping: floa
 
 
 def eligible(corpus: Corpus, rows: Sequence[int]) -> list[int]:
+    """Rows that may be picked as a point: long enough to state a fact, short enough to be
+    one sentence, and not a sentence addressing an AI, a slogan, a sign-off or an opener
+    that only points back ("This was stated by ...": ``guard.sentence_flag``)."""
     return [r for r in rows if len(corpus.sents[r].terms) >= MIN_TERMS
-            and len(corpus.sents[r].text) <= MAX_CHARS]
+            and len(corpus.sents[r].text) <= MAX_CHARS and not corpus.sents[r].flag]
 
 
 def position_prior(corpus: Corpus, rows: Sequence[int], strength: float = 0.15) -> np.ndarray:
@@ -76,7 +79,7 @@ def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = 0.7,
 
 def rank_sentences(corpus: Corpus, rows: Sequence[int]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """(eligible rows, their scores, their similarity matrix)."""
-    rows = eligible(corpus, rows) or list(rows)
+    rows = eligible(corpus, rows) or [r for r in rows if not corpus.sents[r].flag]
     sim = corpus.space.sim(rows, rows)
     docs = np.array([hash(corpus.sents[r].doc.id) for r in rows])
     cross = np.where(docs[:, None] != docs[None, :], 1.5, 1.0)
@@ -99,6 +102,9 @@ def summarize(docs: Sequence[Doc], sentences: int = 4, key_points: int = 5,
         return Result("summary", status="empty", note="The documents have no text to summarise.",
                       meta={"mode": mode})
     rows, scores, sim = rank_sentences(corpus, range(len(corpus.sents)))
+    if not rows:
+        return Result("summary", status="empty", note="The documents have no sentence to summarise.",
+                      meta={"mode": mode})
     picks = mmr(scores, sim, sentences, lam=0.75)
     ordered = sorted(picks, key=lambda i: rows[i])
     summary = [corpus.item(rows[i], scores[i], _reporting_outlets(corpus, rows, sim, i)) for i in ordered]

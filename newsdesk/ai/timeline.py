@@ -13,8 +13,11 @@
 3. Days are taken by importance while they still have new facts, up to ``max_dates``;
    each gets up to ``per_date`` sentences picked by MMR, with the outlets that reported it.
 
-``since`` (exclusive) and ``until`` (inclusive) bound the days shown; novelty is always
-measured against all earlier coverage, including coverage before ``since``.
+``since`` is a day (developments after that day) or an instant (developments reported after
+it: "since your last visit"); ``until`` (a day, inclusive) bounds the days shown. With an
+instant, only documents published after it bring developments, and a development dated on
+the instant's own day is shown. Novelty is always measured against all earlier coverage,
+including coverage before ``since``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from .dates import mentioned_dates
-from .model import Corpus, Doc, Result
+from .model import Corpus, Doc, Result, as_datetime
 from .summary import centrality, eligible, mmr, position_prior
 from .text import Embed
 
@@ -40,10 +43,10 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
                    per_date: int = 2, repeat_threshold: float = 0.5, outlet_threshold: float = 0.4,
                    use_mentions: bool = True, embed: Embed | None = None) -> Result:
     corpus = Corpus(docs, embed=embed)
-    since_day = _day(since)
+    since_at, since_label = since_instant(since)
     until_day = _day(until)
-    meta = {"since": since_day.isoformat() if since_day else None,
-            "until": until_day.isoformat() if until_day else None, "outlets": corpus.outlets}
+    meta = {"since": since_label, "until": until_day.isoformat() if until_day else None,
+            "outlets": corpus.outlets}
     if not corpus.sents:
         return Result("timeline", status="empty", note="No coverage to build a timeline from.", meta=meta)
 
@@ -53,6 +56,8 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
     docs_per_day: dict[date, set[str]] = defaultdict(set)
     mention_docs: dict[date, set[str]] = defaultdict(set)
     for row, sent in enumerate(corpus.sents):
+        if since_at is not None and as_datetime(sent.doc.date) <= since_at:
+            continue  # reported before the instant: known to the reader, never a development
         candidates[published[row]].add(row)
         docs_per_day[published[row]].add(str(sent.doc.id))
         if use_mentions:
@@ -64,11 +69,11 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
                     mention_docs[day].add(str(sent.doc.id))
 
     def shown(day: date) -> bool:
-        return (since_day is None or day > since_day) and (until_day is None or day <= until_day)
+        return (since_at is None or _day_end(day) > since_at) and (until_day is None or day <= until_day)
 
     days = [d for d in candidates if shown(d)]
     if not days:
-        note = f"Nothing new since {since_day.isoformat()}." if since_day else "No dated coverage."
+        note = f"Nothing new since {since_label}." if since_label else "No dated coverage."
         return Result("timeline", status="empty", note=note, meta=meta)
     importance = _day_importance(days, docs_per_day, mention_docs)
     limit = max_dates if max_dates is not None else min(10, len(days))
@@ -131,6 +136,23 @@ def _day_importance(days: Sequence[date], docs_per_day: dict[date, set[str]],
         top = max(table.values()) or 1
         scaled.append({d: v / top for d, v in table.items()})
     return {d: scaled[0][d] + 0.5 * scaled[1][d] + scaled[2][d] for d in days}
+
+
+def since_instant(value: date | datetime | str | None) -> tuple[datetime | None, str | None]:
+    """(naive UTC instant, label) of a ``since``: a day stands for its last instant, so
+    "since 26 February" starts on the 27th; an ISO string may be either."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        at = as_datetime(value)
+        return at, at.strftime("%Y-%m-%d %H:%M UTC")
+    return _day_end(value), value.isoformat()
+
+
+def _day_end(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day) + timedelta(days=1, microseconds=-1)
 
 
 def _day(value: date | datetime | str | None) -> date | None:

@@ -70,7 +70,7 @@ def _precompute_ai(settings: Settings, db: Database) -> None:
     with db.read() as conn:
         ids = [r[0] for r in conn.execute(text("SELECT id FROM stories WHERE article_count >= 2"))]
         articles = [r[0] for r in conn.execute(text("SELECT id FROM articles"))]
-    service = AIService(settings, db, queue=False)
+    service = AIService(settings, db)
     try:
         service.precompute_stories(ids)
         service.precompute_articles(articles)

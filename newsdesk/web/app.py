@@ -63,7 +63,7 @@ def create_app(settings: Settings, db: Database, *,
     app.state.settings = settings
     app.state.db = db
     app.state.renderer = Renderer()
-    app.state.ai = AIService(settings, db, queue=False)  # pages only read AI results
+    app.state.ai = AIService(settings, db)  # computes what a page asks for, within ai_page_wait
     app.state.ai_panel = ai_panel or AIPanel(app.state.ai)
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)

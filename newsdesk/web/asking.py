@@ -4,7 +4,7 @@ rate limited and off the event loop), and the reader's comments and read state."
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Callable
 
 from fastapi import HTTPException, Request
@@ -17,16 +17,20 @@ from .render import json_response, wants_json
 
 
 def since_options(request: Request, story: dict, defer_previous: bool = False) -> dict:
-    """``since`` from the query (a date), the end of the previous story in this thread, and
-    the reader's last visit (read before this visit is recorded). ``defer_previous``: pass
-    ``previous_of`` (the story id) instead, for a panel that reads it itself (``AIPanel``)."""
-    raw = request.query_params.get("since")
-    since = None
+    """``since`` from the query (a date, or an instant like 2022-02-12T09:30:00Z), the end
+    of the previous story in this thread, and the instant of the reader's last visit (read
+    before this visit is recorded). ``defer_previous``: pass ``previous_of`` (the story id)
+    instead, for a panel that reads it itself (``AIPanel``)."""
+    raw = (request.query_params.get("since") or "").strip()
+    since: date | datetime | None = None
     if raw:
         try:
-            since = date.fromisoformat(raw[:10])
+            since = date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
         except ValueError:
-            raise HTTPException(400, "since must be a date like 2022-02-12") from None
+            raise HTTPException(400, "since must be a date like 2022-02-12 or an instant like "
+                                     "2022-02-12T09:30:00Z") from None
+        if isinstance(since, datetime) and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
     options: dict = {"since": since}
     if story.get("id"):
         if defer_previous:
@@ -34,11 +38,22 @@ def since_options(request: Request, story: dict, defer_previous: bool = False) -
         else:
             options["previous"] = story_store.previous_in_thread(request.app.state.db, story["id"])
         user = _user(request)
-        if user is not None:
+        carried = _instant(request.query_params.get("last"))
+        if user is not None and carried is not None:
+            options["last_visit"] = carried   # a "since" page belongs to the visit it came from
+        elif user is not None:
             state = request.app.state.community.follows.read_state(user, story["id"])
             if state and state.get("opened_at"):
-                options["last_visit"] = state["opened_at"].date()
+                options["last_visit"] = state["opened_at"]   # the instant, not the day
     return options
+
+
+def _instant(raw: str | None) -> datetime | None:
+    try:
+        value = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def mark_read(request: Request, story_id: int) -> None:

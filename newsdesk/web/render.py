@@ -7,7 +7,6 @@ input with a clear 400 instead of a 500.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -115,13 +114,11 @@ def time_tag(when: datetime | None, relative: bool = True) -> Markup:
 def cited_paragraphs(text: str | None) -> list[list[tuple[int, str]]]:
     """Paragraphs of (sentence index, sentence), numbered exactly as the AI features
     number stored sentences, so a citation ``#s12`` lands on sentence 12."""
-    from ..ai.sentences import split_sentences
+    from ..ai.sentences import split_paragraphs
     out, index = [], 0
-    for line in re.split(r"[\r\n]+", text or ""):
-        sentences = split_sentences(line)
-        if sentences:
-            out.append([(index + i, s) for i, s in enumerate(sentences)])
-            index += len(sentences)
+    for sentences in split_paragraphs(text or ""):
+        out.append([(index + i, s) for i, s in enumerate(sentences)])
+        index += len(sentences)
     return out
 
 

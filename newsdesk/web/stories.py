@@ -4,12 +4,13 @@ coverage by day and outlet drawn as inline SVG (no script). Also a JSON twin and
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
 from ..errors import NotFound
 from ..storage import reading
 from ..storage import stories as story_store
-from .ai_panel import AIPanel, safe_panel
+from .ai_panel import AIPanel, fragment, no_store_if_pending, safe_panel
 from .asking import ask, ask_form, comments_json, mark_read, since_options
 from .community import comments_block
 from .community.base import save_session
@@ -66,19 +67,30 @@ async def story_page(request: Request, ref: str):
         return feed_response(request, fmt, f"Story: {story['title']}", f"/stories/{story_id}",
                              story["articles"][:50])
     story["updates"] = story_updates(state.db, story_id)
-    panel = safe_panel(state.ai_panel, dict(story, kind="story"),
-                       **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
+    panel = await run_in_threadpool(safe_panel, state.ai_panel, dict(story, kind="story"),
+                                    **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
     if wants_json(request, fmt):
-        return json_response(dict(story, ai=panel, comments=comments_json(request, "story", story_id)),
-                             headers={"Cache-Control": "public, max-age=60"})
-    mark_read(request, story_id)
+        return no_store_if_pending(json_response(
+            dict(story, ai=panel, comments=comments_json(request, "story", story_id)),
+            headers={"Cache-Control": "public, max-age=60"}), panel)
+    if not {"since", "last"} & set(request.query_params):   # a "since" choice: the same visit
+        mark_read(request, story_id)
     outlets = sorted({a["outlet"]["name"] for a in story["articles"]})
     response = state.renderer.page(request, "story.html", {
         "story": story, "svg": timeline_svg(story["timeline"]), "ai": panel, "outlets": outlets,
         "comments": comments_block(request, "story", story_id),
         "feeds": feed_links(f"/stories/{story_id}", f"Story: {story['title']}"),
         "json_url": f"/stories/{story_id}.json"})
-    return save_session(request, response)
+    return save_session(request, no_store_if_pending(response, panel))
+
+
+@router.get("/stories/{story_id}/ai", summary="A story's AI panel alone (HTML), for pages filling it in")
+async def story_ai(request: Request, story_id: str):
+    state = request.app.state
+    story = reading.story_detail(state.db, parse_id(story_id, "story"))
+    panel = await run_in_threadpool(safe_panel, state.ai_panel, dict(story, kind="story"),
+                                    **since_options(request, story, isinstance(state.ai_panel, AIPanel)))
+    return fragment(request, panel, "story", story["id"])
 
 
 @router.get("/stories/{story_id}/ask", summary="The form to ask about a story's coverage")

@@ -72,9 +72,9 @@ def _what_changed(request: Request, stories: list[dict]) -> None:
         return
     from ..ai_panel import view
     for story in [s for s in stories if s.get("new_count") and s.get("opened_at")][:MAX_TIMELINES]:
-        panel = service.story_panel(story["id"], since=story["opened_at"].date(), wait=True)
-        outlets = {row[0]: row[2] for row in panel["coverage"]}
-        story["changes"] = view(panel["timeline"], outlets)
+        timeline, coverage = service.since_timeline(story["id"], story["opened_at"],
+                                                    wait=request.app.state.settings.ai_page_wait)
+        story["changes"] = view(timeline, {row[0]: row[2] for row in coverage}, story["opened_at"])
 
 
 @router.get("/my/open/{ref}", summary="Open a story from My news (marks it read)")

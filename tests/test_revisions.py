@@ -111,7 +111,7 @@ def marks(doc, tag: str) -> list[str]:
 
 
 def story_coverage(settings, db, story_id):
-    service = AIService(settings, db, queue=False)
+    service = AIService(settings, db)
     try:
         return service.results("story", story_id, {"summary": {}})["_coverage"]
     finally:

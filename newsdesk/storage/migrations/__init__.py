@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from ..db import Database
 from .community import m005_community
+from .i11_threads import m009_threads
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 
@@ -31,6 +32,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m006_front_page_index,
     m007_search_keys,
     m008_stories_at_scale,
+    m009_threads,
 ]
 
 

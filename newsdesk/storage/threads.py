@@ -1,0 +1,133 @@
+"""Threads: the ongoing topic that holds a dated sequence of stories (events). Writes of the
+stories stage (a thread gains a story or an article, two threads turn out to be one, the
+thread clusterer's saved state) and the reads behind the thread page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from ..errors import NotFound
+from .articles import as_utc
+from .db import Database
+from .sources import now
+from .stories import kv_get, kv_set
+
+
+# ----------------------------------------------------------------- writes (stories stage)
+def thread_gained(conn, thread_id: int, when: datetime | None, new_story: bool,
+                  title: str | None) -> None:
+    """One article joined a story of ``thread_id`` (``new_story``: it started one)."""
+    row = conn.execute(text("SELECT first_seen, last_seen FROM threads WHERE id = :t"),
+                       {"t": thread_id}).first()
+    if row is None:
+        conn.execute(text("""INSERT INTO threads (id, title, first_seen, last_seen, story_count,
+                                                  article_count, updated_at)
+                             VALUES (:t, :title, :w, :w, 0, 0, :n)"""),
+                     {"t": thread_id, "title": title or "", "w": when, "n": now()})
+        row = (when, when)
+    first, last = as_utc(row[0]), as_utc(row[1])
+    conn.execute(text(f"""UPDATE threads SET article_count = article_count + 1,
+                          story_count = story_count + :s, first_seen = :f, last_seen = :l,
+                          updated_at = :n{', title = :title' if title else ''} WHERE id = :t"""),
+                 {"s": 1 if new_story else 0, "t": thread_id, "n": now(), "title": title,
+                  "f": min(filter(None, (first, when)), default=None),
+                  "l": max(filter(None, (last, when)), default=None)})
+
+
+def merge_thread(conn, absorbed: int, into: int, title: str | None = None) -> None:
+    """Two threads turned out to be one: ``absorbed``'s stories move to ``into``, whose
+    counts and span are recounted; old links are redirected."""
+    conn.execute(text("UPDATE stories SET thread_id = :i WHERE thread_id = :a"),
+                 {"i": into, "a": absorbed})
+    conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
+    kv_set(conn, f"threads:merged:{absorbed}", str(into).encode())
+    stats = conn.execute(text("""SELECT count(*), coalesce(sum(article_count), 0),
+                                        min(first_seen), max(last_seen)
+                                 FROM stories WHERE thread_id = :i"""), {"i": into}).first()
+    conn.execute(text(f"""UPDATE threads SET story_count = :s, article_count = :a, first_seen = :f,
+                          last_seen = :l, updated_at = :n{', title = :title' if title else ''}
+                          WHERE id = :i"""),
+                 {"s": stats[0], "a": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
+                  "n": now(), "title": title, "i": into})
+
+
+def set_thread_title(conn, thread_id: int, title: str) -> None:
+    if title:
+        conn.execute(text("UPDATE threads SET title = :t WHERE id = :i"), {"t": title, "i": thread_id})
+
+
+def save_thread_states(conn, states: dict[int, bytes | None]) -> None:
+    """Saved thread-clusterer state of active threads; None once a thread closed."""
+    if states:
+        conn.execute(text("UPDATE threads SET state = :v WHERE id = :s"),
+                     [{"v": state, "s": thread_id} for thread_id, state in states.items()])
+
+
+def active_thread_states(db: Database) -> list[bytes]:
+    with db.read() as conn:
+        return [bytes(r[0]) for r in conn.execute(text(
+            "SELECT state FROM threads WHERE state IS NOT NULL ORDER BY id"))]
+
+
+def merged_thread(db: Database, thread_id: int) -> int | None:
+    """Where a thread merged into another went (for redirects), following chains."""
+    seen, target = set(), None
+    while thread_id not in seen:
+        seen.add(thread_id)
+        value = kv_get(db, f"threads:merged:{thread_id}")
+        if value is None:
+            break
+        target = thread_id = int(value)
+    return target
+
+
+# ----------------------------------------------------------------- reads (thread page)
+def thread_detail(db: Database, thread_id: int, limit: int = 200) -> dict[str, Any]:
+    """A thread and its stories in date order (oldest first: a timeline), each with its
+    lead article's first lines and its outlets."""
+    with db.read() as conn:
+        found = conn.execute(text("""SELECT id, title, first_seen, last_seen, story_count,
+                                            article_count FROM threads WHERE id = :t"""),
+                             {"t": thread_id}).first()
+        if found is None:
+            raise NotFound(f"no thread {thread_id}")
+        rows = conn.execute(text("""
+            SELECT st.id, st.title, st.first_seen, st.last_seen, st.article_count,
+                   st.outlet_count, st.lead_article_id, substr(la.text, 1, 600) AS lead
+            FROM stories st LEFT JOIN articles la ON la.id = st.lead_article_id
+            WHERE st.thread_id = :t ORDER BY st.first_seen, st.id LIMIT :n"""),
+                            {"t": thread_id, "n": limit}).all()
+        outlets = _story_outlets(conn, [r.id for r in rows])
+    thread = dict(found._mapping)
+    for key in ("first_seen", "last_seen"):
+        thread[key] = as_utc(thread[key])
+    thread["stories"] = [{"id": r.id, "title": r.title, "first_seen": as_utc(r.first_seen),
+                          "last_seen": as_utc(r.last_seen), "article_count": r.article_count,
+                          "outlet_count": r.outlet_count, "lead_article_id": r.lead_article_id,
+                          "lead": r.lead or "", "outlets": outlets.get(r.id, [])} for r in rows]
+    return thread
+
+
+def _story_outlets(conn, story_ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    if not story_ids:
+        return out
+    ids = ",".join(str(int(i)) for i in story_ids)
+    for sid, name in conn.execute(text(f"""
+            SELECT DISTINCT o.story_id, coalesce(s.title, s.url) FROM story_outlets o
+            JOIN sources s ON s.id = o.source_id WHERE o.story_id IN ({ids})
+            ORDER BY 2""")):
+        out.setdefault(sid, []).append(name)
+    return out
+
+
+def thread_of_story(conn, story_id: int) -> dict | None:
+    """(id, title, story_count) of the thread holding ``story_id``, for the story and article
+    pages ("Part of the story ... in the thread ...")."""
+    row = conn.execute(text("""SELECT t.id, t.title, t.story_count FROM stories st
+                               JOIN threads t ON t.id = st.thread_id WHERE st.id = :s"""),
+                       {"s": story_id}).first()
+    return {"id": row[0], "title": row[1], "story_count": row[2]} if row else None

@@ -119,22 +119,18 @@ class Member:
     outlet: str | None
     when: datetime | None
     title: str
-    plain: Vector      # unit vector, stream-wide weights
+    raw: Vector        # stream-wide weights (not normalised): the candidate probe
     damped: Vector     # unit vector, weights also damped by the outlet's own frequencies
-
-    def similarity(self, other: "Member") -> float:
-        if self.outlet is not None and self.outlet == other.outlet:
-            return dot(self.damped, other.damped)
-        return dot(self.plain, other.plain)
+    names: Vector      # the raw weights of the names in the lede (see ``text.name_stems``)
 
     def to_list(self) -> list:
         return [self.id, self.outlet, self.when.isoformat() if self.when else None, self.title,
-                self.plain, self.damped]
+                self.raw, self.damped, self.names]
 
     @classmethod
     def from_list(cls, item: list) -> "Member":
         return cls(item[0], item[1], datetime.fromisoformat(item[2]) if item[2] else None,
-                   item[3], item[4], item[5])
+                   item[3], item[4], item[5], item[6])
 
 
 @dataclass
@@ -225,7 +221,26 @@ class EventClusterer:
             self.outlets.learn(outlet, counts)
         else:
             damped = normalise(raw)
-        return Member(doc.id, outlet, doc.published, doc.title, normalise(raw), damped)
+        return Member(doc.id, outlet, doc.published, doc.title, raw, damped,
+                      {t: 1.0 for t in raw if t in names})
+
+    def similarity(self, a: Member, b: Member) -> float:
+        """Two releases of one outlet: on all their words, weights damped by that outlet's
+        frequencies. Two outlets: on the *names* of their ledes (who, where), when both
+        have some, else on all words; a word weighs what it weighs for the outlet to which
+        it is least routine (the Kremlin naming Biden, the White House naming Putin: each is
+        news for one side; "President" is routine for both). Two outlets' accounts of one
+        call name both parties; Biden's call with Macron and Putin's call with Macron share
+        one party, and each names a principal the other does not."""
+        if a.outlet is not None and a.outlet == b.outlet:
+            return dot(a.damped, b.damped)
+        weight = self.outlets.weight
+        va, vb = (a.names, b.names) if a.names and b.names else (a.raw, b.raw)
+
+        def pair_weights(vec: Vector) -> Vector:
+            return normalise({t: w * max(weight(a.outlet, t), weight(b.outlet, t))
+                              for t, w in vec.items()})
+        return dot(pair_weights(va), pair_weights(vb))
 
     def _idf(self, term: str) -> float:
         """Stream-wide IDF from the shared frequencies, with a small prior: early in a
@@ -238,14 +253,14 @@ class EventClusterer:
 
     def _best(self, member: Member) -> tuple[EventState | None, float]:
         shared: dict[int, float] = defaultdict(float)
-        for t, w in heapq.nlargest(self.probe_terms, member.plain.items(), key=lambda kv: kv[1]):
+        for t, w in heapq.nlargest(self.probe_terms, member.raw.items(), key=lambda kv: kv[1]):
             for sid in self._postings.get(t, ()):
                 shared[sid] += w
         candidates = heapq.nlargest(self.candidates, shared, key=lambda sid: (shared[sid], -sid))
         best, best_score, best_margin = None, 0.0, 0.0
         for sid in sorted(candidates):
             story = self._stories[sid]
-            sims = [(member.similarity(m), m.outlet == member.outlet) for m in story.members
+            sims = [(self.similarity(member, m), m.outlet == member.outlet) for m in story.members
                     if self._close_enough(member.when, m.when)]
             if not sims:
                 continue
@@ -259,7 +274,7 @@ class EventClusterer:
         return (best, best_score) if best is not None else (None, 0.0)
 
     def _join(self, story: EventState, member: Member) -> None:
-        sims = {m.id: member.similarity(m) for m in story.members}
+        sims = {m.id: self.similarity(member, m) for m in story.members}
         for mid, s in sims.items():
             story.centrality[mid] = story.centrality.get(mid, 0.0) + s
         story.centrality[member.id] = sum(sims.values())
@@ -281,7 +296,7 @@ class EventClusterer:
             story.last_seen = max(filter(None, (story.last_seen, member.when)))
             heapq.heappush(self._expiry, (story.last_seen, story.id))
         terms = self._terms[story.id]
-        for t in member.plain:
+        for t in member.raw:
             if t not in terms:
                 terms.add(t)
                 self._postings[t].add(story.id)
@@ -328,7 +343,7 @@ class EventClusterer:
             story = EventState.from_dict(item)
             self._stories[story.id] = story
             for m in story.members:
-                for t in m.plain:
+                for t in m.raw:
                     self._terms[story.id].add(t)
                     self._postings[t].add(story.id)
             if story.last_seen is not None:

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
 from ..storage.db import Database
-from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags
+from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags, threads
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
@@ -57,7 +57,7 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, stories, tags, outlets, search, feeds_out, admin):
+    for module in (front, articles, stories, threads, tags, outlets, search, feeds_out, admin):
         app.include_router(module.router)
     install_community(app, settings, db)
     app.state.renderer.env.globals["viewer_of"] = current_user

@@ -1,6 +1,8 @@
 """Threads: the ongoing topic that holds a dated sequence of stories (events). Writes of the
 stories stage (a thread gains a story or an article, two threads turn out to be one, the
-thread clusterer's saved state) and the reads behind the thread page."""
+thread clusterer's saved state) and the reads behind the thread page. A thread is titled by
+its lead story (most outlets, then most articles): a headline of one of its events, not a
+headline that merely sits near the middle of its words."""
 
 from __future__ import annotations
 
@@ -17,29 +19,47 @@ from .stories import kv_get, kv_set
 
 
 # ----------------------------------------------------------------- writes (stories stage)
-def thread_gained(conn, thread_id: int, when: datetime | None, new_story: bool,
-                  title: str | None) -> None:
-    """One article joined a story of ``thread_id`` (``new_story``: it started one)."""
-    row = conn.execute(text("SELECT first_seen, last_seen FROM threads WHERE id = :t"),
+def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
+                  new_story: bool) -> None:
+    """One article joined story ``story_id`` of ``thread_id`` (``new_story``: it started
+    it). The thread is titled by its lead story, the one most outlets (then most articles)
+    report: kept up to date from the gaining story alone, never by rescanning the thread."""
+    row = conn.execute(text("SELECT first_seen, last_seen, lead_story_id FROM threads WHERE id = :t"),
                        {"t": thread_id}).first()
     if row is None:
         conn.execute(text("""INSERT INTO threads (id, title, first_seen, last_seen, story_count,
                                                   article_count, updated_at)
-                             VALUES (:t, :title, :w, :w, 0, 0, :n)"""),
-                     {"t": thread_id, "title": title or "", "w": when, "n": now()})
-        row = (when, when)
-    first, last = as_utc(row[0]), as_utc(row[1])
-    conn.execute(text(f"""UPDATE threads SET article_count = article_count + 1,
-                          story_count = story_count + :s, first_seen = :f, last_seen = :l,
-                          updated_at = :n{', title = :title' if title else ''} WHERE id = :t"""),
-                 {"s": 1 if new_story else 0, "t": thread_id, "n": now(), "title": title,
+                             VALUES (:t, '', :w, :w, 0, 0, :n)"""),
+                     {"t": thread_id, "w": when, "n": now()})
+        row = (when, when, None)
+    first, last, lead = as_utc(row[0]), as_utc(row[1]), row[2]
+    if lead != story_id and not _outranks(conn, lead, story_id):
+        lead = story_id
+    conn.execute(text("""UPDATE threads SET article_count = article_count + 1,
+                         story_count = story_count + :s, first_seen = :f, last_seen = :l,
+                         lead_story_id = :lead, updated_at = :n,
+                         title = (SELECT title FROM stories WHERE id = :lead) WHERE id = :t"""),
+                 {"s": 1 if new_story else 0, "t": thread_id, "n": now(), "lead": lead,
                   "f": min(filter(None, (first, when)), default=None),
                   "l": max(filter(None, (last, when)), default=None)})
 
 
-def merge_thread(conn, absorbed: int, into: int, title: str | None = None) -> None:
+def _outranks(conn, lead: int | None, story_id: int) -> bool:
+    """Whether story ``lead`` stays ahead of ``story_id``: more outlets, then more articles;
+    the earlier story on a tie."""
+    if lead is None:
+        return False
+    rows = dict((r[0], (r[1], r[2])) for r in conn.execute(text(
+        "SELECT id, outlet_count, article_count FROM stories WHERE id IN (:a, :b)"),
+        {"a": lead, "b": story_id}))
+    if lead not in rows:
+        return False
+    return rows[lead] >= rows.get(story_id, (0, 0))
+
+
+def merge_thread(conn, absorbed: int, into: int) -> None:
     """Two threads turned out to be one: ``absorbed``'s stories move to ``into``, whose
-    counts and span are recounted; old links are redirected."""
+    counts, span and lead story are recounted; old links are redirected."""
     conn.execute(text("UPDATE stories SET thread_id = :i WHERE thread_id = :a"),
                  {"i": into, "a": absorbed})
     conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
@@ -47,16 +67,15 @@ def merge_thread(conn, absorbed: int, into: int, title: str | None = None) -> No
     stats = conn.execute(text("""SELECT count(*), coalesce(sum(article_count), 0),
                                         min(first_seen), max(last_seen)
                                  FROM stories WHERE thread_id = :i"""), {"i": into}).first()
-    conn.execute(text(f"""UPDATE threads SET story_count = :s, article_count = :a, first_seen = :f,
-                          last_seen = :l, updated_at = :n{', title = :title' if title else ''}
-                          WHERE id = :i"""),
+    lead = conn.execute(text("""SELECT id FROM stories WHERE thread_id = :i
+                                ORDER BY outlet_count DESC, article_count DESC, id LIMIT 1"""),
+                        {"i": into}).scalar()
+    conn.execute(text("""UPDATE threads SET story_count = :s, article_count = :a, first_seen = :f,
+                         last_seen = :l, lead_story_id = :lead, updated_at = :n,
+                         title = coalesce((SELECT title FROM stories WHERE id = :lead), title)
+                         WHERE id = :i"""),
                  {"s": stats[0], "a": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
-                  "n": now(), "title": title, "i": into})
-
-
-def set_thread_title(conn, thread_id: int, title: str) -> None:
-    if title:
-        conn.execute(text("UPDATE threads SET title = :t WHERE id = :i"), {"t": title, "i": thread_id})
+                  "n": now(), "lead": lead, "i": into})
 
 
 def save_thread_states(conn, states: dict[int, bytes | None]) -> None:

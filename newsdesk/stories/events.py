@@ -226,21 +226,23 @@ class EventClusterer:
 
     def similarity(self, a: Member, b: Member) -> float:
         """Two releases of one outlet: on all their words, weights damped by that outlet's
-        frequencies. Two outlets: on the *names* of their ledes (who, where), when both
-        have some, else on all words; a word weighs what it weighs for the outlet to which
-        it is least routine (the Kremlin naming Biden, the White House naming Putin: each is
+        frequencies. Two outlets: on all their words, or on the *names* of their ledes (who,
+        where; each name counts once) if those agree more; a word weighs what it weighs for
+        the outlet to which it is least routine (the Kremlin naming Biden, the White House naming Putin: each is
         news for one side; "President" is routine for both). Two outlets' accounts of one
         call name both parties; Biden's call with Macron and Putin's call with Macron share
         one party, and each names a principal the other does not."""
         if a.outlet is not None and a.outlet == b.outlet:
             return dot(a.damped, b.damped)
         weight = self.outlets.weight
-        va, vb = (a.names, b.names) if a.names and b.names else (a.raw, b.raw)
 
         def pair_weights(vec: Vector) -> Vector:
             return normalise({t: w * max(weight(a.outlet, t), weight(b.outlet, t))
                               for t, w in vec.items()})
-        return dot(pair_weights(va), pair_weights(vb))
+        words = dot(pair_weights(a.raw), pair_weights(b.raw))
+        if not (a.names and b.names):
+            return words
+        return max(words, dot(pair_weights(a.names), pair_weights(b.names)))
 
     def _idf(self, term: str) -> float:
         """Stream-wide IDF from the shared frequencies, with a small prior: early in a

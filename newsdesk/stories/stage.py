@@ -68,6 +68,11 @@ STORY_TAG_MEMBERS = 30              # newest members whose tags make up the stor
 RELATED_LIMIT = 10
 DF_SAVE_EVERY = 1000                # articles between saves of the document frequencies
 FLOOR_SETTLE = timedelta(minutes=10)  # see storage.stories.advance_floor
+# Threads are topics that run for weeks: the topic clusterer's "an old story must be joined
+# by articles really like it" allowance (spread_age, meant for event-sized stories) would
+# cut "Russia and Ukraine" into a new thread every few days. (No effect on the eval sets,
+# which have no dates.)
+THREAD_PARAMS = {"spread_age": timedelta(days=30)}
 
 
 class StoriesStage:
@@ -80,7 +85,7 @@ class StoriesStage:
         self._lock = threading.Lock()
         self._wanted = threading.Event()    # new articles arrived since the last pass began
         self._version: int | None = None
-        self.clusterer = StoryClusterer()   # threads
+        self.clusterer = StoryClusterer(**THREAD_PARAMS)   # threads
         self.events = EventClusterer(self.clusterer.vectorizer)   # stories
         self.duplicates = DuplicateIndex.from_settings(settings)
         self._floor = 0                     # every article id <= this is processed
@@ -154,7 +159,7 @@ class StoriesStage:
         """Forget all stories, duplicates, tags and related lists; replay the archive."""
         with self._lock:
             story_store.reset(self.db)
-            self.clusterer = StoryClusterer()
+            self.clusterer = StoryClusterer(**THREAD_PARAMS)
             self.events = EventClusterer(self.clusterer.vectorizer)
             self.duplicates = DuplicateIndex.from_settings(self.settings)
             self._version, self._floor = 0, 0
@@ -182,12 +187,15 @@ class StoriesStage:
         version = int(stored) if stored else 0
         if version == self._version:
             return
-        self.clusterer = StoryClusterer()
-        self._dirty, self._dirty_events, self._df_unsaved = set(), set(), 0
+        self.clusterer = StoryClusterer(**THREAD_PARAMS)
+        df = story_store.kv_get(self.db, "stories:df")
+        # nothing saved yet: the first save writes the frequencies, so a process taking over
+        # early does not start from none
+        self._dirty, self._dirty_events = set(), set()
+        self._df_unsaved = 0 if df else DF_SAVE_EVERY
         saved = story_store.kv_get(self.db, "stories:clusterer")
         if saved:
             data = json.loads(saved)
-            df = story_store.kv_get(self.db, "stories:df")
             data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
             data["stories"] = [json.loads(s) for s in thread_store.active_thread_states(self.db)]
             self.clusterer.load(data)
@@ -232,8 +240,6 @@ class StoriesStage:
         event_states.update({story.id: None for story in ended})
         self._dirty, self._dirty_events = set(), set()
         with self.db.write() as conn:
-            for thread in closed:
-                thread_store.set_thread_title(conn, thread.id, thread.title)
             thread_store.save_thread_states(conn, states)
             story_store.save_story_states(conn, event_states)
             if self._df_unsaved >= DF_SAVE_EVERY:
@@ -267,9 +273,9 @@ class StoriesStage:
                 story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
                 story_store.assign(conn, article.id, story_id, 1.0, article.title)
                 thread_id = story_store.thread_of(conn, story_id)
-                title, lead, new_story, thread_title = None, None, False, None
+                title, lead, new_story = None, None, False
             else:
-                story_id, thread_id, title, lead, new_story, thread_title = self._place(conn, article)
+                story_id, thread_id, title, lead, new_story = self._place(conn, article)
             prov = origin[1] if origin else None
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,
@@ -280,21 +286,20 @@ class StoriesStage:
                 story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
             story_store.story_gained(conn, story_id, article.id, title, lead)
             if thread_id is not None:
-                thread_store.thread_gained(conn, thread_id, when, new_story, thread_title)
+                thread_store.thread_gained(conn, thread_id, story_id, when, new_story)
             if not copy:
                 self._story_tags(conn, story_id)
             self._related(conn, article.id, story_id, others=not copy)
 
     def _place(self, conn, article: Article) -> tuple:
         """Thread and story of an original article: (story id, the story's thread id, story
-        title, lead article id, whether the story is new, thread title)."""
+        title, lead article id, whether the story is new)."""
         doc = Doc(id=article.id, title=article.title, text=article.text,
                   published=article.published_at, language=article.language,
                   embeddings=self.settings.embeddings)
         thread = self.clusterer.add(doc)
-        thread_title = self._story_title(thread.story_id) or article.title
         for absorbed in thread.merged:  # two threads turned out to be one
-            thread_store.merge_thread(conn, absorbed, thread.story_id, thread_title)
+            thread_store.merge_thread(conn, absorbed, thread.story_id)
             self._dirty.discard(absorbed)
         self._dirty.add(thread.story_id)
         self._df_unsaved += 1
@@ -303,8 +308,7 @@ class StoriesStage:
         story_store.assign(conn, article.id, event.story_id, min(1.0, event.similarity),
                            event.title, thread_id)
         self._dirty_events.add(event.story_id)
-        return (event.story_id, thread_id, event.title, event.central, event.is_new,
-                self._story_title(thread_id) if thread_id != thread.story_id else thread_title)
+        return event.story_id, thread_id, event.title, event.central, event.is_new
 
     def _origin(self, conn, article: Article, match):
         """(earlier article id, Provenance) when the text was seen before, else None."""
@@ -322,10 +326,6 @@ class StoriesStage:
         if prov.kind == "original":
             return None
         return int(match.canonical_id), prov
-
-    def _story_title(self, story_id: int) -> str | None:
-        story = self.clusterer.story(story_id)
-        return story.title if story is not None else None
 
     def _story_tags(self, conn, story_id: int) -> None:
         rows = conn.execute(text("""

@@ -14,14 +14,15 @@ _STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplica
 
 
 def m009_threads(conn: Connection, dialect: str) -> None:
-    """``threads`` (title, span, counts, the thread clusterer's saved state of active
-    threads) and ``stories.thread_id``. Stories made before were topic-sized heaps, so they
+    """``threads`` (title and the story it comes from, span, counts, the thread
+    clusterer's saved state of active threads) and ``stories.thread_id``. Stories made before were topic-sized heaps, so they
     are forgotten: the stories stage rebuilds them as events inside threads (the articles
     themselves are untouched)."""
     run(conn, dialect, """
 CREATE TABLE threads (
     id {pk},
     title TEXT NOT NULL,
+    lead_story_id INTEGER,
     first_seen {ts},
     last_seen {ts},
     story_count INTEGER NOT NULL DEFAULT 0,

@@ -83,8 +83,13 @@ def test_two_events_of_one_topic_are_two_stories_of_one_thread(db, crisis):
     assert _story(db, crisis["rec1"]) != _story(db, crisis["san1"])
     assert _thread(db, crisis["rec1"]) == _thread(db, crisis["san1"]) is not None
     with db.read() as conn:
-        row = conn.execute(text("SELECT story_count, article_count, title FROM threads")).all()
-    assert [tuple(r)[:2] for r in row] == [(2, 4)]
+        [row] = conn.execute(text("SELECT story_count, article_count, name FROM threads")).all()
+        tags = {r[0]: r[1] for r in conn.execute(text("SELECT display, n FROM thread_tags"))}
+    assert tuple(row)[:2] == (2, 4)
+    # named by the hashtags most of its articles carry
+    names = row[2].split(" · ")
+    assert len(names) == 3 and all(tags[n] == max(tags.values()) or tags[n] >= 2 for n in names)
+    assert {"Donetsk", "Luhansk"} & set(names)
 
 
 def test_story_tags_keep_their_first_letter_through_the_real_stage(db, crisis):

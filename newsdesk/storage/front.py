@@ -24,7 +24,8 @@ from datetime import timedelta
 from typing import Any
 
 from .db import Database
-from .reading import MAX_LIMIT, _after, _dt, _filters, _rows, _streams, _ts, story_outlets, summary_line
+from .reading import (MAX_LIMIT, _after, _dt, _filters, _rows, _streams, _ts, story_outlets,
+                      summary_line)
 
 HOURS = 48
 THREADS = 8
@@ -34,6 +35,14 @@ POOL = 300   # most recently updated stories considered
 
 def significance(outlets: int, articles: int, recent: int, age_days: float) -> float:
     return 2 * outlets + math.log2(1 + articles) + math.log2(1 + recent) - age_days
+
+
+def _with_articles_matching(where: str) -> str:
+    """SQL keeping the stories (``st``) that have an article matching the filters."""
+    if not where:
+        return ""
+    return (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
+            f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})")
 
 
 def top_threads(db: Database, *, category: str | None = None, language: str | None = None,
@@ -46,12 +55,11 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
         if newest is None:
             return []
         since, day = newest - timedelta(hours=HOURS), newest - timedelta(hours=24)
-        exists = (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
-                  f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})"
-                  if where else "")
+        exists = _with_articles_matching(where)
         rows = _rows(conn, f"""
             SELECT st.id, st.title, st.thread_id, st.last_seen, st.article_count, st.outlet_count,
-                   st.lead_article_id, substr(la.text, 1, 600) AS lead, t.title AS thread_title,
+                   st.lead_article_id, substr(la.text, 1, 600) AS lead,
+                   coalesce(t.name, t.title) AS thread_title,
                    t.story_count AS thread_stories
             FROM stories st LEFT JOIN articles la ON la.id = st.lead_article_id
             LEFT JOIN threads t ON t.id = st.thread_id
@@ -105,9 +113,7 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
     limit = max(1, min(limit, MAX_LIMIT))
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
-        exists = (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
-                  f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})"
-                  if where else "")
+        exists = _with_articles_matching(where)
         after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
         stories = _rows(conn, f"""
             SELECT st.id, st.title, st.lead_article_id, st.last_seen, st.article_count,

@@ -1,4 +1,6 @@
-"""Read-only queries behind the web pages: story detail, the article page's surroundings, tag, outlet and search pages, and the admin health view.
+"""Read-only queries behind the web pages: story detail, the article page's surroundings,
+tag, outlet and search pages, and the admin health view (the front page is in
+``front.py``, threads in ``threads.py``).
 
 Plain SQL (the same on SQLite and PostgreSQL), each statement parsed once and cached.
 Every function runs a small, fixed number of queries -- never one per item -- and returns
@@ -200,7 +202,8 @@ def story_detail(db: Database, story_id: int, limit: int = 500) -> dict[str, Any
     with db.read() as conn:
         found = _rows(conn, "SELECT st.id, st.title, st.lead_article_id, st.first_seen, "
                       "st.last_seen, st.article_count, st.outlet_count, st.updated_at, "
-                      "t.id AS thread_id, t.title AS thread_title, t.story_count AS thread_stories "
+                      "t.id AS thread_id, coalesce(t.name, t.title) AS thread_title, "
+                      "t.story_count AS thread_stories "
                       "FROM stories st LEFT JOIN threads t ON t.id = st.thread_id WHERE st.id = :id",
                       {"id": story_id})
         if not found:
@@ -252,7 +255,8 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
             SELECT {', '.join('a.' + c for c in ARTICLE)}, coalesce(s.title, s.url) AS outlet,
                    s.outlet_label, s.attribution, s.site_url, s.category AS outlet_category,
                    st.id AS story_id, st.title AS story_title, st.article_count AS story_articles,
-                   st.outlet_count AS story_outlets, t.id AS thread_id, t.title AS thread_title,
+                   st.outlet_count AS story_outlets, t.id AS thread_id,
+                   coalesce(t.name, t.title) AS thread_title,
                    t.story_count AS thread_stories, d.canonical_id, d.overlap AS dup_overlap,
                    p.kind AS prov_kind, p.origin_id AS prov_origin, p.overlap AS prov_overlap,
                    (SELECT count(*) FROM duplicates c WHERE c.canonical_id = a.id) AS copies,

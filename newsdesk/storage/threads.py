@@ -7,7 +7,7 @@ headline that merely sits near the middle of its words."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import text
 
@@ -19,11 +19,16 @@ from .stories import kv_get, kv_set
 
 
 # ----------------------------------------------------------------- writes (stories stage)
+NAME_TAGS = 3   # hashtags in a thread's name ("Ukraine · Russia · Zelenskyy")
+
+
 def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
-                  new_story: bool) -> None:
-    """One article joined story ``story_id`` of ``thread_id`` (``new_story``: it started
-    it). The thread is titled by its lead story, the one most outlets (then most articles)
-    report: kept up to date from the gaining story alone, never by rescanning the thread."""
+                  new_story: bool, tags: Iterable = ()) -> None:
+    """One article (with hashtags ``tags``) joined story ``story_id`` of ``thread_id``
+    (``new_story``: it started it). The thread's *title* is its lead story's, the one most
+    outlets (then most articles) report, kept up to date from the gaining story alone; its
+    *name* is its ``NAME_TAGS`` most used hashtags, counted per article and renamed when a
+    story starts. Neither rescans the thread."""
     row = conn.execute(text("SELECT first_seen, last_seen, lead_story_id FROM threads WHERE id = :t"),
                        {"t": thread_id}).first()
     if row is None:
@@ -35,6 +40,11 @@ def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
     first, last, lead = as_utc(row[0]), as_utc(row[1]), row[2]
     if lead != story_id and not _outranks(conn, lead, story_id):
         lead = story_id
+    rows = [{"t": thread_id, "s": tag.slug, "d": tag.display.lstrip("#")} for tag in tags]
+    if rows:
+        conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n)
+                             VALUES (:t, :s, :d, 1) ON CONFLICT (thread_id, slug)
+                             DO UPDATE SET n = thread_tags.n + 1"""), rows)
     conn.execute(text("""UPDATE threads SET article_count = article_count + 1,
                          story_count = story_count + :s, first_seen = :f, last_seen = :l,
                          lead_story_id = :lead, updated_at = :n,
@@ -42,6 +52,16 @@ def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
                  {"s": 1 if new_story else 0, "t": thread_id, "n": now(), "lead": lead,
                   "f": min(filter(None, (first, when)), default=None),
                   "l": max(filter(None, (last, when)), default=None)})
+    if new_story or row[2] is None:
+        _rename(conn, thread_id)
+
+
+def _rename(conn, thread_id: int) -> None:
+    names = [r[0] for r in conn.execute(text(
+        "SELECT display FROM thread_tags WHERE thread_id = :t ORDER BY n DESC, slug LIMIT :k"),
+        {"t": thread_id, "k": NAME_TAGS})]
+    conn.execute(text("UPDATE threads SET name = :n WHERE id = :t"),
+                 {"n": " · ".join(names) or None, "t": thread_id})
 
 
 def _outranks(conn, lead: int | None, story_id: int) -> bool:
@@ -62,6 +82,11 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
     counts, span and lead story are recounted; old links are redirected."""
     conn.execute(text("UPDATE stories SET thread_id = :i WHERE thread_id = :a"),
                  {"i": into, "a": absorbed})
+    conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n)
+                         SELECT :i, slug, display, n FROM thread_tags WHERE thread_id = :a
+                         ON CONFLICT (thread_id, slug) DO UPDATE SET n = thread_tags.n + excluded.n"""),
+                 {"i": into, "a": absorbed})
+    conn.execute(text("DELETE FROM thread_tags WHERE thread_id = :a"), {"a": absorbed})
     conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
     kv_set(conn, f"threads:merged:{absorbed}", str(into).encode())
     stats = conn.execute(text("""SELECT count(*), coalesce(sum(article_count), 0),
@@ -76,6 +101,7 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
                          WHERE id = :i"""),
                  {"s": stats[0], "a": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
                   "n": now(), "lead": lead, "i": into})
+    _rename(conn, into)
 
 
 def save_thread_states(conn, states: dict[int, bytes | None]) -> None:
@@ -108,7 +134,7 @@ def thread_detail(db: Database, thread_id: int, limit: int = 200) -> dict[str, A
     """A thread and its stories in date order (oldest first: a timeline), each with its
     lead article's first lines and its outlets."""
     with db.read() as conn:
-        found = conn.execute(text("""SELECT id, title, first_seen, last_seen, story_count,
+        found = conn.execute(text("""SELECT id, name, title, first_seen, last_seen, story_count,
                                             article_count FROM threads WHERE id = :t"""),
                              {"t": thread_id}).first()
         if found is None:
@@ -120,7 +146,11 @@ def thread_detail(db: Database, thread_id: int, limit: int = 200) -> dict[str, A
             WHERE st.thread_id = :t ORDER BY st.first_seen, st.id LIMIT :n"""),
                             {"t": thread_id, "n": limit}).all()
         outlets = _story_outlets(conn, [r.id for r in rows])
+        tags = conn.execute(text("""SELECT slug, display, n FROM thread_tags WHERE thread_id = :t
+                                    ORDER BY n DESC, slug LIMIT 12"""), {"t": thread_id}).all()
     thread = dict(found._mapping)
+    thread["name"] = thread["name"] or thread["title"]
+    thread["tags"] = [{"slug": t[0], "display": t[1], "articles": t[2]} for t in tags]
     for key in ("first_seen", "last_seen"):
         thread[key] = as_utc(thread[key])
     thread["stories"] = [{"id": r.id, "title": r.title, "first_seen": as_utc(r.first_seen),
@@ -145,8 +175,8 @@ def _story_outlets(conn, story_ids: list[int]) -> dict[int, list[str]]:
 
 def thread_of_story(conn, story_id: int) -> dict | None:
     """(id, title, story_count) of the thread holding ``story_id``, for the story and article
-    pages ("Part of the story ... in the thread ...")."""
-    row = conn.execute(text("""SELECT t.id, t.title, t.story_count FROM stories st
+    pages ("Part of the story ... in the thread ..."): its name, or its lead story's title."""
+    row = conn.execute(text("""SELECT t.id, coalesce(t.name, t.title), t.story_count FROM stories st
                                JOIN threads t ON t.id = st.thread_id WHERE st.id = :s"""),
                        {"s": story_id}).first()
     return {"id": row[0], "title": row[1], "story_count": row[2]} if row else None

@@ -286,7 +286,7 @@ class StoriesStage:
                 story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
             story_store.story_gained(conn, story_id, article.id, title, lead)
             if thread_id is not None:
-                thread_store.thread_gained(conn, thread_id, story_id, when, new_story)
+                thread_store.thread_gained(conn, thread_id, story_id, when, new_story, tags or ())
             if not copy:
                 self._story_tags(conn, story_id)
             self._related(conn, article.id, story_id, others=not copy)

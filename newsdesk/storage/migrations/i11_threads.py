@@ -14,14 +14,16 @@ _STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplica
 
 
 def m009_threads(conn: Connection, dialect: str) -> None:
-    """``threads`` (title and the story it comes from, span, counts, the thread
-    clusterer's saved state of active threads) and ``stories.thread_id``. Stories made before were topic-sized heaps, so they
+    """``threads`` (name from its most used hashtags, title from its lead story, span,
+    counts, the thread clusterer's saved state of active threads), ``thread_tags`` (how many
+    of a thread's articles carry each hashtag) and ``stories.thread_id``. Stories made before were topic-sized heaps, so they
     are forgotten: the stories stage rebuilds them as events inside threads (the articles
     themselves are untouched)."""
     run(conn, dialect, """
 CREATE TABLE threads (
     id {pk},
     title TEXT NOT NULL,
+    name TEXT,
     lead_story_id INTEGER,
     first_seen {ts},
     last_seen {ts},
@@ -32,6 +34,13 @@ CREATE TABLE threads (
 );
 CREATE INDEX threads_last_seen ON threads (last_seen);
 CREATE INDEX threads_active ON threads (id) WHERE state IS NOT NULL;
+CREATE TABLE thread_tags (
+    thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    slug VARCHAR(120) NOT NULL,
+    display VARCHAR(120) NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (thread_id, slug)
+);
 ALTER TABLE stories ADD COLUMN thread_id INTEGER;
 CREATE INDEX stories_thread ON stories (thread_id, first_seen)
 """)

@@ -191,19 +191,22 @@ def set_title(conn, story_id: int, title: str) -> None:
         conn.execute(text("UPDATE stories SET title = :t WHERE id = :s"), {"t": title, "s": story_id})
 
 
-def save_story_states(conn, states: dict[int, bytes | None]) -> None:
-    """Saved clusterer state of active stories; None when a story closed (it leaves the
-    ``stories_active`` index and is never loaded again)."""
+def save_states(conn, table: str, states: dict[int, bytes | None]) -> None:
+    """Saved clusterer state of active stories (``table`` "stories") or threads
+    ("threads"); None when one closed (it leaves the partial index of active rows and is
+    never loaded again)."""
+    assert table in ("stories", "threads")
     if states:
-        conn.execute(text("UPDATE stories SET state = :v WHERE id = :s"),
-                     [{"v": state, "s": story_id} for story_id, state in states.items()])
+        conn.execute(text(f"UPDATE {table} SET state = :v WHERE id = :s"),
+                     [{"v": state, "s": key} for key, state in states.items()])
 
 
-def active_story_states(db: Database) -> list[bytes]:
-    """Saved states of the stories still active, through the partial index."""
+def active_states(db: Database, table: str) -> list[bytes]:
+    """Saved states of the stories (or threads) still active, through the partial index."""
+    assert table in ("stories", "threads")
     with db.read() as conn:
         return [bytes(r[0]) for r in conn.execute(text(
-            "SELECT state FROM stories WHERE state IS NOT NULL ORDER BY id"))]
+            f"SELECT state FROM {table} WHERE state IS NOT NULL ORDER BY id"))]
 
 
 def save_duplicate(conn, article_id: int, canonical_id: int, overlap: float, kind: str) -> None:

@@ -19,7 +19,7 @@ from .stories import kv_get, kv_set
 
 
 # ----------------------------------------------------------------- writes (stories stage)
-NAME_TAGS = 3   # hashtags in a thread's name ("Ukraine · Russia · Zelenskyy")
+NAME_TAGS = 3   # hashtags in a thread's name ("#Ukraine #Russia #Zelenskyy")
 
 
 def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
@@ -61,7 +61,7 @@ def _rename(conn, thread_id: int) -> None:
         "SELECT display FROM thread_tags WHERE thread_id = :t ORDER BY n DESC, slug LIMIT :k"),
         {"t": thread_id, "k": NAME_TAGS})]
     conn.execute(text("UPDATE threads SET name = :n WHERE id = :t"),
-                 {"n": " · ".join(names) or None, "t": thread_id})
+                 {"n": " ".join("#" + n for n in names) or None, "t": thread_id})
 
 
 def _outranks(conn, lead: int | None, story_id: int) -> bool:
@@ -102,19 +102,6 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
                  {"s": stats[0], "a": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
                   "n": now(), "lead": lead, "i": into})
     _rename(conn, into)
-
-
-def save_thread_states(conn, states: dict[int, bytes | None]) -> None:
-    """Saved thread-clusterer state of active threads; None once a thread closed."""
-    if states:
-        conn.execute(text("UPDATE threads SET state = :v WHERE id = :s"),
-                     [{"v": state, "s": thread_id} for thread_id, state in states.items()])
-
-
-def active_thread_states(db: Database) -> list[bytes]:
-    with db.read() as conn:
-        return [bytes(r[0]) for r in conn.execute(text(
-            "SELECT state FROM threads WHERE state IS NOT NULL ORDER BY id"))]
 
 
 def merged_thread(db: Database, thread_id: int) -> int | None:

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from .story import Doc
+from .story import Doc, pop_expired
 from .text import features, name_stems
 from .vectors import Vector, Vectorizer, dot, normalise
 
@@ -67,6 +67,7 @@ EVENT_DEFAULTS: dict[str, Any] = {
     "name_weight": 2.0,            # weight factor of names (capitalised inside a sentence)
     "cross_threshold": 0.5,        # ...the level when the best member is of another outlet
     "link": "mean",                # "mean": mean similarity to the compared members; "max": best
+    "shared_names": 3,             # names two outlets' ledes must share to be compared on names
     "probe_terms": 20,             # heaviest terms of the article used to find candidates
     "candidates": 30,              # stories compared in full (most shared weight first)
 }
@@ -227,11 +228,12 @@ class EventClusterer:
     def similarity(self, a: Member, b: Member) -> float:
         """Two releases of one outlet: on all their words, weights damped by that outlet's
         frequencies. Two outlets: on all their words, or on the *names* of their ledes (who,
-        where; each name counts once) if those agree more; a word weighs what it weighs for
-        the outlet to which it is least routine (the Kremlin naming Biden, the White House naming Putin: each is
-        news for one side; "President" is routine for both). Two outlets' accounts of one
-        call name both parties; Biden's call with Macron and Putin's call with Macron share
-        one party, and each names a principal the other does not."""
+        where; each name counts once) if those agree more and share at least
+        ``shared_names``; a word weighs what it weighs for the outlet to which it is least
+        routine (the Kremlin naming Biden, the White House naming Putin: each is news for
+        one side; "President" is routine for both). Two outlets' accounts of one call name
+        both parties; Biden's call with Macron and Putin's call with Macron share one party,
+        and each names a principal the other does not."""
         if a.outlet is not None and a.outlet == b.outlet:
             return dot(a.damped, b.damped)
         weight = self.outlets.weight
@@ -240,7 +242,7 @@ class EventClusterer:
             return normalise({t: w * max(weight(a.outlet, t), weight(b.outlet, t))
                               for t, w in vec.items()})
         words = dot(pair_weights(a.raw), pair_weights(b.raw))
-        if not (a.names and b.names):
+        if len(a.names.keys() & b.names.keys()) < self.shared_names:
             return words
         return max(words, dot(pair_weights(a.names), pair_weights(b.names)))
 
@@ -304,20 +306,14 @@ class EventClusterer:
                 self._postings[t].add(story.id)
 
     def _expire(self) -> None:
-        limit = self.clock - self.window
-        heap = self._expiry
-        while heap and heap[0][0] < limit:
-            last, sid = heapq.heappop(heap)
-            story = self._stories.get(sid)
-            if story is None or story.last_seen != last:
-                continue
-            for t in self._terms.pop(sid, ()):
+        for story in pop_expired(self._expiry, self.clock - self.window, self._stories):
+            for t in self._terms.pop(story.id, ()):
                 plist = self._postings.get(t)
                 if plist is not None:
-                    plist.discard(sid)
+                    plist.discard(story.id)
                     if not plist:
                         del self._postings[t]
-            del self._stories[sid]
+            del self._stories[story.id]
             self._closed.append(story)
 
     # ------------------------------------------------------------------ state

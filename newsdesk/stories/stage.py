@@ -197,7 +197,7 @@ class StoriesStage:
         if saved:
             data = json.loads(saved)
             data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
-            data["stories"] = [json.loads(s) for s in thread_store.active_thread_states(self.db)]
+            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "threads")]
             self.clusterer.load(data)
         self.events = EventClusterer(self.clusterer.vectorizer)
         saved = story_store.kv_get(self.db, "stories:events")
@@ -205,7 +205,7 @@ class StoriesStage:
             data = json.loads(saved)
             outlets = story_store.kv_get(self.db, "stories:outlets")
             data["outlets"] = json.loads(outlets) if outlets else OutletTerms().to_dict()
-            data["stories"] = [json.loads(s) for s in story_store.active_story_states(self.db)]
+            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "stories")]
             self.events.load(data)
         floor = story_store.kv_get(self.db, "stories:floor")
         self._floor = int(floor) if floor else 0
@@ -240,8 +240,8 @@ class StoriesStage:
         event_states.update({story.id: None for story in ended})
         self._dirty, self._dirty_events = set(), set()
         with self.db.write() as conn:
-            thread_store.save_thread_states(conn, states)
-            story_store.save_story_states(conn, event_states)
+            story_store.save_states(conn, "threads", states)
+            story_store.save_states(conn, "stories", event_states)
             if self._df_unsaved >= DF_SAVE_EVERY:
                 story_store.kv_set(conn, "stories:df", json.dumps(threads.vectorizer.to_dict()).encode())
                 story_store.kv_set(conn, "stories:outlets", json.dumps(events.outlets.to_dict()).encode())

@@ -58,7 +58,7 @@ from .vectors import Vector, Vectorizer, dot, normalise
 __all__ = ["EVENT_DEFAULTS", "EventClusterer", "EventState", "OutletTerms"]
 
 EVENT_DEFAULTS: dict[str, Any] = {
-    "threshold": 0.3,              # best member similarity needed to join a story
+    "threshold": 0.3,              # similarity needed to join a story (see _best)
     "window": timedelta(days=2),   # members further apart in time are not compared
     "lede_words": 30,              # words of the text read after the headline
     "outlet_prior": 20,            # documents an outlet is assumed to start with (see OutletTerms)
@@ -215,7 +215,8 @@ class EventClusterer:
         if self._own_vectorizer:
             self.vectorizer.learn(counts)
         names = name_stems(lede, doc.language)
-        raw = {t: (1.0 + math.log(c)) * self._idf(t) * (self.name_weight if t in names or t[0] == "@" else 1.0)
+        raw = {t: (1.0 + math.log(c)) * self._idf(t)
+               * (self.name_weight if t in names or t[0] == "@" else 1.0)
                for t, c in counts.items() if c > 0}
         if outlet is not None:
             damped = normalise({t: w * self.outlets.weight(outlet, t) for t, w in raw.items()})

@@ -1,4 +1,4 @@
-"""Screenshots of a running site for the README: the front page, the thread of the top story,
+"""Screenshots of a running site for the README: the front page, the biggest thread on it,
 the article and the story with the most outlets, in headless Chromium (Debian's chromium +
 chromedriver).
 
@@ -44,7 +44,8 @@ def main(base: str, out: str) -> None:
                 break
             time.sleep(0.2)
     top = httpx.get(base + "/index.json", timeout=30).json()["top"]
-    thread = next((g["thread"]["id"] for g in top if g["thread"]), None)
+    threads = [g["thread"] for g in top if g["thread"]]   # the longest-running of the top threads
+    thread = max(threads, key=lambda t: t["story_count"] or 0)["id"] if threads else None
     pages = [("front", "/"), ("article", f"/articles/{article}"), ("story", f"/stories/{story['id']}")]
     if thread is not None:
         pages.insert(1, ("thread", f"/threads/{thread}"))

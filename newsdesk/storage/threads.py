@@ -117,7 +117,7 @@ def merged_thread(db: Database, thread_id: int) -> int | None:
 
 
 # ----------------------------------------------------------------- reads (thread page)
-def thread_detail(db: Database, thread_id: int, limit: int = 200) -> dict[str, Any]:
+def thread_detail(db: Database, thread_id: int, limit: int = 1000) -> dict[str, Any]:
     """A thread and its stories in date order (oldest first: a timeline), each with its
     lead article's first lines and its outlets."""
     with db.read() as conn:

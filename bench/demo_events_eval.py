@@ -99,7 +99,7 @@ def pipeline_stories(folder: Path):
     build_demo(settings, db, ai=False)
     with db.read() as conn:
         rows = conn.execute(text("""
-            SELECT a.url, x.story_id, st.thread_id, st.title, t.title, a.published_at
+            SELECT a.url, x.story_id, st.thread_id, st.title, coalesce(t.name, t.title), a.published_at
             FROM articles a JOIN article_story x ON x.article_id = a.id
             JOIN stories st ON st.id = x.story_id LEFT JOIN threads t ON t.id = st.thread_id""")).all()
     stories = {r[0].rsplit("/", 1)[-1].removesuffix(".html"): r[1] for r in rows}
@@ -110,19 +110,20 @@ def pipeline_stories(folder: Path):
     return stories, threads, thread_titles
 
 
-def show_invasion_thread(labels, stories, threads, thread_titles) -> None:
-    """The thread(s) holding the labelled recognition, sanctions and invasion stories."""
+def show_invasion_thread(labels, stories, threads, thread_titles,
+                         words=("recogni", "sanction", "attack", "negotiat", "talks")) -> None:
+    """The thread(s) holding the labelled recognition, sanctions and invasion stories: those
+    stories (marked) and the thread's other stories whose headline has one of ``words``,
+    in date order (the talks of 28 February lie after the labelled sample)."""
     wanted = ("russia-recognises-dpr-lpr", "us-first-sanctions-tranche", "russia-attacks-ukraine")
-    story_of = {labels[i]: stories[i] for i in labels if labels[i] in wanted and i in stories}
+    marked = {stories[i] for i in labels if labels[i] in wanted and i in stories}
     story_thread = {sid: tid for tid, ss in threads.items() for sid in ss}
-    for tid in sorted({story_thread[s] for s in story_of.values()}):
+    for tid in sorted({story_thread[s] for s in marked}):
         members = sorted(threads[tid].items(), key=lambda kv: str(kv[1][1]))
         print(f"\nthread {tid} ({len(members)} stories): {thread_titles[tid]}")
-        for sid, (title, when) in members[:40]:
-            mark = " <-" if sid in story_of.values() else ""
-            print(f"  {str(when)[:10]}  story {sid:>4}  {title[:90]}{mark}")
-        if len(members) > 40:
-            print(f"  ... {len(members) - 40} more")
+        for sid, (title, when) in members:
+            if sid in marked or any(w in title.lower() for w in words):
+                print(f"  {str(when)[:10]}  story {sid:>4}  {title[:90]}{' <-' if sid in marked else ''}")
 
 
 def main(argv=None) -> int:

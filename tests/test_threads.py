@@ -162,3 +162,17 @@ def test_front_page_leads_with_threads_of_multi_outlet_stories(client, db, crisi
     assert css(doc, "li.thread-group .kicker a")[0].get("href") == f"/threads/{group['thread']['id']}"
     assert client.get("/index.json?cursor=" + data["next_cursor"]).json()["top"] == [] \
         if data["next_cursor"] else True
+
+
+def test_a_thread_merged_into_one_without_a_row_moves_its_stories(db, crisis):
+    """The topic clusterer may merge into a thread none of whose articles started a story
+    (so it has no row yet): its stories, tags and counts move, and old links redirect."""
+    from newsdesk.storage import threads as thread_store
+    old = _thread(db, crisis["rec1"])
+    with db.write() as conn:
+        thread_store.merge_thread(conn, old, 999)
+    assert _thread(db, crisis["rec1"]) == _thread(db, crisis["san1"]) == 999
+    assert thread_store.merged_thread(db, old) == 999
+    detail = thread_store.thread_detail(db, 999)
+    assert (detail["story_count"], detail["article_count"]) == (2, 4)
+    assert detail["tags"] and detail["name"].startswith("#")

@@ -79,7 +79,12 @@ def _outranks(conn, lead: int | None, story_id: int) -> bool:
 
 def merge_thread(conn, absorbed: int, into: int) -> None:
     """Two threads turned out to be one: ``absorbed``'s stories move to ``into``, whose
-    counts, span and lead story are recounted; old links are redirected."""
+    counts, span and lead story are recounted; old links are redirected. Either may have no
+    row yet: a thread gets one with its first story, and the topic clusterer may merge a
+    thread whose articles all joined stories of other threads."""
+    conn.execute(text("""INSERT INTO threads (id, title, story_count, article_count, updated_at)
+                         VALUES (:i, '', 0, 0, :n) ON CONFLICT (id) DO NOTHING"""),
+                 {"i": into, "n": now()})
     conn.execute(text("UPDATE stories SET thread_id = :i WHERE thread_id = :a"),
                  {"i": into, "a": absorbed})
     conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n)

@@ -37,6 +37,7 @@ class Source:
     claimed_by: str | None = None
     claimed_until: datetime | None = None
     created_at: datetime | None = None
+    retry_after: datetime | None = None   # Retry-After of a 429/503: not even a manual refresh before
 
     @property
     def name(self) -> str:

@@ -55,6 +55,9 @@ class Settings:
     batch_size: int = _opt(20, "Due sources claimed per scheduler round.", minimum=1)
     claim_ttl: int = _opt(900, "Seconds after which a worker's claim on a source expires.", minimum=10)
     max_entries_per_fetch: int = _opt(200, "Newest entries taken from one feed fetch.", minimum=1)
+    filter_regex_timeout: float = _opt(0.05, "Seconds one source filter's regular expression may "
+                                       "run on one item; past it the rule does not match.",
+                                       minimum=0.001)
     # stories
     dedup_threshold: float = _opt(0.8, "Share of the shorter text's shingles found in an earlier "
                                   "text above which it is the same article republished.",

@@ -77,7 +77,7 @@ def test_opml_export_and_import_keep_categories(tmp_path, site):
     assert exported.returncode == 0
     other = str(tmp_path / "b.db")
     imported = newsdesk("import-opml", str(tmp_path / "subs.opml"), db=other)
-    assert "imported 1 sources" in imported.stdout
+    assert "imported 1 source," in imported.stdout
     [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=other).stdout.splitlines()]
     assert source["category"] == "world" and source["url"] == site.url("/feed.xml")
 
@@ -119,6 +119,8 @@ def test_bad_settings_are_reported_before_anything_runs(tmp_path):
 def test_config_masks_secrets():
     result = newsdesk("config", env={"NEWSDESK_LLM_API_KEY": "sk-very-secret"})
     assert result.returncode == 0 and "sk-very-secret" not in result.stdout and "********" in result.stdout
+    words = " ".join(result.stdout.split())   # help texts wrap at the terminal width
+    assert "NEWSDESK_ALLOWED_NETWORKS" in words and "for a feed server on this machine" in words
 
 
 def test_demo_builds_a_database_through_the_replay_server(tmp_path):
@@ -158,3 +160,67 @@ def test_serve_runs_several_worker_processes_on_one_port(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
     assert "Traceback" not in proc.stderr.read().decode()
+
+
+def test_create_admin_takes_the_name_as_the_readme_writes_it_and_prompts_for_the_password(tmp_path):
+    db = str(tmp_path / "admin.db")
+    cmd = [sys.executable, "-m", "newsdesk", "--db", db, "create-admin", "alice"]
+    made = subprocess.run(cmd, input="a long enough password\na long enough password\n",
+                          capture_output=True, text=True, timeout=120, env=ENV)
+    assert made.returncode == 0, made.stderr
+    assert "admin alice created" in made.stdout and "/login" in made.stdout
+    nameless = newsdesk("create-admin", db=db)
+    assert nameless.returncode == 1 and "newsdesk create-admin NAME" in nameless.stderr
+    assert "Traceback" not in nameless.stderr
+
+
+def test_add_keeps_a_feed_that_is_down_and_says_when_it_will_be_retried(tmp_path):
+    """A feed that answers 503 with Retry-After at the moment it is added is kept: its
+    first failure is recorded and `fetch ID` does not come back before the server said."""
+    db = str(tmp_path / "down.db")
+    down = Response(503, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"maintenance")
+    with LoopbackServer({"/feed.xml": down}) as server:
+        added = newsdesk("add", server.url("/feed.xml"), db=db)
+        assert added.returncode == 0, added.stderr
+        assert "added source 1" in added.stdout and "first fetch failed" in added.stdout
+        assert "HTTP 503" in added.stdout and "retried at" in added.stdout and "in 59 min" in added.stdout
+        [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+        assert source["error_count"] == 1 and source["retry_after"] is not None
+        refetched = newsdesk("fetch", "1", db=db)
+        assert refetched.returncode == 0, refetched.stderr
+        assert "0 sources refreshed" in refetched.stdout and "Retry-After" in refetched.stdout
+        assert server.paths() == ["/feed.xml"]      # asked once, when added; not again
+    missing = LoopbackServer({}).start()
+    try:   # a wrong address is still refused: nothing is added
+        gone = newsdesk("add", missing.url("/nope.xml"), db=db)
+    finally:
+        missing.stop()
+    assert gone.returncode == 1 and "HTTP 404" in gone.stderr
+    assert len(newsdesk("sources", "--json", db=db).stdout.splitlines()) == 1
+
+
+def test_a_site_added_while_down_is_resolved_to_its_feed_when_it_answers(tmp_path, site):
+    """`add https://site/` while the site answers 503: kept as given; at the first fetch
+    that succeeds, the feed its page advertises becomes the source's URL."""
+    db = str(tmp_path / "later.db")
+    home = site.routes["/"]
+    site.routes["/"] = Response(503, {"Content-Type": "text/plain"}, b"down")
+    added = newsdesk("add", site.url("/"), db=db)
+    assert added.returncode == 0 and "first fetch failed" in added.stdout, added.stdout + added.stderr
+    site.routes["/"] = home
+    fetched = newsdesk("fetch", "1", db=db)
+    assert "1 source refreshed, 2 new articles, 0 errors" in fetched.stdout, fetched.stdout + fetched.stderr
+    [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+    assert source["url"] == site.url("/feed.xml") and source["site_url"] == site.url("/")
+    assert source["error_count"] == 0 and source["articles"] == 2
+
+
+def test_a_site_whose_feed_is_down_keeps_the_feed_it_advertises(tmp_path, site):
+    db = str(tmp_path / "feeddown.db")
+    site.routes["/feed.xml"] = Response(429, {"Retry-After": "120"}, b"slow down")
+    added = newsdesk("add", site.url("/"), db=db)
+    assert added.returncode == 0, added.stderr
+    assert f"<{site.url('/feed.xml')}> (discovered on {site.url('/')})" in added.stdout
+    assert "first fetch failed (HTTP 429" in added.stdout and "retried at" in added.stdout
+    [source] = [json.loads(x) for x in newsdesk("sources", "--json", db=db).stdout.splitlines()]
+    assert source["url"] == site.url("/feed.xml") and source["title"] == "Example News"

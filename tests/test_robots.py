@@ -1,6 +1,10 @@
-"""robots.txt: RFC 9309 matching, and the per-host cache and its error policy."""
+"""robots.txt: RFC 9309 matching (by Protego), the per-host cache and its error policy, one
+fetch per host however many threads ask at once, and Crawl-delay."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 
@@ -25,9 +29,6 @@ User-agent: OtherBot
 User-agent: NewsDesk
 Disallow: /members
 Crawl-delay: 2
-
-User-agent: newsdesk/2.0
-Disallow: /drafts
 """
 
 
@@ -36,10 +37,9 @@ def test_product_token_is_the_first_word_of_the_user_agent():
     assert product_token("Mozilla/5.0 (X11)") == "mozilla"
 
 
-def test_our_own_group_wins_over_the_star_group_and_same_name_groups_merge():
+def test_our_own_group_wins_over_the_star_group():
     rules = parse_robots(ROBOTS, UA)
     assert not rules.allowed("/members/area")
-    assert not rules.allowed("/drafts/1")
     assert rules.allowed("/private/secret")  # only the * group says so; ours does not
     assert rules.crawl_delay == 2
 
@@ -168,3 +168,50 @@ def test_a_server_error_on_robots_txt_keeps_the_fetcher_away():
         with pytest.raises(RobotsDisallowed):
             fetcher.get(server.url("/story"), check_robots=True)
     assert server.paths() == ["/robots.txt"]
+
+
+def test_threads_asking_at_once_share_one_fetch_of_robots_txt():
+    """Seven sources on one host refreshed in parallel used to fetch its robots.txt seven
+    times; the first thread fetches it and the others wait for that answer."""
+    def slow(url):
+        site.requests.append(url)
+        time.sleep(0.2)
+        return 200, b"User-agent: *\nDisallow: /x\n"
+    site = Site()
+    cache = RobotsCache(slow, UA)
+    threads = [threading.Thread(target=cache.check, args=(f"https://a.example/story/{i}",))
+               for i in range(7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert site.requests == ["https://a.example/robots.txt"]
+
+
+def test_crawl_delay_spaces_the_requests_to_one_host():
+    clock, slept = Clock(), []
+
+    def sleep(seconds):
+        slept.append(seconds)
+
+    site = Site(body=b"User-agent: *\nCrawl-delay: 5\n")
+    cache = RobotsCache(site, UA, clock=clock, sleep=sleep)
+    for _ in range(3):
+        cache.wait_turn("https://a.example/page", budget=60)
+    assert slept == [5, 10]               # the first goes at once, then one turn every 5 s
+    cache.wait_turn("https://b.example/page", budget=60)   # another host has its own turns
+    assert slept == [5, 10]
+    with pytest.raises(FetchTimeout, match="asks for 5 s between requests"):
+        cache.wait_turn("https://a.example/page", budget=12)   # next turn is 15 s away
+
+
+def test_the_fetcher_waits_for_the_crawl_delay_between_pages():
+    routes = {"/robots.txt": Response(body=b"User-agent: *\nCrawl-delay: 0.3\n"),
+              "/a": Response(body=b"a"), "/b": Response(body=b"b")}
+    settings = Settings().with_(allow_private_networks=True, fetch_timeout=2.0)
+    with LoopbackServer(routes) as server, Fetcher(settings) as fetcher:
+        started = time.monotonic()
+        fetcher.get(server.url("/a"), check_robots=True)
+        fetcher.get(server.url("/b"), check_robots=True)
+        assert time.monotonic() - started >= 0.3
+    assert server.paths() == ["/robots.txt", "/a", "/b"]

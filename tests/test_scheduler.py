@@ -75,5 +75,34 @@ def test_run_finishes_in_flight_work_and_exits_on_sigterm(db, db_url):
         release.set()
         out, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
-    assert "stopped after 1 refreshes" in out
+    assert "stopped after 1 refresh\n" in out
     assert store.count_articles(db, source.id) == 1  # the in-flight fetch was finished and stored
+
+
+def test_a_forced_pass_leaves_no_claim_behind_so_the_next_pass_fetches_again(db, db_url, settings):
+    """`newsdesk fetch` twice in a row: the second pass must make its requests. A forced
+    pass once claimed every source a second time after its first batch, dropped them as
+    already seen and left the claims to expire 15 minutes later."""
+    from newsdesk.ingest.refresh import Ingest
+    from newsdesk.ingest.scheduler import run_round
+    with LoopbackServer({f"/feed/{n}": _slow_feed(n) for n in range(5)}) as server:
+        for n in range(5):
+            source_store.add_source(db, server.url(f"/feed/{n}"), full_text=False)
+        with Ingest.open(settings.with_(batch_size=2), db) as ingest:
+            first = run_round(ingest, "w1", force=True)
+            assert all(s.claimed_by is None for s in source_store.list_sources(db))
+            second = run_round(ingest, "w1", force=True)
+        hits = Counter(server.paths())
+    assert len(first) == len(second) == 5
+    assert hits == Counter({f"/feed/{n}": 2 for n in range(5)})
+
+
+def test_fetch_twice_from_the_command_line_requests_every_feed_twice(db, db_url):
+    with LoopbackServer({f"/feed/{n}": _slow_feed(n) for n in range(4)}) as server:
+        for n in range(4):
+            source_store.add_source(db, server.url(f"/feed/{n}"), full_text=False)
+        for _ in range(2):
+            out, err = _cli(db_url, "fetch").communicate(timeout=120)
+            assert "4 sources refreshed" in out, out + err
+        hits = Counter(server.paths())
+    assert hits == Counter({f"/feed/{n}": 2 for n in range(4)})

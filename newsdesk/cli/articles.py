@@ -13,7 +13,7 @@ from rich.table import Table
 from ..errors import NewsdeskError
 from ..storage import articles as article_store
 from ..storage import sources as source_store
-from .main import app, console
+from .main import app, console, empty_hint
 from .timefmt import ago
 
 
@@ -26,6 +26,8 @@ def articles_cmd(ctx: typer.Context,
     db = ctx.obj.db
     source_id = source_store.get_source(db, source).id if source else None
     rows = article_store.list_articles(db, source_id=source_id, limit=limit)
+    if not rows and source_id is None:
+        empty_hint(ctx.obj, "articles")
     if as_json:
         for a in rows:
             typer.echo(json.dumps(_brief(a), ensure_ascii=False))

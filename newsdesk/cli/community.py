@@ -3,7 +3,7 @@
     from .community import register
     register(app)          # newsdesk create-admin | reset-password | set-role
 
-    newsdesk create-admin --username alice [--email a@example.org] [--password-file FILE]
+    newsdesk create-admin alice [--email a@example.org] [--password-file FILE]
     newsdesk reset-password alice          # prints a single-use reset link (no mail needed)
     newsdesk set-role bob moderator
 
@@ -21,19 +21,27 @@ import typer
 from ..community import CommunityError
 from ..community.accounts import ROLES, Accounts
 
-USERNAME = typer.Option(..., "--username", "-u", help="Login name of the admin.")
+USERNAME = typer.Argument(None, help="Login name of the admin.", show_default=False)
+USERNAME_OPTION = typer.Option(None, "--username", "-u", help="The same, as an option.")
 EMAIL = typer.Option(None, "--email", help="E-mail address (for password resets).")
 PASSWORD_FILE = typer.Option(None, "--password-file", help="Read the password from this file "
                              "(first line) instead of prompting.")
 BASE_URL = typer.Option("http://127.0.0.1:8000", "--base-url", help="Site address for the link.")
 
 
-def create_admin(ctx: typer.Context, username: str = USERNAME, email: Optional[str] = EMAIL,
+def create_admin(ctx: typer.Context, username: Optional[str] = USERNAME,
+                 username_option: Optional[str] = USERNAME_OPTION, email: Optional[str] = EMAIL,
                  password_file: Optional[Path] = PASSWORD_FILE) -> None:
-    """Create an admin account (the first admin must come from here)."""
+    """Create an admin account (the first admin must come from here); it logs in at /login
+    and reaches /admin and /moderation."""
+    if username and username_option and username != username_option:
+        raise CommunityError("give the username once (as NAME or --username)")
+    username = username or username_option
+    if not username:
+        raise CommunityError("give the admin's username: newsdesk create-admin NAME")
     password = _password(password_file)
     user = Accounts(ctx.obj.db).signup(username, password, email, role="admin")
-    typer.echo(f"admin {user.username} created (id {user.id})")
+    typer.echo(f"admin {user.username} created (id {user.id}); log in at /login")
 
 
 def reset_password(ctx: typer.Context, username: str = typer.Argument(..., help="Username or e-mail."),

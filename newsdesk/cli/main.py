@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import textwrap
 from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from ..errors import NewsdeskError
 from ..settings import Settings
@@ -58,11 +59,13 @@ def _options(ctx: typer.Context,
 
 @app.command()
 def config(ctx: typer.Context) -> None:
-    """Print the effective settings (secrets masked)."""
-    table = Table("setting", "value", "env var", show_lines=False)
-    for name, value, _help in ctx.obj.settings.describe():
-        table.add_row(name, value, "NEWSDESK_" + name.upper())
-    console.print(table)
+    """Print the effective settings (secrets masked), each with its environment variable
+    and what it does. Any of them can be set in a TOML file (--config) as name = value."""
+    for name, value, help_text in ctx.obj.settings.describe():
+        console.print(Text.assemble((name, "bold"), " = ", value or '""', "   ",
+                                    ("NEWSDESK_" + name.upper(), "dim")))
+        for line in textwrap.wrap(help_text, width=max(40, console.width - 4)):
+            console.print("    " + line, style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -87,6 +90,17 @@ def serve(ctx: typer.Context,
     run_server(settings, ctx.obj.db)
 
 
+def empty_hint(state: State, what: str) -> None:
+    """When the default database has no ``what`` yet but the demo's has been built beside
+    it, say how to read the demo (on stderr: scripts reading stdout see nothing new)."""
+    from .demo import demo_path
+    path = demo_path(state.settings)
+    if not state.settings.database_url and path.exists():
+        err_console.print(f"no {what} in {state.settings.effective_database_url.split('///')[-1]} "
+                          f"yet; the demo's are in {path}: newsdesk --db {path} {what}",
+                          highlight=False)
+
+
 def _register() -> None:
     from . import articles, demo, sources  # noqa: F401  (commands register themselves)
     try:
@@ -95,6 +109,8 @@ def _register() -> None:
     except ImportError:
         pass
     from . import stories  # noqa: F401
+    from .filters import filter_app
+    app.add_typer(filter_app, name="filter")
     from .community import register
     register(app)
 

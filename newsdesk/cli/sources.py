@@ -14,8 +14,8 @@ from rich.table import Table
 
 from ..errors import NewsdeskError
 from ..storage import sources as source_store
-from .main import app, console
-from .timefmt import ago
+from .main import app, console, empty_hint
+from .timefmt import ago, at, counted
 
 
 @app.command()
@@ -40,7 +40,11 @@ def add(ctx: typer.Context, url: str,
                         poll_interval=interval, outlet_label=label, attribution=attribution,
                         full_text=full_text, enabled=enabled)
     where = f" (discovered on {sub.discovered_from})" if sub.discovered_from else ""
-    console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}")
+    console.print(f"added source {sub.source.id}: {sub.source.name} <{sub.source.url}>{where}",
+                  highlight=False, soft_wrap=True)
+    if sub.first_error:
+        console.print(f"[yellow]its first fetch failed[/yellow] ({sub.first_error}); it will be "
+                      f"retried {at(sub.retry_at)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -77,7 +81,7 @@ def import_opml_cmd(ctx: typer.Context, path: Path) -> None:
     except OSError as exc:
         raise NewsdeskError(f"cannot read {path}: {exc.strerror}") from None
     added, skipped = import_opml(ctx.obj.db, data)
-    console.print(f"imported {len(added)} sources, skipped {len(skipped)}")
+    console.print(f"imported {counted(len(added), 'source')}, skipped {len(skipped)}")
     for reason in skipped:
         console.print(f"  skipped {reason}", highlight=False)
 
@@ -101,6 +105,8 @@ def sources_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"
     db = ctx.obj.db
     rows = source_store.list_sources(db)
     counts = source_store.article_counts(db)
+    if not rows:
+        empty_hint(ctx.obj, "sources")
     if as_json:
         for s in rows:
             typer.echo(json.dumps({**s.to_dict(), "articles": counts.get(s.id, 0)}, ensure_ascii=False))
@@ -137,6 +143,8 @@ def fetch(ctx: typer.Context, source: Optional[List[str]] = typer.Argument(None,
         results = run_round(ingest, worker_name(), only=only, force=not due_only,
                             progress=lambda r: progress.advance(task))
     _summarise(results, db)
+    if not due_only:
+        _explain_skipped(db, only, {r.source_id for r in results})
 
 
 @app.command()
@@ -153,7 +161,7 @@ def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sl
     with Ingest.open(state.settings, state.db) as ingest:
         ingest.on_new_articles.extend(_stages(state))
         done = run_forever(ingest, worker, stop, idle_seconds=idle, progress=_log_result)
-    console.print(f"stopped after {done} refreshes")
+    console.print(f"stopped after {counted(done, 'refresh', 'refreshes')}")
 
 
 def _stages(state) -> list:
@@ -175,10 +183,30 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
+def _explain_skipped(db, only: list[int] | None, done: set[int]) -> None:
+    """Say why a source asked for was not refreshed: its server's Retry-After, another
+    worker's claim, or being disabled."""
+    from ..storage.sources import now
+    stamp = now()
+    for s in source_store.list_sources(db, enabled_only=only is None):
+        if s.id in done or (only is not None and s.id not in only):
+            continue
+        if s.retry_after and s.retry_after > stamp:
+            why = f"its server asked us to wait (Retry-After) until {at(s.retry_after)[3:]}"
+        elif s.claimed_until and s.claimed_until > stamp:
+            why = f"being refreshed by {s.claimed_by} right now"
+        elif not s.enabled:
+            why = "disabled (newsdesk update ID --enabled)"
+        else:
+            why = "not claimed in this pass"
+        console.print(f"  [yellow]{s.name}[/yellow] not refreshed: {why}", highlight=False)
+
+
 def _summarise(results, db) -> None:
     new = sum(len(r.new_ids) for r in results)
     errors = [r for r in results if r.error]
-    console.print(f"{len(results)} sources refreshed, {new} new articles, {len(errors)} errors")
+    console.print(f"{counted(len(results), 'source')} refreshed, {counted(new, 'new article')}, "
+                  f"{counted(len(errors), 'error')}")
     names = {s.id: s.name for s in source_store.list_sources(db)}
     for r in errors:
         console.print(f"  [red]{names.get(r.source_id, r.source_id)}[/red]: {r.error}", highlight=False)

@@ -7,6 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..storage import stories as story_store
 from .main import app, console
+from .timefmt import counted
 
 
 def _run(ctx: typer.Context, rebuild: bool) -> None:
@@ -20,7 +21,8 @@ def _run(ctx: typer.Context, rebuild: bool) -> None:
         task = progress.add_task("rebuilding stories" if rebuild else "processing", total=total)
         advance = lambda n: progress.advance(task, n)  # noqa: E731
         done = stage.rebuild(advance) if rebuild else stage.process_pending(advance)
-    console.print(f"{done} articles processed, {stage.story_count()} stories")
+    console.print(f"{counted(done, 'article')} processed, "
+                  f"{counted(stage.story_count(), 'story', 'stories')}")
 
 
 def _count_articles(db) -> int:

@@ -37,6 +37,8 @@ ROLES = ("reader", "moderator", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,29}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 USER_COLS = "id, username, email, role, status, feed_token, created_at"
+BUILTIN_ADMIN = "_admin"      # see Accounts.builtin_admin
+NO_PASSWORD = "!"             # not a hash: no password verifies against it
 
 
 @dataclass
@@ -282,6 +284,28 @@ class Accounts:
         return user
 
     # ----------------------------------------------------------------- roles, deletion
+    def builtin_admin(self) -> User:
+        """The account that stands for whoever logs in with ``admin_password`` at
+        /admin/login, so that person is a real admin everywhere (moderation, audit log).
+        Its name cannot be signed up (USERNAME starts with a letter or digit) and it has no
+        password of its own: only the admin login opens it."""
+        try:
+            return self.by_name(BUILTIN_ADMIN)
+        except NotFound:
+            pass
+        now = self._ts(utcnow())
+        try:
+            with self.db.write() as conn:
+                conn.execute(text(
+                    "INSERT INTO users (username, username_key, email, password_hash, role, status, "
+                    "feed_token, created_at, password_changed_at) VALUES (:u, :k, NULL, :h, 'admin', "
+                    "'active', :f, :now, :now)"),
+                    {"u": BUILTIN_ADMIN, "k": _key(BUILTIN_ADMIN), "h": NO_PASSWORD,
+                     "f": new_token(24), "now": now})
+        except IntegrityError:  # made by a concurrent login
+            pass
+        return self.by_name(BUILTIN_ADMIN)
+
     def set_role(self, user_id: int, role: str) -> User:
         with self.db.write() as conn:
             update_role(conn, user_id, role)

@@ -2,7 +2,9 @@
 
 A reader follows stories, tags (by slug) and outlets (by source id). Opening a story
 records, for that reader only, the newest article of the story they have seen
-(``read_state.seen_article_id``; article ids only grow, so "new" needs no clock).
+(``read_state.seen_article_id``; article ids only grow, so "new" needs no clock; an app's
+"mark all as read" raises the reader's floor below which nothing is new, see
+``storage/itemstate.py``).
 "My news" lists the followed stories -- followed directly, or through a followed tag or
 outlet within the last ``days`` -- those with new coverage first, each with the articles
 that arrived since the reader last opened it. The same list, as new articles, is the
@@ -17,6 +19,7 @@ from sqlalchemy import bindparam, text
 
 from ..errors import NotFound
 from ..storage.db import Database
+from ..storage.itemstate import floor_of
 from . import CommunityError
 from .accounts import USER_COLS, User, user_from_row
 from .common import from_db, new_token, to_db, utcnow
@@ -38,13 +41,13 @@ WITH followed AS (
      WHERE f.user_id = :u AND f.kind = 'outlet' AND a.fetched_at > :since
 )
 SELECT s.id, s.title, s.last_seen, s.article_count, s.outlet_count,
-       coalesce(r.seen_article_id, 0) AS seen, r.opened_at,
+       (CASE WHEN coalesce(r.seen_article_id, 0) > :floor THEN r.seen_article_id ELSE :floor END) AS seen, r.opened_at,
        (SELECT count(*) FROM article_story x WHERE x.story_id = s.id
-         AND x.article_id > coalesce(r.seen_article_id, 0)) AS new_count
+         AND x.article_id > (CASE WHEN coalesce(r.seen_article_id, 0) > :floor THEN r.seen_article_id ELSE :floor END)) AS new_count
   FROM followed f JOIN stories s ON s.id = f.story_id
   LEFT JOIN read_state r ON r.user_id = :u AND r.story_id = s.id
  ORDER BY CASE WHEN (SELECT count(*) FROM article_story x WHERE x.story_id = s.id
-                     AND x.article_id > coalesce(r.seen_article_id, 0)) > 0 THEN 0 ELSE 1 END,
+                     AND x.article_id > (CASE WHEN coalesce(r.seen_article_id, 0) > :floor THEN r.seen_article_id ELSE :floor END)) > 0 THEN 0 ELSE 1 END,
           s.last_seen DESC, s.id DESC
  LIMIT :n
 """
@@ -146,7 +149,9 @@ class Follows:
     def my_news(self, user: User, limit: int = 30, per_story: int = 5, days: int = 30) -> list[dict]:
         since = self._ts(utcnow() - timedelta(days=days))
         with self.db.read() as conn:
-            rows = conn.execute(text(MY_NEWS), {"u": user.id, "since": since, "n": limit}).all()
+            floor = floor_of(conn, user.id)      # "mark all as read" in an app
+            rows = conn.execute(text(MY_NEWS), {"u": user.id, "since": since, "n": limit,
+                                                "floor": floor}).all()
             stories = [{"id": r.id, "title": r.title, "last_seen": from_db(r.last_seen),
                         "article_count": r.article_count, "outlet_count": r.outlet_count,
                         "seen": r.seen, "opened_at": from_db(r.opened_at), "new_count": r.new_count,

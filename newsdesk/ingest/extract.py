@@ -11,9 +11,10 @@ parsed once. On that tree:
    runs of blocks that are each a link of the page (teaser lists, ``signals.link_runs``);
 3. metadata comes from meta tags and JSON-LD, then the title/h1, byline markup and
    htmldate's fast (markup and URL) date search; canonical URL and language from <head>;
-4. the page's description, when the body shows it but the content lacks it, is put back
+4. a first paragraph that repeats the headline is dropped (the title is shown apart);
+5. the page's description, when the body shows it but the content lacks it, is put back
    as the lead paragraph (``signals.missing_lead``: extractors often skip the standfirst);
-5. the display HTML is rendered from the same pruned content and sanitized last.
+6. the display HTML is rendered from the same pruned content and sanitized last.
 
 ``extract_article`` returns None when the page has no main text; the caller then falls
 back to the feed's content and records why.
@@ -109,6 +110,9 @@ def extract_article(html: str | bytes, url: str | None = None) -> Extracted | No
     if not text or max(map(len, text.split("\n\n"))) < _MIN_PARAGRAPH:
         return None  # only labels left (navigation, a form): no main text
     meta = _metadata(tree, url)
+    text = _drop_headline(body, text, meta.title, tree)
+    if not text:
+        return None
     text = _add_lead(body, text, missing_lead(tree, meta.description, " ".join(text.split())))
     canonical = _canonical_url(tree, url)
     base = canonical or url
@@ -153,6 +157,60 @@ def _prune_body(body: etree._Element, page: HtmlElement) -> tuple[etree._Element
 
 def _words(element: etree._Element) -> str:
     return " ".join(" ".join(element.itertext()).split())
+
+
+# what separates a headline from the site's name in a <title> ("Headline | Site")
+_TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]{1,2}\s+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _drop_headline(body: etree._Element, text: str, title: str | None, page: HtmlElement) -> str:
+    """Drop the headline from the start of the text. When the page's <article> holds its
+    <h1>, the extracted text starts with the title, which is shown apart; summaries,
+    timelines, related ledes and previews would all lead with it. Dropped: a first
+    paragraph equal to the title, or to one part of a "Headline | Site" title (words
+    compared without case and punctuation), with the tree's first block; and a title
+    glued to the front of the first paragraph when the page shows it as a heading of its
+    own (extraction merged the blocks; the display HTML keeps that block), never the start
+    of a lede that repeats the headline."""
+    first, _, rest = text.partition("\n\n")
+    if not title:
+        return text
+    if rest and len(first) <= 2 * len(title) + 20 and _is_headline(first, title):
+        if len(body) and _words(body[0]) == first:
+            body.remove(body[0])
+        return rest
+    glued = _glued_headline(first, title, page)
+    if glued is None:
+        return text
+    return glued + ("\n\n" + rest if rest else "")
+
+
+def _is_headline(paragraph: str, title: str) -> bool:
+    headline = _headline_key(paragraph)
+    parts = [title] + [part for part in _TITLE_PARTS.split(title) if len(part.split()) >= 2]
+    return bool(headline) and headline in {_headline_key(part) for part in parts}
+
+
+def _glued_headline(first: str, title: str | None, page: HtmlElement) -> str | None:
+    """``first`` without the title at its front, when a heading of the page is the title
+    and no single text of the page runs on from the title into what follows it (so the
+    two were separate blocks that extraction glued); else None."""
+    if not title or not first.startswith(title + " ") or len(title.split()) < 3:
+        return None
+    key = _headline_key(title)
+    if not any(_headline_key(_words(h)) == key for h in page.iter("h1", "h2")):
+        return None
+    after = first[len(title):].split()[:3]
+    probe = _headline_key(" ".join([title] + after))
+    if any(probe in _headline_key(node) for node in page.xpath("//body//text()")
+           if len(node) > len(title)):
+        return None
+    return first[len(title):].strip()
+
+
+def _headline_key(text: str) -> str:
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
 
 
 def _add_lead(body: etree._Element, text: str, lead: str | None) -> str:

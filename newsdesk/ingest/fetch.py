@@ -142,6 +142,7 @@ class Fetcher:
                 self.guard.check_url(target)
                 if robots:
                     self.robots.check(str(target))
+                    self.robots.wait_turn(str(target), deadline - time.monotonic())
                 with self._slots.hold(target.host, deadline, self.settings.fetch_deadline):
                     with self._client.stream("GET", target, headers=headers) as response:
                         location = response.headers.get("location")

@@ -3,9 +3,10 @@
 
     fetch the feed (conditional GET)          -> not modified? record and stop
     parse entries (RSS/Atom/JSON Feed/sitemap)
-    drop entries already stored or tombstoned (identity: guid > canonical URL > title+content)
+    drop entries already stored, tombstoned or filtered (identity: guid > canonical URL > title+content)
     for each new entry: fetch the page (robots.txt, size caps), extract, clean, sanitize;
                         fall back to the feed's own content and record why
+    apply the source's keep/block filters (filters.py); what they drop is recorded, not stored
     store the new articles and the source's outcome in one transaction
     hand the new article ids to the next stages (stories, AI)
 
@@ -31,10 +32,13 @@ from ..storage import articles as article_store
 from ..storage import sources as source_store
 from ..storage.db import Database
 from ..storage.sources import now
+from . import filters
 from .build import build_article
+from .discover import DiscoveredFeed, discover_feeds
+from .encoding import decode_html
 from .extractors import Extractor
-from .feeds import FeedEntry, parse_feed
-from .fetch import Fetcher
+from .feeds import FeedEntry, looks_like_feed, parse_feed
+from .fetch import Fetcher, FetchResult
 from .identity import entry_hash
 
 log = logging.getLogger(__name__)
@@ -98,27 +102,28 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
         if fetched.not_modified:
             result.status = "not_modified"
         else:
+            if source.last_success_at is None and not looks_like_feed(fetched.body,
+                                                                      fetched.content_type):
+                fetched = _feed_of_site(ingest, source, fetched)
             feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
             entries = (feed.entries + _child_sitemap_entries(ingest, feed.child_sitemaps))
             entries = entries[: settings.max_entries_per_fetch]
             result.entries = len(entries)
-            rows = _new_rows(ingest, source, entries)
+            rows = filters.screen(db, settings, source, _new_rows(ingest, source, entries))
             result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
             outcome.update(etag=fetched.etag, last_modified=fetched.last_modified)
             with db.write() as conn:
                 result.new_ids = article_store.insert_articles(conn, rows, db.dialect)
-        outcome.update(last_success_at=now(), error_count=0, last_error=None,
+        outcome.update(last_success_at=now(), error_count=0, last_error=None, retry_after=None,
                        next_check_at=_next_check(settings, source, fetched.fresh_until))
     except NewsdeskError as exc:  # FetchError, FeedError, StorageError...: stored on the row
-        _record_error(result, outcome, settings, source, exc)
+        record_error(result, outcome, settings, source, exc)
     except Exception as exc:  # a bug must not stop the other sources; keep the traceback
         log.exception("refresh failed", extra={"source_id": source.id, "feed_url": source.url})
-        _record_error(result, outcome, settings, source,
-                      NewsdeskError(f"internal error: {type(exc).__name__}: {exc}"))
+        record_error(result, outcome, settings, source,
+                     NewsdeskError(f"internal error: {type(exc).__name__}: {exc}"))
     result.duration_ms = int((time.monotonic() - clock) * 1000)
-    source_store.release(db, source.id, worker, **outcome)
-    source_store.log_fetch(db, source.id, started, result.duration_ms, result.status,
-                           result.http_status, len(result.new_ids), result.error)
+    store_outcome(db, source, worker, started, result, outcome)
     log.info("refreshed", extra={"source_id": source.id, "feed_url": source.url,
                                  "status": result.status, "new": len(result.new_ids)})
     if result.new_ids:
@@ -128,6 +133,25 @@ def refresh_source(ingest: Ingest, source: Source, worker: str = "cli") -> Refre
             except Exception:  # the articles are stored; a later rebuild catches up
                 log.exception("post-ingest stage failed", extra={"source_id": source.id})
     return result
+
+
+def advertised_feed(page: FetchResult) -> DiscoveredFeed | None:
+    """The first feed an HTML page advertises; None when it advertises none."""
+    found = discover_feeds(decode_html(page.body, page.charset), page.url)
+    return found[0] if found else None
+
+
+def _feed_of_site(ingest: Ingest, source: Source, page: FetchResult) -> FetchResult:
+    """A source added while its server was down may be a site's address, not its feed: at
+    its first answer the feed the page advertises becomes the source's URL (as ``add``
+    would have done). A page without one goes on to ``parse_feed``, which says what it is."""
+    advertised = advertised_feed(page)
+    if advertised is None:
+        return page
+    feed = ingest.fetcher.get(advertised.url)
+    source_store.move_source(ingest.db, source.id, feed.url, site_url=page.url)
+    log.info("site resolved to its feed", extra={"source_id": source.id, "feed_url": feed.url})
+    return feed
 
 
 MAX_CHILD_SITEMAPS = 5
@@ -178,14 +202,28 @@ def backoff_delay(settings: Settings, source: Source, errors: int) -> float:
     return random.uniform(max(base, ceiling / 2), ceiling)
 
 
-def _record_error(result: RefreshResult, outcome: dict, settings: Settings, source: Source,
-                  exc: NewsdeskError) -> None:
+def record_error(result: RefreshResult, outcome: dict, settings: Settings, source: Source,
+                 exc: NewsdeskError) -> None:
+    """A failed check: the error on the result, and on the row's outcome the error count,
+    the message and the next check (backoff with jitter, never before the server's
+    Retry-After, which even a manual refresh then waits for)."""
     errors = source.error_count + 1
     delay = backoff_delay(settings, source, errors)
     due = now() + timedelta(seconds=delay)
+    retry_after = None
     if isinstance(exc, HTTPStatusError):
         result.http_status = exc.status
-        if exc.retry_after is not None:
-            due = max(due, min(exc.retry_after, now() + timedelta(seconds=settings.max_backoff)))
+        if exc.retry_after is not None and exc.retry_after > now():
+            retry_after = min(exc.retry_after, now() + timedelta(seconds=settings.max_backoff))
+            due = max(due, retry_after)
     result.status, result.error = "error", str(exc) or type(exc).__name__
-    outcome.update(error_count=errors, last_error=result.error, next_check_at=due)
+    outcome.update(error_count=errors, last_error=result.error, next_check_at=due,
+                   retry_after=retry_after)
+
+
+def store_outcome(db: Database, source: Source, worker: str, started: datetime,
+                  result: RefreshResult, outcome: dict) -> None:
+    """Write a check's outcome on the source row (dropping the claim) and in fetch_log."""
+    source_store.release(db, source.id, worker, **outcome)
+    source_store.log_fetch(db, source.id, started, result.duration_ms, result.status,
+                           result.http_status, len(result.new_ids), result.error)

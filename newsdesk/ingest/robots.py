@@ -1,13 +1,12 @@
-"""robots.txt: parse (RFC 9309) and cache per host.
+"""robots.txt: rules by Protego, fetched once per host, and its Crawl-delay honoured.
 
-Parsing is our own instead of ``urllib.robotparser`` because the standard one applies the
-first matching rule rather than the longest, and knows neither ``*`` nor ``$`` in paths,
-which real sites (and Google) rely on. Rules: the group whose user-agent token matches ours
-(case-insensitive product token, e.g. ``newsdesk`` for ``newsdesk/0.1 (...)``), else the
-``*`` group; within it the longest matching pattern wins and ``Allow`` wins a tie.
+Parsing and matching are Protego's (RFC 9309 and Google's conventions: the group of our
+product token, e.g. ``newsdesk`` for ``newsdesk/0.1 (...)``, else ``*``; the longest match
+wins, ``Allow`` wins a tie; ``*`` and ``$`` in patterns; percent-encoding normalised).
 ``/robots.txt`` itself is always allowed.
 
-Cache policy (per scheme://host:port, bounded LRU, thread-safe):
+Cache policy (per scheme://host:port, bounded LRU, thread-safe; concurrent first requests
+for one host wait for a single fetch of its robots.txt):
 
 =====================================  ==========================  ================
 robots.txt outcome                     decision                    kept for
@@ -23,7 +22,10 @@ too large, too many redirects...)
 overloaded, so we stay away for a while and retry after ``error_ttl``. An unreachable
 robots.txt is taken as allowed (the page fetch will report the real network error).
 A robots.txt refused by the SSRF guard raises BlockedAddress, as the page would.
-Concurrent first requests for one host may fetch the same robots.txt twice; harmless.
+
+``Crawl-delay`` (at most ``MAX_CRAWL_DELAY`` seconds) spaces the page requests to one host:
+each request takes the next free turn and waits for it; a turn further away than the
+fetch's time budget is a ``FetchTimeout`` (the page then falls back to the feed's content).
 """
 
 from __future__ import annotations
@@ -32,43 +34,27 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
-from ..errors import BlockedAddress, FetchError, RobotsDisallowed
+from protego import Protego
+
+from ..errors import BlockedAddress, FetchError, FetchTimeout, RobotsDisallowed
 
 #: fetch(robots_url) -> (status, body). May raise FetchError when unreachable.
 RobotsFetch = Callable[[str], tuple[int, bytes]]
 
 MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB
-_SAFE = "/?=&;:@,+!~*$'()[]"
-
-
-def _normalize(path: str) -> str:
-    return quote(unquote(path), safe=_SAFE)
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in body.split("*"))
-    return re.compile(regex + ("$" if anchored else ""))
-
-
-@dataclass
-class Rule:
-    allow: bool
-    pattern: str
-    regex: re.Pattern[str] = field(repr=False)
+MAX_CRAWL_DELAY = 60.0         # seconds; a larger Crawl-delay is taken as this
 
 
 @dataclass
 class RobotsRules:
-    """The rules that apply to one user agent."""
+    """The rules of one robots.txt, read for one user agent."""
 
-    rules: list[Rule] = field(default_factory=list)
-    crawl_delay: float | None = None
+    parser: Protego | None = None
+    agent: str = "*"
 
     @classmethod
     def allow_all(cls) -> "RobotsRules":
@@ -76,20 +62,17 @@ class RobotsRules:
 
     @classmethod
     def disallow_all(cls) -> "RobotsRules":
-        return cls([Rule(False, "/", _compile("/"))])
+        return cls(Protego.parse("User-agent: *\nDisallow: /\n"))
 
     def allowed(self, path: str) -> bool:
         """May ``path`` (path plus optional ``?query``) be fetched?"""
-        path = _normalize(path or "/")
-        if path == "/robots.txt":
+        if self.parser is None or (path or "/").split("?")[0] == "/robots.txt":
             return True
-        best: Rule | None = None
-        for rule in self.rules:
-            if rule.regex.match(path):
-                if (best is None or len(rule.pattern) > len(best.pattern)
-                        or (len(rule.pattern) == len(best.pattern) and rule.allow)):
-                    best = rule
-        return best is None or best.allow
+        return self.parser.can_fetch(path or "/", self.agent)
+
+    @property
+    def crawl_delay(self) -> float | None:
+        return self.parser.crawl_delay(self.agent) if self.parser is not None else None
 
 
 def product_token(user_agent: str) -> str:
@@ -99,41 +82,8 @@ def product_token(user_agent: str) -> str:
 
 
 def parse_robots(text: str, user_agent: str) -> RobotsRules:
-    """The rules of ``text`` that apply to ``user_agent`` (RFC 9309 grouping)."""
-    token = product_token(user_agent)
-    groups: list[tuple[list[str], RobotsRules]] = []
-    agents: list[str] = []
-    current: RobotsRules | None = None
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if ":" not in line:
-            continue
-        key, value = (part.strip() for part in line.split(":", 1))
-        key = key.lower()
-        if key == "user-agent":
-            if current is not None:  # a user-agent after rules starts a new group
-                agents, current = [], None
-            agents.append(product_token(value))
-        elif key in ("allow", "disallow", "crawl-delay") and agents:
-            if current is None:
-                current = RobotsRules()
-                groups.append((agents, current))
-            if key == "crawl-delay":
-                try:
-                    current.crawl_delay = float(value)
-                except ValueError:
-                    pass
-            elif value:  # an empty Disallow means "nothing disallowed"
-                pattern = _normalize(value)
-                current.rules.append(Rule(key == "allow", pattern, _compile(pattern)))
-    mine = [rules for names, rules in groups if token in names]
-    if not mine:
-        mine = [rules for names, rules in groups if "*" in names]
-    merged = RobotsRules()
-    for rules in mine:  # groups naming the same agent are merged
-        merged.rules.extend(rules.rules)
-        merged.crawl_delay = merged.crawl_delay or rules.crawl_delay
-    return merged
+    """The rules of ``text`` that apply to ``user_agent``."""
+    return RobotsRules(Protego.parse(text), product_token(user_agent))
 
 
 class RobotsCache:
@@ -141,15 +91,19 @@ class RobotsCache:
 
     def __init__(self, fetch: RobotsFetch, user_agent: str, *, ttl: float = 3600.0,
                  error_ttl: float = 600.0, max_hosts: int = 1024,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.fetch = fetch
         self.user_agent = user_agent
         self.ttl = ttl
         self.error_ttl = error_ttl
         self.max_hosts = max_hosts
         self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[float, RobotsRules]] = OrderedDict()
+        self._loading: dict[str, threading.Lock] = {}   # host -> lock of its one fetch
+        self._turns: dict[str, float] = {}              # host -> next free Crawl-delay turn
 
     def check(self, url: str) -> None:
         """Raise RobotsDisallowed if robots.txt forbids ``url`` to our user agent."""
@@ -160,22 +114,58 @@ class RobotsCache:
         if not self.rules_for(url).allowed(path):
             raise RobotsDisallowed(f"robots.txt of {parts.hostname} disallows {path[:200]}")
 
+    def wait_turn(self, url: str, budget: float) -> None:
+        """Honour the host's Crawl-delay: take its next free turn and sleep until then.
+        A turn more than ``budget`` seconds away raises FetchTimeout."""
+        delay = min(self.rules_for(url).crawl_delay or 0.0, MAX_CRAWL_DELAY)
+        if delay <= 0:
+            return
+        key = _host_key(url)
+        with self._lock:
+            now = self.clock()
+            turn = max(now, self._turns.get(key, now))
+            if turn - now > budget:
+                raise FetchTimeout(f"timed out: robots.txt of {urlsplit(url).hostname} asks for "
+                                   f"{delay:g} s between requests; no turn within {budget:.0f} s")
+            self._turns[key] = turn + delay
+            if len(self._turns) > self.max_hosts:   # forget the turns already past
+                self._turns = {k: t for k, t in self._turns.items() if t > now}
+        if turn > now:
+            self.sleep(turn - now)
+
     def rules_for(self, url: str) -> RobotsRules:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
-        now = self.clock()
+        key = _host_key(url)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # one fetch per host; the others wait for it and read the cache
+            hit = self._cached(key)
+            if hit is not None:
+                return hit
+            now = self.clock()
+            try:
+                rules, ttl = self._load(key + "/robots.txt")
+            except BaseException:
+                with self._lock:
+                    self._loading.pop(key, None)
+                raise
+            with self._lock:
+                self._cache[key] = (now + ttl, rules)
+                self._cache.move_to_end(key)
+                while len(self._cache) > self.max_hosts:
+                    self._cache.popitem(last=False)
+                self._loading.pop(key, None)
+        return rules
+
+    def _cached(self, key: str) -> RobotsRules | None:
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and hit[0] > now:
+            if hit is not None and hit[0] > self.clock():
                 self._cache.move_to_end(key)
                 return hit[1]
-        rules, ttl = self._load(key + "/robots.txt")
-        with self._lock:
-            self._cache[key] = (now + ttl, rules)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self.max_hosts:
-                self._cache.popitem(last=False)
-        return rules
+        return None
 
     def _load(self, robots_url: str) -> tuple[RobotsRules, float]:
         try:
@@ -190,3 +180,8 @@ class RobotsCache:
         if status == 429 or status >= 500:
             return RobotsRules.disallow_all(), self.error_ttl
         return RobotsRules.allow_all(), self.ttl
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"

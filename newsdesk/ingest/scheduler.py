@@ -34,11 +34,14 @@ def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
               stop: threading.Event | None = None) -> list[RefreshResult]:
     """Claim and refresh due sources in batches until none is left (one pass).
 
-    ``force`` refreshes the chosen sources even when not due (``newsdesk fetch``).
+    ``force`` refreshes the chosen sources even when not due (``newsdesk fetch``); each
+    source is claimed once per pass (those checked since the pass began are left alone),
+    and a claim this pass does not use is released at once, never left to expire.
     """
     settings = ingest.settings
     results: list[RefreshResult] = []
     seen: set[int] = set()
+    started = source_store.now()
     only = list(only) if only is not None else None
     with ThreadPoolExecutor(max_workers=settings.fetch_workers,
                             thread_name_prefix="source") as pool:
@@ -46,9 +49,13 @@ def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
             pending = None if only is None else [i for i in only if i not in seen]
             if pending == []:
                 break
-            batch = source_store.claim_due(ingest.db, worker, settings.batch_size,
-                                           settings.claim_ttl, only=pending, force=force)
-            batch = [s for s in batch if s.id not in seen]
+            claimed = source_store.claim_due(ingest.db, worker, settings.batch_size,
+                                             settings.claim_ttl, only=pending, force=force,
+                                             checked_before=started if force else None)
+            batch = [s for s in claimed if s.id not in seen]
+            for source in claimed:
+                if source.id in seen:  # refreshed earlier in this pass: not again
+                    source_store.release(ingest.db, source.id, worker)
             if not batch:
                 break
             seen.update(s.id for s in batch)

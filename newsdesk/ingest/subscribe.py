@@ -3,42 +3,71 @@ from an OPML list. Fetches go through the same guarded fetcher as everything els
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ..errors import FeedError, StorageError
+from ..errors import FeedError, FetchError, FetchTimeout, HTTPStatusError, StorageError
 from ..models import Source
 from ..storage import sources as source_store
 from ..storage.db import Database
-from .discover import discover_feeds
-from .encoding import decode_html
 from .feeds import looks_like_feed, parse_feed
 from .fetch import Fetcher
 from .opml import parse_opml
+from .refresh import RefreshResult, advertised_feed, record_error, store_outcome
 
 
 @dataclass
 class Subscription:
     source: Source
     discovered_from: str | None = None   # the page URL the feed was found on
+    first_error: str | None = None       # the server was down: added anyway, retried later
+
+    @property
+    def retry_at(self) -> datetime | None:
+        return self.source.next_check_at if self.first_error else None
+
+
+def is_temporary(exc: FetchError) -> bool:
+    """A server that is down for now (429, 5xx, no answer in time) rather than a wrong
+    address: such a source is kept and retried."""
+    if isinstance(exc, HTTPStatusError):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, FetchTimeout)
 
 
 def subscribe(db: Database, fetcher: Fetcher, url: str, **options: Any) -> Subscription:
-    """Add ``url`` as a source. A page URL is resolved to its first advertised feed."""
-    fetched = fetcher.get(url)
+    """Add ``url`` as a source. A page URL is resolved to its first advertised feed. When
+    the server is down for now (``is_temporary``), the URL is added as a feed with that
+    first failure recorded (error count, Retry-After, next check) instead of refused."""
+    started, clock = source_store.now(), time.monotonic()
+    try:
+        fetched = fetcher.get(url)
+    except FetchError as exc:
+        if not is_temporary(exc):
+            raise
+        return _add_failing(db, fetcher, url, options, exc, started, clock)
     if looks_like_feed(fetched.body, fetched.content_type):
         feed = parse_feed(fetched.body, fetched.url, fetched.content_type)
         kind = "sitemap" if feed.kind == "sitemap" else "feed"
         defaults = {"title": feed.title, "site_url": feed.site_url, "language": feed.language,
                     "kind": kind}
         return Subscription(_add(db, fetched.url, defaults, options))
-    found = discover_feeds(decode_html(fetched.body, fetched.charset), fetched.url)
-    if not found:
+    found = advertised_feed(fetched)
+    if found is None:
         raise FeedError(f"no feed found at {url}: the page advertises no RSS, Atom or JSON feed")
-    feed_url = found[0].url
-    feed_fetch = fetcher.get(feed_url)
+    try:
+        feed_fetch = fetcher.get(found.url)
+    except FetchError as exc:   # the site answers, its feed is down for now: keep the feed
+        if not is_temporary(exc):
+            raise
+        options = {"title": found.title, "site_url": fetched.url, **_clean(options)}
+        sub = _add_failing(db, fetcher, found.url, options, exc, started, clock)
+        sub.discovered_from = fetched.url
+        return sub
     feed = parse_feed(feed_fetch.body, feed_fetch.url, feed_fetch.content_type)
-    defaults = {"title": feed.title or found[0].title, "site_url": feed.site_url or fetched.url,
+    defaults = {"title": feed.title or found.title, "site_url": feed.site_url or fetched.url,
                 "language": feed.language, "kind": "feed"}
     return Subscription(_add(db, feed_fetch.url, defaults, options), discovered_from=fetched.url)
 
@@ -54,6 +83,17 @@ def import_opml(db: Database, data: bytes, **options: Any) -> tuple[list[Source]
         except StorageError as exc:
             skipped.append(f"{outline.url}: {exc}")
     return added, skipped
+
+
+def _add_failing(db: Database, fetcher: Fetcher, url: str, options: dict, exc: FetchError,
+                 started: datetime, clock: float) -> Subscription:
+    source = _add(db, url, {"kind": "feed"}, options)
+    result = RefreshResult(source_id=source.id, status="error",
+                           duration_ms=int((time.monotonic() - clock) * 1000))
+    outcome: dict = {"last_checked_at": started}
+    record_error(result, outcome, fetcher.settings, source, exc)
+    store_outcome(db, source, "add", started, result, outcome)
+    return Subscription(source_store.get_source(db, source.id), first_error=result.error)
 
 
 def _add(db: Database, url: str, defaults: dict, options: dict) -> Source:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..errors import NotFound
 from ..models import Article
 from .db import Database
-from .schema import articles, sources, tombstones
+from .schema import articles, filtered_entries as filtered, sources, tombstones
 from .sources import now
 
 _ARTICLE_FIELDS = {f.name for f in fields(Article)}
@@ -40,7 +40,8 @@ def as_utc(value) -> datetime | None:
 
 
 def known_hashes(db: Database, source_id: int, hashes: Iterable[str]) -> set[str]:
-    """The hashes among ``hashes`` already stored or tombstoned for this source."""
+    """The hashes among ``hashes`` already stored, tombstoned or dropped by the source's
+    filters (``filtered_entries``) for this source."""
     hashes = list(set(hashes))
     if not hashes:
         return set()
@@ -52,7 +53,9 @@ def known_hashes(db: Database, source_id: int, hashes: Iterable[str]) -> set[str
                 select(articles.c.entry_hash).where(articles.c.source_id == source_id,
                                                     articles.c.entry_hash.in_(chunk)),
                 select(tombstones.c.entry_hash).where(tombstones.c.source_id == source_id,
-                                                      tombstones.c.entry_hash.in_(chunk)))
+                                                      tombstones.c.entry_hash.in_(chunk)),
+                select(filtered.c.entry_hash).where(filtered.c.source_id == source_id,
+                                                    filtered.c.entry_hash.in_(chunk)))
             found.update(r[0] for r in conn.execute(query))
     return found
 

@@ -78,6 +78,7 @@ sources = Table(
     Column("claimed_by", Text),
     Column("claimed_until", UTCDateTime),
     Column("created_at", UTCDateTime),
+    Column("retry_after", UTCDateTime),    # the server said: not before then (429/503)
 )
 
 articles = Table(
@@ -123,4 +124,15 @@ fetch_log = Table(
     Column("http_status", Integer),
     Column("new_articles", Integer, nullable=False, default=0),
     Column("error", Text),
+)
+
+filtered_entries = Table(     # what a source's filters dropped (migrations/i14_apps.py)
+    "filtered_entries", metadata,
+    Column("source_id", Integer, primary_key=True),
+    Column("entry_hash", String(64), primary_key=True),
+    Column("filter_id", Integer),
+    Column("reason", Text, nullable=False),
+    Column("title", Text),
+    Column("url", Text),
+    Column("dropped_at", UTCDateTime, nullable=False),
 )

@@ -48,9 +48,10 @@ class Found:
 def search(db: Database, query: str, *, sort: str = "relevance", category: str | None = None,
            language: str | None = None, outlet: int | None = None, offset: int = 0,
            limit: int = 20, top: int | None = None, bound: int | None = None,
-           scan: int | None = None) -> Found:
+           scan: int | None = None, after: int = 0) -> Found:
     """Full-text search, best match or newest first, with filters, over the ``bound``
-    (default ``CANDIDATES``) newest matching articles with id <= ``top``; with filters, over
+    (default ``CANDIDATES``) newest matching articles with ``after`` < id <= ``top`` (``after``:
+    a saved search's new matches); with filters, over
     at most the ``scan`` (default ``FILTER_SCAN``) newest matches of the words.
 
     Each step is bounded: (0) with filters, find how far back ``scan`` word matches reach;
@@ -63,7 +64,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     bound = max(1, bound or CANDIDATES)
     scan = max(bound, scan or FILTER_SCAN)
     where, params = _filters(category, language, outlet)
-    params.update(n=bound + 1, scan=scan + 1, floor=0,
+    params.update(n=bound + 1, scan=scan + 1, floor=max(0, after),
                   top=top if top is not None else 2**63 - 1)
     when = "coalesce(a.published_at, a.fetched_at)"
     if db.is_sqlite:
@@ -119,7 +120,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         if where:   # how far back the newest ``scan`` matches of the words go
             reached, oldest, newest = _rows(conn, reach, params)[0]
             if reached > scan:
-                scanned, params["floor"] = scan, oldest
+                scanned, params["floor"] = scan, max(oldest, params["floor"])
         found = _rows(conn, candidates, params)
         over = len(found) > bound
         found = found[:bound]

@@ -80,6 +80,16 @@ def update_source(db: Database, source_id: int, **values: Any) -> Source:
     return get_source(db, source_id)
 
 
+def move_source(db: Database, source_id: int, url: str, **values: Any) -> Source:
+    """Give a source a new URL (a site's address resolved to its feed)."""
+    try:
+        with db.write() as conn:
+            conn.execute(update(sources).where(sources.c.id == source_id).values(url=url, **values))
+    except IntegrityError:
+        raise StorageError(f"its feed {url} is a source already") from None
+    return get_source(db, source_id)
+
+
 def delete_source(db: Database, source_id: int) -> None:
     with db.write() as conn:
         conn.execute(delete(articles).where(articles.c.source_id == source_id))
@@ -87,11 +97,13 @@ def delete_source(db: Database, source_id: int) -> None:
 
 
 def claim_due(db: Database, worker: str, limit: int, ttl: int,
-              only: Iterable[int] | None = None, force: bool = False) -> list[Source]:
+              only: Iterable[int] | None = None, force: bool = False,
+              checked_before: datetime | None = None) -> list[Source]:
     """Claim up to ``limit`` due, enabled, unclaimed sources for ``worker``.
 
     ``only`` restricts to some ids; ``force`` ignores next_check_at (a manual refresh)
-    but never steals a live claim.
+    but never steals a live claim nor comes before the server's Retry-After; ``checked_before`` skips sources checked since then
+    (a forced pass claims each source once, not the ones it has just refreshed again).
     """
     stamp = now()
     due = select(sources.c.id).where(
@@ -100,6 +112,11 @@ def claim_due(db: Database, worker: str, limit: int, ttl: int,
     ).order_by(sources.c.next_check_at, sources.c.id).limit(limit)
     if not force:
         due = due.where(or_(sources.c.next_check_at.is_(None), sources.c.next_check_at <= stamp))
+    else:  # a manual refresh still waits for the server's Retry-After
+        due = due.where(or_(sources.c.retry_after.is_(None), sources.c.retry_after <= stamp))
+    if checked_before is not None:
+        due = due.where(or_(sources.c.last_checked_at.is_(None),
+                            sources.c.last_checked_at < checked_before))
     if only is not None:
         due = due.where(sources.c.id.in_(list(only)))
     if db.dialect == "postgresql":
@@ -137,6 +154,25 @@ def fetch_history(db: Database, source_id: int, limit: int = 50) -> list[dict[st
         rows = conn.execute(select(fetch_log).where(fetch_log.c.source_id == source_id)
                             .order_by(fetch_log.c.started_at.desc()).limit(limit))
         return [dict(r._mapping) for r in rows]
+
+
+def fetch_health(db: Database, since: datetime, per_source: int = 300) -> dict[int, list[dict[str, Any]]]:
+    """Per source, its checks since ``since`` (oldest first, at most ``per_source`` of the
+    newest): time, duration, outcome, HTTP status, new articles. The admin's chart."""
+    ranked = select(fetch_log.c.source_id, fetch_log.c.started_at, fetch_log.c.duration_ms,
+                    fetch_log.c.status, fetch_log.c.http_status, fetch_log.c.new_articles,
+                    func.row_number().over(partition_by=fetch_log.c.source_id,
+                                           order_by=fetch_log.c.started_at.desc()).label("n")
+                    ).where(fetch_log.c.started_at >= since).subquery()
+    query = (select(ranked).where(ranked.c.n <= per_source)
+             .order_by(ranked.c.source_id, ranked.c.started_at))
+    out: dict[int, list[dict[str, Any]]] = {}
+    with db.read() as conn:
+        for row in conn.execute(query):
+            check = dict(row._mapping)
+            check.pop("n")
+            out.setdefault(check.pop("source_id"), []).append(check)
+    return out
 
 
 def article_counts(db: Database) -> dict[int, int]:

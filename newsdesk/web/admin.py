@@ -1,5 +1,7 @@
 """Admin pages behind the built-in login: sources with their fetch health (last success,
-errors, next check, articles per day), add a source, enable/disable it, refresh it now.
+errors, next check, a chart of every check of the week from ``fetch_log``, articles per
+day), add a source (by feed, sitemap or site URL: ``ingest.subscribe``, as ``newsdesk
+add`` does), enable/disable it, refresh it now.
 
 The password is ``settings.admin_password``; while it is empty the admin is disabled and
 says so. A refresh runs ``ingest.refresh.refresh_source`` -- the same function the
@@ -11,28 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Callable
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from ..errors import StorageError
+from ..errors import NewsdeskError, NotFound, StorageError
 from ..settings import Settings
 from ..storage import searching
 from ..storage import sources as source_store
 from ..storage.db import Database
+from .health import DAYS, health_chart
 from .render import json_response, parse_id, wants_json
 from .security import check_csrf, check_password, new_session, session_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-NOTICES = {"added": "Source added; it will be fetched at the next scheduler round.",
-           "refreshing": "Refresh started in the background; reload in a moment.",
-           "busy": "That source is being refreshed already (or is disabled).",
+NOTICES = {"refreshing": "Refresh started in the background; reload in a moment.",
+           "busy": "That source is being refreshed already, is disabled, or its server asked "
+                   "us to wait (Retry-After: see its next check).",
            "enabled": "Source enabled.", "disabled": "Source disabled.",
            "exists": "A source with this URL exists already.", "out": "Logged out."}
 
@@ -45,6 +51,8 @@ class AdminJobs:
         self.refresher = refresher
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="admin-refresh")
         self._ingest = None
+        self._fetcher = None
+        self._lock = threading.Lock()
 
     def refresh(self, source_id: int) -> bool:
         claimed = source_store.claim_due(self.db, "admin", 1, self.settings.claim_ttl,
@@ -67,10 +75,22 @@ class AdminJobs:
             log.exception("admin refresh failed", extra={"source_id": source.id})
             source_store.release(self.db, source.id, "admin")
 
+    def subscribe(self, url: str, **values):
+        """Add a source as ``newsdesk add`` does: feed discovery on a site URL, a server
+        that is down for now kept with its first failure. Blocking: call off the loop."""
+        from ..ingest.fetch import Fetcher
+        from ..ingest.subscribe import subscribe
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = Fetcher(self.settings)
+        return subscribe(self.db, self._fetcher, url, **values)
+
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self._ingest is not None:
             self._ingest.close()
+        if self._fetcher is not None:
+            self._fetcher.close()
 
 
 def _require_admin(request: Request) -> None:
@@ -108,16 +128,46 @@ async def dashboard(request: Request):
         if exc.status_code == 401 and not wants_json(request):
             return RedirectResponse("/admin/login", status_code=303)
         raise
-    sources = source_store.list_sources(state.db)
-    counts = source_store.article_counts(state.db)
-    per_day = searching.articles_per_day(state.db, 30)
-    rows = [{"source": s, "articles": counts.get(s.id, 0), "per_day": per_day.get(s.id, [0] * 30)}
-            for s in sources]
     if wants_json(request):
+        from . import admin_filters  # it imports this module's helpers
+        rows = await run_in_threadpool(_rows, state.db)
+        extra = await run_in_threadpool(admin_filters.context, state.db)
         return json_response({"sources": [dict(r["source"].to_dict(), articles=r["articles"],
-                                               per_day=r["per_day"]) for r in rows]})
-    notice = NOTICES.get(request.query_params.get("done", ""))
-    return state.renderer.page(request, "admin.html", {"rows": rows, "notice": notice})
+                                               per_day=r["per_day"], checks=r["checks"],
+                                               filters=extra["filters"].get(r["source"].id, []),
+                                               filtered=extra["filtered"].get(r["source"].id,
+                                                                              {"dropped": 0, "recent": []}))
+                                          for r in rows]})
+    from . import admin_filters
+    added = request.query_params.get("added", "")
+    notice = (await run_in_threadpool(_added, state.db, added[:19]) if added
+              else NOTICES.get(request.query_params.get("done", ""))
+              or admin_filters.notice(request.query_params))
+    error = (request.query_params.get("error", "")[:300] or None
+             if request.query_params.get("done") == "filter-error" else None)
+    return await _dashboard(request, notice, error)
+
+
+async def _dashboard(request: Request, notice: str | None = None, error: str | None = None,
+                     status: int = 200, form: dict | None = None) -> Response:
+    from . import admin_filters
+    state = request.app.state
+    rows = await run_in_threadpool(_rows, state.db)
+    for r in rows:
+        r["chart"] = health_chart(r["checks"])
+    extra = await run_in_threadpool(admin_filters.context, state.db)
+    return state.renderer.page(request, "admin.html", {"rows": rows, "notice": notice,
+                                                       "error": error, "form": form or {}, **extra},
+                               status=status)
+
+
+def _rows(db: Database) -> list[dict]:
+    sources = source_store.list_sources(db)
+    counts = source_store.article_counts(db)
+    per_day = searching.articles_per_day(db, 30)
+    checks = source_store.fetch_health(db, source_store.now() - timedelta(days=DAYS))
+    return [{"source": s, "articles": counts.get(s.id, 0), "per_day": per_day.get(s.id, [0] * 30),
+             "checks": checks.get(s.id, [])} for s in sources]
 
 
 @router.get("/login", summary="The admin login form")
@@ -145,14 +195,25 @@ async def login(request: Request):
         await asyncio.sleep(0.3)   # slow down guessing
         return await login_form(request, error="Wrong password.", status=401)
     response = RedirectResponse("/admin", status_code=303)
-    # a fresh CSRF token on login; a reader logged in on the same browser stays logged in
-    state.sessions.save(request, response, {**session_of(request), **new_session(admin=True)})
+    # a fresh CSRF token on login. With the community pages installed, the admin is also
+    # signed in as the built-in admin account, so /moderation and the site's header know
+    # them; otherwise a reader logged in on the same browser stays logged in.
+    session = {**session_of(request), **new_session(admin=True)}
+    community = getattr(state, "community", None)
+    if community is not None:
+        user = await run_in_threadpool(community.accounts.builtin_admin)
+        session["reader"] = await run_in_threadpool(community.accounts.create_session, user,
+                                                    request.client.host if request.client else None)
+    state.sessions.save(request, response, session)
     return response
 
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request):
     await _form(request)
+    community = getattr(request.app.state, "community", None)
+    if community is not None and session_of(request).get("reader"):
+        await run_in_threadpool(community.accounts.end_session, session_of(request)["reader"])
     response = RedirectResponse("/?", status_code=303)
     request.app.state.sessions.clear(response)
     return response
@@ -169,10 +230,31 @@ async def add(request: Request):
     values = {k: data[k][:200] for k in ("title", "category", "language", "outlet_label",
                                          "attribution") if data.get(k)}
     try:
-        source_store.add_source(request.app.state.db, url, **values)
+        sub = await run_in_threadpool(request.app.state.admin.subscribe, url, **values)
     except StorageError:
         return _back("exists")
-    return _back("added")
+    except NewsdeskError as exc:  # no feed there, refused address, 404...: say so, keep the form
+        return await _dashboard(request, error=f"Not added: {exc}", status=400,
+                                form={"url": url, **values})
+    return RedirectResponse(f"/admin?added={sub.source.id}#source-{sub.source.id}", status_code=303)
+
+
+def _added(db: Database, ref: str) -> str | None:
+    """The notice after adding source ``ref``: what was stored, and, when its server was
+    down, the failure and the time of the retry."""
+    try:
+        source = source_store.get_source(db, int(ref)) if ref.isdigit() else None
+    except NotFound:
+        source = None
+    if source is None:
+        return None
+    text = f"Source {source.id} added: {source.name} <{source.url}>"
+    if source.site_url and source.site_url.rstrip("/") != source.url.rstrip("/"):
+        text += f", the feed of {source.site_url}"
+    if source.error_count and source.next_check_at:
+        return (f"{text}. Its first fetch failed ({source.last_error}); it will be retried at "
+                f"{source.next_check_at.strftime('%d %B, %H:%M UTC')}.")
+    return text + ". It will be fetched at the next scheduler round."
 
 
 @router.post("/sources/{ref}/enabled", include_in_schema=False)

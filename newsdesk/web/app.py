@@ -8,6 +8,7 @@ serves the site (HTML), its JSON twin, feeds out and the admin pages.
     /outlets, /about      the sources we read; /outlets/{id} one of them (same formats)
     /search?q=            full-text search           (/search.json|rss|atom|feed.json?q=)
     /admin                sources and fetch health, behind the admin login
+    /reader/api/0/..., /fever/   the Google Reader and Fever APIs for apps (``apps/``)
     /openapi.json         the API description
 
 Each page family lives in its own module with its own router; this module only wires
@@ -25,12 +26,14 @@ from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
 from ..storage.db import Database
-from . import admin, articles, errors, feeds_out, front, outlets, search, stories, tags, threads
+from . import (admin, admin_filters, articles, errors, feeds_out, front, outlets, search, stories,
+               tags, threads)
 from ..ai.service import AIService
 from .ai_panel import AIPanel
 from .community import current_user
 from .community.base import follow_state
 from .community import install as install_community
+from .apps import install as install_apps
 from .pagecache import PageCache
 from .render import HERE, Renderer
 from .security import SecurityHeaders, Sessions, secret_key
@@ -57,9 +60,11 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, stories, threads, tags, outlets, search, feeds_out, admin):
+    for module in (front, articles, stories, threads, tags, outlets, search, feeds_out, admin,
+                   admin_filters):
         app.include_router(module.router)
     install_community(app, settings, db)
+    install_apps(app)
     app.state.renderer.env.globals["viewer_of"] = current_user
     app.state.renderer.env.globals["follow_state"] = follow_state
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -34,7 +34,7 @@ def entry(item: dict, base: str) -> dict:
         link = f"{base}/stories/{item['id']}"
         outlets = ", ".join(o["name"] for o in item.get("outlets", []))
         summary = item.get("summary", "")
-        summary = f"{summary} ({item['article_count']} articles from {outlets})" if outlets else summary
+        summary = f"{summary} ({item['article_count']} article{'s' if item['article_count'] != 1 else ''} from {outlets})" if outlets else summary
         return {"id": link, "link": link, "title": item["title"], "summary": summary,
                 "when": item["updated"], "external": None, "author": outlets}
     link = f"{base}/articles/{item['id']}"

@@ -89,13 +89,13 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
         return "date unknown"
     now = now or datetime.now(timezone.utc)
     seconds = int((now - when).total_seconds())
-    if seconds < 0:
-        return "just now" if seconds > -300 else "in the future"
+    future, seconds = seconds < 0, abs(seconds)
     for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600),
                        ("minute", 60)):
         if seconds >= size:
             n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+            span = f"{n} {unit}{'s' if n != 1 else ''}"
+            return f"in {span}" if future else f"{span} ago"
     return "just now"
 
 

@@ -6,7 +6,8 @@ database at the previous version. SQL is written once with a few placeholders th
 dialect fills in (``{pk}``, ``{ts}``, ``{blob}``), plus dialect-specific steps where the
 engines really differ (full-text search: FTS5 on SQLite, tsvector + GIN on PostgreSQL).
 
-The steps live in ``news.py`` and ``community.py`` (SQL helpers in ``sql.py``). Never edit a
+The steps live in ``news.py``, ``community.py`` and one module per later feature
+(``operator.py``, ``i14_apps.py``, ...; SQL helpers in ``sql.py``). Never edit a
 migration that has shipped: append a new one.
 """
 
@@ -20,8 +21,10 @@ from sqlalchemy.engine import Connection
 from ..db import Database
 from .community import m005_community
 from .i11_threads import m009_threads
+from .i14_apps import m101_apps_and_filters
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
+from .operator import m_i13_retry_after
 
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,
@@ -32,6 +35,8 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m006_front_page_index,
     m007_search_keys,
     m008_stories_at_scale,
+    m_i13_retry_after,
+    m101_apps_and_filters,
     m009_threads,
 ]
 

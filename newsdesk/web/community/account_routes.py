@@ -99,7 +99,8 @@ async def account(request: Request):
     if "application/json" in request.headers.get("accept", ""):
         return json_response({"id": user.id, "username": user.username, "role": user.role,
                               "email": user.email})
-    return _page(request, "account.html", {"user": user})
+    from .app_routes import apps_context
+    return _page(request, "account.html", dict(await threadpool(apps_context, request, user), user=user))
 
 
 @router.post("/account/password", include_in_schema=False)

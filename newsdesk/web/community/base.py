@@ -24,6 +24,8 @@ from starlette.responses import Response
 
 from ...community import AuthError, CommunityError, RateLimited
 from ...community.accounts import Accounts, User
+from ...community.apps import AppAccess
+from ...community.saved import SavedSearches
 from ...community.comments import Comments
 from ...community.follows import Follows
 from ...community.mail import Mailer
@@ -48,6 +50,8 @@ class Community:
     moderation: Moderation
     follows: Follows
     mailer: Mailer | None
+    apps: AppAccess | None = None
+    saved: SavedSearches | None = None
 
 
 def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
@@ -59,11 +63,12 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
         mailer = Mailer(opt("smtp_host", ""), int(opt("smtp_port", 25)),
                         opt("smtp_from", "newsdesk@localhost"))
     spam = SpamFilter(opt("banned_words", ""), float(opt("spam_threshold", 3.0)))
+    accounts = accounts or Accounts(db)
     return Community(
-        settings, db, accounts or Accounts(db),
+        settings, db, accounts,
         comments or Comments(db, spam=spam, edit_window=int(opt("comment_edit_window", 900)),
                              premoderate_new_accounts=bool(opt("premoderate_new_accounts", False))),
-        Moderation(db), Follows(db), mailer)
+        Moderation(db), Follows(db), mailer, AppAccess(db, accounts), SavedSearches(db))
 
 
 def install(app: FastAPI, settings: Settings, db: Database, **services) -> Community:

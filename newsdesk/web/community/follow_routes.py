@@ -1,7 +1,7 @@
 """Follows, "My news" and the personal feed.
 
     POST /follow, /unfollow            kind (story|tag|outlet) and target
-    GET  /my                           My news (``/my.json`` as JSON)
+    GET  /my                           My news (``/my.json`` as JSON), with saved searches' new matches
     GET  /my/open/{story_id}           mark the story read for this reader, then open it
     POST /my/feed/rotate               a new secret feed token (the old URL stops working)
     GET  /my/feed/{token}.rss|.atom|.feed.json   the personal feed, no login needed
@@ -48,12 +48,14 @@ async def my_news(request: Request):
     follows = svc(request).follows
     stories = await threadpool(follows.my_news, user)
     following = await threadpool(follows.following, user)
+    searches = await threadpool(svc(request).saved.with_news, user)
     await threadpool(_what_changed, request, stories)
     if request.url.path.endswith(".json") or wants_json(request):
-        return json_response({"stories": stories, "following": following})
+        return json_response({"stories": stories, "following": following, "searches": searches})
     base = str(request.base_url).rstrip("/")
     response = request.app.state.renderer.page(request, "community/my.html", {
-        "stories": stories, "following": following, "viewer": user, "csrf": csrf_token(request),
+        "stories": stories, "following": following, "searches": searches, "viewer": user,
+        "csrf": csrf_token(request),
         "feed_base": f"{base}/my/feed/{user.feed_token}"})
     response.headers["Cache-Control"] = "private, no-store"
     return save_session(request, response)
@@ -102,6 +104,10 @@ async def personal_feed(request: Request, ref: str):
     if user is None:
         raise NotFound("no such feed (the link may have been replaced by a new one)")
     items = await threadpool(follows.feed_items, user)
+    found = await threadpool(svc(request).saved.feed_items, user)     # saved searches' new matches
+    seen = {i["id"] for i in items}
+    items = sorted(items + [i for i in found if i["id"] not in seen], key=lambda i: i["id"],
+                   reverse=True)[:50]
     response = feed_response(request, fmt, f"My news for {user.username}", "/my", items)
     response.headers["Cache-Control"] = "private, max-age=60"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -24,7 +24,7 @@ from ...community import CommunityError
 from ...community.comments import SUBJECTS
 from ...errors import NotFound
 from ..render import json_response, parse_id
-from . import account_routes, follow_routes, moderation_routes
+from . import account_routes, app_routes, follow_routes, moderation_routes, saved_routes
 from .base import (block_context, client_ip, csrf_token, current_user, parse_int, read_form,
                    require_user, safe_next, save_session, svc, threadpool, wants_json)
 
@@ -32,6 +32,8 @@ router = APIRouter(tags=["comments"])
 router.include_router(account_routes.router)
 router.include_router(moderation_routes.router)
 router.include_router(follow_routes.router)
+router.include_router(app_routes.router)
+router.include_router(saved_routes.router)
 
 
 def _subject_path(subject_type: str, subject_id: int) -> str:

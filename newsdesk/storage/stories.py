@@ -155,13 +155,14 @@ def merge_story(conn, absorbed: int, into: int) -> None:
     refresh_story(conn, into)
 
 
-def merged_into(db: Database, story_id: int) -> int | None:
-    """Where a story merged into another went (for redirects), following chains."""
+def merged_into(db: Database, story_id: int, kind: str = "stories") -> int | None:
+    """Where a story (``kind`` "threads": a thread) merged into another went (for
+    redirects), following chains."""
     seen = set()
     target = None
     while story_id not in seen:
         seen.add(story_id)
-        value = kv_get(db, f"stories:merged:{story_id}")
+        value = kv_get(db, f"{kind}:merged:{story_id}")
         if value is None:
             break
         target = story_id = int(value)

@@ -15,7 +15,7 @@ from ..errors import NotFound
 from .articles import as_utc
 from .db import Database
 from .sources import now
-from .stories import kv_get, kv_set
+from .stories import kv_set, merged_into
 
 
 # ----------------------------------------------------------------- writes (stories stage)
@@ -111,14 +111,7 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
 
 def merged_thread(db: Database, thread_id: int) -> int | None:
     """Where a thread merged into another went (for redirects), following chains."""
-    seen, target = set(), None
-    while thread_id not in seen:
-        seen.add(thread_id)
-        value = kv_get(db, f"threads:merged:{thread_id}")
-        if value is None:
-            break
-        target = thread_id = int(value)
-    return target
+    return merged_into(db, thread_id, "threads")
 
 
 # ----------------------------------------------------------------- reads (thread page)

@@ -1,5 +1,6 @@
-"""Screenshots of a running site for the README: the front page, the article and the story
-with the most outlets, in headless Chromium (Debian's chromium + chromedriver).
+"""Screenshots of a running site for the README: the front page, the biggest thread on it,
+the article and the story with the most outlets, in headless Chromium (Debian's chromium +
+chromedriver).
 
     newsdesk demo &                     # serves http://127.0.0.1:8000/
     python bench/screenshots.py http://127.0.0.1:8000 docs/screenshots
@@ -42,10 +43,15 @@ def main(base: str, out: str) -> None:
             if not httpx.get(url, timeout=30).json()["ai"]["pending"]:
                 break
             time.sleep(0.2)
+    top = httpx.get(base + "/index.json", timeout=30).json()["top"]
+    threads = [g["thread"] for g in top if g["thread"]]   # the longest-running of the top threads
+    thread = max(threads, key=lambda t: t["story_count"] or 0)["id"] if threads else None
+    pages = [("front", "/"), ("article", f"/articles/{article}"), ("story", f"/stories/{story['id']}")]
+    if thread is not None:
+        pages.insert(1, ("thread", f"/threads/{thread}"))
     driver = browser()
     try:
-        for name, path in (("front", "/"), ("article", f"/articles/{article}"),
-                           ("story", f"/stories/{story['id']}")):
+        for name, path in pages:
             driver.get(base + path)
             time.sleep(0.5)
             driver.save_screenshot(str(folder / f"{name}.png"))

@@ -10,7 +10,8 @@ time (a feed refresh; the app calls the stage once per refresh), so per-call cos
 pending-article query, the saved clusterer state) are spread as they are in production.
 The per-stage columns come from thin timers wrapped around the stage's own steps:
 
-    dedup    signature + DuplicateIndex lookup      cluster  StoryClusterer.add
+    dedup    signature + DuplicateIndex lookup      cluster  StoryClusterer.add (threads)
+    events   EventClusterer.add (stories)
     tags     hashtags() of the article              story    story tags merge
     related  candidate queries + related()          state    clusterer state saved per batch
     queue    pending-article query + article load   writes   the rest: assignment, provenance,
@@ -81,11 +82,11 @@ from newsdesk.stories.text import features  # noqa: E402
 
 TITLES = ROOT.parent / "shared" / "eval" / "googlenews-mstream" / "News.jsonl"
 DEMO = ROOT / "newsdesk" / "demo" / "data" / "articles.jsonl.gz"
-BUILD = 2            # bump when the archive generator changes (invalidates the cache)
+BUILD = 3            # bump when the archive generator changes (invalidates the cache)
 OUTLETS = 300
 WARM_DAYS = 1
 COPY_SHARE = 0.05
-STAGES = ("dedup", "cluster", "tags", "story", "related", "state", "queue", "writes")
+STAGES = ("dedup", "cluster", "events", "tags", "story", "related", "state", "queue", "writes")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _SYLLABLES = "ka ro mi tel va dor sen lu bra qui fen ost ari mon zel pa ti rek ul vin".split()
 
@@ -232,14 +233,22 @@ def build(path: Path, size: int, rate: float) -> None:
             _flush(raw, rows)
     _flush(raw, rows)
     raw.executemany("INSERT INTO stories (id, title, lead_article_id, first_seen, last_seen, "
-                    "article_count, outlet_count, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(sid, s[0], s[1], s[2], s[3], s[4], len(s[5]), s[3])
+                    "article_count, outlet_count, updated_at, thread_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(sid, s[0], s[1], s[2], s[3], s[4], len(s[5]), s[3], sid)
                      for sid, s in stories.items()])
+    raw.executemany("INSERT INTO threads (id, title, lead_story_id, first_seen, last_seen, "
+                    "story_count, article_count, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                    [(sid, s[0], sid, s[2], s[3], s[4], s[3]) for sid, s in stories.items()])
     raw.execute("CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN "
                 "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END")
-    clusterer.next_id = stream.n_events + 1
-    raw.execute("INSERT INTO kv (key, value, updated_at) VALUES ('stories:clusterer', ?, ?)",
-                (json.dumps(clusterer.to_dict()).encode(), _ts(end)))
+    clusterer.next_id = stream.n_events + 1   # one thread per archived event
+    state = clusterer.to_dict()
+    head = {"clock": state["clock"], "next_id": state["next_id"]}
+    for key, value in (("stories:clusterer", head), ("stories:events", head),
+                       ("stories:df", state["vectorizer"])):
+        raw.execute("INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+                    (key, json.dumps(value).encode(), _ts(end)))
     raw.execute("INSERT INTO kv (key, value, updated_at) VALUES ('stories:version', ?, ?)",
                 (b"1", _ts(end)))
     raw.commit()
@@ -316,6 +325,7 @@ def run_one(size: int, rate: float, probe: int, per_call: int, cache: Path,
     stage.duplicates.add_signature = _timed(timers, "dedup", stage.duplicates.add_signature)
     stage.duplicates.signature = _timed(timers, "dedup", stage.duplicates.signature)
     stage.clusterer.add = _timed(timers, "cluster", stage.clusterer.add)
+    stage.events.add = _timed(timers, "events", stage.events.add)
     stage._story_tags = _timed(timers, "story", stage._story_tags)
     stage._related = _timed(timers, "related", stage._related)
     stage._save_state = _timed(timers, "state", stage._save_state)
@@ -343,8 +353,9 @@ def run_one(size: int, rate: float, probe: int, per_call: int, cache: Path,
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux: KiB)
     return {"size": size, "ms": total * 1000 / probe, "rss_mb": rss, "startup_s": startup,
             "stages": {k: v * 1000 / probe for k, v in timers.items()},
-            "info": f"dedup index {len(stage.duplicates)}, active stories "
-                    f"{len(stage.clusterer.active_ids())}, biggest story {biggest}"}
+            "info": f"dedup index {len(stage.duplicates)}, active threads "
+                    f"{len(stage.clusterer.active_ids())}, active stories "
+                    f"{len(stage.events.active_ids())}, biggest story {biggest}"}
 
 
 # ---------------------------------------------------------------------- driver

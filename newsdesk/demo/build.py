@@ -33,7 +33,9 @@ def replay_settings(settings: Settings, base_url: str) -> Settings:
 
 
 def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
-               console=None) -> DemoReport:
+               console=None, ai: bool = True) -> DemoReport:
+    """Ingest the bundled corpus through the real pipeline, group it into stories and
+    (``ai``) precompute the AI panels."""
     with ReplayServer(limit=limit) as server:
         for spec in server.sources():
             source_store.add_source(
@@ -46,8 +48,9 @@ def build_demo(settings: Settings, db: Database, *, limit: int | None = None,
     # stories in publication order once everything is in, as a live feed would deliver it.
     stage = StoriesStage(settings, db)
     _step(console, "grouping articles into stories", stage.process_pending)
-    _step(console, "preparing the AI features (story panels, article summaries)",
-          lambda: _precompute_ai(settings, db))
+    if ai:
+        _step(console, "preparing the AI features (story panels, article summaries)",
+              lambda: _precompute_ai(settings, db))
     stories = stage.story_count()
     return DemoReport(sources=len(results), articles=sum(len(r.new_ids) for r in results),
                       fallbacks=sum(r.fallbacks for r in results),

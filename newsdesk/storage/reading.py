@@ -1,5 +1,6 @@
-"""Read-only queries behind the web pages: the front page of stories, story detail, the
-article page's surroundings, tag, outlet and search pages, and the admin health view.
+"""Read-only queries behind the web pages: story detail, the article page's surroundings,
+tag, outlet and search pages, and the admin health view (the front page is in
+``front.py``, threads in ``threads.py``).
 
 Plain SQL (the same on SQLite and PostgreSQL), each statement parsed once and cached.
 Every function runs a small, fixed number of queries -- never one per item -- and returns
@@ -175,66 +176,32 @@ def _streams(db: Database, conn, where: str, params: dict, cursor: tuple | None,
     return sorted(out, key=lambda i: (i["when"], i["id"]), reverse=True)
 
 
-# ----------------------------------------------------------------- front page
-def front_page(db: Database, *, category: str | None = None, language: str | None = None,
-               outlet: int | None = None, cursor: tuple | None = None,
-               limit: int = 30) -> tuple[list[dict], tuple | None]:
-    """Stories newest update first, plus articles not (yet) in any story as one-article
-    stories. ``cursor`` is the (time, kind, id) key of the last item already shown.
-    Returns (items, key for the next page or None)."""
-    limit = max(1, min(limit, MAX_LIMIT))
-    where, params = _filters(category, language, outlet)
-    with db.read() as conn:
-        exists = (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
-                  f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})"
-                  if where else "")
-        after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
-        stories = _rows(conn, f"""
-            SELECT st.id, st.title, st.lead_article_id, st.last_seen, st.article_count,
-                   st.outlet_count, substr(la.text, 1, 600) AS lead
-            FROM stories st LEFT JOIN articles la ON la.id = st.lead_article_id
-            WHERE st.last_seen IS NOT NULL{after}{exists}
-            ORDER BY st.last_seen DESC, st.id DESC LIMIT :limit""",
-                        dict(params, **extra, limit=limit + 1))
-        items = [{"kind": "story", "id": r.id, "title": r.title, "updated": _dt(r.last_seen),
-                  "article_count": r.article_count, "outlet_count": r.outlet_count,
-                  "lead_article_id": r.lead_article_id, "summary": summary_line(r.lead),
-                  "outlets": []} for r in stories]
-        # articles outside stories only matter if newer than the last story we could show
-        floor = items[limit]["updated"] if len(items) > limit else None
-        alone = (" AND NOT EXISTS (SELECT 1 FROM article_story x WHERE x.article_id = a.id)"
-                 " AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.article_id = a.id)")
-        lone = _streams(db, conn, where, params, cursor, limit, floor, kind="a", by_id=alone)
-        items += [{"kind": "article", "id": a["id"], "title": a["title"], "updated": a["when"],
-                   "article_count": 1, "outlet_count": 1, "lead_article_id": a["id"],
-                   "summary": a["summary"], "outlets": [dict(a["outlet"], count=1)]} for a in lone]
-        items.sort(key=lambda i: (i["updated"], i["kind"] == "story", i["id"]), reverse=True)
-        more, items = len(items) > limit, items[:limit]
-        story_ids = [i["id"] for i in items if i["kind"] == "story"]
-        outlets: dict[int, list] = defaultdict(list)
-        if story_ids:
-            for r in _rows(conn, """
-                    SELECT x.story_id, a.source_id, coalesce(s.title, s.url) AS name,
-                           s.outlet_label, s.category, count(*) AS n
-                    FROM article_story x JOIN articles a ON a.id = x.article_id
-                    JOIN sources s ON s.id = a.source_id WHERE x.story_id IN :ids
-                    GROUP BY x.story_id, a.source_id, s.title, s.url, s.outlet_label, s.category""",
-                           {"ids": story_ids}, "ids"):
-                outlets[r.story_id].append({"id": r.source_id, "name": r.name, "count": r.n,
-                                            "label": r.outlet_label, "category": r.category})
-    for item in items:
-        if item["kind"] == "story":
-            item["outlets"] = sorted(outlets[item["id"]], key=lambda o: (-o["count"], o["name"]))
-    last = items[-1] if more and items else None
-    return items, ((last["updated"], "s" if last["kind"] == "story" else "a", last["id"])
-                   if last else None)
+def story_outlets(conn, story_ids: list[int]) -> dict[int, list[dict]]:
+    """story id -> its outlets (id, name, label, category, count), most articles first."""
+    out: dict[int, list[dict]] = defaultdict(list)
+    if story_ids:
+        for r in _rows(conn, """
+                SELECT x.story_id, a.source_id, coalesce(s.title, s.url) AS name,
+                       s.outlet_label, s.category, count(*) AS n
+                FROM article_story x JOIN articles a ON a.id = x.article_id
+                JOIN sources s ON s.id = a.source_id WHERE x.story_id IN :ids
+                GROUP BY x.story_id, a.source_id, s.title, s.url, s.outlet_label, s.category""",
+                       {"ids": story_ids}, "ids"):
+            out[r.story_id].append({"id": r.source_id, "name": r.name, "count": r.n,
+                                    "label": r.outlet_label, "category": r.category})
+    for items in out.values():
+        items.sort(key=lambda o: (-o["count"], o["name"]))
+    return out
 
 
 # ----------------------------------------------------------------- one story
 def story_detail(db: Database, story_id: int, limit: int = 500) -> dict[str, Any]:
     with db.read() as conn:
-        found = _rows(conn, "SELECT id, title, lead_article_id, first_seen, last_seen, "
-                      "article_count, outlet_count, updated_at FROM stories WHERE id = :id",
+        found = _rows(conn, "SELECT st.id, st.title, st.lead_article_id, st.first_seen, "
+                      "st.last_seen, st.article_count, st.outlet_count, st.updated_at, "
+                      "t.id AS thread_id, coalesce(t.name, t.title) AS thread_title, "
+                      "t.story_count AS thread_stories "
+                      "FROM stories st LEFT JOIN threads t ON t.id = st.thread_id WHERE st.id = :id",
                       {"id": story_id})
         if not found:
             raise NotFound(f"no story {story_id}")
@@ -248,10 +215,19 @@ def story_detail(db: Database, story_id: int, limit: int = 500) -> dict[str, Any
     story = dict(found[0]._mapping)
     for key in ("first_seen", "last_seen", "updated_at"):
         story[key] = _dt(story[key])
+    story["thread"] = _thread(story.pop("thread_id"), story.pop("thread_title"),
+                              story.pop("thread_stories"))
     story["articles"] = [_item(r) for r in rows]
     story["tags"] = [{"slug": t.slug, "display": t.display} for t in tags]
     story["timeline"] = timeline(story["articles"])
     return story
+
+
+def _thread(thread_id, title, story_count) -> dict | None:
+    """The thread a story is part of, for "in the thread ..." links."""
+    if thread_id is None:
+        return None
+    return {"id": thread_id, "title": title, "story_count": story_count}
 
 
 def timeline(items: list[dict], max_days: int = 60) -> dict[str, Any]:
@@ -276,7 +252,9 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
             SELECT {', '.join('a.' + c for c in ARTICLE)}, coalesce(s.title, s.url) AS outlet,
                    s.outlet_label, s.attribution, s.site_url, s.category AS outlet_category,
                    st.id AS story_id, st.title AS story_title, st.article_count AS story_articles,
-                   st.outlet_count AS story_outlets, d.canonical_id, d.overlap AS dup_overlap,
+                   st.outlet_count AS story_outlets, t.id AS thread_id,
+                   coalesce(t.name, t.title) AS thread_title,
+                   t.story_count AS thread_stories, d.canonical_id, d.overlap AS dup_overlap,
                    p.kind AS prov_kind, p.origin_id AS prov_origin, p.overlap AS prov_overlap,
                    (SELECT count(*) FROM duplicates c WHERE c.canonical_id = a.id) AS copies,
                    EXISTS (SELECT 1 FROM comments k WHERE k.subject_type = 'article'
@@ -284,6 +262,7 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
             FROM articles a JOIN sources s ON s.id = a.source_id
             LEFT JOIN article_story x ON x.article_id = a.id
             LEFT JOIN stories st ON st.id = x.story_id
+            LEFT JOIN threads t ON t.id = st.thread_id
             LEFT JOIN duplicates d ON d.article_id = a.id
             LEFT JOIN provenance p ON p.article_id = a.id
             WHERE a.id = :id""", {"id": article_id})
@@ -322,7 +301,8 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
                    "category": m["outlet_category"]},
         "tags": [{"slug": t.slug, "display": t.display} for t in tags],
         "story": {"id": m["story_id"], "title": m["story_title"], "article_count":
-                  m["story_articles"], "outlet_count": m["story_outlets"]}
+                  m["story_articles"], "outlet_count": m["story_outlets"],
+                  "thread": _thread(m["thread_id"], m["thread_title"], m["thread_stories"])}
         if m["story_id"] is not None else None,
         "related": related_items,
         "duplicate_of": {"canonical_id": m["canonical_id"], "overlap": m["dup_overlap"]}

@@ -13,7 +13,7 @@ from .db import Database
 from .sources import now
 
 STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplicates", "signatures",
-                "story_outlets", "article_story", "stories")
+                "story_outlets", "article_story", "stories", "thread_tags", "threads")
 
 
 def pending_article_ids(db: Database, limit: int, after: int = 0) -> list[int]:
@@ -69,19 +69,28 @@ def is_copy(conn, article_id: int) -> bool:
                         {"a": article_id}).first() is not None
 
 
-def assign(conn, article_id: int, story_id: int, similarity: float, title: str) -> None:
+def thread_of(conn, story_id: int) -> int | None:
+    return conn.execute(text("SELECT thread_id FROM stories WHERE id = :s"), {"s": story_id}).scalar()
+
+
+def assign(conn, article_id: int, story_id: int, similarity: float, title: str,
+           thread_id: int | None = None) -> None:
+    """Put an article into a story (made, in ``thread_id``, if it is new)."""
     exists = conn.execute(text("SELECT 1 FROM stories WHERE id = :s"), {"s": story_id}).first()
     if not exists:
-        conn.execute(text("INSERT INTO stories (id, title, article_count, outlet_count, updated_at)"
-                          " VALUES (:s, :t, 0, 0, :n)"), {"s": story_id, "t": title, "n": now()})
+        conn.execute(text("INSERT INTO stories (id, title, article_count, outlet_count, updated_at,"
+                          " thread_id) VALUES (:s, :t, 0, 0, :n, :th)"),
+                     {"s": story_id, "t": title, "n": now(), "th": thread_id})
     conn.execute(text("INSERT INTO article_story (article_id, story_id, similarity) "
                       "VALUES (:a, :s, :sim)"), {"a": article_id, "s": story_id, "sim": similarity})
 
 
-def story_gained(conn, story_id: int, article_id: int, title: str | None = None) -> None:
+def story_gained(conn, story_id: int, article_id: int, title: str | None = None,
+                 lead: int | None = None) -> None:
     """One article joined ``story_id``: update counts, span and lead from that article
     alone. Recounting the story (``refresh_story``) on every article made a flood of
-    10,000 copies quadratic."""
+    10,000 copies quadratic. ``lead``: the article presenting the story (its headline is
+    ``title``, its first lines the preview); by default the most similar original."""
     row = conn.execute(text("""
         SELECT a.source_id, COALESCE(a.published_at, a.fetched_at), s.similarity, d.article_id
         FROM articles a JOIN article_story s ON s.article_id = a.id
@@ -91,14 +100,17 @@ def story_gained(conn, story_id: int, article_id: int, title: str | None = None)
         FROM stories st LEFT JOIN article_story m ON m.article_id = st.lead_article_id
         WHERE st.id = :s"""), {"s": story_id}).first()
     source_id, when, similarity, copy = row
-    first, last, lead, lead_similarity = story
+    first, last, current, lead_similarity = story
     when, first, last = as_utc(when), as_utc(first), as_utc(last)
     new_outlet = conn.execute(text(
         "INSERT INTO story_outlets (story_id, source_id) VALUES (:s, :o) ON CONFLICT DO NOTHING"),
         {"s": story_id, "o": source_id}).rowcount
-    if copy is None and (lead is None or (similarity or 0.0) > (lead_similarity or 0.0)
-                         or ((similarity or 0.0) == (lead_similarity or 0.0) and article_id < lead)):
-        lead = article_id
+    if lead is None:
+        lead = current
+        if copy is None and (current is None or (similarity or 0.0) > (lead_similarity or 0.0)
+                             or ((similarity or 0.0) == (lead_similarity or 0.0)
+                                 and article_id < current)):
+            lead = article_id
     _update_story(conn, story_id, "article_count = article_count + 1, outlet_count = outlet_count + :o",
                   {"o": 1 if new_outlet else 0, "lead": lead,
                    "f": min(filter(None, (first, when)), default=None),
@@ -149,13 +161,14 @@ def merge_story(conn, absorbed: int, into: int) -> None:
     refresh_story(conn, into)
 
 
-def merged_into(db: Database, story_id: int) -> int | None:
-    """Where a story merged into another went (for redirects), following chains."""
+def merged_into(db: Database, story_id: int, kind: str = "stories") -> int | None:
+    """Where a story (``kind`` "threads": a thread) merged into another went (for
+    redirects), following chains."""
     seen = set()
     target = None
     while story_id not in seen:
         seen.add(story_id)
-        value = kv_get(db, f"stories:merged:{story_id}")
+        value = kv_get(db, f"{kind}:merged:{story_id}")
         if value is None:
             break
         target = story_id = int(value)
@@ -163,17 +176,15 @@ def merged_into(db: Database, story_id: int) -> int | None:
 
 
 def previous_in_thread(db: Database, story_id: int) -> date | None:
-    """When the previous story of this one's thread (an earlier story sharing at least two
-    hashtags) last had coverage: "what changed since they last spoke"."""
+    """When the previous story of this one's thread (an earlier story of the same thread)
+    last had coverage: "what changed since they last spoke"."""
     with db.read() as conn:
         return previous_in_thread_on(conn, story_id, db)
 
 
 _PREVIOUS_IN_THREAD = ("""
-        SELECT max(o.last_seen) FROM stories o
-        WHERE o.id <> :s AND o.last_seen < (SELECT first_seen FROM stories WHERE id = :s)
-          AND (SELECT count(*) FROM story_tags a JOIN story_tags b ON a.slug = b.slug
-               WHERE a.story_id = :s AND b.story_id = o.id) >= 2""")
+        SELECT max(o.last_seen) FROM stories o JOIN stories me ON me.id = :s
+        WHERE o.thread_id = me.thread_id AND o.id <> :s AND o.last_seen < me.first_seen""")
 
 
 def previous_in_thread_on(conn, story_id: int, db: Database) -> date | None:
@@ -193,19 +204,22 @@ def rename_if(conn, story_id: int, old: str, new: str) -> None:
                  {"n": new, "s": story_id, "o": old})
 
 
-def save_story_states(conn, states: dict[int, bytes | None]) -> None:
-    """Saved clusterer state of active stories; None when a story closed (it leaves the
-    ``stories_active`` index and is never loaded again)."""
+def save_states(conn, table: str, states: dict[int, bytes | None]) -> None:
+    """Saved clusterer state of active stories (``table`` "stories") or threads
+    ("threads"); None when one closed (it leaves the partial index of active rows and is
+    never loaded again)."""
+    assert table in ("stories", "threads")
     if states:
-        conn.execute(text("UPDATE stories SET state = :v WHERE id = :s"),
-                     [{"v": state, "s": story_id} for story_id, state in states.items()])
+        conn.execute(text(f"UPDATE {table} SET state = :v WHERE id = :s"),
+                     [{"v": state, "s": key} for key, state in states.items()])
 
 
-def active_story_states(db: Database) -> list[bytes]:
-    """Saved states of the stories still active, through the partial index."""
+def active_states(db: Database, table: str) -> list[bytes]:
+    """Saved states of the stories (or threads) still active, through the partial index."""
+    assert table in ("stories", "threads")
     with db.read() as conn:
         return [bytes(r[0]) for r in conn.execute(text(
-            "SELECT state FROM stories WHERE state IS NOT NULL ORDER BY id"))]
+            f"SELECT state FROM {table} WHERE state IS NOT NULL ORDER BY id"))]
 
 
 def save_duplicate(conn, article_id: int, canonical_id: int, overlap: float, kind: str) -> None:
@@ -290,7 +304,8 @@ def reset(db: Database) -> None:
     with db.write() as conn:
         for table in STORY_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
-        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%' OR key = 'tags:background'"))
+        conn.execute(text("DELETE FROM kv WHERE key LIKE 'stories:%' OR key LIKE 'threads:%' "
+                          "OR key = 'tags:background'"))
 
 
 def story_count(db: Database) -> int:

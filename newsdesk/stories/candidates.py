@@ -2,9 +2,9 @@
 
 For a story's new article (and the story's newest other members, whose lists it refreshes)
 the candidates are the newest ``RELATED_POOL`` members of the story and the newest
-``THREAD_MEMBERS`` members of each of its thread's stories: the ``THREAD_STORIES`` other
-stories sharing most tags with it, looked for among the ``THREAD_LOOKBACK`` newest stories
-of each tag. A republished copy stands for its original. The cost per article is so
+``THREAD_MEMBERS`` members of each of these stories: the ``THREAD_STORIES`` newest other
+stories of its thread, and the ``THREAD_STORIES`` other stories sharing most tags with it,
+looked for among the ``THREAD_LOOKBACK`` newest stories of each tag. A republished copy stands for its original. The cost per article is so
 bounded by these numbers, whatever the archive's size (``bench/stories_bench.py``).
 """
 
@@ -26,6 +26,16 @@ THREAD_LOOKBACK = 200               # newest stories of each tag searched for th
 
 
 def _thread(conn, story_id: int) -> list[int]:
+    """The newest other stories of the story's thread (index stories (thread_id,
+    first_seen)), then the stories sharing most of its tags."""
+    same = [r[0] for r in conn.execute(text("""
+        SELECT o.id FROM stories o JOIN stories me ON me.id = :s
+        WHERE o.thread_id = me.thread_id AND o.id <> :s
+        ORDER BY o.first_seen DESC, o.id DESC LIMIT :n"""), {"s": story_id, "n": THREAD_STORIES})]
+    return same + [sid for sid in _tag_neighbours(conn, story_id) if sid not in set(same)]
+
+
+def _tag_neighbours(conn, story_id: int) -> list[int]:
     """Other stories sharing at least two of the story's tags, most shared first, looked
     for among the ``THREAD_LOOKBACK`` newest stories of each tag (index story_tags
     (slug, story_id)): a popular tag such as #Ukraine is on thousands of stories, and
@@ -65,15 +75,18 @@ def candidates(conn, story_id: int, targets: list[int]) -> tuple[dict[int, Artic
     refs = {aid: ArticleRef(id=str(aid), story_id=str(sid), outlet=str(source_id),
                             published=article_store.as_utc(published),
                             tags=tuple(tags.get(aid, ())),
-                            canonical_id=str(canonical) if canonical else None)
-            for aid, sid, source_id, published, canonical in rows}
+                            canonical_id=str(canonical) if canonical else None,
+                            thread_id=str(thread) if thread is not None else None)
+            for aid, sid, source_id, published, canonical, thread in rows}
     return refs, displays
 
 
 def _article_rows(conn, ids) -> list[tuple]:
     return [tuple(r) for r in _in(conn, """
-        SELECT a.id, s.story_id, a.source_id, COALESCE(a.published_at, a.fetched_at), d.canonical_id
+        SELECT a.id, s.story_id, a.source_id, COALESCE(a.published_at, a.fetched_at), d.canonical_id,
+               st.thread_id
         FROM articles a JOIN article_story s ON s.article_id = a.id
+        JOIN stories st ON st.id = s.story_id
         LEFT JOIN duplicates d ON d.article_id = a.id WHERE a.id IN ({ids})""", ids)]
 
 

@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .embed import reads_english, shared_embedder
-from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text
+from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text, pop_expired
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
 
@@ -318,13 +318,7 @@ class StoryClusterer:
                 best, story.title, story.title_vec = score, title, v
 
     def _expire(self) -> None:
-        limit = self.clock - self.window
-        heap = self._expiry
-        while heap and heap[0][0] < limit:
-            last, sid = heapq.heappop(heap)
-            story = self._stories.get(sid)
-            if story is None or story.last_seen != last:
-                continue  # a newer entry for this story is in the heap, or already closed
+        for story in pop_expired(self._expiry, self.clock - self.window, self._stories):
             self._close(story)
 
     def _close(self, story: StoryState) -> None:

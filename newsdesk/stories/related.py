@@ -4,8 +4,8 @@ A pure function over plain records. Three kinds of neighbours, in this order of 
 
     "same story"              other articles of the article's story; other outlets first,
                               then the most similar, then the most recent
-    "earlier in this thread"  articles of earlier stories that share at least
-                              ``min_shared`` tags with the article (the story's thread)
+    "earlier in this thread"  articles of earlier stories of the article's thread (for refs
+                              without a thread: sharing at least ``min_shared`` tags)
     "shares #Ukraine #Ceasefire"  any other candidate sharing tags, most shared first
 
 Copies of the article itself (the ids in ``duplicates``, or the same canonical id) and the
@@ -30,6 +30,7 @@ class ArticleRef:
     tags: tuple[str, ...] = ()           # slugs; display forms may be passed in tag_display
     vector: Sequence[float] | None = None
     canonical_id: str | None = None      # set when the article is a copy of another one
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ def _cosine(a: Sequence[float] | None, b: Sequence[float] | None) -> float:
     va, vb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     denom = float(np.linalg.norm(va) * np.linalg.norm(vb))
     return float(va @ vb) / denom if denom else 0.0
+
+
+def _same_thread(article: ArticleRef, cand: ArticleRef, shares_tags: bool) -> bool:
+    if article.thread_id is None:
+        return shares_tags
+    return cand.thread_id == article.thread_id
 
 
 def _time(ref: ArticleRef) -> float:
@@ -71,8 +78,8 @@ def related(article: ArticleRef, candidates: Iterable[ArticleRef], *, limit: int
             key = (cand.outlet == article.outlet, -similarity, -_time(cand), cand.id)
             story.append((key, cand.outlet, Related(cand.id, "same story", 1.0 + similarity,
                                                     "story")))
-        elif (len(shared) >= min_shared and cand.story_id is not None and article.published
-              and cand.published and cand.published < article.published):
+        elif (_same_thread(article, cand, len(shared) >= min_shared) and cand.story_id is not None
+              and article.published and cand.published and cand.published < article.published):
             key = (-len(shared), -_time(cand), cand.id)
             thread.append((key, Related(cand.id, "earlier in this thread", 0.5 + 0.5 * overlap,
                                         "thread")))

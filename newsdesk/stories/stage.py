@@ -5,7 +5,9 @@ For each article not yet processed, oldest first:
     near-duplicate?  (MinHash LSH over shingles, dedup.py)
         yes, another outlet's earlier copy -> a republication: joins that article's story,
                                               recorded with its overlap ("87% of shingles")
-        no  -> online story clustering (cluster.py): joins an active story or starts one
+        no  -> thread (cluster.py): the ongoing topic, joins an active thread or starts one
+               story (events.py): the one occurrence it reports, joins an active story
+               (any thread) or starts one in the article's thread
     provenance       original / rewrite / republication, with the earlier article
     hashtags         per article (tags.py), merged across the story
     related          same story, earlier in the thread, shared tags (related.py)
@@ -46,16 +48,18 @@ from ..models import Article
 from ..settings import Settings
 from ..storage import articles as article_store
 from ..storage import stories as story_store
+from ..storage import threads as thread_store
 from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .candidates import candidates
 from .cluster import Doc, StoryClusterer
 from .dedup import DuplicateIndex
+from .events import EventClusterer, OutletTerms
 from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .background import default_background
-from .tags import hashtags, merge_story_tags
+from .tags import Tag, hashtags, merge_story_tags
 from .vectors import Vectorizer
 
 log = logging.getLogger(__name__)
@@ -67,6 +71,11 @@ STORY_TAG_MEMBERS = 30              # newest members whose tags make up the stor
 RELATED_LIMIT = 10
 DF_SAVE_EVERY = 1000                # articles between saves of the document frequencies
 FLOOR_SETTLE = timedelta(minutes=10)  # see storage.stories.advance_floor
+# Threads are topics that run for weeks: the topic clusterer's "an old story must be joined
+# by articles really like it" allowance (spread_age, meant for event-sized stories) would
+# cut "Russia and Ukraine" into a new thread every few days. (No effect on the eval sets,
+# which have no dates.)
+THREAD_PARAMS = {"spread_age": timedelta(days=30)}
 
 
 class StoriesStage:
@@ -79,10 +88,12 @@ class StoriesStage:
         self._lock = threading.Lock()
         self._wanted = threading.Event()    # new articles arrived since the last pass began
         self._version: int | None = None
-        self.clusterer = StoryClusterer()
+        self.clusterer = StoryClusterer(**THREAD_PARAMS)   # threads
+        self.events = EventClusterer(self.clusterer.vectorizer)   # stories
         self.duplicates = DuplicateIndex.from_settings(settings)
         self._floor = 0                     # every article id <= this is processed
-        self._dirty: set[int] = set()       # stories whose saved state is out of date
+        self._dirty: set[int] = set()       # threads whose saved state is out of date
+        self._dirty_events: set[int] = set()  # stories whose saved state is out of date
         self._df_unsaved = DF_SAVE_EVERY    # articles learned since the DF table was saved
         self.background = default_background()  # general English + what the archive taught
 
@@ -110,24 +121,33 @@ class StoriesStage:
                     story_store.replace_signature(
                         conn, article.id, self.duplicates.signature(article.text, article.title))
                     story_store.replace_tags(conn, "article_tags", "article_id", article.id,
-                                             hashtags(article.title, article.text))
+                                             hashtags(article.title, article.text,
+                                                      background=self.background))
                     self._story_tags(conn, story_id)
                     self._related(conn, article.id, story_id)
-                    self._retitle(conn, story_id, version_store.title_before(conn, article.id),
-                                  article.title, elected)
+                    self._retitle(conn, story_id, article.id,
+                                  version_store.title_before(conn, article.id), article.title, elected)
                 done.append(article.id)
-            if elected and self._dirty:
+            if elected and self._dirty_events:
                 self._save_state()
         self._hand_on(done)
 
-    def _retitle(self, conn, story_id: int, old: str | None, new: str, elected: bool) -> None:
+    def _retitle(self, conn, story_id: int, article_id: int, old: str | None, new: str,
+                 elected: bool) -> None:
+        """A story is presented by its central article: when that article's headline
+        changed, so does the story's title (in the database and in the event state)."""
         if not old or old == new:
             return
         story_store.rename_if(conn, story_id, old, new)
-        state = self.clusterer.story(story_id) if elected else None
-        if state is not None and state.title == old:
+        state = self.events.story(story_id) if elected else None
+        if state is None:
+            return
+        for member in state.members:
+            if member.id == article_id:
+                member.title = new
+        if state.title == old:
             state.title = new
-            self._dirty.add(story_id)
+        self._dirty_events.add(story_id)
 
     def story_count(self) -> int:
         return story_store.story_count(self.db)
@@ -190,10 +210,11 @@ class StoriesStage:
         """Forget all stories, duplicates, tags and related lists; replay the archive."""
         with self._lock:
             story_store.reset(self.db)
-            self.clusterer = StoryClusterer()
+            self.clusterer = StoryClusterer(**THREAD_PARAMS)
+            self.events = EventClusterer(self.clusterer.vectorizer)
             self.duplicates = DuplicateIndex.from_settings(self.settings)
             self._version, self._floor = 0, 0
-            self._dirty, self._df_unsaved = set(), DF_SAVE_EVERY
+            self._dirty, self._dirty_events, self._df_unsaved = set(), set(), DF_SAVE_EVERY
             self.background = default_background()
         return self.process_pending(progress)
 
@@ -218,22 +239,30 @@ class StoriesStage:
         version = int(stored) if stored else 0
         if version == self._version:
             return
-        self.clusterer = StoryClusterer()
-        self._dirty, self._df_unsaved = set(), 0
+        self.clusterer = StoryClusterer(**THREAD_PARAMS)
+        df = story_store.kv_get(self.db, "stories:df")
+        # nothing saved yet: the first save writes the frequencies, so a process taking over
+        # early does not start from none
+        self._dirty, self._dirty_events = set(), set()
+        self._df_unsaved = 0 if df else DF_SAVE_EVERY
         saved = story_store.kv_get(self.db, "stories:clusterer")
         if saved:
             data = json.loads(saved)
-            if "vectorizer" in data:  # saved whole by an older version: rewrite it split
-                self._dirty, self._df_unsaved = {s["id"] for s in data["stories"]}, DF_SAVE_EVERY
-            else:
-                df = story_store.kv_get(self.db, "stories:df")
-                data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
-                data["stories"] = [json.loads(s) for s in story_store.active_story_states(self.db)]
+            data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
+            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "threads")]
             self.clusterer.load(data)
         learned = story_store.kv_get(self.db, "tags:background")
         self.background = default_background()
         if learned:
             self.background.load(json.loads(learned))
+        self.events = EventClusterer(self.clusterer.vectorizer)
+        saved = story_store.kv_get(self.db, "stories:events")
+        if saved:
+            data = json.loads(saved)
+            outlets = story_store.kv_get(self.db, "stories:outlets")
+            data["outlets"] = json.loads(outlets) if outlets else OutletTerms().to_dict()
+            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "stories")]
+            self.events.load(data)
         floor = story_store.kv_get(self.db, "stories:floor")
         self._floor = int(floor) if floor else 0
         self.duplicates = DuplicateIndex.from_settings(self.settings)
@@ -244,35 +273,42 @@ class StoriesStage:
         self._version = version
 
     def _save_state(self) -> None:
-        """Clock and story counter; the states of the stories changed since the last save
-        (closed ones are cleared); the DF table every ``DF_SAVE_EVERY`` articles (a process
-        taking over may start with frequencies that many articles old, which only nudges
-        weights). Writing the whole state per batch cost O(window + vocabulary)."""
+        """Both clusterers' clocks and counters; the states of the threads and stories
+        changed since the last save (closed ones are cleared); the DF table and the
+        per-outlet frequencies every ``DF_SAVE_EVERY`` articles (a process taking over may
+        start with frequencies that many articles old, which only nudges weights). Writing
+        the whole state per batch cost O(window + vocabulary)."""
         self._version = (self._version or 0) + 1
-        clusterer = self.clusterer
-        closed = clusterer.pop_closed()  # bounded memory: closed stories live in the DB
-        active = set(clusterer.active_ids())
+        threads, events = self.clusterer, self.events
+        closed = threads.pop_closed()  # bounded memory: closed threads live in the DB
+        active = set(threads.active_ids())
         states: dict[int, bytes | None] = {}
-        for story_id in self._dirty:
-            story = clusterer.story(story_id)
-            if story is not None and story.id in active:
-                states[story.id] = json.dumps(story.to_dict()).encode()
-        states.update({story.id: None for story in closed})
-        self._dirty = set()
-        head = {"clock": clusterer.clock.isoformat() if clusterer.clock else None,
-                "next_id": clusterer.next_id}
+        for thread_id in self._dirty:
+            thread = threads.story(thread_id)
+            if thread is not None and thread.id in active:
+                states[thread.id] = json.dumps(thread.to_dict()).encode()
+        states.update({thread.id: None for thread in closed})
+        ended = events.pop_closed()
+        active_events = set(events.active_ids())
+        event_states: dict[int, bytes | None] = {
+            sid: json.dumps(events.story(sid).to_dict()).encode()
+            for sid in self._dirty_events if sid in active_events}
+        event_states.update({story.id: None for story in ended})
+        self._dirty, self._dirty_events = set(), set()
         with self.db.write() as conn:
-            for story in closed:
-                story_store.set_title(conn, story.id, story.title)
-            story_store.save_story_states(conn, states)
+            story_store.save_states(conn, "threads", states)
+            story_store.save_states(conn, "stories", event_states)
             if self._df_unsaved >= DF_SAVE_EVERY:
-                story_store.kv_set(conn, "stories:df",
-                                   json.dumps(clusterer.vectorizer.to_dict()).encode())
+                story_store.kv_set(conn, "stories:df", json.dumps(threads.vectorizer.to_dict()).encode())
+                story_store.kv_set(conn, "stories:outlets", json.dumps(events.outlets.to_dict()).encode())
                 self.background.prune()
                 story_store.kv_set(conn, "tags:background",
                                    json.dumps(self.background.to_dict()).encode())
                 self._df_unsaved = 0
-            story_store.kv_set(conn, "stories:clusterer", json.dumps(head).encode())
+            for key, clusterer in (("stories:clusterer", threads), ("stories:events", events)):
+                head = {"clock": clusterer.clock.isoformat() if clusterer.clock else None,
+                        "next_id": clusterer.next_id}
+                story_store.kv_set(conn, key, json.dumps(head).encode())
             story_store.kv_set(conn, "stories:version", str(self._version).encode())
         self.duplicates.forget_older_than(DEDUP_WINDOW)
 
@@ -298,21 +334,10 @@ class StoriesStage:
                 story_id = story_store.story_of(conn, canonical_id)
                 story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
                 story_store.assign(conn, article.id, story_id, 1.0, article.title)
-                title, merged = None, False
+                thread_id = story_store.thread_of(conn, story_id)
+                title, lead, new_story = None, None, False
             else:
-                assignment = self.clusterer.add(Doc(id=article.id, title=article.title,
-                                                    text=article.text, published=article.published_at,
-                                                    language=article.language,
-                                                    embeddings=self.settings.embeddings))
-                story_id = assignment.story_id
-                title = self._story_title(story_id) or article.title
-                story_store.assign(conn, article.id, story_id, min(1.0, assignment.similarity), title)
-                for absorbed in assignment.merged:  # two fragments turned out to be one story
-                    story_store.merge_story(conn, absorbed, story_id)
-                    self._dirty.discard(absorbed)
-                self._dirty.add(story_id)
-                self._df_unsaved += 1
-                merged = bool(assignment.merged)
+                story_id, thread_id, title, lead, new_story = self._place(conn, article)
             prov = origin[1] if origin else None
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,
@@ -321,13 +346,31 @@ class StoriesStage:
                 story_store.copy_tags(conn, article.id, origin[0])
             else:
                 story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
-            if merged:
-                story_store.set_title(conn, story_id, title)  # merge_story recounted it
-            else:
-                story_store.story_gained(conn, story_id, article.id, title)
+            story_store.story_gained(conn, story_id, article.id, title, lead)
+            if thread_id is not None:
+                thread_store.thread_gained(conn, thread_id, story_id, when, new_story, tags or ())
             if not copy:
                 self._story_tags(conn, story_id)
             self._related(conn, article.id, story_id, others=not copy)
+
+    def _place(self, conn, article: Article) -> tuple:
+        """Thread and story of an original article: (story id, the story's thread id, story
+        title, lead article id, whether the story is new)."""
+        doc = Doc(id=article.id, title=article.title, text=article.text,
+                  published=article.published_at, language=article.language,
+                  embeddings=self.settings.embeddings)
+        thread = self.clusterer.add(doc)
+        for absorbed in thread.merged:  # two threads turned out to be one
+            thread_store.merge_thread(conn, absorbed, thread.story_id)
+            self._dirty.discard(absorbed)
+        self._dirty.add(thread.story_id)
+        self._df_unsaved += 1
+        event = self.events.add(doc, outlet=str(article.source_id), thread_id=thread.story_id)
+        thread_id = self.clusterer.resolve(self.events.story(event.story_id).thread_id)
+        story_store.assign(conn, article.id, event.story_id, min(1.0, event.similarity),
+                           event.title, thread_id)
+        self._dirty_events.add(event.story_id)
+        return event.story_id, thread_id, event.title, event.central, event.is_new
 
     def _origin(self, conn, article: Article, match):
         """(earlier article id, Provenance) when the text was seen before, else None."""
@@ -346,10 +389,6 @@ class StoriesStage:
             return None
         return int(match.canonical_id), prov
 
-    def _story_title(self, story_id: int) -> str | None:
-        story = self.clusterer.story(story_id)
-        return story.title if story is not None else None
-
     def _story_tags(self, conn, story_id: int) -> None:
         rows = conn.execute(text("""
             SELECT t.article_id, t.slug, t.display, t.score FROM article_tags t
@@ -357,8 +396,8 @@ class StoriesStage:
                                    ORDER BY article_id DESC LIMIT :n)"""),
             {"s": story_id, "n": STORY_TAG_MEMBERS}).all()
         per_article: dict[int, list] = {}
-        for article_id, slug, display, score in rows:
-            per_article.setdefault(article_id, []).append(_Tag(slug, display, score))
+        for article_id, slug, display, score in rows:  # stored without the "#"
+            per_article.setdefault(article_id, []).append(Tag(slug, "#" + display.lstrip("#"), score))
         merged = merge_story_tags(list(per_article.values()))
         story_store.replace_tags(conn, "story_tags", "story_id", story_id, merged)
 
@@ -380,7 +419,3 @@ class StoriesStage:
                 items = related(me, originals, limit=RELATED_LIMIT, tag_display=displays)
                 story_store.replace_related(conn, target, items)
 
-
-class _Tag:
-    def __init__(self, slug: str, display: str, score: float):
-        self.slug, self.display, self.score = slug, display, score

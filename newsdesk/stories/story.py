@@ -5,10 +5,11 @@ JSON form for the saved clusterer state."""
 from __future__ import annotations
 
 import base64
+import heapq
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -101,3 +102,16 @@ def unpack(data: str | None) -> np.ndarray | None:
     if data is None:
         return None
     return np.frombuffer(base64.b64decode(data), dtype="<f2").astype(np.float16)
+
+
+def pop_expired(heap: list, limit: datetime, active: Mapping) -> Iterator:
+    """Pop the (last seen, id) entries of ``heap`` older than ``limit`` and yield each active
+    story (or thread) whose newest entry that was: one that gained an article since has a
+    newer entry in the heap, and one already closed is no longer in ``active`` (the caller
+    removes each story it is given before taking the next: a story can have two entries
+    with one time)."""
+    while heap and heap[0][0] < limit:
+        last, key = heapq.heappop(heap)
+        story = active.get(key)
+        if story is not None and story.last_seen == last:
+            yield story

@@ -91,3 +91,28 @@ def features(title: str, text: str = "", language: str | None = None) -> Counter
         counts.update(names(lead))
     counts.update(names(title))
     return counts
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s+|\n\s*)([^\W\d_][\w'’-]*)")
+
+
+def name_stems(text: str, language: str | None = None) -> set[str]:
+    """Stems of the words written with a capital inside a sentence ("met with Prime Minister
+    Fumio Kishida" -> prime, minist, fumio, kishida): names of people, places, bodies.
+    A sentence's first word is left out (its capital says nothing), and so is a text
+    without lower-case letters (all-caps or lower-cased data has no names to tell)."""
+    if not any(c.islower() for c in text):
+        return set()
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+    stemmer = _stemmer(language)
+    out = set()
+    for match in _WORD.finditer(text):
+        w = match.group()
+        if match.start() in starts or not w[0].isupper():
+            continue
+        w = w.lower().replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w not in _STOP and len(w) > 1:
+            out.add(stemmer(w))
+    return out

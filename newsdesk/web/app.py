@@ -32,7 +32,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ..settings import Settings
 from ..storage.db import Database
 from . import (admin, admin_filters, articles, errors, feeds_out, front, outlets, search, stories,
-               tags, versions, websub)
+               tags, threads, versions, websub)
 from ..ai.service import AIService
 from ..community.ratelimit import RateLimiter
 from .ai_panel import AIPanel
@@ -68,8 +68,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.sessions = Sessions(secret_key(settings))
     app.state.admin = admin.AdminJobs(settings, db, refresher)
     errors.install(app)
-    for module in (front, articles, versions, stories, tags, outlets, search, feeds_out, admin,
-                   admin_filters, websub, metrics):
+    for module in (front, articles, versions, stories, threads, tags, outlets, search, feeds_out,
+                   admin, admin_filters, websub, metrics):
         app.include_router(module.router)
     install_community(app, settings, db)
     install_apps(app)

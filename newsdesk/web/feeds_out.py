@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from ..storage import front as front_store
 from ..storage import reading
 from .render import encode_cursor, json_response, page_link, wants_json
 from .security import session_of
@@ -156,7 +157,7 @@ async def front_feed(request: Request, fmt: str, category: str | None = Query(No
                                  "or /feed.json")
     from .front import filters_from
     filters = filters_from(category, language, outlet)
-    items, _ = reading.front_page(request.app.state.db, limit=50, **filters)
+    items, _ = front_store.front_page(request.app.state.db, limit=50, **filters)
     return feed_response(request, kinds[fmt], "newsdesk: front page", "/", items)
 
 

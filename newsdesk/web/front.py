@@ -1,11 +1,14 @@
-"""The front page: stories, newest update first, each with the outlets covering it (and
-what kind of source each is), when it last moved and a summary line. Filters by
-category, language and outlet; cursor pagination; JSON twin at ``/index.json``."""
+"""The front page: first the top stories, ranked by significance (outlets, articles, growth,
+recency) and grouped under their thread; then every story, newest update first, each with
+the outlets covering it (and what kind of source each is), when it last moved and the
+first lines of the article whose headline it carries. Filters by category, language and
+outlet; cursor pagination; JSON twin at ``/index.json`` (``top`` on the first page)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
+from ..storage import front as front_store
 from ..storage import reading
 from .feeds_out import feed_links
 from .render import cursor_param, encode_cursor, int_param, json_response, page_link, text_param
@@ -35,19 +38,27 @@ async def front_page(request: Request, category: str | None = Query(None, max_le
     filters = filters_from(category, language, outlet)
     key = cursor_param(cursor, "tsi")
     size = int_param(limit, "limit", 1, reading.MAX_LIMIT) or 30
-    items, next_key = reading.front_page(state.db, cursor=key, limit=size, **filters)
+    items, next_key = front_store.front_page(state.db, cursor=key, limit=size, **filters)
+    top = [] if key else front_store.top_threads(state.db, **filters)
     _add_comment_counts(request, items)
     next_url = page_link(request, cursor=encode_cursor(*next_key)) if next_key else None
     if request.url.path.endswith(".json") or _json(request):
-        return json_response({"items": [item_json(i) for i in items], "filters": filters,
+        return json_response({"top": [_group_json(g) for g in top],
+                              "items": [item_json(i) for i in items], "filters": filters,
                               "next_cursor": encode_cursor(*next_key) if next_key else None,
                               "next": next_url})
     choices = reading.filter_choices(state.db)
     return state.renderer.page(request, "front.html", {
-        "items": items, "filters": filters, "choices": choices, "next_url": next_url,
+        "items": items, "top": top, "filters": filters, "choices": choices, "next_url": next_url,
         "first_url": page_link(request, cursor=None) if key else None,
         "feeds": feed_links("/", "Front page"), "json_url": "/index.json" + _query(request)},
         cache=30)
+
+
+def _group_json(group: dict) -> dict:
+    thread = group["thread"]
+    return dict(group, thread=dict(thread, path=f"/threads/{thread['id']}") if thread else None,
+                stories=[dict(s, path=f"/stories/{s['id']}") for s in group["stories"]])
 
 
 def _add_comment_counts(request: Request, items: list[dict]) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from ..db import Database
 from .community import m005_community
 from .freshness import m_article_revisions, m_websub
+from .i11_threads import m009_threads
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .i18_security import m009_admin_sessions
@@ -39,6 +40,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m008_stories_at_scale,
     m_i13_retry_after,
     m101_apps_and_filters,
+    m009_threads,
     m_article_revisions,
     m_websub,
     m_i17_fetch_notes,

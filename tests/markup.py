@@ -49,8 +49,10 @@ def _ours(el) -> bool:
     tag = el.tag.lower()
     if tag == "link":
         return el.get("href", "").startswith(("/", "http://127.0.0.1"))
-    if tag == "meta":
-        return el.get("http-equiv", "").lower() != "refresh"
+    if tag == "meta":   # a refresh is ours only when it reloads this page (AI still in progress,
+        # without JavaScript): a bare delay, no URL to send the reader elsewhere
+        return (el.get("http-equiv", "").lower() != "refresh"
+                or el.get("content", "").strip().isdigit())
     if tag == "svg":  # our charts; the attribute checks still apply to every element
         return True
     if tag in ("form", "input", "button", "textarea", "select"):

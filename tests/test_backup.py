@@ -114,12 +114,14 @@ def test_secrets_stay_home_unless_asked(demo):
 
 
 def test_sqlite_round_trip_reproduces_every_page_byte_for_byte(demo, tmp_path):
+    settings, urls = demo["settings"], page_urls(demo["db"])
+    with TestClient(create_app(settings, demo["db"])) as warm:   # pages compute missing AI
+        for url in urls:                                          # results on request and
+            warm.get(url)                                         # store them: do it first
     dump = export_text(demo["db"], with_secrets=True)
     copy = Database.from_url(f"sqlite:///{tmp_path / 'copy.db'}")
     counts = transfer.import_(copy, io.StringIO(dump))
     assert counts["articles"] > 10 and counts["article_versions"] == 2 and counts["comments"] == 1
-    settings = demo["settings"]
-    urls = page_urls(demo["db"])
     with TestClient(create_app(settings, demo["db"])) as before, \
             TestClient(create_app(settings, copy)) as after:
         for url in urls:

@@ -5,6 +5,7 @@ on the account page."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -75,8 +76,10 @@ def test_saved_searches_on_the_site(settings, world):
         my = http.get("/my").text
         assert "1 new" in my and f"/articles/{fresh[0]}" in my
         assert http.get("/my.json").json()["searches"][0]["new_count"] == 1
-        feed_base = re.search(r'href="(https?://[^"]+/my/feed/[^"]+)\.rss"', my).group(1)
-        feed = ET.fromstring(http.get(feed_base + ".rss").content)
+        # absolute, from the site's public address (settings.site_url), never the Host header
+        feed_url = re.search(r'href="(https?://[^"]+/my/feed/[^"]+)\.rss"', my).group(1)
+        assert feed_url.startswith(settings.site_url)
+        feed = ET.fromstring(http.get(urlsplit(feed_url).path + ".rss").content)
         assert "Article 300 on the ceasefire" in [t.text for t in feed.iter("title")]
         search_id = http.get("/my.json").json()["searches"][0]["id"]
         opened = http.get(f"/my/searches/{search_id}")

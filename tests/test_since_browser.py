@@ -38,14 +38,19 @@ def site():
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-since-"))
     site = build_site(folder, articles_per_outlet=2)
     db, sid = site["db"], site["story_id"]
-    with db.write() as conn:      # an earlier story of the same thread (two shared hashtags)
+    with db.write() as conn:      # an earlier story of the same thread
         conn.execute(text("INSERT INTO story_tags (story_id, slug, display, score) "
                           "VALUES (:s, 'phone-call', 'Phone call', 1.0)"), {"s": sid})
         first = datetime.now(timezone.utc) - timedelta(days=9)
+        thread = conn.execute(text(   # the fixture writes stories without the stage: a thread
+            "INSERT INTO threads (title, story_count, article_count) VALUES ('Ceasefire talks', 2, 0) "
+            "RETURNING id")).scalar()
+        conn.execute(text("UPDATE stories SET thread_id = :th WHERE id = :s"), {"th": thread, "s": sid})
         earlier = conn.execute(text(
             "INSERT INTO stories (title, lead_article_id, first_seen, last_seen, article_count, outlet_count, "
-            "updated_at) VALUES ('Earlier call', NULL, :f, :l, 0, 0, :l) RETURNING id"),
-            {"f": first.replace(tzinfo=None), "l": (first + timedelta(days=1)).replace(tzinfo=None)}).scalar()
+            "updated_at, thread_id) VALUES ('Earlier call', NULL, :f, :l, 0, 0, :l, :th) RETURNING id"),
+            {"f": first.replace(tzinfo=None), "l": (first + timedelta(days=1)).replace(tzinfo=None),
+             "th": thread}).scalar()
         for slug in ("ceasefire", "phone-call"):
             conn.execute(text("INSERT INTO story_tags (story_id, slug, display, score) VALUES (:s, :t, :t, 1)"),
                          {"s": earlier, "t": slug})

@@ -100,6 +100,10 @@ def test_dashboard_shows_fetch_health_and_a_chart(site):
         assert len(bars) == 30
         heights = [int(b.get("height")) for b in bars]
         assert max(heights) > 1                       # articles of the last days show
+        assert "Articles published per day, last 30 days:" in css(rows[0], "figure.per-day")[0].text_content()
+        for row in rows:                              # no chart of zeros: a sentence says so
+            if not css(row, "svg.spark"):
+                assert "No article published in the last 30 days" in row.text_content()
         data = c.get("/admin", headers={"Accept": "application/json"}).json()
         assert sum(data["sources"][0]["per_day"]) > 0
 

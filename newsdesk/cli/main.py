@@ -21,7 +21,8 @@ from ..errors import NewsdeskError
 from ..settings import Settings
 
 app = typer.Typer(help="newsdesk: a self-hosted, AI-assisted news aggregator.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  rich_markup_mode="markdown")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -25,6 +25,10 @@ def test_glued_sentences_are_split():
         "limited by mutual restrictions. A follow-up meeting in Türkiye")
     assert clean_text("It rained all day.Nobody came.Was it worth it?Yes.") == (
         "It rained all day. Nobody came. Was it worth it? Yes.")
+    assert clean_text('The message reads, in part:"The Russian Federation and Korea.') == (
+        'The message reads, in part: "The Russian Federation and Korea.')
+    assert clean_text("He said:“We will rebuild.” Note:Nothing else.") == (
+        "He said: “We will rebuild.” Note: Nothing else.")
 
 
 @pytest.mark.parametrize("text", [
@@ -34,6 +38,8 @@ def test_glued_sentences_are_split():
     "Visit example.com or www.Example.org/News.Today for details.",
     "Written in Node.js and ASP.NET by Dr. Smith.",
     "Mail info@Example.Com or open https://example.com/Path.Html now.",
+    "The talks began at 10:30 and see http://Example.org/A:B and mailto:Info@example.org.",
+    'Ratio 3:1, "Quoted:" as written.',
 ])
 def test_abbreviations_numbers_and_urls_are_left_alone(text):
     assert clean_text(text) == text

@@ -150,8 +150,10 @@ _STRUCTURE = ("|", "- ", "• ", "* ", "· ")  # table rows and list items as ex
 _TRAILING = " \t.:;!?…·|-–—»>›\"'"
 
 # "restrictions.A follow-up": sentence end glued to the next sentence by extraction
-_GLUED = re.compile(r"(?<=[a-zß-ÿ]{2}[.!?])(?=[A-ZÀ-Þ](?:[a-zß-ÿ'’]|$))")
-_GLUED_HINT = re.compile(r"[a-zß-ÿ][.!?][A-ZÀ-Þ]")
+# 'reads, in part:"The Russian': a colon glued to the quotation (or sentence) it introduces
+_GLUED = re.compile(r"(?<=[a-zß-ÿ]{2}[.!?])(?=[A-ZÀ-Þ](?:[a-zß-ÿ'’]|$))"
+                    r"|(?<=[a-zß-ÿ]{2}:)(?=[\"“„«]?[A-ZÀ-Þ][a-zß-ÿ'’])")
+_GLUED_HINT = re.compile(r"[a-zß-ÿ](?:[.!?]|:[\"“„«]?)[A-ZÀ-Þ]")
 _URLISH = re.compile(r"[/@\\]|www\.|\.(com|org|net|de|js|py|io)\b", re.I)
 
 
@@ -254,7 +256,8 @@ def _is_call_to_action(lowered: str) -> bool:
 
 
 def repair_glued_sentences(paragraph: str) -> str:
-    """Insert the missing space in "word.Next" while leaving URLs, domains and "U.S.A." alone."""
+    """Insert the missing space in "word.Next" and 'said:"The' while leaving URLs, domains,
+    times and "U.S.A." alone."""
     if not _GLUED_HINT.search(paragraph):
         return paragraph
     tokens = paragraph.split(" ")

@@ -32,7 +32,8 @@ from ...community.moderation import Moderation
 from ...community.spam import SpamFilter
 from ...settings import Settings
 from ...storage.db import Database
-from ..security import admin_session_ok, check_csrf, session_of
+from ..render import wants_json  # noqa: F401  (the route modules take it from here)
+from ..security import admin_session_ok, check_csrf, read_capped, session_of
 
 FORM_LIMIT = 128 * 1024     # bytes of one form: a 10,000-character comment fits, 1 MB does not
 
@@ -135,16 +136,8 @@ def form_page(request: Request, template: str, ctx: dict, status: int = 200,
 async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]:
     """The submitted form (urlencoded or multipart, at most ``limit`` bytes), after the
     CSRF check. Oversized, non-UTF-8 or malformed forms get a clear 4xx."""
-    length = request.headers.get("content-length", "")
-    too_big = HTTPException(413, f"the form is larger than {limit // 1024} KB; comments are "
-                                 "limited to 10,000 characters")
-    if length and (not length.isdigit() or int(length) > limit):
-        raise too_big
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_big
+    body = await read_capped(request, limit, lambda: HTTPException(
+        413, f"the form is larger than {limit // 1024} KB; comments are limited to 10,000 characters"))
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("", "application/x-www-form-urlencoded"):
         try:
@@ -156,7 +149,7 @@ async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]
             raise CommunityError("the form has too many fields") from None
         data = dict(pairs)
     elif kind == "multipart/form-data":
-        request._body = bytes(body)
+        request._body = body
         form = await request.form(max_files=0, max_fields=30, max_part_size=limit)
         data = {}
         for k, v in form.items():
@@ -175,11 +168,6 @@ def safe_next(value: str | None, default: str) -> str:
             and len(value) < 500 and not any(c in value for c in "\r\n"):
         return value
     return default
-
-
-def wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
 
 
 def parse_int(value: str | None, what: str) -> int:

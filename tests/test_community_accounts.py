@@ -103,7 +103,7 @@ def test_delete_account_anonymises_or_removes_comments(db):
 def test_create_admin_command_reads_a_password_file(tmp_path, db_url):
     import typer
     from newsdesk.cli.community import register
-    from newsdesk.cli.main import _options
+    from newsdesk.cli.common import _options
     app = typer.Typer()
     app.callback()(_options)
     register(app)

@@ -17,7 +17,8 @@ import pytest
 
 from newsdesk.errors import (BlockedAddress, FetchError, FetchTimeout, HTTPStatusError,
                              RobotsDisallowed, TooLarge, TooManyRedirects)
-from newsdesk.ingest.fetch import Fetcher, parse_freshness, parse_retry_after
+from newsdesk.ingest.fetch import Fetcher
+from newsdesk.ingest.httpheaders import parse_freshness, parse_retry_after
 from newsdesk.settings import Settings
 
 from servers import (LoopbackServer, RawServer, Response, free_port, read_request_head,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
-from newsdesk.ingest import websub
+from newsdesk.ingest import pushes, websub
 from newsdesk.ingest.refresh import Ingest, refresh_source
 from newsdesk.storage import articles as article_store
 from newsdesk.storage import sources as source_store
@@ -136,7 +136,7 @@ def test_subscribe_verify_push_renew_and_refuse_bad_signatures(site, db, outlet)
 
         # a signed push is queued, then stored by the worker through the polling path
         assert hub.push(feed(server, [0, 1])).status_code == 202
-        assert websub.process_pushes(ingest) == 1
+        assert pushes.process_pushes(ingest) == 1
         titles = {a.title for a in article_store.list_articles(db)}
         assert titles == {"Report 0", "Report 1"}
         assert websub_store.get(db, source.id)["pushes"] == 1
@@ -149,11 +149,11 @@ def test_subscribe_verify_push_renew_and_refuse_bad_signatures(site, db, outlet)
         big = httpx.post(asked["hub.callback"], content=b"x" * 200_000, timeout=10,
                          headers={"X-Hub-Signature": "sha256=00"})
         assert big.status_code == 413
-        assert websub.process_pushes(ingest) == 0
+        assert pushes.process_pushes(ingest) == 0
         assert {a.title for a in article_store.list_articles(db)} == titles
         # sha1 signatures (WebSub's oldest method) are accepted too
         assert hub.push(feed(server, [0, 1, 2]), method="sha1").status_code == 202
-        assert websub.process_pushes(ingest) == 1 and article_store.count_articles(db) == 3
+        assert pushes.process_pushes(ingest) == 1 and article_store.count_articles(db) == 3
 
         # renewal: asked again before the lease ends, with the same callback and secret
         websub_store.update(db, source.id, next_attempt_at=now() - timedelta(seconds=1))

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..errors import NewsdeskError
 from ..storage import articles as article_store
 from ..storage import sources as source_store
-from .main import app, console, empty_hint
+from .common import app, console, empty_hint
 from .timefmt import ago
 
 

@@ -13,7 +13,7 @@ from typing import IO, Iterator
 import typer
 
 from ..errors import NewsdeskError
-from .main import app, console, err_console
+from .common import app, console, err_console
 
 
 @app.command("backup")

@@ -11,13 +11,8 @@ from typing import Optional
 import typer
 
 from .. import metrics
-from ..settings import Settings
 from ..storage.db import Database
-from .main import app, console
-
-
-def demo_path(settings: Settings) -> Path:
-    return Path(settings.data_dir).expanduser() / "demo.db"
+from .common import app, console, demo_path
 
 
 @app.command()

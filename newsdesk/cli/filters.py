@@ -18,7 +18,7 @@ from rich.table import Table
 from ..errors import NewsdeskError
 from ..storage import source_filters
 from ..storage import sources as source_store
-from .main import console
+from .common import console
 
 filter_app = typer.Typer(help="Per-source keep-only and block rules, applied at ingest.",
                          no_args_is_help=True)

@@ -16,7 +16,7 @@ from rich.table import Table
 from .. import metrics
 from ..errors import NewsdeskError
 from ..storage import sources as source_store
-from .main import app, console, empty_hint
+from .common import app, console, empty_hint
 from .timefmt import ago, at, counted
 
 

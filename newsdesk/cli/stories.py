@@ -6,7 +6,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..storage import stories as story_store
-from .main import app, console
+from .common import app, console
 from .timefmt import counted
 
 

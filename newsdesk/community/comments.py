@@ -183,27 +183,6 @@ class Comments:
                 wait = window - (now - oldest).total_seconds() if oldest else window
                 raise RateLimited(f"{what}: try again in {int(wait) + 1} seconds", int(wait) + 1)
 
-    def _check_limits(self, conn: Connection, column: str, value, limits, what: str) -> None:
-        """Sliding windows counted on the comments themselves (indexed by author and by
-        address): one query for all windows, no extra rows written."""
-        if not limits:
-            return
-        now = utcnow()
-        params = {"v": value}
-        parts = []
-        for i, (_limit, window) in enumerate(limits):
-            params[f"s{i}"] = self._ts(now - timedelta(seconds=window))
-            parts.append(f"sum(CASE WHEN created_at > :s{i} THEN 1 ELSE 0 END), "
-                         f"min(CASE WHEN created_at > :s{i} THEN created_at END)")
-        longest = max(range(len(limits)), key=lambda i: limits[i][1])
-        row = conn.execute(text(f"SELECT {', '.join(parts)} FROM comments WHERE {column} = :v "
-                                f"AND created_at > :s{longest}"), params).one()
-        for i, (limit, window) in enumerate(limits):
-            count, oldest = row[2 * i] or 0, from_db(row[2 * i + 1])
-            if count >= limit:
-                wait = window - (now - oldest).total_seconds() if oldest else window
-                raise RateLimited(f"{what}: try again in {int(wait) + 1} seconds", int(wait) + 1)
-
     def _author(self, conn: Connection, user_id: int) -> dict:
         lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
         row = conn.execute(text(f"SELECT status, role FROM users WHERE id = :u{lock}"),

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from ..storage.db import db_time
+from ..storage.db import as_utc, db_time
 
 
 def utcnow() -> datetime:
@@ -20,10 +20,8 @@ def to_db(dialect: str, when: datetime | None) -> Any:
 
 
 def from_db(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    """A timestamp read from the database, as aware UTC (``storage.db.as_utc``), None kept."""
+    return as_utc(value)
 
 
 def new_token(nbytes: int = 32) -> str:

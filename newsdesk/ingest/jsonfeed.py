@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from ..errors import FeedError, FeedLimitError
-from .feeds import (FeedEntry, ParsedFeed, SkipEntry, parse_date, read_entries, text_to_html,
-                    unique)
+from .feedmodel import (FeedEntry, ParsedFeed, SkipEntry, parse_date, read_entries,
+                        text_to_html, unique)
 from .identity import resolve_url
 from .normalize import Notes
 

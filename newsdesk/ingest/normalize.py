@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for annotations: feeds.py and extract.py import this module
+if TYPE_CHECKING:  # only for annotations: feedmodel.py and extract.py import this module
     from .extract import Extracted
-    from .feeds import FeedEntry
+    from .feedmodel import FeedEntry
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(days=1)   # clocks and time zones disagree by hours, never by days

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable
 
 from ..storage import sources as source_store
-from . import revisions, websub
+from . import pushes, revisions, websub
 from .refresh import Ingest, RefreshResult, refresh_source
 
 log = logging.getLogger(__name__)
@@ -88,5 +88,5 @@ def run_forever(ingest: Ingest, worker: str, stop: threading.Event, *,
 def run_chores(ingest: Ingest) -> int:
     """What the worker does besides polling: store pushed WebSub bodies, ask hubs for due
     subscriptions, and one batch of due revision checks. Returns how much it did."""
-    done = websub.process_pushes(ingest) + websub.maintain(ingest)
+    done = pushes.process_pushes(ingest) + websub.maintain(ingest)
     return done + revisions.run_due(ingest).checked

@@ -14,7 +14,7 @@ from datetime import datetime
 from lxml import etree
 
 from newsdesk.errors import FeedError
-from newsdesk.ingest.feeds import FeedEntry, gunzip_capped, parse_date
+from newsdesk.ingest.feedmodel import FeedEntry, gunzip_capped, parse_date
 from newsdesk.ingest.identity import resolve_url
 
 

@@ -11,7 +11,7 @@ Off unless ``public_url`` is set (a hub must be able to call us back there).
                 for the subscription we asked for (``web/websub.py``)
     distribute  the hub POSTs new content, signed ``X-Hub-Signature: sha256=<HMAC>``; the
                 web route checks the HMAC over a bounded body and queues it; the worker
-                stores it through the same parse path as polling (``process_pushes``)
+                stores it through the same parse path as polling (``pushes.py``)
     renew       before the lease ends, the worker asks again (``next_attempt_at``)
     fall back   polling never stops: with an active lease it runs every
                 ``websub_poll_interval`` as a safety net, otherwise at the normal interval,
@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .. import metrics
-from ..errors import FetchError, NewsdeskError
+from ..errors import FetchError
 from ..models import Source
-from ..storage import sources as source_store
 from ..storage import websub as store
 from ..storage.sources import now
 from .fetch import read_body, status_error, translate
@@ -154,25 +153,3 @@ def _subscribe(ingest: "Ingest", client: httpx.Client, transport: GuardedTranspo
 
 def renew_at(lease_seconds: int):
     return now() + timedelta(seconds=max(60, int(lease_seconds * RENEW_SHARE)))
-
-
-def process_pushes(ingest: "Ingest", limit: int = 20) -> int:
-    """Store what hubs pushed (queued by the web process), through the same parse and
-    store steps as a polled feed; returns how many pushes were handled."""
-    from .refresh import RefreshResult, hand_on, store_feed
-    pushes = store.take_pushes(ingest.db, limit)
-    for push in pushes:
-        try:
-            source = source_store.get_source(ingest.db, push["source_id"])
-        except NewsdeskError:
-            continue
-        result = RefreshResult(source_id=source.id, status="ok")
-        try:
-            store_feed(ingest, source, push["body"], source.url, push["content_type"], result)
-        except NewsdeskError as exc:  # a bad body: polling still brings the entries
-            metrics.count("errors", kind=type(exc).__name__)
-            log.info("websub push unreadable", extra={"source_id": source.id, "error": str(exc)})
-            continue
-        metrics.count("websub_pushes", outcome="stored")
-        hand_on(ingest, source, result)
-    return len(pushes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import delete, func, insert, select, union_all
@@ -19,7 +19,7 @@ from sqlalchemy.exc import StatementError
 
 from ..errors import NotFound
 from ..models import Article
-from .db import Database
+from .db import Database, as_utc  # noqa: F401  (as_utc: its old home; storage modules import it here)
 from .schema import articles, filtered_entries as filtered, sources, tombstones
 from .sources import now
 
@@ -28,17 +28,6 @@ _ARTICLE_FIELDS = {f.name for f in fields(Article)}
 
 def _row(row) -> Article:
     return Article(**{k: v for k, v in row._mapping.items() if k in _ARTICLE_FIELDS})
-
-
-def as_utc(value) -> datetime | None:
-    """A timestamp read by raw SQL (text on SQLite, naive or aware elsewhere) as aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def known_hashes(db: Database, source_id: int, hashes: Iterable[str]) -> set[str]:

@@ -135,11 +135,21 @@ class Database:
         return conn.execute(text(sql), params or {}).all()
 
 
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp as aware UTC, whatever form it comes in: read by raw SQL (text on
+    SQLite, naive or aware elsewhere), ISO text from a file, or a datetime. A naive value
+    is taken as UTC; None stays None. The way back is ``db_time``."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
 def db_time(dialect: str, when: datetime) -> Any:
     """A timestamp parameter as each dialect stores it: SQLite keeps naive UTC text with
     microseconds (so text order is time order), PostgreSQL an aware value. A naive value
     is taken as UTC."""
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    when = as_utc(when)
     return when.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else when
 
 

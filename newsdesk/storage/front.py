@@ -23,8 +23,8 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from .db import Database
-from .reading import (MAX_LIMIT, _after, _dt, _filters, _rows, _streams, _ts, story_outlets,
+from .db import Database, as_utc
+from .reading import (MAX_LIMIT, _after, _filters, _rows, _streams, _ts, story_outlets,
                       summary_line)
 
 HOURS = 48
@@ -51,7 +51,7 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
     """[{thread: {id, title, story_count}, stories: [...best first], more: n}], best first."""
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
-        newest = _dt(_rows(conn, "SELECT max(last_seen) AS m FROM stories")[0].m)
+        newest = as_utc(_rows(conn, "SELECT max(last_seen) AS m FROM stories")[0].m)
         if newest is None:
             return []
         since, day = newest - timedelta(hours=HOURS), newest - timedelta(hours=24)
@@ -75,8 +75,8 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
                 GROUP BY x.story_id""", {"ids": [r.id for r in rows], "day": _ts(db, day)}, "ids")}
     groups: dict[Any, dict] = {}
     for r in rows:
-        age = (newest - _dt(r.last_seen)).total_seconds() / 86400
-        story = {"id": r.id, "title": r.title, "updated": _dt(r.last_seen),
+        age = (newest - as_utc(r.last_seen)).total_seconds() / 86400
+        story = {"id": r.id, "title": r.title, "updated": as_utc(r.last_seen),
                  "article_count": r.article_count, "outlet_count": r.outlet_count,
                  "lead_article_id": r.lead_article_id, "summary": summary_line(r.lead),
                  "score": round(significance(r.outlet_count, r.article_count,
@@ -122,7 +122,7 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
             WHERE st.last_seen IS NOT NULL{after}{exists}
             ORDER BY st.last_seen DESC, st.id DESC LIMIT :limit""",
                         dict(params, **extra, limit=limit + 1))
-        items = [{"kind": "story", "id": r.id, "title": r.title, "updated": _dt(r.last_seen),
+        items = [{"kind": "story", "id": r.id, "title": r.title, "updated": as_utc(r.last_seen),
                   "article_count": r.article_count, "outlet_count": r.outlet_count,
                   "lead_article_id": r.lead_article_id, "summary": summary_line(r.lead),
                   "outlets": []} for r in stories]

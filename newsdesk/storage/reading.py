@@ -18,14 +18,14 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict, namedtuple
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, text
 
 from ..errors import NotFound
-from .db import Database, db_time, sqlite_rows
+from .db import Database, as_utc, db_time, sqlite_rows
 
 MAX_LIMIT = 100
 COLS = """a.id, a.title, a.url, a.published_at, a.fetched_at, a.language,
@@ -80,7 +80,7 @@ def decode_cursor(cursor: str, shape: str) -> tuple:
         out: list[Any] = []
         for kind, value in zip(shape, parts):
             if kind == "t":
-                out.append(_dt(datetime.fromisoformat(value)))
+                out.append(as_utc(datetime.fromisoformat(value)))
             elif kind == "i":
                 if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
                     raise ValueError
@@ -92,14 +92,6 @@ def decode_cursor(cursor: str, shape: str) -> tuple:
         return tuple(out)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise ValueError("invalid cursor") from exc
-
-
-def _dt(value: Any) -> datetime | None:
-    """A timestamp from the database (a string on SQLite) as an aware UTC datetime."""
-    if value is None:
-        return None
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 def _ts(db: Database, when: datetime) -> Any:
@@ -116,7 +108,7 @@ def summary_line(lead: str | None, limit: int = 240) -> str:
 
 def _item(row) -> dict[str, Any]:
     m = row._mapping
-    published, fetched = _dt(m["published_at"]), _dt(m["fetched_at"])
+    published, fetched = as_utc(m["published_at"]), as_utc(m["fetched_at"])
     return {"id": m["id"], "title": m["title"], "url": m["url"], "published_at": published,
             "fetched_at": fetched, "when": published or fetched, "language": m["language"],
             "summary": summary_line(m["lead"]),
@@ -214,7 +206,7 @@ def story_detail(db: Database, story_id: int, limit: int = 500) -> dict[str, Any
                      "ORDER BY score DESC, slug LIMIT 20", {"id": story_id})
     story = dict(found[0]._mapping)
     for key in ("first_seen", "last_seen", "updated_at"):
-        story[key] = _dt(story[key])
+        story[key] = as_utc(story[key])
     story["thread"] = _thread(story.pop("thread_id"), story.pop("thread_title"),
                               story.pop("thread_stories"))
     story["articles"] = [_item(r) for r in rows]
@@ -290,7 +282,7 @@ def article_context(db: Database, article_id: int, related_limit: int = 6) -> di
             related_items = [dict(_item(r), reason="same story") for r in same]
     article = {k: m[k] for k in ARTICLE}
     for key in ("published_at", "updated_at", "fetched_at"):
-        article[key] = _dt(article[key])
+        article[key] = as_utc(article[key])
     for key in ("authors", "categories"):
         value = article[key]
         article[key] = json.loads(value) if isinstance(value, str) and value else (value or [])
@@ -338,7 +330,7 @@ def tag_page(db: Database, slug: str, *, cursor: tuple | None = None,
             FROM story_tags t JOIN stories st ON st.id = t.story_id WHERE t.slug = :slug
             ORDER BY st.last_seen DESC LIMIT 10""", {"slug": slug})
     return {"slug": slug, "display": found[0].display, "articles": items, "next": next_key,
-            "stories": [dict(r._mapping, last_seen=_dt(r.last_seen)) for r in top]}
+            "stories": [dict(r._mapping, last_seen=as_utc(r.last_seen)) for r in top]}
 
 
 def outlet_page(db: Database, source_id: int, *, cursor: tuple | None = None,

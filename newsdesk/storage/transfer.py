@@ -36,7 +36,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StorageError
-from .db import Database
+from .db import Database, as_utc
 
 FORMAT, VERSION = "newsdesk-export", 1
 SECRET_TABLES = frozenset({"user_sessions", "password_resets"})
@@ -133,19 +133,14 @@ def _quote(name: str) -> str:
 
 
 # ----------------------------------------------------------------- import
-def _parse_time(value: str) -> datetime:
-    when = datetime.fromisoformat(value)
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
-
-
 def _converter(kind: str, dialect: str) -> Callable[[Any], Any]:
     if kind == "blob":
         return lambda v: base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
     if kind == "time" and dialect == "postgresql":
-        return lambda v: _parse_time(v) if isinstance(v, str) else v
+        return lambda v: as_utc(v) if isinstance(v, str) else v
     if kind == "time":   # keep SQLite's own text as it was; other spellings become its format
         return lambda v: (v if isinstance(v, str) and len(v) > 10 and v[10] == " "
-                          else _parse_time(v).replace(tzinfo=None).strftime(SQLITE_TIME))
+                          else as_utc(v).replace(tzinfo=None).strftime(SQLITE_TIME))
     return lambda v: v
 
 

@@ -35,11 +35,12 @@ from ..community import RateLimited
 from ..storage import admin_sessions, searching
 from ..storage import sources as source_store
 from ..storage.db import Database
+from . import admin_filters
+from .admin_guard import admin_form, require_admin
 from .community.base import client_ip
 from .health import DAYS, health_chart
 from .render import json_response, parse_id, wants_json
-from .security import (admin_password_tag, admin_session_ok, check_csrf, check_password,
-                       new_session, session_of)
+from .security import admin_password_tag, check_password, new_session, session_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -106,28 +107,6 @@ ADMIN_LOGIN_ALL = (30, 900)     # attempts from all addresses together
 ADMIN_SESSION_AGE = 12 * 3600
 
 
-def _require_admin(request: Request) -> None:
-    """The built-in admin login (admin_password), or a reader account with the admin role
-    (made by ``newsdesk create-admin``)."""
-    if hasattr(request.app.state, "community"):
-        from .community import current_user
-        user = current_user(request)
-        if user is not None and user.is_admin:
-            return
-    if not request.app.state.settings.admin_password:
-        raise HTTPException(403, "The admin is disabled: set admin_password "
-                                 "(NEWSDESK_ADMIN_PASSWORD) and restart the server.")
-    if not admin_session_ok(request):
-        raise HTTPException(401, "log in at /admin/login first")
-
-
-async def _form(request: Request) -> dict:
-    form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
-    data = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
-    check_csrf(request, data.get("csrf"))
-    return data
-
-
 def _back(notice: str) -> RedirectResponse:
     return RedirectResponse(f"/admin?done={notice}", status_code=303)
 
@@ -136,13 +115,12 @@ def _back(notice: str) -> RedirectResponse:
 async def dashboard(request: Request):
     state = request.app.state
     try:
-        _require_admin(request)
+        require_admin(request)
     except HTTPException as exc:
         if exc.status_code == 401 and not wants_json(request):
             return RedirectResponse("/admin/login", status_code=303)
         raise
     if wants_json(request):
-        from . import admin_filters  # it imports this module's helpers
         rows = await run_in_threadpool(_rows, state.db)
         extra = await run_in_threadpool(admin_filters.context, state.db)
         return json_response({"sources": [dict(r["source"].to_dict(), articles=r["articles"],
@@ -151,7 +129,6 @@ async def dashboard(request: Request):
                                                filtered=extra["filtered"].get(r["source"].id,
                                                                               {"dropped": 0, "recent": []}))
                                           for r in rows]})
-    from . import admin_filters
     added = request.query_params.get("added", "")
     notice = (await run_in_threadpool(_added, state.db, added[:19]) if added
               else NOTICES.get(request.query_params.get("done", ""))
@@ -163,7 +140,6 @@ async def dashboard(request: Request):
 
 async def _dashboard(request: Request, notice: str | None = None, error: str | None = None,
                      status: int = 200, form: dict | None = None) -> Response:
-    from . import admin_filters
     state = request.app.state
     rows = await run_in_threadpool(_rows, state.db)
     for r in rows:
@@ -203,7 +179,7 @@ async def login(request: Request):
     state = request.app.state
     if not state.settings.admin_password:
         raise HTTPException(403, "The admin is disabled: set admin_password first.")
-    data = await _form(request)
+    data = await admin_form(request)
     ip = client_ip(request)
     try:
         await run_in_threadpool(_take_login_slots, state, ip)
@@ -248,7 +224,7 @@ def _give_back_slots(state, ip: str) -> None:
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request):
-    await _form(request)
+    await admin_form(request)
     await run_in_threadpool(admin_sessions.end, request.app.state.db, session_of(request).get("admin"))
     community = getattr(request.app.state, "community", None)
     if community is not None and session_of(request).get("reader"):
@@ -260,8 +236,8 @@ async def logout(request: Request):
 
 @router.post("/sources", include_in_schema=False)
 async def add(request: Request):
-    _require_admin(request)
-    data = await _form(request)
+    require_admin(request)
+    data = await admin_form(request)
     url = data.get("url", "")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
@@ -298,8 +274,8 @@ def _added(db: Database, ref: str) -> str | None:
 
 @router.post("/sources/{ref}/enabled", include_in_schema=False)
 async def toggle(request: Request, ref: str):
-    _require_admin(request)
-    data = await _form(request)
+    require_admin(request)
+    data = await admin_form(request)
     enable = data.get("enabled") == "1"
     source_store.update_source(request.app.state.db, parse_id(ref, "source"), enabled=enable)
     return _back("enabled" if enable else "disabled")
@@ -307,8 +283,8 @@ async def toggle(request: Request, ref: str):
 
 @router.post("/sources/{ref}/refresh", include_in_schema=False)
 async def refresh(request: Request, ref: str):
-    _require_admin(request)
-    await _form(request)
+    require_admin(request)
+    await admin_form(request)
     source_id = parse_id(ref, "source")
     source_store.get_source(request.app.state.db, source_id)   # 404 if unknown
     started = request.app.state.admin.refresh(source_id)

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse
 from ..ingest.filters import FilterError, add_rule, recheck
 from ..storage import source_filters
 from ..storage import sources as source_store
-from .admin import _form, _require_admin
+from .admin_guard import admin_form, require_admin
 from .render import parse_id
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
@@ -52,8 +52,8 @@ def _back(source_id: int, done: str, error: str | None = None, **extra) -> Redir
 
 @router.post("/sources/{ref}/filters")
 async def add(request: Request, ref: str):
-    _require_admin(request)
-    data = await _form(request)
+    require_admin(request)
+    data = await admin_form(request)
     source_id = parse_id(ref, "source")
     db = request.app.state.db
     source_store.get_source(db, source_id)          # 404 if unknown
@@ -67,8 +67,8 @@ async def add(request: Request, ref: str):
 
 @router.post("/sources/{ref}/filters/{rule}/delete")
 async def delete(request: Request, ref: str, rule: str):
-    _require_admin(request)
-    await _form(request)
+    require_admin(request)
+    await admin_form(request)
     source_id = parse_id(ref, "source")
     source_filters.delete_rule(request.app.state.db, parse_id(rule, "filter"), source_id)
     return _back(source_id, "filter-removed")
@@ -76,8 +76,8 @@ async def delete(request: Request, ref: str, rule: str):
 
 @router.post("/sources/{ref}/recheck")
 async def recheck_source(request: Request, ref: str):
-    _require_admin(request)
-    await _form(request)
+    require_admin(request)
+    await admin_form(request)
     source_id = parse_id(ref, "source")
     state = request.app.state
     source_store.get_source(state.db, source_id)

@@ -19,8 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from ..storage import front as front_store
-from ..storage import reading
-from .render import encode_cursor, json_response, page_link, wants_json
+from .render import encode_cursor, filters_from, json_response, page_link, wants_json
 from .security import session_of
 
 router = APIRouter(tags=["feeds"])
@@ -155,7 +154,6 @@ async def front_feed(request: Request, fmt: str, category: str | None = Query(No
     if fmt not in kinds:
         raise HTTPException(404, f"unknown feed format {fmt[:12]!r}: use /feed.rss, /feed.atom "
                                  "or /feed.json")
-    from .front import filters_from
     filters = filters_from(category, language, outlet)
     items, _ = front_store.front_page(request.app.state.db, limit=50, **filters)
     return feed_response(request, kinds[fmt], "newsdesk: front page", "/", items)

@@ -11,15 +11,9 @@ from fastapi import APIRouter, Query, Request
 from ..storage import front as front_store
 from ..storage import reading
 from .feeds_out import feed_links
-from .render import cursor_param, encode_cursor, int_param, json_response, page_link, text_param
+from .render import cursor_param, encode_cursor, filters_from, int_param, json_response, page_link
 
 router = APIRouter(tags=["pages"])
-
-
-def filters_from(category: str | None, language: str | None, outlet: str | None) -> dict:
-    return {"category": text_param(category, "category"),
-            "language": text_param(language, "language", 16),
-            "outlet": int_param(outlet, "outlet")}
 
 
 def item_json(item: dict) -> dict:

@@ -82,6 +82,13 @@ def int_param(value: str | None, name: str, lo: int = 0, hi: int = MAX_ID) -> in
     return int(value)
 
 
+def filters_from(category: str | None, language: str | None, outlet: str | None) -> dict:
+    """The list filters of the front page, search and their feeds, from the query string."""
+    return {"category": text_param(category, "category"),
+            "language": text_param(language, "language", 16),
+            "outlet": int_param(outlet, "outlet")}
+
+
 # ----------------------------------------------------------------- time and text
 def ago(when: datetime | None, now: datetime | None = None) -> str:
     if when is None:

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 
 from ..storage import reading, searching
 from .feeds_out import feed_links, feed_response
-from .front import filters_from
-from .render import cursor_param, encode_cursor, highlight, json_response, page_link, wants_json
+from .render import (cursor_param, encode_cursor, filters_from, highlight, json_response, page_link,
+                     wants_json)
 
 router = APIRouter(tags=["search"])
 

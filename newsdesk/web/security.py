@@ -13,6 +13,8 @@
   host (400), so a forged Host cannot reach a page or the page cache at all.
 * The client address is the peer's, or the X-Forwarded-For of a ``trusted_proxies`` peer
   (uvicorn's ``ProxyHeadersMiddleware``, installed by ``create_app``).
+* A request body read by our own code (forms, reader-app calls, WebSub pushes) goes
+  through ``read_capped``: refused past its cap, never held whole before the check.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -204,3 +207,19 @@ def _create_key_file(path: Path) -> str:
             return path.read_text(encoding="utf-8").strip() or key
     finally:
         os.unlink(tmp)
+
+
+async def read_capped(request: Request, cap: int, too_large: Callable[[], Exception]) -> bytes:
+    """The request body, at most ``cap`` bytes: a declared Content-Length over the cap (or
+    not a number) is refused before reading, and a body that runs past it while streaming
+    is refused there, so a missing or lying length costs at most ``cap`` bytes of memory.
+    ``too_large()`` makes the error to raise (each caller has its own status envelope)."""
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > cap):
+        raise too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise too_large()
+    return bytes(body)

@@ -23,6 +23,7 @@ from .. import metrics
 from ..ingest.websub import MAX_QUEUED, renew_at, signature_ok
 from ..storage import websub as store
 from .render import parse_id
+from .security import read_capped
 
 router = APIRouter(tags=["operations"])
 
@@ -63,22 +64,18 @@ async def distribute(request: Request, source_id: str, token: str):
         metrics.count("websub_pushes", outcome="unknown")
         raise HTTPException(410, "this subscription is not active")
     cap = request.app.state.settings.max_response_bytes
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > cap:
+
+    def too_large() -> HTTPException:
         metrics.count("websub_pushes", outcome="too_large")
-        raise HTTPException(413, f"a push may carry at most {cap} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > cap:
-            metrics.count("websub_pushes", outcome="too_large")
-            raise HTTPException(413, f"a push may carry at most {cap} bytes")
-    if not signature_ok(row["secret"], bytes(body), request.headers.get("x-hub-signature")):
+        return HTTPException(413, f"a push may carry at most {cap} bytes")
+
+    body = await read_capped(request, cap, too_large)
+    if not signature_ok(row["secret"], body, request.headers.get("x-hub-signature")):
         metrics.count("websub_pushes", outcome="bad_signature")
         metrics.count("errors", kind="websub_signature")
         raise HTTPException(403, "missing or wrong X-Hub-Signature")
     queued = await run_in_threadpool(store.queue_push, request.app.state.db, row["source_id"],
-                                     bytes(body), request.headers.get("content-type"), MAX_QUEUED)
+                                     body, request.headers.get("content-type"), MAX_QUEUED)
     if not queued:
         raise HTTPException(429, "too many pushes waiting; retry later")
     metrics.count("websub_pushes", outcome="accepted")

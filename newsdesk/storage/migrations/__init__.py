@@ -13,12 +13,11 @@ migration that has shipped: append a new one.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from ..db import Database
 from .community import m005_community
 from .freshness import m_article_revisions, m_websub
 from .i11_threads import m009_threads
@@ -28,6 +27,9 @@ from .i18_security import m009_admin_sessions
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
 from .operator import m_i13_retry_after
+
+if TYPE_CHECKING:  # only for annotations: db.Database.open runs the migrations
+    from ..db import Database
 
 MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m001_core,

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from ...storage import itemstate, streams
 from ..community.base import threadpool
 from ..render import json_response
-from .greader_auth import NO_STORE, APIError, many, one, params
+from .greader_auth import NO_STORE, APIError, one, params
 from .greader_streams import View, load_view
 from .items import content_html
 

@@ -30,6 +30,7 @@ from ...community.apps import Device
 from ...errors import NewsdeskError, NotFound
 from ..community.base import client_ip, threadpool
 from ..render import json_response
+from ..security import read_capped
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -71,14 +72,8 @@ async def params(request: Request) -> list[tuple[str, str]]:
         return request.state._api_params
     pairs = parse_qsl(request.url.query, keep_blank_values=True)
     if request.method == "POST":
-        length = request.headers.get("content-length", "")
-        if length and (not length.isdigit() or int(length) > BODY_LIMIT):
-            raise APIError(413, "the request body is over 1 MB")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > BODY_LIMIT:
-                raise APIError(413, "the request body is over 1 MB")
+        body = await read_capped(request, BODY_LIMIT,
+                                 lambda: APIError(413, "the request body is over 1 MB"))
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if body and kind in ("", "application/x-www-form-urlencoded", "text/plain"):
             try:

@@ -5,7 +5,8 @@ puts ``comments_block(request, "article", id)`` into the article and story pages
 ``comment_counts(db, story_ids)`` on the front page.
 """
 
-from .base import comments_block, current_user, install
+from .base import comments_block, current_user
+from .mount import install
 from .routes import router
 from ...community.comments import comment_counts
 

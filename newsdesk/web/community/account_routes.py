@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse
 from ...community import AuthError, CommunityError
 from ...community.mail import MailError
 from ..render import json_response
-from .base import (client_ip, csrf_token, current_user, read_form, require_user, safe_next,
-                   save_session, svc, threadpool)
+from .base import (client_ip, current_user, form_page, read_form, require_user, safe_next,
+                   svc, threadpool)
 
 router = APIRouter(tags=["accounts"])
 log = logging.getLogger(__name__)
@@ -27,11 +27,7 @@ NOTICES = {"password": "Your password was changed; other sessions were logged ou
 
 
 def _page(request: Request, template: str, ctx: dict, status: int = 200):
-    ctx = dict(ctx, csrf=csrf_token(request), viewer=current_user(request),
-               notice=NOTICES.get(request.query_params.get("done", "")))
-    response = request.app.state.renderer.page(request, f"community/{template}", ctx, status=status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return save_session(request, response)
+    return form_page(request, template, ctx, status, NOTICES)
 
 
 def _start_session(request: Request, user, next_path: str):

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse
 
 from ...community import CommunityError
 from ..render import parse_id
-from .base import read_form, require_user, svc, threadpool
+from .base import form_page, read_form, require_user, svc, threadpool
 
 router = APIRouter(tags=["accounts"], include_in_schema=False)
 
@@ -39,13 +39,12 @@ def apps_context(request: Request, user) -> dict:
 async def create_password(request: Request):
     data = await read_form(request, 4096)
     user = require_user(request)
-    from .account_routes import _page
     try:
         password = await threadpool(svc(request).apps.create_password, user, data.get("name", ""))
     except CommunityError as exc:
         ctx = await threadpool(apps_context, request, user)
-        return _page(request, "account.html", dict(ctx, user=user, error=str(exc)), exc.status)
-    return _page(request, "app_password.html", {
+        return form_page(request, "account.html", dict(ctx, user=user, error=str(exc)), exc.status)
+    return form_page(request, "app_password.html", {
         "user": user, "password": password, "name": " ".join(data.get("name", "").split())[:60],
         "api_base": request.app.state.settings.site_url})
 

@@ -1,6 +1,7 @@
-"""Shared plumbing of the community pages: the services on ``app.state.community``, the
-signed-in reader, bounded form reading with the CSRF check, the error mapping, and the
-comments block the article and story pages embed.
+"""Shared plumbing of the community pages: the services (``build``; ``mount.install``
+puts them on ``app.state.community``), the signed-in reader, bounded form reading with
+the CSRF check, private pages (``page``, ``form_page``), and the comments block the
+article and story pages embed.
 
 Sessions reuse ``web/security.py``: the signed cookie holds ``{"csrf", "reader"}``, where
 ``reader`` is a session token that the database knows (``community/accounts.py``) -- so
@@ -11,32 +12,28 @@ session is told apart from no session at all.
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...community import AuthError, CommunityError, RateLimited
+from ...community import AuthError, CommunityError
 from ...community.accounts import BUILTIN_ADMIN, Accounts, User
 from ...community.apps import AppAccess
 from ...community.saved import SavedSearches
 from ...community.comments import Comments
 from ...community.follows import Follows
 from ...community.mail import Mailer
-from ...community.markdown import sanitize
 from ...community.moderation import Moderation
 from ...community.spam import SpamFilter
 from ...settings import Settings
 from ...storage.db import Database
-from ..errors import error_response
-from ..render import ago
-from ..security import admin_session_ok, check_csrf, session_of
+from ..render import wants_json  # noqa: F401  (the route modules take it from here)
+from ..security import admin_session_ok, check_csrf, read_capped, session_of
 
 FORM_LIMIT = 128 * 1024     # bytes of one form: a 10,000-character comment fits, 1 MB does not
 
@@ -68,38 +65,6 @@ def build(settings: Settings, db: Database, *, accounts: Accounts | None = None,
         comments or Comments(db, spam=spam, edit_window=int(opt("comment_edit_window", 900)),
                              premoderate_new_accounts=bool(opt("premoderate_new_accounts", False))),
         Moderation(db), Follows(db), mailer, AppAccess(db, accounts), SavedSearches(db))
-
-
-def install(app: FastAPI, settings: Settings, db: Database, **services) -> Community:
-    """Mount the community pages on the app; ``services`` override the defaults (tests)."""
-    from .routes import router
-    community = build(settings, db, **services)
-    app.state.community = community
-    env = app.state.renderer.env
-    env.filters["comment_html"] = _resanitize
-    env.globals["comment_time"] = comment_time
-    env.globals["new_idem"] = lambda: secrets.token_urlsafe(12)
-    app.include_router(router)
-    app.add_exception_handler(CommunityError, _community_error)
-    return community
-
-
-@lru_cache(maxsize=4096)
-def _resanitize(html: str | None) -> Markup:
-    """Stored comment HTML went through the sanitizer when written; it goes through it
-    again on the way out (cached), so a row written by anything else is still safe."""
-    return Markup(sanitize(html or ""))
-
-
-def comment_time(when) -> Markup:
-    """``<time>`` for a comment: relative, exact in the tooltip (cheaper than time_tag)."""
-    return Markup('<time datetime="%s" title="%s">%s</time>' % (
-        when.isoformat(), when.strftime("%d %B %Y, %H:%M UTC"), ago(when)))
-
-
-async def _community_error(request: Request, exc: CommunityError) -> Response:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return error_response(request, exc.status, str(exc), headers=headers)
 
 
 def svc(request: Request) -> Community:
@@ -150,20 +115,29 @@ def save_session(request: Request, response: Response) -> Response:
     return response
 
 
+# ----------------------------------------------------------------- pages
+def page(request: Request, template: str, ctx: dict, status: int = 200) -> Response:
+    """A community page: private to its reader (never cached), the session saved."""
+    response = request.app.state.renderer.page(request, f"community/{template}", ctx, status=status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return save_session(request, response)
+
+
+def form_page(request: Request, template: str, ctx: dict, status: int = 200,
+              notices: dict[str, str] | None = None) -> Response:
+    """``page`` for a page with forms: the CSRF token, the reader, and the notice that
+    ``?done=`` names in ``notices``."""
+    ctx = dict(ctx, csrf=csrf_token(request), viewer=current_user(request),
+               notice=(notices or {}).get(request.query_params.get("done", "")))
+    return page(request, template, ctx, status)
+
+
 # ----------------------------------------------------------------- forms
 async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]:
     """The submitted form (urlencoded or multipart, at most ``limit`` bytes), after the
     CSRF check. Oversized, non-UTF-8 or malformed forms get a clear 4xx."""
-    length = request.headers.get("content-length", "")
-    too_big = HTTPException(413, f"the form is larger than {limit // 1024} KB; comments are "
-                                 "limited to 10,000 characters")
-    if length and (not length.isdigit() or int(length) > limit):
-        raise too_big
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_big
+    body = await read_capped(request, limit, lambda: HTTPException(
+        413, f"the form is larger than {limit // 1024} KB; comments are limited to 10,000 characters"))
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("", "application/x-www-form-urlencoded"):
         try:
@@ -175,7 +149,7 @@ async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]
             raise CommunityError("the form has too many fields") from None
         data = dict(pairs)
     elif kind == "multipart/form-data":
-        request._body = bytes(body)
+        request._body = body
         form = await request.form(max_files=0, max_fields=30, max_part_size=limit)
         data = {}
         for k, v in form.items():
@@ -194,11 +168,6 @@ def safe_next(value: str | None, default: str) -> str:
             and len(value) < 500 and not any(c in value for c in "\r\n"):
         return value
     return default
-
-
-def wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept and "text/html" not in accept
 
 
 def parse_int(value: str | None, what: str) -> int:

@@ -25,8 +25,8 @@ from ...community.comments import SUBJECTS
 from ...errors import NotFound
 from ..render import json_response, parse_id
 from . import account_routes, app_routes, follow_routes, moderation_routes, saved_routes
-from .base import (block_context, client_ip, csrf_token, current_user, parse_int, read_form,
-                   require_user, safe_next, save_session, svc, threadpool, wants_json)
+from .base import (block_context, client_ip, csrf_token, current_user, page, parse_int, read_form,
+                   require_user, safe_next, svc, threadpool, wants_json)
 
 router = APIRouter(tags=["comments"])
 router.include_router(account_routes.router)
@@ -38,12 +38,6 @@ router.include_router(saved_routes.router)
 
 def _subject_path(subject_type: str, subject_id: int) -> str:
     return f"/discussion/{subject_type}/{subject_id}"
-
-
-def _page(request: Request, template: str, ctx: dict, status: int = 200):
-    response = request.app.state.renderer.page(request, f"community/{template}", ctx, status=status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return save_session(request, response)
 
 
 def _render_comment(request: Request, comment, viewer, next_path: str) -> str:
@@ -72,7 +66,7 @@ async def discussion(request: Request, subject_type: str, ref: str):
         return json_response({"subject": f"{subject_type}:{subject_id}", "title": row.title,
                               "comments": [c.to_dict() for c in ctx["comments"]],
                               "more_after": ctx["more_after"]})
-    return _page(request, "discussion.html", dict(ctx, title=row.title,
+    return page(request, "discussion.html", dict(ctx, title=row.title,
                                                   subject_url=f"/{SUBJECTS[subject_type]}/{subject_id}"))
 
 
@@ -129,7 +123,7 @@ async def replies(request: Request, ref: str):
     if wants_json(request):
         return json_response({"comment": top.to_dict(), "html": _render_comment(request, top, viewer,
                                                          _subject_path(top.subject_type, top.subject_id))})
-    return _page(request, "replies.html", {"top": top, "viewer": viewer, "csrf": csrf_token(request),
+    return page(request, "replies.html", {"top": top, "viewer": viewer, "csrf": csrf_token(request),
                                            "edit_window": svc(request).comments.edit_window,
                                            "back": _subject_path(top.subject_type, top.subject_id)})
 
@@ -140,7 +134,7 @@ async def edit_form(request: Request, ref: str):
     comment = svc(request).comments.get(parse_id(ref, "comment"))
     if comment.user_id != user.id:
         raise NotFound(f"no comment {comment.id} of yours")
-    return _page(request, "edit.html", {"comment": comment, "csrf": csrf_token(request),
+    return page(request, "edit.html", {"comment": comment, "csrf": csrf_token(request),
                                         "back": _subject_path(comment.subject_type, comment.subject_id)})
 
 
@@ -184,5 +178,5 @@ async def report(request: Request, ref: str):
     if wants_json(request):
         return json_response({"reported": comment_id, "notice": message})
     comment = comments.get(comment_id)
-    return _page(request, "notice.html", {"message": message, "title": "Reported",
+    return page(request, "notice.html", {"message": message, "title": "Reported",
                                           "back": _subject_path(comment.subject_type, comment.subject_id)})

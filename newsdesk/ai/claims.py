@@ -21,6 +21,7 @@ faithful paraphrases are kept.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -124,7 +125,11 @@ def _stems(text: str) -> set[str]:
 
 
 def _names(claim: str, joined: str) -> list[str]:
+    """Each name of the claim must be a word of the sources; an inflected form ("Russia"
+    for "Russian") only of one of the sources' own names: a common word sharing a prefix
+    ("director") supports no name ("Directions")."""
     known = _stems(joined)
+    named = {stem(w) for w in words(" ".join(_NAME.findall(joined)))} | set(words(" ".join(_NAME.findall(joined))))
     out = []
     for i, match in enumerate(_NAME.finditer(claim)):
         token = match.group(0)
@@ -133,9 +138,9 @@ def _names(claim: str, joined: str) -> list[str]:
             continue
         if i == 0 and match.start() < 3 and low in {w.lower() for w in words(joined)}:
             continue  # a capital only because it opens the sentence
-        parts = [p for p in re.split(r"['’-]", low) if p]
+        parts = [p for p in re.split(r"['’-]", low) if p and p != "s"]   # "Russia's"
         if all(p in known or stem(p) in known or any(k.startswith(stem(p)) or stem(p).startswith(k)
-                                                     for k in known if len(k) >= 4 and len(stem(p)) >= 4)
+                                                     for k in named if len(k) >= 4 and len(stem(p)) >= 4)
                for p in parts):
             continue
         out.append(f"the name {token!r} is not in the cited sentences")
@@ -200,10 +205,14 @@ def _scopes(text: str, lang: str) -> list[tuple[str, bool]]:
             pending = 0
             continue
         pending += 1
+        if pending == SCOPE + 1 and out:   # "91 not out", "is not the same at all": the
+            out[-1] = (out[-1][0], True)    # negation governs the word before it
         if token in ALL_STOPWORDS or len(token) < 2:
             continue
         out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE))
         pending = SCOPE + 1
+    if pending <= SCOPE and out:            # a negation at the very end
+        out[-1] = (out[-1][0], True)
     return out
 
 
@@ -243,12 +252,19 @@ def _verb_like(token: str) -> bool:
 
 
 def _transitive_report(text: str, match: re.Match) -> bool:
-    """A reporting verb used with an object ("the city added language"), not framing a
-    quote ("..., he added." / "said:")."""
-    before = text[:match.start()].rstrip()[-1:]
+    """A reporting verb used with an object ("the city added language", "the report
+    "Jobs 2011" reported the number"), not framing a quote ("..., he added.", ""...,"
+    reported Smith", "said:"): a quote frames only when it closes a clause (``,"`` ``."``)."""
+    head = text[:match.start()].rstrip()
+    quoted = head[-1:] in "\"'”“’"
+    framing = head[-1:] == "," or (quoted and head.rstrip("\"'”“’ ")[-1:] in ",.!?;:")
     after = text[match.end():].lstrip()[:1]
-    return match.group(0).islower() and match.group(0).endswith("ed") and before not in ",\"'”“" \
-        and after.isalnum()
+    return match.group(0).islower() and match.group(0).endswith("ed") and not framing and after.isalnum()
+
+
+def _initial(token: str) -> bool:
+    """A capital letter standing alone ("K-V", "J. M."): part of a name, never a stopword."""
+    return len(token) == 1 and token.isupper() and token not in ("A", "I")
 
 
 def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
@@ -260,32 +276,43 @@ def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
         verb = _verb_like(token) or (low in REPORTING and _transitive_report(text, match))
         if low in PRONOUNS:
             out.append(("pron:" + ("they" if low in ("they", "we") else low), False))
-        elif (low not in ALL_STOPWORDS and len(low) > 1) or verb:   # "told" too
+        elif (low not in ALL_STOPWORDS and len(low) > 1) or verb or _initial(token):   # "told", "K-V" too
             out.append((low if low.isdigit() else stem(low, lang), verb))
     return out
 
 
 def _roles(claim: str, sources: Sequence[str], lang: str) -> list[str]:
-    """Around a verb both share, the nearest shared term before it in a source (its doer)
-    must stay before it in the claim (unless exactly one of the two is in the passive
-    voice, which legitimately moves the doer behind). Words after the verb may move to the
-    front ("In 1879, the exchange opened"); reporting verbs may invert ("..., he said")."""
+    """Around a verb both share (a verb in either sentence: a claim using "reported" with
+    an object asserts who reported what), the shared terms just before it in a source (its
+    doer) must stay before it in the claim, unless exactly one of the two is in the passive
+    voice, which legitimately moves the doer behind. A term said more than once is matched
+    occurrence by occurrence and says little about who ("the Suns' bench outpointed the
+    Clippers' bench"), so the walk back goes on to the nearest term said once. Words after
+    the verb may move to the front ("In 1879, the exchange opened"); reporting verbs that
+    frame a quote may invert ("..., he said")."""
     claim_seq = _sequence(claim, lang)
-    claim_pos: dict[str, int] = {}
+    claim_at: dict[str, list[int]] = {}
     for i, (term, _) in enumerate(claim_seq):
-        claim_pos.setdefault(term, i)
+        claim_at.setdefault(term, []).append(i)
     claim_passive = bool(_PASSIVE.search(claim))
     for source in sources:
         if bool(_PASSIVE.search(source)) != claim_passive:
             continue
-        shared = [(t, verb) for t, verb in _sequence(source, lang) if t in claim_pos]
-        seen: set[str] = set()
-        shared = [(t, v) for t, v in shared if not (t in seen or seen.add(t))]
+        sequence = _sequence(source, lang)
+        counts = Counter(t for t, _ in sequence)
+        shared, nth = [], Counter()   # (term, verb, position in the claim) in source order
+        for term, verb in sequence:
+            k = nth[term]
+            nth[term] += 1
+            if k < len(claim_at.get(term, ())):
+                shared.append((term, verb, claim_at[term][k]))
         for i in range(1, len(shared)):
-            term, verb = shared[i]
-            if not (verb and claim_seq[claim_pos[term]][1]):
+            term, verb, at = shared[i]
+            if not (verb or claim_seq[at][1]):
                 continue
-            before = shared[i - 1][0]
-            if claim_pos[before] > claim_pos[term]:   # the doer moved behind the deed
-                return [f"who did what to whom differs around {term!r}"]
+            for before, _, was in reversed(shared[:i]):
+                if was > at:   # the doer moved behind the deed
+                    return [f"who did what to whom differs around {term!r}"]
+                if counts[before] == 1 and len(claim_at[before]) == 1:
+                    break
     return []

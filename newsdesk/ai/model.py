@@ -18,13 +18,26 @@ from .text import TfidfSpace, Embed, detect_language, terms
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A later version of a document: when it was seen and the sentences it added or
+    changed (as they read in that version)."""
+    version: int
+    at: datetime
+    added: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Doc:
+    """``text`` is the newest version; ``revisions`` the versions after the first, oldest
+    first (the timeline dates the sentences they added by the revision, "X updated its
+    report: now says ...")."""
     id: str
     date: date | datetime
     outlet: str
     title: str
     text: str
     outlet_label: str | None = None
+    revisions: tuple[Revision, ...] = ()
 
     @property
     def day(self) -> date:
@@ -76,6 +89,7 @@ class Item:
     supported: bool = True
     origin: str = "quoted"
     check: str = ""
+    update: str = ""    # "City News updated its report": the cited sentence came with a revision
 
 
 @dataclass

@@ -96,7 +96,7 @@ def items(result: Result | None, outlets: dict[str, str], rows=None) -> list[dic
         return []
     rows = result.items if rows is None else rows
     return [{"text": i.text, "date": i.date, "outlets": i.outlets, "origin": i.origin, "check": i.check,
-             "cites": cite([c.__dict__ for c in i.citations], outlets)} for i in rows]
+             "update": i.update, "cites": cite([c.__dict__ for c in i.citations], outlets)} for i in rows]
 
 
 def view(result: Result | None, outlets: dict[str, str], since: date | datetime | None = None) -> dict | None:

@@ -104,6 +104,11 @@ def test_the_same_fact_disagreeing_is_a_contradiction(a, b, cue):
     ("The results of the second test were not the same.", "The results of the second test were the same.",
      "negation"),
     ("The opener finished on 45 not out.", "The opener finished on 45 out.", "negation"),
+    # contracted negations are negations ("wasn't", "can't", "won't")
+    ("The ferry wasn't allowed to leave the harbour.", "The ferry was allowed to leave the harbour.", "negation"),
+    ("Rescuers can't reach the village by road.", "Rescuers can reach the village by road.", "negat"),
+    # a second negation where the source has one turns the meaning round
+    ("Drivers won't have to pay the toll.", "Drivers won't have not to pay the toll.", "negat"),
     # a name is supported by an inflected form of a source *name*, never of a common word
     ("The choir director will use regional clubs as opening acts.",
      "The Directory choir director will use regional clubs as opening acts.", "the name 'Directory'"),
@@ -130,6 +135,8 @@ def test_the_rules_behind_the_last_misses(source, claim, reason):
     ('"We will not stop until the job is done," said Smith.', 'Smith said: "We will not stop until the job is done."'),
     ("Leeds' defence outplayed Derby's defence on Saturday.",
      "On Saturday, Leeds' defence outplayed Derby's defence."),
+    ("The ferry wasn't allowed to leave the harbour.", "The ferry was not allowed to leave the harbour."),
+    ("It wasn't about money, the mayor said.", "It was not around money, the mayor said."),
 ])
 def test_what_those_rules_still_keep(source, claim):
     verdict = check_claim(claim, [source])

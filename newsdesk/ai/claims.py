@@ -189,54 +189,90 @@ def _outcomes(claim: str, joined: str) -> list[str]:
     return out
 
 
+_CONTRACTED = re.compile(r"\b(\w+)['’]t\b", re.IGNORECASE)   # "don't", "can't", "won't": no other "'t"
+_CONTRACTED_STEMS = {"can": "can", "ca": "can", "won": "will", "wo": "will", "shan": "shall"}
+
+
+def _spelled(match: re.Match) -> str:
+    head = match.group(1)
+    low = head.lower()
+    if low in _CONTRACTED_STEMS:
+        return _CONTRACTED_STEMS[low] + " not"
+    return (head[:-1] if low.endswith("n") else head) + " not"
+
+
+def _negation_words(text: str) -> list[str]:
+    """``words`` with contracted negations spelled out ("don't" -> "do not", "can't" ->
+    "can not"): ``words`` splits at apostrophes, which would hide them."""
+    return words(_CONTRACTED.sub(_spelled, text))
+
+
+def _negations(text: str) -> int:
+    return sum(1 for t in _negation_words(text) if t in NEGATIONS)
+
+
 def _negated(text: str) -> bool:
-    return any(t in NEGATIONS or t.endswith("n't") for t in words(text.replace("’", "'")))
+    return _negations(text) > 0
 
 
 SCOPE = 3   # a negation governs the first content word within this many words after it
+NEAR = 4    # ... and is near the content words at most this many words after it
 
 
-def _scopes(text: str, lang: str) -> list[tuple[str, bool]]:
-    """(content term, negated) in order: negated when a negation stands at most ``SCOPE``
-    words before it with no other content word between."""
+def _scopes(text: str, lang: str) -> list[tuple[str, bool, bool]]:
+    """(content term, negated, near a negation) in order: negated when a negation stands
+    at most ``SCOPE`` words before it with no other content word between (or, with no
+    content word after it, the one before it: "91 not out"); near when a negation stands
+    within ``NEAR`` words before it, whatever lies between (a paraphrase that
+    trades "about" for "around" moves the first content word, not the negation)."""
+    tokens = _negation_words(text)
+    marks = [i for i, t in enumerate(tokens) if t in NEGATIONS]
     out, pending = [], SCOPE + 1
-    for token in words(text.replace("’", "'")):
-        if token in NEGATIONS or token.endswith("n't"):
+    for i, token in enumerate(tokens):
+        if token in NEGATIONS:
             pending = 0
             continue
         pending += 1
         if pending == SCOPE + 1 and out:   # "91 not out", "is not the same at all": the
-            out[-1] = (out[-1][0], True)    # negation governs the word before it
+            out[-1] = (out[-1][0], True, True)    # negation governs the word before it
         if token in ALL_STOPWORDS or len(token) < 2:
             continue
-        out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE))
+        near = any(0 < i - m <= NEAR for m in marks)
+        out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE, near))
         pending = SCOPE + 1
     if pending <= SCOPE and out:            # a negation at the very end
-        out[-1] = (out[-1][0], True)
+        out[-1] = (out[-1][0], True, True)
     return out
 
 
 def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
     """The claim must keep every negation of the words it shares with its sources, and add
-    none: "did not break out" vs "broke out", "never own" vs "own"."""
-    if _negated(claim) and not any(_negated(s) for s in sources):
+    none: "did not break out" vs "broke out", "never own" vs "own", "won't have not to"
+    for "won't have to"."""
+    if _negations(claim) > sum(_negations(s) for s in sources):
         return ["it negates or denies what the cited sentences state"]
     claimed = _scopes(claim, lang)
-    claim_terms = {t for t, _ in claimed}
-    negated_in_claim = {t for t, negated in claimed if negated}
-    stated = [pair for s in sources for pair in _scopes(s, lang)]
+    claim_terms = {t for t, _, _ in claimed}
+    stated = [triple for s in sources for triple in _scopes(s, lang)]
     for term in claim_terms:   # every mention kept: the negated mentions must be kept too
-        mine = [negated for t, negated in claimed if t == term]
-        theirs = [negated for t, negated in stated if t == term]
-        if len(mine) == len(theirs) and sum(mine) != sum(theirs):
-            return [f"it {'drops' if sum(mine) < sum(theirs) else 'adds'} a negation of {term!r}"]
-    negated_in_source = {t for t, negated in stated if negated}
-    plain_in_source = {t for t, negated in stated if not negated}
+        mine = [(negated, near) for t, negated, near in claimed if t == term]
+        theirs = [(negated, near) for t, negated, near in stated if t == term]
+        if len(mine) != len(theirs):
+            continue
+        if sum(near for _, near in mine) < sum(negated for negated, _ in theirs):
+            return [f"it drops a negation of {term!r}"]
+        if sum(negated for negated, _ in mine) > sum(near for _, near in theirs):
+            return [f"it adds a negation of {term!r}"]
+    near_claim = {t for t, _, near in claimed if near}
+    negated_in_claim = {t for t, negated, _ in claimed if negated}
+    negated_in_source = {t for t, negated, _ in stated if negated}
+    near_source = {t for t, _, near in stated if near}
+    plain_in_source = {t for t, negated, _ in stated if not negated}
     for term in negated_in_source & claim_terms:
-        if term not in negated_in_claim and term not in plain_in_source:
+        if term not in near_claim and term not in plain_in_source:
             return [f"it drops the negation of {term!r} in the cited sentence"]
     for term in negated_in_claim:
-        if term in plain_in_source and term not in negated_in_source:
+        if term in plain_in_source and term not in near_source:
             return [f"it negates {term!r}, which the cited sentence states"]
     return []
 

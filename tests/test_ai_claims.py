@@ -107,6 +107,8 @@ def test_the_same_fact_disagreeing_is_a_contradiction(a, b, cue):
     # contracted negations are negations ("wasn't", "can't", "won't")
     ("The ferry wasn't allowed to leave the harbour.", "The ferry was allowed to leave the harbour.", "negation"),
     ("Rescuers can't reach the village by road.", "Rescuers can reach the village by road.", "negat"),
+    # a sentence restated whole with one negation fewer, though another one stays
+    ("No, the mayor didn't even reply to the letter.", "No, the mayor did even reply to the letter.", "negation"),
     # a second negation where the source has one turns the meaning round
     ("Drivers won't have to pay the toll.", "Drivers won't have not to pay the toll.", "negat"),
     # a name is supported by an inflected form of a source *name*, never of a common word

@@ -215,6 +215,7 @@ def _negated(text: str) -> bool:
     return _negations(text) > 0
 
 
+RESTATED = 0.9   # share of a source's content words a claim keeps to restate it whole
 SCOPE = 3   # a negation governs the first content word within this many words after it
 NEAR = 4    # ... and is near the content words at most this many words after it
 
@@ -251,6 +252,11 @@ def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
     for "won't have to"."""
     if _negations(claim) > sum(_negations(s) for s in sources):
         return ["it negates or denies what the cited sentences state"]
+    claim_words = set(terms(claim, lang))
+    for source in sources:   # a whole sentence restated with fewer negations drops one
+        kept = set(terms(source, lang))
+        if kept and len(kept & claim_words) >= RESTATED * len(kept) and _negations(claim) < _negations(source):
+            return ["it drops a negation of the cited sentence"]
     claimed = _scopes(claim, lang)
     claim_terms = {t for t, _, _ in claimed}
     stated = [triple for s in sources for triple in _scopes(s, lang)]

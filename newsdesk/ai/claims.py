@@ -252,9 +252,9 @@ def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
     for "won't have to"."""
     if _negations(claim) > sum(_negations(s) for s in sources):
         return ["it negates or denies what the cited sentences state"]
-    claim_words = set(terms(claim, lang))
+    claim_words = set(terms(_CONTRACTED.sub(_spelled, claim), lang))
     for source in sources:   # a whole sentence restated with fewer negations drops one
-        kept = set(terms(source, lang))
+        kept = set(terms(_CONTRACTED.sub(_spelled, source), lang))
         if kept and len(kept & claim_words) >= RESTATED * len(kept) and _negations(claim) < _negations(source):
             return ["it drops a negation of the cited sentence"]
     claimed = _scopes(claim, lang)

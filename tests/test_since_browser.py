@@ -42,7 +42,7 @@ def site():
         conn.execute(text("INSERT INTO story_tags (story_id, slug, display, score) "
                           "VALUES (:s, 'phone-call', 'Phone call', 1.0)"), {"s": sid})
         first = datetime.now(timezone.utc) - timedelta(days=9)
-        thread = conn.execute(text(   # the fixture writes stories without the stage: a thread
+        thread = thread_id = conn.execute(text(   # the fixture writes stories without the stage: a thread
             "INSERT INTO threads (title, story_count, article_count) VALUES ('Ceasefire talks', 2, 0) "
             "RETURNING id")).scalar()
         conn.execute(text("UPDATE stories SET thread_id = :th WHERE id = :s"), {"th": thread, "s": sid})
@@ -65,7 +65,7 @@ def site():
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started
-    yield dict(site, base=f"http://127.0.0.1:{port}")
+    yield dict(site, base=f"http://127.0.0.1:{port}", thread_id=thread_id)
     server.should_exit = True
     thread.join(timeout=10)
     db.close()
@@ -125,16 +125,28 @@ def _what_changed(driver, click=None, limit: float = 2.0) -> tuple[str, float]:
     raise AssertionError("the timeline never showed")
 
 
-def _add_article(site, minutes_after: float) -> None:
+def _add_article(site, minutes_after: float, body: str = NEW_FACT + " Observers said the calm phone call "
+                 "had helped.") -> None:
     """An article joins the story a little after the reader's visit."""
     from newsdesk.storage.articles import insert_articles
     when = datetime.now(timezone.utc) + timedelta(minutes=minutes_after)
-    row = _row(site["sources"][1].id, int(time.time() * 1000) % 10**9, "Ceasefire holds overnight",
-               NEW_FACT + " Observers said the calm phone call had helped.", when)
+    row = _row(site["sources"][1].id, int(time.time() * 1000) % 10**9, "Ceasefire holds overnight", body, when)
     with site["db"].write() as conn:
         [aid] = insert_articles(conn, [row], site["db"].dialect)
         conn.execute(text("INSERT INTO article_story (article_id, story_id, similarity) VALUES (:a, :s, 0.9)"),
                      {"a": aid, "s": site["story_id"]})
+
+
+def _sign_up(driver, base: str, name: str, page: str) -> None:
+    from selenium.webdriver.common.by import By
+    driver.get(f"{base}/signup?next={page}")
+    form = driver.find_element(By.CSS_SELECTOR, "form[action='/signup']")
+    for field, value in (("username", name), ("password", PASSWORD)):
+        form.find_element(By.NAME, field).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    deadline = time.monotonic() + 10
+    while not driver.current_url.endswith(page) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
@@ -143,15 +155,7 @@ def test_every_since_choice_shows_what_changed_within_2s(site, javascript):
     base, sid = site["base"], site["story_id"]
     driver, profile = _driver(javascript)
     try:
-        name = "reader" + ("js" if javascript else "nojs")
-        driver.get(f"{base}/signup?next=/stories/{sid}")
-        form = driver.find_element(By.CSS_SELECTOR, "form[action='/signup']")
-        for field, value in (("username", name), ("password", PASSWORD)):
-            form.find_element(By.NAME, field).send_keys(value)
-        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        deadline = time.monotonic() + 10
-        while not driver.current_url.endswith(f"/stories/{sid}") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _sign_up(driver, base, "reader" + ("js" if javascript else "nojs"), f"/stories/{sid}")
         _what_changed(driver)                    # the first visit: the whole story
         time.sleep(1.1)
         _add_article(site, minutes_after=0)      # published a moment after that visit
@@ -180,4 +184,47 @@ def test_every_since_choice_shows_what_changed_within_2s(site, javascript):
     assert "Putin and Trump discussed a ceasefire" not in seen["since your last visit"]
     for label in ("since the previous story in this thread", "since the story began", "the last 3 days",
                   "date picker"):
+        assert seen[label].startswith(datetime.now(timezone.utc).date().isoformat()[:4]), (label, seen[label])
+
+
+THREAD_FACT = "Negotiators agreed to meet again in Geneva on Thursday to extend the truce by a month."
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_every_since_choice_of_a_thread_page_shows_what_changed_within_2s(site, javascript):
+    """The thread page has the same choices across its stories; "since your last visit" is
+    the instant of the reader's previous visit to the thread."""
+    from selenium.webdriver.common.by import By
+    base, tid = site["base"], site["thread_id"]
+    driver, profile = _driver(javascript)
+    try:
+        _sign_up(driver, base, "threads" + ("js" if javascript else "nojs"), f"/threads/{tid}")
+        _what_changed(driver)                    # the first visit: the whole thread
+        time.sleep(1.1)
+        _add_article(site, minutes_after=0, body=THREAD_FACT + f" ({'js' if javascript else 'nojs'})")
+        driver.get(f"{base}/threads/{tid}")      # the reader comes back
+        seen = {}
+        labels = [a.text for a in _css(driver, "[data-since-choices] a")]
+        assert labels == ["since the previous story", "since your last visit", "since the thread began",
+                          "the last 3 days"]
+        for label in labels:
+            link = next(a for a in _css(driver, "[data-since-choices] a") if a.text == label)
+            seen[label], took = _what_changed(driver, click=link)
+            assert took <= 2.0, (label, took)
+            assert "Preparing" not in _css(driver, "section#ai")[0].text
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(SHOTS / f"thread-since-{'js' if javascript else 'nojs'}-"
+                                           f"{label.replace(' ', '-')}.png"))
+        picker = _css(driver, "input#since")[0]
+        driver.execute_script("arguments[0].value = arguments[1]", picker,
+                              (datetime.now(timezone.utc) - timedelta(days=2)).date().isoformat())
+        seen["date picker"], took = _what_changed(driver, click=picker.find_element(
+            By.XPATH, "./following-sibling::button"))
+        assert took <= 2.0
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    assert THREAD_FACT in seen["since your last visit"]                      # by instant, not by day
+    assert "Putin and Trump discussed a ceasefire" not in seen["since your last visit"]
+    for label in ("since the previous story", "since the thread began", "the last 3 days", "date picker"):
         assert seen[label].startswith(datetime.now(timezone.utc).date().isoformat()[:4]), (label, seen[label])

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 from .model import Doc, Result
 
 RETRY_AFTER = 300.0   # seconds before a cached fallback is tried again (run_cached)
-ALGORITHM_VERSION = "3"  # 3: hard-wrapped lines joined (sentence numbers moved)
+ALGORITHM_VERSION = "4"  # 3: hard-wrapped lines joined (sentence numbers moved); 4: revisions in timelines
 
 
 class AICache(ABC):

@@ -21,6 +21,7 @@ faithful paraphrases are kept.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -124,7 +125,11 @@ def _stems(text: str) -> set[str]:
 
 
 def _names(claim: str, joined: str) -> list[str]:
+    """Each name of the claim must be a word of the sources; an inflected form ("Russia"
+    for "Russian") only of one of the sources' own names: a common word sharing a prefix
+    ("director") supports no name ("Directions")."""
     known = _stems(joined)
+    named = {stem(w) for w in words(" ".join(_NAME.findall(joined)))} | set(words(" ".join(_NAME.findall(joined))))
     out = []
     for i, match in enumerate(_NAME.finditer(claim)):
         token = match.group(0)
@@ -133,9 +138,9 @@ def _names(claim: str, joined: str) -> list[str]:
             continue
         if i == 0 and match.start() < 3 and low in {w.lower() for w in words(joined)}:
             continue  # a capital only because it opens the sentence
-        parts = [p for p in re.split(r"['’-]", low) if p]
+        parts = [p for p in re.split(r"['’-]", low) if p and p != "s"]   # "Russia's"
         if all(p in known or stem(p) in known or any(k.startswith(stem(p)) or stem(p).startswith(k)
-                                                     for k in known if len(k) >= 4 and len(stem(p)) >= 4)
+                                                     for k in named if len(k) >= 4 and len(stem(p)) >= 4)
                for p in parts):
             continue
         out.append(f"the name {token!r} is not in the cited sentences")
@@ -184,50 +189,96 @@ def _outcomes(claim: str, joined: str) -> list[str]:
     return out
 
 
+_CONTRACTED = re.compile(r"\b(\w+)['’]t\b", re.IGNORECASE)   # "don't", "can't", "won't": no other "'t"
+_CONTRACTED_STEMS = {"can": "can", "ca": "can", "won": "will", "wo": "will", "shan": "shall"}
+
+
+def _spelled(match: re.Match) -> str:
+    head = match.group(1)
+    low = head.lower()
+    if low in _CONTRACTED_STEMS:
+        return _CONTRACTED_STEMS[low] + " not"
+    return (head[:-1] if low.endswith("n") else head) + " not"
+
+
+def _negation_words(text: str) -> list[str]:
+    """``words`` with contracted negations spelled out ("don't" -> "do not", "can't" ->
+    "can not"): ``words`` splits at apostrophes, which would hide them."""
+    return words(_CONTRACTED.sub(_spelled, text))
+
+
+def _negations(text: str) -> int:
+    return sum(1 for t in _negation_words(text) if t in NEGATIONS)
+
+
 def _negated(text: str) -> bool:
-    return any(t in NEGATIONS or t.endswith("n't") for t in words(text.replace("’", "'")))
+    return _negations(text) > 0
 
 
+RESTATED = 0.9   # share of a source's content words a claim keeps to restate it whole
 SCOPE = 3   # a negation governs the first content word within this many words after it
+NEAR = 4    # ... and is near the content words at most this many words after it
 
 
-def _scopes(text: str, lang: str) -> list[tuple[str, bool]]:
-    """(content term, negated) in order: negated when a negation stands at most ``SCOPE``
-    words before it with no other content word between."""
+def _scopes(text: str, lang: str) -> list[tuple[str, bool, bool]]:
+    """(content term, negated, near a negation) in order: negated when a negation stands
+    at most ``SCOPE`` words before it with no other content word between (or, with no
+    content word after it, the one before it: "91 not out"); near when a negation stands
+    within ``NEAR`` words before it, whatever lies between (a paraphrase that
+    trades "about" for "around" moves the first content word, not the negation)."""
+    tokens = _negation_words(text)
+    marks = [i for i, t in enumerate(tokens) if t in NEGATIONS]
     out, pending = [], SCOPE + 1
-    for token in words(text.replace("’", "'")):
-        if token in NEGATIONS or token.endswith("n't"):
+    for i, token in enumerate(tokens):
+        if token in NEGATIONS:
             pending = 0
             continue
         pending += 1
+        if pending == SCOPE + 1 and out:   # "91 not out", "is not the same at all": the
+            out[-1] = (out[-1][0], True, True)    # negation governs the word before it
         if token in ALL_STOPWORDS or len(token) < 2:
             continue
-        out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE))
+        near = any(0 < i - m <= NEAR for m in marks)
+        out.append((token if token.isdigit() else stem(token, lang), pending <= SCOPE, near))
         pending = SCOPE + 1
+    if pending <= SCOPE and out:            # a negation at the very end
+        out[-1] = (out[-1][0], True, True)
     return out
 
 
 def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
     """The claim must keep every negation of the words it shares with its sources, and add
-    none: "did not break out" vs "broke out", "never own" vs "own"."""
-    if _negated(claim) and not any(_negated(s) for s in sources):
+    none: "did not break out" vs "broke out", "never own" vs "own", "won't have not to"
+    for "won't have to"."""
+    if _negations(claim) > sum(_negations(s) for s in sources):
         return ["it negates or denies what the cited sentences state"]
+    claim_words = set(terms(_CONTRACTED.sub(_spelled, claim), lang))
+    for source in sources:   # a whole sentence restated with fewer negations drops one
+        kept = set(terms(_CONTRACTED.sub(_spelled, source), lang))
+        if kept and len(kept & claim_words) >= RESTATED * len(kept) and _negations(claim) < _negations(source):
+            return ["it drops a negation of the cited sentence"]
     claimed = _scopes(claim, lang)
-    claim_terms = {t for t, _ in claimed}
-    negated_in_claim = {t for t, negated in claimed if negated}
-    stated = [pair for s in sources for pair in _scopes(s, lang)]
+    claim_terms = {t for t, _, _ in claimed}
+    stated = [triple for s in sources for triple in _scopes(s, lang)]
     for term in claim_terms:   # every mention kept: the negated mentions must be kept too
-        mine = [negated for t, negated in claimed if t == term]
-        theirs = [negated for t, negated in stated if t == term]
-        if len(mine) == len(theirs) and sum(mine) != sum(theirs):
-            return [f"it {'drops' if sum(mine) < sum(theirs) else 'adds'} a negation of {term!r}"]
-    negated_in_source = {t for t, negated in stated if negated}
-    plain_in_source = {t for t, negated in stated if not negated}
+        mine = [(negated, near) for t, negated, near in claimed if t == term]
+        theirs = [(negated, near) for t, negated, near in stated if t == term]
+        if len(mine) != len(theirs):
+            continue
+        if sum(near for _, near in mine) < sum(negated for negated, _ in theirs):
+            return [f"it drops a negation of {term!r}"]
+        if sum(negated for negated, _ in mine) > sum(near for _, near in theirs):
+            return [f"it adds a negation of {term!r}"]
+    near_claim = {t for t, _, near in claimed if near}
+    negated_in_claim = {t for t, negated, _ in claimed if negated}
+    negated_in_source = {t for t, negated, _ in stated if negated}
+    near_source = {t for t, _, near in stated if near}
+    plain_in_source = {t for t, negated, _ in stated if not negated}
     for term in negated_in_source & claim_terms:
-        if term not in negated_in_claim and term not in plain_in_source:
+        if term not in near_claim and term not in plain_in_source:
             return [f"it drops the negation of {term!r} in the cited sentence"]
     for term in negated_in_claim:
-        if term in plain_in_source and term not in negated_in_source:
+        if term in plain_in_source and term not in near_source:
             return [f"it negates {term!r}, which the cited sentence states"]
     return []
 
@@ -243,12 +294,19 @@ def _verb_like(token: str) -> bool:
 
 
 def _transitive_report(text: str, match: re.Match) -> bool:
-    """A reporting verb used with an object ("the city added language"), not framing a
-    quote ("..., he added." / "said:")."""
-    before = text[:match.start()].rstrip()[-1:]
+    """A reporting verb used with an object ("the city added language", "the report
+    "Jobs 2011" reported the number"), not framing a quote ("..., he added.", ""...,"
+    reported Smith", "said:"): a quote frames only when it closes a clause (``,"`` ``."``)."""
+    head = text[:match.start()].rstrip()
+    quoted = head[-1:] in "\"'”“’"
+    framing = head[-1:] == "," or (quoted and head.rstrip("\"'”“’ ")[-1:] in ",.!?;:")
     after = text[match.end():].lstrip()[:1]
-    return match.group(0).islower() and match.group(0).endswith("ed") and before not in ",\"'”“" \
-        and after.isalnum()
+    return match.group(0).islower() and match.group(0).endswith("ed") and not framing and after.isalnum()
+
+
+def _initial(token: str) -> bool:
+    """A capital letter standing alone ("K-V", "J. M."): part of a name, never a stopword."""
+    return len(token) == 1 and token.isupper() and token not in ("A", "I")
 
 
 def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
@@ -260,32 +318,43 @@ def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
         verb = _verb_like(token) or (low in REPORTING and _transitive_report(text, match))
         if low in PRONOUNS:
             out.append(("pron:" + ("they" if low in ("they", "we") else low), False))
-        elif (low not in ALL_STOPWORDS and len(low) > 1) or verb:   # "told" too
+        elif (low not in ALL_STOPWORDS and len(low) > 1) or verb or _initial(token):   # "told", "K-V" too
             out.append((low if low.isdigit() else stem(low, lang), verb))
     return out
 
 
 def _roles(claim: str, sources: Sequence[str], lang: str) -> list[str]:
-    """Around a verb both share, the nearest shared term before it in a source (its doer)
-    must stay before it in the claim (unless exactly one of the two is in the passive
-    voice, which legitimately moves the doer behind). Words after the verb may move to the
-    front ("In 1879, the exchange opened"); reporting verbs may invert ("..., he said")."""
+    """Around a verb both share (a verb in either sentence: a claim using "reported" with
+    an object asserts who reported what), the shared terms just before it in a source (its
+    doer) must stay before it in the claim, unless exactly one of the two is in the passive
+    voice, which legitimately moves the doer behind. A term said more than once is matched
+    occurrence by occurrence and says little about who ("the Suns' bench outpointed the
+    Clippers' bench"), so the walk back goes on to the nearest term said once. Words after
+    the verb may move to the front ("In 1879, the exchange opened"); reporting verbs that
+    frame a quote may invert ("..., he said")."""
     claim_seq = _sequence(claim, lang)
-    claim_pos: dict[str, int] = {}
+    claim_at: dict[str, list[int]] = {}
     for i, (term, _) in enumerate(claim_seq):
-        claim_pos.setdefault(term, i)
+        claim_at.setdefault(term, []).append(i)
     claim_passive = bool(_PASSIVE.search(claim))
     for source in sources:
         if bool(_PASSIVE.search(source)) != claim_passive:
             continue
-        shared = [(t, verb) for t, verb in _sequence(source, lang) if t in claim_pos]
-        seen: set[str] = set()
-        shared = [(t, v) for t, v in shared if not (t in seen or seen.add(t))]
+        sequence = _sequence(source, lang)
+        counts = Counter(t for t, _ in sequence)
+        shared, nth = [], Counter()   # (term, verb, position in the claim) in source order
+        for term, verb in sequence:
+            k = nth[term]
+            nth[term] += 1
+            if k < len(claim_at.get(term, ())):
+                shared.append((term, verb, claim_at[term][k]))
         for i in range(1, len(shared)):
-            term, verb = shared[i]
-            if not (verb and claim_seq[claim_pos[term]][1]):
+            term, verb, at = shared[i]
+            if not (verb or claim_seq[at][1]):
                 continue
-            before = shared[i - 1][0]
-            if claim_pos[before] > claim_pos[term]:   # the doer moved behind the deed
-                return [f"who did what to whom differs around {term!r}"]
+            for before, _, was in reversed(shared[:i]):
+                if was > at:   # the doer moved behind the deed
+                    return [f"who did what to whom differs around {term!r}"]
+                if counts[before] == 1 and len(claim_at[before]) == 1:
+                    break
     return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
@@ -18,13 +19,26 @@ from .text import TfidfSpace, Embed, detect_language, terms
 
 
 @dataclass(frozen=True)
+class Revision:
+    """A later version of a document: when it was seen and the sentences it added or
+    changed (as they read in that version)."""
+    version: int
+    at: datetime
+    added: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Doc:
+    """``text`` is the newest version; ``revisions`` the versions after the first, oldest
+    first (the timeline dates the sentences they added by the revision, "X updated its
+    report: now says ...")."""
     id: str
     date: date | datetime
     outlet: str
     title: str
     text: str
     outlet_label: str | None = None
+    revisions: tuple[Revision, ...] = ()
 
     @property
     def day(self) -> date:
@@ -76,6 +90,7 @@ class Item:
     supported: bool = True
     origin: str = "quoted"
     check: str = ""
+    update: str = ""    # "City News updated its report": the cited sentence came with a revision
 
 
 @dataclass
@@ -125,19 +140,31 @@ def timeline_entries(items: Sequence[Item]) -> list[dict[str, Any]]:
     return [entries[k] for k in sorted(entries)]
 
 
+@lru_cache(maxsize=256)
+def _language(texts: tuple[str, ...]) -> str:
+    return detect_language(texts)
+
+
+@lru_cache(maxsize=2048)
+def _sentences(text: str, lang: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(sentence, terms, flag) of a text: the costly part of reading a document, kept for
+    the texts read most recently (a thread's "since" choices read the same 80 documents)."""
+    return tuple((s, tuple(terms(s, lang)), sentence_flag(s)) for s in split_sentences(text))
+
+
 class Corpus:
     """Docs (sorted by date) split into sentences, with a shared TF-IDF space."""
 
     def __init__(self, docs: Sequence[Doc], embed: Embed | None = None, lang: str | None = None):
         self.docs = sorted(docs, key=lambda d: (as_datetime(d.date), str(d.id)))
-        self.lang = lang or detect_language(d.title + " " + d.text[:3000] for d in self.docs)
+        self.lang = lang or _language(tuple(d.title + " " + d.text[:3000] for d in self.docs))
         self.sents: list[Sent] = []
         self.by_doc: dict[str, list[int]] = {}
         for doc in self.docs:
             rows = self.by_doc.setdefault(str(doc.id), [])
-            for i, text in enumerate(split_sentences(doc.text)):
+            for i, (text, words, flag) in enumerate(_sentences(doc.text, self.lang)):
                 rows.append(len(self.sents))
-                self.sents.append(Sent(doc, i, text, tuple(terms(text, self.lang)), sentence_flag(text)))
+                self.sents.append(Sent(doc, i, text, words, flag))
         self.embed = embed
         self._space: TfidfSpace | None = None
 

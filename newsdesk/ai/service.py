@@ -44,7 +44,7 @@ from ..storage.db import Database
 from .cache import ALGORITHM_VERSION, AICache, is_stale
 from .model import Doc, Result
 from .provider import TASKS, get_provider
-from .timeline import since_instant
+from .timeline import revisions_from, since_instant
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,12 @@ def _label(name: str, label: str | None) -> str | None:
 
 
 def subject_docs(db: Database, subject: Subject) -> tuple[list[Doc], list[list]]:
+    """The subject's documents (the newest version of each text, with its revisions)."""
     rows = store.coverage_texts(db, subject.kind, subject.ids, subject.limit)
+    versions = store.versions_of(db, [row[0] for row, _ in rows])
     docs = [Doc(id=row[0], date=datetime.fromisoformat(row[1]), outlet=row[2], title=row[3],
-                text=body, outlet_label=_label(row[2], row[5] or None)) for row, body in rows]
+                text=body, outlet_label=_label(row[2], row[5] or None),
+                revisions=revisions_from(versions.get(str(row[0]), []))) for row, body in rows]
     return docs, [row for row, _ in rows]
 
 

@@ -13,6 +13,11 @@
 3. Days are taken by importance while they still have new facts, up to ``max_dates``;
    each gets up to ``per_date`` sentences picked by MMR, with the outlets that reported it.
 
+Revisions: a sentence an outlet added or changed when it revised its report is dated by
+the revision, not by the first publication, and shown as its own development ("City News
+updated its report: now says ...", ``Item.update``), cited to the sentence of the newest
+version (up to ``UPDATE_SENTENCES`` per revision, the newest ``MAX_UPDATES`` revisions).
+
 ``since`` is a day (developments after that day) or an instant (developments reported after
 it: "since your last visit"); ``until`` (a day, inclusive) bounds the days shown. With an
 instant, only documents published after it bring developments, and a development dated on
@@ -29,13 +34,16 @@ from typing import Sequence
 import numpy as np
 
 from .dates import mentioned_dates
-from .model import Corpus, Doc, Result, as_datetime
+from .model import Corpus, Doc, Result, Revision, as_datetime
+from .sentences import split_sentences
 from .summary import centrality, eligible, mmr, position_prior
 from .text import Embed
 
 # how far before its first document a story's timeline reaches: the stories stage's window
 # (an article dated further before a story began never joins it)
 LOOKBACK = timedelta(days=3)
+UPDATE_SENTENCES = 2    # sentences quoted per revision
+MAX_UPDATES = 6         # revisions shown, newest first
 
 
 def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
@@ -55,7 +63,10 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
     candidates: dict[date, set[int]] = defaultdict(set)
     docs_per_day: dict[date, set[str]] = defaultdict(set)
     mention_docs: dict[date, set[str]] = defaultdict(set)
+    revised = _revised_rows(corpus)
     for row, sent in enumerate(corpus.sents):
+        if row in revised:
+            continue  # a revision's news: dated by the revision (below)
         if since_at is not None and as_datetime(sent.doc.date) <= since_at:
             continue  # reported before the instant: known to the reader, never a development
         candidates[published[row]].add(row)
@@ -72,10 +83,11 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
         return (since_at is None or _day_end(day) > since_at) and (until_day is None or day <= until_day)
 
     days = [d for d in candidates if shown(d)]
-    if not days:
+    updates = _updates(corpus, revised, since_at, until_day)
+    if not days and not updates:
         note = f"Nothing new since {since_label}." if since_label else "No dated coverage."
         return Result("timeline", status="empty", note=note, meta=meta)
-    importance = _day_importance(days, docs_per_day, mention_docs)
+    importance = _day_importance(days, docs_per_day, mention_docs) if days else {}
     limit = max_dates if max_dates is not None else min(10, len(days))
 
     order = np.argsort(published_ordinals := np.array([d.toordinal() for d in published]), kind="stable")
@@ -113,11 +125,71 @@ def build_timeline(docs: Sequence[Doc], since: date | datetime | None = None,
             item.date = day.isoformat()
             items.append(item)
         chosen += 1
-    items.sort(key=lambda it: (it.date, -it.score))
+    items += updates
+    items.sort(key=lambda it: (it.date, bool(it.update), -it.score))
     meta["dates"] = sorted({it.date for it in items})
     if not items:
         return Result("timeline", status="empty", note="No new facts in the selected period.", meta=meta)
     return Result("timeline", items=items, meta=meta)
+
+
+def _key(sentence: str) -> str:
+    return " ".join(sentence.split()).casefold()
+
+
+def revisions_from(versions: Sequence[dict]) -> tuple[Revision, ...]:
+    """A document's revisions from its stored versions (oldest first, each with
+    ``version``, ``seen_at``, ``title``, ``text``): each with the sentences it added or
+    changed against the version before, its headline aside."""
+    out = []
+    for before, after in zip(versions, versions[1:]):
+        old = {_key(s) for s in split_sentences(before.get("text") or "")}
+        title = _key(after.get("title") or "")
+        added = tuple(s for s in split_sentences(after.get("text") or "") if _key(s) not in old and _key(s) != title)
+        out.append(Revision(int(after["version"]), as_datetime(after["seen_at"]), added))
+    return tuple(out)
+
+
+def _revised_rows(corpus: Corpus) -> dict[int, Revision]:
+    """{row: the revision that added it} for sentences of the newest texts that a revision
+    added (the latest revision that added the same words wins)."""
+    out: dict[int, Revision] = {}
+    for doc in corpus.docs:
+        if not doc.revisions:
+            continue
+        rows = {_key(corpus.sents[r].text): r for r in corpus.by_doc.get(str(doc.id), [])}
+        for revision in doc.revisions:
+            for sentence in revision.added:
+                if _key(sentence) in rows:
+                    out[rows[_key(sentence)]] = revision
+    return out
+
+
+def _updates(corpus: Corpus, revised: dict[int, Revision], since_at: datetime | None,
+             until_day: date | None) -> list:
+    """One development per revision shown: "<outlet> updated its report", quoting what it
+    now says (the sentences it added, in text order), dated the day it was seen."""
+    by_revision: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for row, revision in revised.items():
+        by_revision[(str(corpus.sents[row].doc.id), revision.version)].append(row)
+    chosen = []
+    for rows in by_revision.values():
+        revision = revised[rows[0]]
+        at = as_datetime(revision.at)
+        if (since_at is not None and at <= since_at) or (until_day is not None and at.date() > until_day):
+            continue
+        rows = eligible(corpus, sorted(rows))[:UPDATE_SENTENCES]
+        if rows:
+            chosen.append((at, rows))
+    items = []
+    for at, rows in sorted(chosen, key=lambda pair: pair[0], reverse=True)[:MAX_UPDATES]:
+        for rank, row in enumerate(rows):
+            doc = corpus.sents[row].doc
+            item = corpus.item(row, 1.0 - 0.1 * rank, [doc.label])
+            item.date = at.date().isoformat()
+            item.update = f"{doc.label} updated its report ({at:%H:%M} UTC)"
+            items.append(item)
+    return items
 
 
 def _day_importance(days: Sequence[date], docs_per_day: dict[date, set[str]],

@@ -60,6 +60,24 @@ def coverage_texts(db: Database, kind: str, ids: Sequence[int], limit: int) -> l
     return [(_light(r), r[6] or "") for r in rows][::-1]
 
 
+def versions_of(db: Database, article_ids: Sequence[int | str]) -> dict[str, list[dict]]:
+    """{article id: its stored versions, oldest first (version, seen_at, title, text)} of
+    those of the articles that were revised (an article never revised has no rows)."""
+    ids = sorted({int(i) for i in article_ids})
+    if not ids:
+        return {}
+    marks = ",".join(f":i{n}" for n in range(len(ids)))
+    with db.read() as conn:
+        rows = db.fetch(conn, f"SELECT article_id, version, seen_at, title, text FROM article_versions "
+                              f"WHERE article_id IN ({marks}) ORDER BY article_id, version",
+                        {f"i{n}": i for n, i in enumerate(ids)})
+    out: dict[str, list[dict]] = {}
+    for article_id, version, seen_at, title, body in rows:
+        out.setdefault(str(article_id), []).append(
+            {"version": version, "seen_at": as_utc(seen_at), "title": title or "", "text": body or ""})
+    return out
+
+
 def stored(conn: Connection, db: Database, keys: Sequence[str]) -> dict[str, str]:
     """{key: result JSON} of the keys that are cached."""
     wanted = sorted(set(keys))

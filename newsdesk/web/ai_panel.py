@@ -62,18 +62,20 @@ def since_label(value: date | datetime | None) -> str:
 
 
 def since_choices(days: list[date], previous: date | datetime | None,
-                  last_visit: date | datetime | None) -> list[dict]:
-    """The "since" links of a story (or of a thread: ``days`` of all its coverage). Each
-    carries the last visit along (``last=``): a page opened on a choice is part of the same
-    visit, so its "since your last visit" is still the visit before."""
+                  last_visit: date | datetime | None, what: str = "story") -> list[dict]:
+    """The "since" links of a story (or of a thread, ``what="thread"``: ``days`` of all its
+    coverage, ``previous`` the end of the story before its newest). Each carries the last
+    visit along (``last=``): a page opened on a choice is part of the same visit, so its
+    "since your last visit" is still the visit before."""
     choices = []
     if previous:
-        choices.append({"label": "since the previous story in this thread", "param": since_param(previous)})
+        choices.append({"label": "since the previous story in this thread" if what == "story"
+                        else "since the previous story", "param": since_param(previous)})
     if last_visit:
         choices.append({"label": "since your last visit", "param": since_param(last_visit),
                         "last_visit": True})
     if days:
-        choices.append({"label": "since the story began", "param": ""})
+        choices.append({"label": f"since the {what} began", "param": ""})
         choices.append({"label": "the last 3 days", "param": since_param(max(days) - timedelta(days=3))})
     keep = {"last": since_param(last_visit)} if last_visit else {}
     for choice in choices:
@@ -94,7 +96,7 @@ def items(result: Result | None, outlets: dict[str, str], rows=None) -> list[dic
         return []
     rows = result.items if rows is None else rows
     return [{"text": i.text, "date": i.date, "outlets": i.outlets, "origin": i.origin, "check": i.check,
-             "cites": cite([c.__dict__ for c in i.citations], outlets)} for i in rows]
+             "update": i.update, "cites": cite([c.__dict__ for c in i.citations], outlets)} for i in rows]
 
 
 def view(result: Result | None, outlets: dict[str, str], since: date | datetime | None = None) -> dict | None:
@@ -229,6 +231,30 @@ class AIPanel:
             base = f"/articles/{item['id']}/ai" if is_article else f"/stories/{story_id}/ai"
             panel["poll"] = base + (f"?since={quote(since_param(since))}" if since else "")
         panel["authors"] = authors(panel)
+        return panel
+
+    def thread(self, thread_id: int, story_ids: list[int], since: date | datetime | None = None,
+               previous: date | None = None, last_visit: datetime | None = None) -> dict | None:
+        """A thread page's panel: what changed across its stories (read as one, the newest
+        ``MAX_STORIES_DOCS`` articles) since the reader's choice, through the same
+        ``since_timeline`` as a story page, within the same page budget and polled at
+        ``/threads/{id}/ai``. The timeline sits under ``panel["thread"]``."""
+        if not story_ids:
+            return None
+        timeline, coverage = self.service.since_timeline(story_ids, since, wait=self.wait)
+        outlets = {row[0]: row[2] for row in coverage}
+        days = [datetime.fromisoformat(row[1]).date() for row in coverage]
+        part = {"id": thread_id, "docs": len(coverage), "outlets": len(set(outlets.values())),
+                "since": since, "since_param": since_param(since), "since_label": since_label(since),
+                "since_choices": since_choices(days, previous, last_visit, "thread"),
+                "timeline": view(timeline, outlets, since)}
+        panel: dict[str, Any] = {"article": None, "story": None, "thread": part, "pending": timeline is None,
+                                 "poll": None, "provider": self.service.provider.identity,
+                                 "authors": authors({"story": {"timeline": part["timeline"]}})}
+        if panel["pending"]:
+            params = {"since": since_param(since), "last": since_param(last_visit)}
+            query = urlencode({k: v for k, v in params.items() if v})
+            panel["poll"] = f"/threads/{thread_id}/ai" + (f"?{query}" if query else "")
         return panel
 
     def _story(self, story_id: int, since, previous, last_visit, results: dict) -> dict:

@@ -21,24 +21,14 @@ def since_options(request: Request, story: dict, defer_previous: bool = False) -
     of the previous story in this thread, and the instant of the reader's last visit (read
     before this visit is recorded). ``defer_previous``: pass ``previous_of`` (the story id)
     instead, for a panel that reads it itself (``AIPanel``)."""
-    raw = (request.query_params.get("since") or "").strip()
-    since: date | datetime | None = None
-    if raw:
-        try:
-            since = date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
-        except ValueError:
-            raise HTTPException(400, "since must be a date like 2022-02-12 or an instant like "
-                                     "2022-02-12T09:30:00Z") from None
-        if isinstance(since, datetime) and since.tzinfo is None:
-            since = since.replace(tzinfo=timezone.utc)
-    options: dict = {"since": since}
+    options: dict = {"since": parse_since(request)}
     if story.get("id"):
         if defer_previous:
             options["previous_of"] = story["id"]
         else:
             options["previous"] = story_store.previous_in_thread(request.app.state.db, story["id"])
         user = _user(request)
-        carried = _instant(request.query_params.get("last"))
+        carried = carried_visit(request)
         if user is not None and carried is not None:
             options["last_visit"] = carried   # a "since" page belongs to the visit it came from
         elif user is not None:
@@ -46,6 +36,28 @@ def since_options(request: Request, story: dict, defer_previous: bool = False) -
             if state and state.get("opened_at"):
                 options["last_visit"] = state["opened_at"]   # the instant, not the day
     return options
+
+
+def parse_since(request: Request) -> date | datetime | None:
+    """``since`` from the query: a date, or an instant like 2022-02-12T09:30:00Z (UTC when
+    no zone is given); anything else is a 400 saying what is accepted."""
+    raw = (request.query_params.get("since") or "").strip()
+    if not raw:
+        return None
+    try:
+        since = date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
+    except ValueError:
+        raise HTTPException(400, "since must be a date like 2022-02-12 or an instant like "
+                                 "2022-02-12T09:30:00Z") from None
+    if isinstance(since, datetime) and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return since
+
+
+def carried_visit(request: Request) -> datetime | None:
+    """The last visit a "since" link carries along (``last=``): a page opened on a choice
+    belongs to the visit it came from."""
+    return _instant(request.query_params.get("last"))
 
 
 def _instant(raw: str | None) -> datetime | None:
@@ -60,6 +72,11 @@ def mark_read(request: Request, story_id: int) -> None:
     user = _user(request)
     if user is not None:
         request.app.state.community.follows.mark_read(user, story_id)
+
+
+def reader(request: Request):
+    """The logged-in reader, or None (also on a site without the community part)."""
+    return _user(request)
 
 
 def _user(request: Request):

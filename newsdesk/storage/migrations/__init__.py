@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from .community import m005_community
 from .freshness import m_article_revisions, m_websub
 from .i11_threads import m009_threads
+from .i12_since import m_i12_thread_visits
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .i18_security import m009_admin_sessions
@@ -48,6 +49,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_i17_fetch_notes,
     m_i17_believable_dates,
     m009_admin_sessions,
+    m_i12_thread_visits,
 ]
 
 

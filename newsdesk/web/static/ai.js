@@ -7,7 +7,8 @@
 
   function visitKey(panel) {
     var story = panel && panel.getAttribute("data-story");
-    return story ? "newsdesk:visit:story:" + story : null;
+    var thread = panel && panel.getAttribute("data-thread");
+    return story ? "newsdesk:visit:story:" + story : thread ? "newsdesk:visit:thread:" + thread : null;
   }
 
   function storage() {

@@ -10,7 +10,8 @@ import pytest
 from newsdesk.stories.entities import tokenize
 from newsdesk.stories.names import find_names
 from newsdesk.stories.background import default_background
-from newsdesk.stories.tags import Background, Tag, extract_keyphrases, hashtags, merge_story_tags
+from newsdesk.stories.tags import (MAX_TAGS, MIN_TAGS, Background, Tag, extract_keyphrases,
+                                   hashtags, merge_story_tags)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -320,7 +321,7 @@ def test_demo_corpus_tags_are_never_empty_long_or_duplicated_by_spelling():
     seen: set[str] = set()
     for article in load_articles():
         tags = hashtags(article.title, article.text)
-        assert 3 <= len(tags) <= 8, article.title
+        assert MIN_TAGS <= len(tags) <= MAX_TAGS, article.title
         for tag in tags:
             assert tag.slug and 2 < len(tag.display) <= 31, (article.title, tag)
             assert preferred(tag.display[1:]) in (None, tag.display[1:]), (article.title, tag)

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
+from ..language import detect_many
 from .guard import sentence_flag
 from .sentences import split_sentences
-from .text import TfidfSpace, Embed, detect_language, terms
+from .text import TfidfSpace, Embed, terms
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class Corpus:
 
     def __init__(self, docs: Sequence[Doc], embed: Embed | None = None, lang: str | None = None):
         self.docs = sorted(docs, key=lambda d: (as_datetime(d.date), str(d.id)))
-        self.lang = lang or detect_language(d.title + " " + d.text[:3000] for d in self.docs)
+        self.lang = lang or detect_many(d.title + " " + d.text[:3000] for d in self.docs)
         self.sents: list[Sent] = []
         self.by_doc: dict[str, list[int]] = {}
         for doc in self.docs:

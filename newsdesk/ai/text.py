@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import snowballstemmer
@@ -64,21 +64,6 @@ def words(text: str) -> list[str]:
     for token in _WORD.findall((text or "").lower()):
         out.extend(t for t in re.split(r"[’']", token) if t)
     return out
-
-
-def detect_language(texts: Iterable[str]) -> str:
-    """The language (en/es/fr/it) whose stopwords are most frequent in ``texts``."""
-    counts: Counter[str] = Counter()
-    seen = 0
-    for text in texts:
-        for word in words(text):
-            seen += 1
-            for lang, stops in STOPWORDS.items():
-                if word in stops:
-                    counts[lang] += 1
-            if seen > 20000:
-                break
-    return counts.most_common(1)[0][0] if counts else "en"
 
 
 @lru_cache(maxsize=8)

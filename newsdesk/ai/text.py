@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -22,9 +21,9 @@ import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-Embed = Callable[[list[str]], np.ndarray]
+from ..words import runs
 
-_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+Embed = Callable[[list[str]], np.ndarray]
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset("""a about above after again against all also am an and any are as at be been
@@ -59,11 +58,8 @@ _STEMMER_NAMES = {"en": "english", "es": "spanish", "fr": "french", "it": "itali
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens; apostrophe contractions are split ("l'armée" -> "l", "armée")."""
-    out = []
-    for token in _WORD.findall((text or "").lower()):
-        out.extend(t for t in re.split(r"[’']", token) if t)
-    return out
+    """Lower-cased words, each run apart (``newsdesk.words.runs``: "l'armée" -> "l", "armée")."""
+    return runs((text or "").lower())
 
 
 @lru_cache(maxsize=8)

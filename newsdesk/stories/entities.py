@@ -24,6 +24,7 @@ DATA = Path(__file__).with_name("data")
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|\n+|[。！？]")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Sen|Rep|Gov|Prof|Maj|"
                            r"Brig|Capt|Sgt|Adm|No|vs|Inc|Co|Corp|U\.S|a\.m|p\.m))\.$")
+# Not newsdesk.words: names need "al-Assad", "AT&T" and "U.S." whole (and sentence positions).
 _TOKEN = re.compile(r"[^\W_](?:[\w’'\-.&]*[^\W_])?")
 _POSSESSIVE = re.compile(r"[’']s?$", re.IGNORECASE)
 _BREAK = re.compile(r"[,;:()\[\]\"“”«»„‘’'–—|/!?-]")

@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..words import runs
 from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, stopwords, tokenize, word_list)
@@ -211,7 +212,7 @@ class Tag:
 
 
 def _camel(form: str) -> str:
-    parts = re.findall(r"[^\W_]+", form)
+    parts = runs(form)
     return "".join(p if any(c.isupper() for c in p[1:]) or p.isupper() else p[:1].upper() + p[1:]
                    for p in parts)
 

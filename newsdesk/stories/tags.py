@@ -48,6 +48,9 @@ NAME_BONUS = 1.2
 NAME_TAG_BOOST = 1.5  # hashtags only: names are what readers follow
 PHRASE_MIN_COUNT = 2
 MIN_TAGS, MAX_TAGS = 3, 10
+# past the first TAIL_FROM tags, a word that is not a name must be rarer than this share of
+# documents: a seventh tag like #Support or #Law would gather every article saying it
+TAIL_FROM, TAIL_SHARE = 6, 0.1
 COMMON_SHARE = 0.25  # non-names in this share of background documents are never tags
 
 _BEFORE_VERB = {"to", "will", "would", "can", "could", "must", "should", "we", "they", "not"}
@@ -314,6 +317,8 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
                 break
             if (strict and not eligible) or "'" in cand.form or "’" in cand.form:
                 continue  # contractions ("we're") make poor tags
+            if len(chosen) >= TAIL_FROM and not cand.name and background.share(cand.key) >= TAIL_SHARE:
+                continue  # see TAIL_SHARE
             form = cand.form if cand.name or cand.form.isupper() else cand.form.casefold()
             tag = make_tag(form, score)
             if tag is not None and tag.slug not in chosen:

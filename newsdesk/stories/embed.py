@@ -23,6 +23,7 @@ import numpy as np
 from ..language import detect
 
 MAX_TOKENS = 256
+LATIN_SHARE = 0.8  # share of Latin letters of a text of unknown language the model may read
 
 
 def model_dir() -> Path | None:
@@ -38,10 +39,14 @@ def model_dir() -> Path | None:
 def reads_english(text: str, language: str | None = None) -> bool:
     """Whether the English-only model can be trusted with ``text``: a declared language
     decides, otherwise ``language.detect``; a text it cannot place (a few names or
-    keywords) is given to the model. To all-MiniLM-L6-v2, two unrelated Russian sentences
+    keywords) is given to the model when it is written in the Latin alphabet. To all-MiniLM-L6-v2, two unrelated Russian sentences
     are as alike (cosine 0.67) as two accounts of one event in English, so a text it cannot
     read must be compared on its words alone."""
-    return detect(text, language) in ("en", None)
+    found = detect(text, language)
+    if found is None:  # unknown: English only if written in the Latin alphabet the model reads
+        letters = [c for c in text if c.isalpha()]
+        return sum(c < "\u0250" for c in letters) >= LATIN_SHARE * len(letters)
+    return found == "en"
 
 
 def load_embedder(path: Path | None = None) -> "MiniLM | None":

@@ -44,9 +44,9 @@ def test_camel_case_display_and_plural_collapse():
     assert len({t.slug for t in tags}) == len(tags)
 
 
-def test_between_three_and_eight_tags_best_first():
+def test_between_three_and_ten_tags_best_first():
     tags = hashtags(TITLE, TEXT)
-    assert 3 <= len(tags) <= 8
+    assert MIN_TAGS <= len(tags) <= MAX_TAGS == 10
     assert tags[0].score == 1.0
     assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
     assert all(0 < t.score <= 1 for t in tags)
@@ -85,7 +85,7 @@ def test_keyphrases_are_lower_case_and_ranked():
 def test_any_language_or_empty_input_never_crashes_nor_gives_empty_tags(title, text):
     tags = hashtags(title, text)
     assert all(t.slug and t.display.startswith("#") and len(t.display) > 1 for t in tags)
-    assert len(tags) <= 8
+    assert len(tags) <= MAX_TAGS
 
 
 def test_cyrillic_and_one_word_inputs_get_tags():

@@ -447,3 +447,13 @@ def test_house_style_is_judged_by_the_background_collection():
     assert lower_case.is_lower("allies") and not upper_case.is_lower("allies")
     assert "#Allies" not in displays(hashtags("Sanctions", text, background=lower_case))
     assert "#Allies" in displays(hashtags("Sanctions", text, background=upper_case))
+
+
+def test_a_hyphenated_title_is_no_part_of_a_name_nor_a_tag():
+    title = "Call with President-Elect Yoon Suk-yeol of the Republic of Korea"
+    text = ("The President spoke today with President-elect Yoon Suk-yeol of the Republic of Korea "
+            "to congratulate him on his election. President-Elect Yoon thanked him. The alliance "
+            "with Korea is strong, Yoon said.")
+    shown = [t.display for t in hashtags(title, text)]
+    assert "#YoonSukYeol" in shown or "#Yoon" in shown
+    assert not any(t.startswith("#PresidentElect") for t in shown), shown

@@ -36,9 +36,21 @@ PARTICLES = frozenset({"de", "del", "della", "der", "den", "di", "da", "dos", "d
 CONNECTORS = PARTICLES | {"of"}  # never a name, nor a tag, alone
 
 
+_TITLE_AFFIXES = frozenset({"elect", "designate", "ex"})  # "President-Elect", "Ex-Minister"
+
+
+def title_parts(phrase: str) -> list[str]:
+    """The words of a possible title, hyphens split and affixes dropped: "President-Elect"
+    -> ["president"]."""
+    words = re.split(r"[\s\-]+", phrase.casefold().strip())
+    kept = [w for w in words if w and w not in _TITLE_AFFIXES]
+    return kept if kept else [w for w in words if w]
+
+
 def is_title(word: str) -> bool:
-    """A job title or honorific ("President", "Prime Minister"): never a tag alone."""
-    words, hard = word.casefold().split(), word_list("titles.txt")
+    """A job title or honorific ("President", "Prime Minister", "President-elect"): never
+    a tag alone."""
+    words, hard = title_parts(word), word_list("titles.txt")
     return bool(words) and (words[-1] in hard or words[-1] in word_list("name-suffixes.txt")
                             or all(w in hard or w in word_list("titles-soft.txt") for w in words))
 

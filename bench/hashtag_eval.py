@@ -46,6 +46,7 @@ from newsdesk.stories.background import (Background, default_background,  # noqa
                                          write_table)
 from newsdesk.stories.entities import DATA  # noqa: E402
 from newsdesk.stories.tags import extract_keyphrases, tag_words  # noqa: E402
+from newsdesk.words import runs as word_runs  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 KPCROWD = SHARED / "eval" / "keyphrase-liaad" / "500N-KPCrowd-v1.1.zip"
@@ -63,7 +64,7 @@ class Doc:
 
 
 def normalise(phrase: str) -> str:
-    return " ".join(_stemmer.stemWords(re.findall(r"[^\W_]+", phrase.lower())))
+    return " ".join(_stemmer.stemWords(word_runs(phrase.lower())))
 
 
 def load_kpcrowd(path: Path = KPCROWD) -> list[Doc]:

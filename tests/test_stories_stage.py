@@ -13,6 +13,7 @@ from newsdesk.storage import articles as store
 from newsdesk.storage import sources as source_store
 from newsdesk.storage import stories as story_store
 from newsdesk.stories.stage import StoriesStage
+from newsdesk.stories.tags import MAX_TAGS, MIN_TAGS
 
 T0 = datetime(2022, 2, 12, 12, tzinfo=timezone.utc)
 
@@ -82,7 +83,7 @@ def test_republication_same_event_and_unrelated_news(db, settings):
     assert prov[copy] == "republication" and prov[original] == "original"
     assert _story(db, copy) == _story(db, original)
     assert _story(db, sport) != _story(db, original)
-    assert 3 <= len(tags) <= 8 and all(t.strip("#") for t in tags)
+    assert MIN_TAGS <= len(tags) <= MAX_TAGS and all(t.strip("#") for t in tags)
     assert "Putin" in {t.strip("#") for t in tags}
     assert copy not in [r[0] for r in related]  # a copy is never listed beside its original
     from newsdesk.storage.reading import article_context

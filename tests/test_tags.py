@@ -10,7 +10,8 @@ import pytest
 from newsdesk.stories.entities import tokenize
 from newsdesk.stories.names import find_names
 from newsdesk.stories.background import default_background
-from newsdesk.stories.tags import Background, Tag, extract_keyphrases, hashtags, merge_story_tags
+from newsdesk.stories.tags import (MAX_TAGS, MIN_TAGS, Background, Tag, extract_keyphrases,
+                                   hashtags, merge_story_tags)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -43,9 +44,9 @@ def test_camel_case_display_and_plural_collapse():
     assert len({t.slug for t in tags}) == len(tags)
 
 
-def test_between_three_and_eight_tags_best_first():
+def test_between_three_and_ten_tags_best_first():
     tags = hashtags(TITLE, TEXT)
-    assert 3 <= len(tags) <= 8
+    assert MIN_TAGS <= len(tags) <= MAX_TAGS == 10
     assert tags[0].score == 1.0
     assert [t.score for t in tags] == sorted((t.score for t in tags), reverse=True)
     assert all(0 < t.score <= 1 for t in tags)
@@ -84,7 +85,7 @@ def test_keyphrases_are_lower_case_and_ranked():
 def test_any_language_or_empty_input_never_crashes_nor_gives_empty_tags(title, text):
     tags = hashtags(title, text)
     assert all(t.slug and t.display.startswith("#") and len(t.display) > 1 for t in tags)
-    assert len(tags) <= 8
+    assert len(tags) <= MAX_TAGS
 
 
 def test_cyrillic_and_one_word_inputs_get_tags():
@@ -320,7 +321,7 @@ def test_demo_corpus_tags_are_never_empty_long_or_duplicated_by_spelling():
     seen: set[str] = set()
     for article in load_articles():
         tags = hashtags(article.title, article.text)
-        assert 3 <= len(tags) <= 8, article.title
+        assert MIN_TAGS <= len(tags) <= MAX_TAGS, article.title
         for tag in tags:
             assert tag.slug and 2 < len(tag.display) <= 31, (article.title, tag)
             assert preferred(tag.display[1:]) in (None, tag.display[1:]), (article.title, tag)
@@ -446,3 +447,13 @@ def test_house_style_is_judged_by_the_background_collection():
     assert lower_case.is_lower("allies") and not upper_case.is_lower("allies")
     assert "#Allies" not in displays(hashtags("Sanctions", text, background=lower_case))
     assert "#Allies" in displays(hashtags("Sanctions", text, background=upper_case))
+
+
+def test_a_hyphenated_title_is_no_part_of_a_name_nor_a_tag():
+    title = "Call with President-Elect Yoon Suk-yeol of the Republic of Korea"
+    text = ("The President spoke today with President-elect Yoon Suk-yeol of the Republic of Korea "
+            "to congratulate him on his election. President-Elect Yoon thanked him. The alliance "
+            "with Korea is strong, Yoon said.")
+    shown = [t.display for t in hashtags(title, text)]
+    assert "#YoonSukYeol" in shown or "#Yoon" in shown
+    assert not any(t.startswith("#PresidentElect") for t in shown), shown

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..words import WORD
 from .guard import addresses_ai
 from .quantities import NUMBER_WORDS, quantities, same_value
 from .text import ALL_STOPWORDS, stem, support, terms, words
@@ -284,7 +285,6 @@ def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
 
 
 PRONOUNS = frozenset("i he she we they it".split())   # doers, though stopwords elsewhere
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 def _verb_like(token: str) -> bool:
@@ -312,7 +312,7 @@ def _initial(token: str) -> bool:
 def _sequence(text: str, lang: str) -> list[tuple[str, bool]]:
     """(term, looks like a verb) in order: content words and personal pronouns."""
     out = []
-    for match in _TOKEN.finditer(text or ""):
+    for match in WORD.finditer(text or ""):
         token = match.group(0)
         low = token.lower()
         verb = _verb_like(token) or (low in REPORTING and _transitive_report(text, match))

@@ -13,9 +13,10 @@ from functools import lru_cache
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
+from ..language import detect_many
 from .guard import sentence_flag
 from .sentences import split_sentences
-from .text import TfidfSpace, Embed, detect_language, terms
+from .text import TfidfSpace, Embed, terms
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def timeline_entries(items: Sequence[Item]) -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=256)
 def _language(texts: tuple[str, ...]) -> str:
-    return detect_language(texts)
+    return detect_many(texts)
 
 
 @lru_cache(maxsize=2048)

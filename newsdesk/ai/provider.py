@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 import httpx
 
 from ..errors import ConfigError, NewsdeskError
+from ..language import detect_many
 from .ask import ask
 from .background import background
 from .claims import check_claim
@@ -39,7 +40,7 @@ from .compare import compare_coverage
 from .guard import clean_question
 from .model import Citation, Corpus, Doc, Item, Result
 from .summary import summarize
-from .text import Embed, detect_language
+from .text import Embed
 from .timeline import build_timeline
 
 FEATURES: dict[str, Callable[..., Result]] = {
@@ -123,7 +124,7 @@ class OpenAICompatibleProvider:
         held = _addressing_ai(docs)
         if held:
             notes.append(f"{held} sentence(s) of the coverage that address an AI were kept out of the prompt.")
-        lang = detect_language(s["text"] for s in sources)
+        lang = detect_many(s["text"] for s in sources)
         messages = self._messages(feature, sources, params)
         record: dict[str, Any] = {"time": time.time(), "feature": feature, "model": self.model,
                                   "base_url": self.base_url, "messages": messages, "sources": sources}

@@ -13,18 +13,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import snowballstemmer
 from scipy import sparse
 
-Embed = Callable[[list[str]], np.ndarray]
+from ..words import runs
 
-_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+Embed = Callable[[list[str]], np.ndarray]
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset("""a about above after again against all also am an and any are as at be been
@@ -59,26 +58,8 @@ _STEMMER_NAMES = {"en": "english", "es": "spanish", "fr": "french", "it": "itali
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens; apostrophe contractions are split ("l'armée" -> "l", "armée")."""
-    out = []
-    for token in _WORD.findall((text or "").lower()):
-        out.extend(t for t in re.split(r"[’']", token) if t)
-    return out
-
-
-def detect_language(texts: Iterable[str]) -> str:
-    """The language (en/es/fr/it) whose stopwords are most frequent in ``texts``."""
-    counts: Counter[str] = Counter()
-    seen = 0
-    for text in texts:
-        for word in words(text):
-            seen += 1
-            for lang, stops in STOPWORDS.items():
-                if word in stops:
-                    counts[lang] += 1
-            if seen > 20000:
-                break
-    return counts.most_common(1)[0][0] if counts else "en"
+    """Lower-cased words, each run apart (``newsdesk.words.runs``: "l'armée" -> "l", "armée")."""
+    return runs((text or "").lower())
 
 
 @lru_cache(maxsize=8)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..words import runs
+
 LINK = re.compile(r"https?://|www\.|mailto:", re.I)
-WORD = re.compile(r"\w+", re.U)
 RUN = re.compile(r"(.)\1{11,}", re.S)
 
 
@@ -38,7 +39,7 @@ class SpamFilter:
 
     def score(self, text: str) -> SpamVerdict:
         score, reasons = 0.0, []
-        words = WORD.findall(text.lower())
+        words = runs(text.lower())
         links = len(LINK.findall(text))
         if links > self.max_links:
             score += 1.5 * (links - self.max_links)

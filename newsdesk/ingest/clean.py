@@ -29,6 +29,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..words import runs
+
 # characters that are invisible or act as spaces in scraped text
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -279,7 +281,6 @@ _META_PREFIX = re.compile(
     r"erstellt|geschrieben|letzte änderung|zuletzt|stand|last modified|publié|mis à jour|"
     r"publicado|actualizado|kategorie|category|categories|filed under|tags|schlagwörter|"
     r"themen|topics|rubrik)\b", re.I)
-_WORD = re.compile(r"\w+")
 _EDGE_MAX_CHARS, _EDGE_MAX_LINES = 100, 4
 
 
@@ -293,9 +294,9 @@ def is_edge_residue(line: str) -> bool:
     if len(line) <= 20 and "/" in line and _AGENCY.match(line):
         return True
     rest = _DATE.sub(" ", line)
-    if rest != line and len(_WORD.findall(rest)) <= 3:
+    if rest != line and len(runs(rest)) <= 3:
         return True
-    if _META_PREFIX.match(line) and len(_WORD.findall(line)) <= 8 and not line.endswith("."):
+    if _META_PREFIX.match(line) and len(runs(line)) <= 8 and not line.endswith("."):
         return True
     return False
 

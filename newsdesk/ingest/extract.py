@@ -41,6 +41,7 @@ from trafilatura.json_metadata import normalize_authors
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
+from ..words import runs
 from .clean import clean_lines, cut_tail, is_boilerplate, normalize_whitespace, trim_edges
 from .encoding import decode_html
 from .hidden import drop_hidden
@@ -183,7 +184,6 @@ def _words(element: etree._Element) -> str:
 
 # what separates a headline from the site's name in a <title> ("Headline | Site")
 _TITLE_PARTS = re.compile(r"\s+[|\-\u2013\u2014\u00b7:]{1,2}\s+")
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def _drop_headline(body: etree._Element, text: str, title: str | None, page: HtmlElement) -> str:
@@ -232,7 +232,7 @@ def _glued_headline(first: str, title: str | None, page: HtmlElement) -> str | N
 
 
 def _headline_key(text: str) -> str:
-    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+    return " ".join(runs(text.casefold()))
 
 
 def _add_lead(body: etree._Element, text: str, lead: str | None) -> str:

@@ -43,6 +43,7 @@ from ..settings import Settings
 from ..storage import sources as source_store
 from ..storage import versions as store
 from ..storage.sources import now
+from ..words import runs
 from .build import PAGE_TYPES, build_article
 from .feeds import FeedEntry
 from .identity import canonical_url, entry_hash
@@ -73,7 +74,6 @@ _STAMP_TOKENS = re.compile(
 _AGO = re.compile(r"\b\d+\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b", re.I)
 _STAMP_WORDS = frozenset("""updated last update published posted modified edited first at on by
 am pm gmt utc bst cet cest est edt pst pdt - , | · : ( )""".split())
-_WORD = re.compile(r"\w+", re.U)
 
 
 def normalize(text: str) -> str:
@@ -95,7 +95,7 @@ def normalize(text: str) -> str:
 def _is_stamp_line(line: str) -> bool:
     if len(line) > 160 or not _STAMP_TOKENS.search(line):
         return False
-    rest = [w for w in _WORD.findall(_STAMP_TOKENS.sub(" ", line).lower()) if w not in _STAMP_WORDS]
+    rest = [w for w in runs(_STAMP_TOKENS.sub(" ", line).lower()) if w not in _STAMP_WORDS]
     return len(rest) <= 3
 
 
@@ -105,7 +105,7 @@ def _title(value: str | None) -> str:
 
 def overlap(a: str, b: str) -> float:
     """Share of the smaller text's distinct words found in the other."""
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    wa, wb = set(runs(a.lower())), set(runs(b.lower()))
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / min(len(wa), len(wb))

@@ -24,11 +24,11 @@ documents that use it inside a sentence write it in lower case (and at least LOW
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Mapping
 
+from ..words import runs
 from .entities import DATA, stopwords, tokenize
 from .text import _stemmer
 
@@ -45,7 +45,7 @@ def stem(word: str) -> str:
 
 
 def stem_phrase(phrase: str) -> str:
-    return " ".join(stem(w) for w in re.findall(r"[^\W_]+", phrase))
+    return " ".join(stem(w) for w in runs(phrase))
 
 
 class Background:

@@ -42,6 +42,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from ..words import runs
+
 SHINGLE_WORDS = 3
 MIN_WORDS = 30
 BANDS, ROWS = 42, 3
@@ -57,13 +59,12 @@ _B = _rng.integers(0, 1 << 31, size=NUM_PERM, dtype=np.uint64)
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-_WORD = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> list[str]:
     """Normalised word tokens: NFKC, lower case, no punctuation, one token per CJK character."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
-    return _WORD.findall(_CJK.sub(r" \1 ", text))
+    return runs(_CJK.sub(r" \1 ", text))
 
 
 def _digest(*parts: list[str]) -> bytes:

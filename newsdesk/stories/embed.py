@@ -20,23 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-MAX_TOKENS = 256
-LATIN_SHARE = 0.8  # share of letters in Latin script below which a text is not English
+from ..language import detect
 
-# the commonest function words of English and of the Latin-script languages most often
-# confused with it; a text using more of another language's than of English's is not English
-_FUNCTION_WORDS = {
-    "en": "the of and to in is that for on with as was by at from it are this be an has",
-    "fr": "le la les des du une est et en que pour dans sur au aux qui pas par avec ce",
-    "es": "el la los las del una es y en que por para con se al lo como su sus",
-    "it": "il la le gli dei delle una è e che per con del della nel alla sono",
-    "de": "der die das und den dem ein eine ist nicht mit von zu im auf für sich",
-    "pt": "o a os as do da dos das um uma é e que em para com por não no na",
-    "nl": "de het een en van is dat op te in voor met zijn niet aan er",
-}
-_ALSO_ENGLISH = frozenset("a in is on at do no to be as it die per".split())
-_WORDS = {lang: frozenset(words.split()) - (_ALSO_ENGLISH if lang != "en" else frozenset())
-          for lang, words in _FUNCTION_WORDS.items()}
+MAX_TOKENS = 256
+LATIN_SHARE = 0.8  # share of Latin letters of a text of unknown language the model may read
 
 
 def model_dir() -> Path | None:
@@ -50,19 +37,16 @@ def model_dir() -> Path | None:
 
 
 def reads_english(text: str, language: str | None = None) -> bool:
-    """Whether the English-only model can be trusted with ``text``. A declared language
-    decides; otherwise the script and the function words do. To all-MiniLM-L6-v2, two
-    unrelated Russian sentences are as alike (cosine 0.67) as two accounts of one event in
-    English, so a text it cannot read must be compared on its words alone."""
-    if language:
-        return language.lower().startswith("en")
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(c < "\u0250" for c in letters) < LATIN_SHARE * len(letters):
-        return False
-    tokens = text.lower().split()
-    counts = {lang: sum(t in words for t in tokens) for lang, words in _WORDS.items()}
-    other = max(n for lang, n in counts.items() if lang != "en")
-    return not (other >= 2 and other > counts["en"])
+    """Whether the English-only model can be trusted with ``text``: a declared language
+    decides, otherwise ``language.detect``; a text it cannot place (a few names or
+    keywords) is given to the model when it is written in the Latin alphabet. To all-MiniLM-L6-v2, two unrelated Russian sentences
+    are as alike (cosine 0.67) as two accounts of one event in English, so a text it cannot
+    read must be compared on its words alone."""
+    found = detect(text, language)
+    if found is None:  # unknown: English only if written in the Latin alphabet the model reads
+        letters = [c for c in text if c.isalpha()]
+        return sum(c < "\u0250" for c in letters) >= LATIN_SHARE * len(letters)
+    return found == "en"
 
 
 def load_embedder(path: Path | None = None) -> "MiniLM | None":

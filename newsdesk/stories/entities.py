@@ -24,6 +24,7 @@ DATA = Path(__file__).with_name("data")
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|\n+|[。！？]")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Col|Lt|Sen|Rep|Gov|Prof|Maj|"
                            r"Brig|Capt|Sgt|Adm|No|vs|Inc|Co|Corp|U\.S|a\.m|p\.m))\.$")
+# Not newsdesk.words: names need "al-Assad", "AT&T" and "U.S." whole (and sentence positions).
 _TOKEN = re.compile(r"[^\W_](?:[\w’'\-.&]*[^\W_])?")
 _POSSESSIVE = re.compile(r"[’']s?$", re.IGNORECASE)
 _BREAK = re.compile(r"[,;:()\[\]\"“”«»„‘’'–—|/!?-]")
@@ -35,9 +36,21 @@ PARTICLES = frozenset({"de", "del", "della", "der", "den", "di", "da", "dos", "d
 CONNECTORS = PARTICLES | {"of"}  # never a name, nor a tag, alone
 
 
+_TITLE_AFFIXES = frozenset({"elect", "designate", "ex"})  # "President-Elect", "Ex-Minister"
+
+
+def title_parts(phrase: str) -> list[str]:
+    """The words of a possible title, hyphens split and affixes dropped: "President-Elect"
+    -> ["president"]."""
+    words = re.split(r"[\s\-]+", phrase.casefold().strip())
+    kept = [w for w in words if w and w not in _TITLE_AFFIXES]
+    return kept if kept else [w for w in words if w]
+
+
 def is_title(word: str) -> bool:
-    """A job title or honorific ("President", "Prime Minister"): never a tag alone."""
-    words, hard = word.casefold().split(), word_list("titles.txt")
+    """A job title or honorific ("President", "Prime Minister", "President-elect"): never
+    a tag alone."""
+    words, hard = title_parts(word), word_list("titles.txt")
     return bool(words) and (words[-1] in hard or words[-1] in word_list("name-suffixes.txt")
                             or all(w in hard or w in word_list("titles-soft.txt") for w in words))
 

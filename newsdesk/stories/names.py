@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .entities import CONNECTORS, PARTICLES, Token, given_names, place_of, stopwords, word_list
+from .entities import (CONNECTORS, PARTICLES, Token, given_names, place_of, stopwords,
+                       title_parts, word_list)
 
 _MONTHS = {"january", "february", "march", "april", "june", "july", "august", "september",
            "october", "november", "december"}
@@ -168,9 +169,14 @@ def _keeps_particles(seg: list[Token], after_title: bool, known: set[str]) -> bo
             or (seg[0].text[:1].isupper() and not seg[0].first))
 
 
+def _title_word(word: str) -> bool:
+    """A title, or a hyphenated one: "President-Elect", "Ex-Minister", "Vice-Chancellor"."""
+    return all(p in word_list("titles.txt") for p in title_parts(word))
+
+
 def _segments(run: list[Token]) -> list[tuple[list[Token], bool]]:
     """Split a run at title words: (segment, comes right after a title)."""
-    titled = [t.lower in word_list("titles.txt") and t.text[:1].isupper() for t in run]
+    titled = [_title_word(t.lower) and t.text[:1].isupper() for t in run]
     for i in range(len(run) - 1, -1, -1):  # "National Security Advisor": all three
         nxt = run[i + 1].lower if i + 1 < len(run) else ""
         titled[i] = titled[i] or run[i].lower in word_list("titles-soft.txt") and (

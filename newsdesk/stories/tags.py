@@ -3,8 +3,13 @@
 Candidates are single content words, named things (``names.find_names``) and
 lower-case two-word phrases that recur. Each is scored by
 
-    (1 + ln tf) * idf ** IDF_POWER * (1 + TITLE_BONUS if in the title)
+    (1 + ln tf) * (1 + ln spread) ** SPREAD_POWER * idf ** IDF_POWER
+                * (1 + TITLE_BONUS if in the title)
                 * (1 + LEAD_BONUS / (1 + first sentence index)) * NAME_BONUS if a name
+
+where spread is the number of sentences using the candidate (a phrase: holding all its
+words): what an article is about comes back all through it, a word said five times in one
+paragraph is a detail of it (YAKE's "different sentences" feature says the same).
 
 with the idf taken from a ``background.Background``: general English word frequencies
 (``data/wordfreq-en.tsv``) plus, in the stories stage, what the installation's own archive
@@ -13,7 +18,7 @@ has taught it (``Background.learn``). Words are compared by their Snowball stem,
 ("Ukrainians" -> Ukraine); every name is read in one spelling first ("Kiev" -> "Kyiv",
 ``variants.py``).
 
-Hashtags (3-8) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
+Hashtags (3-10) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
 surname (#Putin), never genre words (#Readout, ``data/genre-words.txt``), weak or very
 common words, titles (#President) or given names alone, nor junk by form (``tagrules.py``). Any language or script is
 accepted; only English gets stop words and stemming.
@@ -27,19 +32,25 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..words import runs
 from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, stopwords, tokenize, word_list)
 from .names import find_names, surname_tag
 from .tagrules import adjective_only, never_a_tag
-from .variants import respell, spellings
+from .variants import preferred, respell, spellings
 
-IDF_POWER = 0.5
+IDF_POWER = 0.75
+SPREAD_POWER = 2.0
 TITLE_BONUS = 1.0
 LEAD_BONUS = 1.0
 NAME_BONUS = 1.2
+NAME_TAG_BOOST = 1.5  # hashtags only: names are what readers follow
 PHRASE_MIN_COUNT = 2
-MIN_TAGS, MAX_TAGS = 3, 8
+MIN_TAGS, MAX_TAGS = 3, 10
+# past the first TAIL_FROM tags, a word that is not a name must be rarer than this share of
+# documents: a seventh tag like #Support or #Law would gather every article saying it
+TAIL_FROM, TAIL_SHARE = 6, 0.1
 COMMON_SHARE = 0.25  # non-names in this share of background documents are never tags
 
 _BEFORE_VERB = {"to", "will", "would", "can", "could", "must", "should", "we", "they", "not"}
@@ -63,6 +74,7 @@ class _Candidate:
     half_name: bool = False        # a phrase with a capitalised word: "near Bakhmut"
     capital_mid: bool = False      # written with a capital inside a sentence of the body
     written_lower: bool = False    # written in lower case somewhere (title included)
+    spread: int = 1                # sentences using it (every word of it), the title one of them
 
     def see(self, form: str, sentence: int, in_title: bool, n: int = 1) -> None:
         self.forms[form] += n
@@ -98,6 +110,7 @@ def _candidates(title: str, text: str, background: Background,
     inside = in_longer_name(tokens)
     title_keys |= {stem_phrase(p) for t, i in zip(title_tokens, inside) for p in places_in(t, not i)}
     cands: dict[str, _Candidate] = {}
+    used_in: dict[str, set[int]] = {}  # stem or place key -> sentences using it
 
     def get(key: str) -> _Candidate:
         if key not in cands:
@@ -111,6 +124,7 @@ def _candidates(title: str, text: str, background: Background,
         for form in places or [tok.text if tok.capitalised and not tok.first else tok.lower]:
             cand = get(stem_phrase(form) if places else stem(tok.text))
             cand.see(form, max(tok.sentence, 0), cand.key in title_keys)
+            used_in.setdefault(cand.key, set()).add(tok.sentence)
             cand.name |= bool(places)
         before = prev.lower if prev and prev.sentence == tok.sentence else ""
         cand.verb_uses += before in _BEFORE_VERB
@@ -156,6 +170,11 @@ def _candidates(title: str, text: str, background: Background,
         cand.see(place or " ".join(name.words), max(name.first_sentence, 0),
                  all(stem(w) in title_keys for w in name.words), name.count)
         cand.name, cand.person = True, cand.person or name.person
+    for tok in tokens:
+        used_in.setdefault(stem(tok.text), set()).add(tok.sentence)
+    for cand in cands.values():  # a phrase is in at most the sentences holding all its words
+        found = [used_in.get(p, set()) for p in cand.key.split()]
+        cand.spread = max(1, len(set.intersection(*found)) if found else 0)
     return cands, absorbed
 
 
@@ -163,6 +182,7 @@ def _score(cand: _Candidate, background: Background) -> float:
     parts = cand.key.split()
     idf = sum(background.idf(p) for p in parts) / len(parts)
     score = (1.0 + math.log(cand.count)) * max(idf, 0.01) ** IDF_POWER
+    score *= (1.0 + math.log(cand.spread)) ** SPREAD_POWER
     if cand.in_title:
         score *= 1.0 + TITLE_BONUS
     score *= 1.0 + LEAD_BONUS / (1.0 + cand.first_sentence)
@@ -195,7 +215,7 @@ class Tag:
 
 
 def _camel(form: str) -> str:
-    parts = re.findall(r"[^\W_]+", form)
+    parts = runs(form)
     return "".join(p if any(c.isupper() for c in p[1:]) or p.isupper() else p[:1].upper() + p[1:]
                    for p in parts)
 
@@ -222,6 +242,9 @@ def _topical(cand: _Candidate, background: Background) -> bool:
         return False
     if is_title(form) or not form[:1].isalpha() or (form in given_names() and not cand.person):
         return False
+    other = preferred(cand.form)
+    if other not in (None, cand.form) and not cand.person and place_of(other):
+        return False  # a place's other name left as it is inside a longer name: "Rural America"
     if cand.person or place_of(form):
         return True
     genre, weak = _not_topics("genre-words.txt"), _not_topics("weak-words.txt")
@@ -275,24 +298,27 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
     Persons are tagged by surname (#Putin), places for their demonyms (#Ukraine for
     "Ukrainian"), organisations and places whole (#WhiteHouse); see ``_topical`` for what
     is never a tag and ``_absorbed`` for what a longer tag covers. Words that are not names
-    need two mentions or the title.
+    need two mentions, the title or the lede (the first sentence) before others are taken.
     """
     background = background or default_background()
     ranked, absorbed = _ranked(title, text, background)
     ranked = [(c, s) for c, s in ranked if _topical(c, background)]
     absorbed |= _absorbed(ranked)
     best = ranked[0][1] if ranked else 0.0
-    scored = [(s * 1.5 if c.name else s, c, c.name or c.count >= 2 or c.in_title)
+    scored = [(s * NAME_TAG_BOOST if c.name else s, c,
+               c.name or c.count >= 2 or c.in_title or c.first_sentence == 0)
               for c, s in ranked if c.key not in absorbed
               and (c.name or " " not in c.key or s >= best * 0.5)]
     scored.sort(key=lambda t: (-t[0], t[1].key))
     chosen: dict[str, Tag] = {}
-    for strict in (True, False):  # relax the two-mentions rule only to reach MIN_TAGS
+    for strict in (True, False):  # relax that rule only to reach MIN_TAGS
         for score, cand, eligible in scored:
             if len(chosen) >= max(1, top) or (not strict and len(chosen) >= MIN_TAGS):
                 break
             if (strict and not eligible) or "'" in cand.form or "’" in cand.form:
                 continue  # contractions ("we're") make poor tags
+            if len(chosen) >= TAIL_FROM and not cand.name and background.share(cand.key) >= TAIL_SHARE:
+                continue  # see TAIL_SHARE
             form = cand.form if cand.name or cand.form.isupper() else cand.form.casefold()
             tag = make_tag(form, score)
             if tag is not None and tag.slug not in chosen:

@@ -21,11 +21,12 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from ..words import WORD, word
+
 TITLE_WEIGHT = 2
 PAIR_WEIGHT = 1
 LEAD_WORDS = 200
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _NAME = re.compile(r"\b(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,})(?:\s+(?:[A-Z][\w'’-]*[a-z][\w'’-]*|[A-Z]{2,}))+")
 
 _STOP = frozenset("""
@@ -57,10 +58,8 @@ def words(text: str, language: str | None = None) -> list[str]:
     """Lower-cased, stemmed content words, in order."""
     stemmer = _stemmer(language)
     out = []
-    for match in _WORD.finditer(text.lower()):
-        w = match.group().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
+    for match in WORD.finditer(text.lower()):
+        w = word(match.group())
         if w in _STOP or (w.isdigit() and len(w) < 4) or len(w) < 2:
             continue
         out.append(stemmer(w))
@@ -106,13 +105,11 @@ def name_stems(text: str, language: str | None = None) -> set[str]:
     starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
     stemmer = _stemmer(language)
     out = set()
-    for match in _WORD.finditer(text):
+    for match in WORD.finditer(text):
         w = match.group()
         if match.start() in starts or not w[0].isupper():
             continue
-        w = w.lower().replace("’", "'")
-        if w.endswith("'s"):
-            w = w[:-2]
+        w = word(w.lower())
         if w not in _STOP and len(w) > 1:
             out.add(stemmer(w))
     return out

@@ -22,11 +22,12 @@ from difflib import SequenceMatcher
 
 from ..ai.sentences import split_sentences
 from ..ingest.revisions import normalize
+from ..words import runs
 
 BREAK = "\n"                 # paragraph marker in the sentence sequence
 PAIR_RATIO = 0.5             # a replaced sentence sharing this much is "changed", not new
+# Not newsdesk.words: a diff redraws the whole text, so punctuation and spaces are tokens too.
 _TOKENS = re.compile(r"\w+|[^\w\s]+|\s+", re.U)
-_WORDS = re.compile(r"\w+", re.U)
 
 
 @dataclass
@@ -102,7 +103,7 @@ def _add(runs: list[Run], op: str, text: str) -> None:
 
 
 def _similar(a: str, b: str) -> float:
-    ta, tb = _WORDS.findall(a.lower()), _WORDS.findall(b.lower())
+    ta, tb = runs(a.lower()), runs(b.lower())
     return SequenceMatcher(None, ta, tb, autojunk=False).ratio() if ta and tb else 0.0
 
 

@@ -1,0 +1,28 @@
+"""newsdesk.language: the one language guess (a declared language, else py3langid)."""
+
+from newsdesk.language import declared, detect, detect_many
+
+
+def test_a_declared_language_decides_and_is_read_as_its_primary_code():
+    assert declared("en-GB") == "en" and declared("pt_BR") == "pt" and declared(" FR ") == "fr"
+    assert declared("") is None and declared(None) is None and declared("english-language") is None
+    assert detect("Die Regierung hat die Steuern erhöht", "en-US") == "en"
+
+
+def test_texts_in_several_languages_and_scripts_are_recognised():
+    assert detect("A man bought a car and a house in a town on the coast") == "en"
+    assert detect("Le président a eu un entretien avec le Premier ministre et les ministres") == "fr"
+    assert detect("El gobierno anunció nuevas medidas para contener la inflación") == "es"
+    assert detect("Il governo ha annunciato nuove misure per la crisi energetica") == "it"
+    assert detect("Die Regierung hat die Steuern erhöht und die Opposition ist nicht zufrieden") == "de"
+    assert detect("Президент провёл телефонный разговор с премьер-министром Японии.") == "ru"
+
+
+def test_a_text_that_says_nothing_about_its_language_is_unknown():
+    assert detect("") is None and detect("2022 — 14:30, 3/4") is None
+    assert detect("Putin Biden") is None  # two names: no guess is better than a wrong one
+
+
+def test_a_set_of_texts_is_read_together_with_a_default():
+    assert detect_many(["El gobierno anunció nuevas medidas", "para contener la inflación en el país"]) == "es"
+    assert detect_many([]) == "en" and detect_many(["Putin Biden"], default="xx") == "xx"

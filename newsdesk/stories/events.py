@@ -48,9 +48,10 @@ import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
+from .occurrence import actors, announced_day, conflict, context, gap_hours
 from .story import Doc, pop_expired
 from .text import features, name_stems
 from .vectors import Vector, Vectorizer, dot, normalise
@@ -70,6 +71,10 @@ EVENT_DEFAULTS: dict[str, Any] = {
     "shared_names": 3,             # names two outlets' ledes must share to be compared on names
     "probe_terms": 20,             # heaviest terms of the article used to find candidates
     "candidates": 30,              # stories compared in full (most shared weight first)
+    "actor_penalty": 0.5,          # similarity factor when each side names an actor the other does not
+    "context_words": 80,           # words of the text where the other side's actors are looked for
+    "half_life": 24.0,             # hours: similarity halves per this much time between occurrences...
+    "grace": 6.0,                  # ...beyond these first hours (see occurrence.gap_hours)
 }
 
 
@@ -123,15 +128,21 @@ class Member:
     raw: Vector        # stream-wide weights (not normalised): the candidate probe
     damped: Vector     # unit vector, weights also damped by the outlet's own frequencies
     names: Vector      # the raw weights of the names in the lede (see ``text.name_stems``)
+    actors: frozenset = frozenset()    # who acts (``occurrence.actors``)
+    context: frozenset = frozenset()   # every word of headline and lede (``occurrence.context``)
+    day: date | None = None            # the day an announcement names (``occurrence.announced_day``)
 
     def to_list(self) -> list:
         return [self.id, self.outlet, self.when.isoformat() if self.when else None, self.title,
-                self.raw, self.damped, self.names]
+                self.raw, self.damped, self.names, sorted(self.actors), sorted(self.context),
+                self.day.isoformat() if self.day else None]
 
     @classmethod
     def from_list(cls, item: list) -> "Member":
+        extra = item[7:] + [[], [], None][len(item) - 7:]   # state saved before actors existed
         return cls(item[0], item[1], datetime.fromisoformat(item[2]) if item[2] else None,
-                   item[3], item[4], item[5], item[6])
+                   item[3], item[4], item[5], item[6], frozenset(extra[0]), frozenset(extra[1]),
+                   date.fromisoformat(extra[2]) if extra[2] else None)
 
 
 @dataclass
@@ -223,8 +234,12 @@ class EventClusterer:
             self.outlets.learn(outlet, counts)
         else:
             damped = normalise(raw)
+        wider = " ".join(doc.text.split()[:self.context_words]) if doc.text else ""
         return Member(doc.id, outlet, doc.published, doc.title, raw, damped,
-                      {t: 1.0 for t in raw if t in names})
+                      {t: 1.0 for t in raw if t in names},
+                      frozenset(actors(doc.title, lede, doc.language)),
+                      frozenset(context(doc.title, wider, doc.language)),
+                      announced_day(doc.title, lede, doc.published))
 
     def similarity(self, a: Member, b: Member) -> float:
         """Two releases of one outlet: on all their words, weights damped by that outlet's
@@ -234,7 +249,23 @@ class EventClusterer:
         routine (the Kremlin naming Biden, the White House naming Putin: each is news for
         one side; "President" is routine for both). Two outlets' accounts of one call name
         both parties; Biden's call with Macron and Putin's call with Macron share one party,
-        and each names a principal the other does not."""
+        and each names a principal the other does not.
+
+        The result is then lowered for what tells two occurrences apart (``occurrence.py``):
+        by ``actor_penalty`` when each side names an actor the other never does, and by
+        half per ``half_life`` hours between the occurrences they report, beyond ``grace``."""
+        return self._words(a, b) * self._apart(a, b)
+
+    def _apart(self, a: Member, b: Member) -> float:
+        factor = 1.0
+        if conflict(a.actors, a.context, b.actors, b.context):
+            factor = self.actor_penalty
+        gap = gap_hours(a.when, a.day, b.when, b.day)
+        if gap > self.grace:
+            factor *= 0.5 ** ((gap - self.grace) / self.half_life)
+        return factor
+
+    def _words(self, a: Member, b: Member) -> float:
         if a.outlet is not None and a.outlet == b.outlet:
             return dot(a.damped, b.damped)
         weight = self.outlets.weight

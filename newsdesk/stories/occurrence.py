@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from .entities import given_names, is_title, place_of, stopwords
+from .entities import given_names, is_title, place_of, stopwords, word_list
 from .text import _stemmer
 
 __all__ = ["actors", "announced_day", "conflict", "context", "gap_hours"]
@@ -57,12 +57,6 @@ def _key(word: str, language: str | None) -> str:
     return place.casefold() if place else _stemmer(language)(word.casefold())
 
 
-def _capital(word: str) -> bool:
-    word = word.rstrip(".")
-    return (word[:1].isupper() and word.casefold() not in stopwords() and not is_title(word)
-            and word.casefold() not in _NOT_NAMES)
-
-
 def context(title: str, lede: str, language: str | None = None) -> set[str]:
     """Keys of every word of the headline and the lede."""
     return {_key(w, language) for w in _WORD.findall(f"{title} {lede}")
@@ -70,47 +64,40 @@ def context(title: str, lede: str, language: str | None = None) -> set[str]:
 
 
 def actors(title: str, lede: str, language: str | None = None) -> set[str]:
-    """Keys of the names in the headline and of the lede's subject (see the module
-    docstring). A headline in Title Case capitalises every word, so there a word counts as
-    a name only if it follows a job title or a given name ("Statement by Vice President
-    Kamala Harris"), is a given name or a place, or the lede writes it with a capital
-    inside a sentence."""
-    found: set[str] = set()
-    lede_words = _WORD.findall(lede)
-    mid = {w.casefold() for w in lede_words[1:] if w[:1].isupper()} - stopwords()
-    head = _WORD.findall(title)
-    content = [w for w in head if w.casefold() not in stopwords()]
-    title_case = len(content) > 2 and sum(w[:1].isupper() for w in content) > 0.7 * len(content)
-    after = False   # the word before was a job title, a given name or an initial
-    for i, w in enumerate(head):
-        given = w.casefold() in given_names()
-        name = _capital(w) and (i > 0 or place_of(w))
-        if name and title_case:
-            name = after or given or place_of(w) is not None or w.casefold() in mid
-        if name:
-            found.add(_key(w, language))
-        after = is_title(w) or (name and (given or len(w.rstrip(".")) == 1))
-    return found | _subject(lede, language)
+    """Keys of the people and places the headline names and of the lede's subject (see
+    the module docstring). Other names (NATO, Nord Stream, the Security Council) say what a
+    release is about, and one meeting's releases are about several things."""
+    return _people_places(_WORD.findall(title), language) | _people_places(_opening(lede), language, False)
 
 
-def _subject(lede: str, language: str | None) -> set[str]:
-    """The name the lede opens with: the capitalised words before its first lower-case
-    word ("Vladimir Putin had ...", "Today, President Biden will ..."), titles and the
-    like dropped; none when the opening is long or holds figures (a dateline, a clock)."""
-    opening = []
+def _opening(lede: str) -> list[str]:
+    """The capitalised words the lede opens with, before its first lower-case word
+    ("Vladimir Putin had ...", "Today, President Biden will ..."); none when the opening
+    is long or holds figures (a dateline, a clock)."""
+    opening: list[str] = []
     for w in lede.split()[:SUBJECT_WORDS]:
         if w[:1].islower():
-            break
+            return opening
         if any(c.isdigit() for c in w):
-            return set()
+            return []
         opening.extend(_WORD.findall(w))
-    else:
-        return set()
-    keep = [w for w in opening if len(w.rstrip(".")) > 1 and _capital(w)]
-    if len(keep) == 1 and opening and keep[0] == opening[0] and not place_of(keep[0]) \
-            and keep[0].casefold() not in given_names():
-        return set()   # one capitalised first word says nothing ("Yesterday ...")
-    return {_key(w, language) for w in keep}
+    return []
+
+
+def _people_places(words: list[str], language: str | None = None, places: bool = True) -> set[str]:
+    """Keys of the people among ``words`` (a given name, a capitalised word after a job
+    title, a given name or an initial: "President Biden", "Olaf Scholz", "Joseph R.
+    Biden") and, with ``places``, of the places (countries, demonyms)."""
+    found, after = set(), False
+    for w in words:
+        bare = w.rstrip(".")
+        capital = bare[:1].isupper() and bare.casefold() not in _NOT_NAMES
+        given = capital and bare.casefold() in given_names()
+        person = (given or after) and not is_title(bare) and bare.casefold() not in stopwords()
+        if capital and len(bare) > 1 and (person or (places and place_of(bare))):
+            found.add(_key(bare, language))
+        after = capital and (bare.casefold() in word_list("titles.txt") or given or len(bare) == 1)
+    return found
 
 
 def conflict(actors_a: set[str], context_a: set[str], actors_b: set[str], context_b: set[str]) -> bool:

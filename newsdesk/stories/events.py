@@ -59,7 +59,7 @@ from .vectors import Vector, Vectorizer, dot, normalise
 __all__ = ["EVENT_DEFAULTS", "EventClusterer", "EventState", "OutletTerms"]
 
 EVENT_DEFAULTS: dict[str, Any] = {
-    "threshold": 0.2,              # similarity needed to join a story (see _best)
+    "threshold": 0.25,             # similarity needed to join a story (see _best)
     "window": timedelta(days=2),   # members further apart in time are not compared
     "lede_words": 30,              # words of the text read after the headline
     "outlet_prior": 20,            # documents an outlet is assumed to start with (see OutletTerms)
@@ -71,7 +71,7 @@ EVENT_DEFAULTS: dict[str, Any] = {
     "shared_names": 3,             # names two outlets' ledes must share to be compared on names
     "probe_terms": 20,             # heaviest terms of the article used to find candidates
     "candidates": 30,              # stories compared in full (most shared weight first)
-    "actor_penalty": 0.5,          # similarity factor when each side names an actor the other does not
+    "actor_penalty": 0.25,         # similarity factor when each side names an actor the other does not
     "context_words": 80,           # words of the text where the other side's actors are looked for
     "half_life": 12.0,             # hours: similarity halves per this much time between occurrences...
     "grace": 6.0,                  # ...beyond these first hours (see occurrence.gap_hours)

@@ -7,8 +7,8 @@ emergencies with respect to Ukraine, to Zimbabwe and to Iran; Putin's call with 
 on Saturday and on Monday. What tells them apart is *who acts* and *when*, so
 ``events.py`` reads two more things of each release from its headline and lede:
 
-- **Actors** (``actors``): the names in the headline (people, places, bodies; job titles
-  are not names) and the *subject* of the lede, the name its first sentence opens with
+- **Actors** (``actors``): the people the headline names (job titles are not names), or
+  the places it names when it names no one, and the *subject* of the lede, the name its first sentence opens with
   ("Vladimir Putin had a telephone conversation with ...", "President Joseph R. Biden,
   Jr. spoke today with ..."). Each is kept as a key: its stem, or its country for a
   demonym or a state's formal name ("Russian" -> russia).
@@ -64,10 +64,13 @@ def context(title: str, lede: str, language: str | None = None) -> set[str]:
 
 
 def actors(title: str, lede: str, language: str | None = None) -> set[str]:
-    """Keys of the people and places the headline names and of the lede's subject (see
-    the module docstring). Other names (NATO, Nord Stream, the Security Council) say what a
-    release is about, and one meeting's releases are about several things."""
-    return _people_places(_WORD.findall(title), language) | _people_places(_opening(lede), language, False)
+    """Keys of the people the headline names (or, when it names none, of its places: the
+    country a notice is about) and of the lede's subject (see the module docstring). Other
+    names (NATO, Nord Stream, the Security Council) say what a release is about, and one
+    meeting's releases are about several things."""
+    head = _WORD.findall(title)
+    found = _people_places(head, language, places=False) or _people_places(head, language)
+    return found | _people_places(_opening(lede), language, places=False)
 
 
 def _opening(lede: str) -> list[str]:

@@ -33,13 +33,21 @@ One article at a time (``EventClusterer.add``):
    partner B share a name without being one event); otherwise start a new story. Most items
    of a press-release stream are singletons, and precision matters most: a wrong join
    puts an unrelated headline on a story, a missed join leaves two short stories.
-4. Each story knows its *central* member (highest summed similarity to the others; first
+4. What two releases report apart lowers their similarity (``occurrence.py``): when each
+   names an actor the other never does (Biden's call with Yoon and Putin's greetings to
+   Yoon; Biden's and Harris's statements on one death; notices about Zimbabwe and about
+   Iran), it is multiplied by ``actor_penalty``; and it halves every ``half_life`` hours
+   between the occurrences they report, after ``grace`` hours (an announcement reports the
+   day it names, so "On March 11, Putin will meet ..." stays close to the meeting, while
+   two calls with one leader a day apart do not join).
+5. Each story knows its *central* member (highest summed similarity to the others; first
    on ties), whose headline and lede present the story, and the thread of its first
    article.
 
 Parameters (``EVENT_DEFAULTS``) were chosen on the tuning half of the labelled demo sample
 (``bench/demo_events_eval.py --corpus``: events split by a hash of their label), and the
-figures are reported on the other half.
+figures are reported on the other half and on a fresh set labelled later
+(``--labels fresh``), used for no choice.
 """
 
 from __future__ import annotations

@@ -196,6 +196,13 @@ def test_an_announcement_reports_the_day_it_names():
     assert announced_day("Notice", "On March 6, 2014, by Executive Order 13660, the President declared", sent) is None
 
 
+def test_an_announcement_two_days_ahead_keeps_its_story_open_for_the_occurrence(placed):
+    # "On February 18, Vladimir Putin will hold talks with ... Lukashenko" (16 Feb, 13:00)
+    # and the talks and news conference of 18 February, more than the window later
+    assert len({_story(placed, i) for i in ("61b51c12b9662316", "1d0deb307c28a05c",
+                                            "e4c3973f4f093400")}) == 1
+
+
 def test_state_saved_before_actors_existed_still_loads(releases):
     clusterer, _ = _run(releases, upto=40)
     data = clusterer.to_dict()

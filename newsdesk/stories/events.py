@@ -60,7 +60,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from .occurrence import actors, announced_day, conflict, context, gap_hours
-from .story import Doc, pop_expired
+from .story import Doc
 from .text import features, name_stems
 from .vectors import Vector, Vectorizer, dot, normalise
 
@@ -292,8 +292,20 @@ class EventClusterer:
         v = self.vectorizer
         return math.log((v.n_docs + self.idf_prior) / (v.df.get(term, 0) + 0.5))
 
-    def _close_enough(self, a: datetime | None, b: datetime | None) -> bool:
-        return a is None or b is None or abs(a - b) <= self.window
+    def _close_enough(self, a: Member, b: Member) -> bool:
+        """Within ``window`` of each other, an announcement counting from the day it names."""
+        return gap_hours(a.when, a.day, b.when, b.day) <= self.window.total_seconds() / 3600
+
+    @staticmethod
+    def _open_until(story: EventState) -> datetime | None:
+        """The story's last member, or the end of a day one of its members announces, if later:
+        "On February 18, Putin will hold talks ..." keeps its story open for the talks."""
+        until = story.last_seen
+        for m in story.members:
+            if m.day is not None and m.when is not None:
+                end = datetime(m.day.year, m.day.month, m.day.day, tzinfo=m.when.tzinfo) + timedelta(hours=30)
+                until = end if until is None or end > until else until
+        return until
 
     def _best(self, member: Member) -> tuple[EventState | None, float]:
         shared: dict[int, float] = defaultdict(float)
@@ -305,7 +317,7 @@ class EventClusterer:
         for sid in sorted(candidates):
             story = self._stories[sid]
             sims = [(self.similarity(member, m), m.outlet == member.outlet) for m in story.members
-                    if self._close_enough(member.when, m.when)]
+                    if self._close_enough(member, m)]
             if not sims:
                 continue
             score, same = max(sims)
@@ -338,7 +350,7 @@ class EventClusterer:
         if member.when is not None:
             story.first_seen = min(filter(None, (story.first_seen, member.when)))
             story.last_seen = max(filter(None, (story.last_seen, member.when)))
-            heapq.heappush(self._expiry, (story.last_seen, story.id))
+            heapq.heappush(self._expiry, (self._open_until(story), story.id))
         terms = self._terms[story.id]
         for t in member.raw:
             if t not in terms:
@@ -346,7 +358,12 @@ class EventClusterer:
                 self._postings[t].add(story.id)
 
     def _expire(self) -> None:
-        for story in pop_expired(self._expiry, self.clock - self.window, self._stories):
+        limit = self.clock - self.window
+        while self._expiry and self._expiry[0][0] < limit:
+            until, sid = heapq.heappop(self._expiry)
+            story = self._stories.get(sid)
+            if story is None or self._open_until(story) != until:
+                continue   # closed already, or open longer: a newer entry holds its time
             for t in self._terms.pop(story.id, ()):
                 plist = self._postings.get(t)
                 if plist is not None:
@@ -385,5 +402,5 @@ class EventClusterer:
                     self._terms[story.id].add(t)
                     self._postings[t].add(story.id)
             if story.last_seen is not None:
-                heapq.heappush(self._expiry, (story.last_seen, story.id))
+                heapq.heappush(self._expiry, (self._open_until(story), story.id))
 

@@ -34,7 +34,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from .entities import given_names, is_title, place_of, stopwords, word_list
-from .text import _stemmer
+from .text import words
 
 __all__ = ["actors", "announced_day", "conflict", "context", "gap_hours"]
 
@@ -54,7 +54,10 @@ ANNOUNCE_DAYS = 7       # a date at most this far ahead is the day an announceme
 def _key(word: str, language: str | None) -> str:
     word = word.replace("’", "'").removesuffix("'s").removesuffix("'").rstrip(".")
     place = place_of(word)
-    return place.casefold() if place else _stemmer(language)(word.casefold())
+    if place:
+        return place.casefold()
+    stems = words(word, language)
+    return stems[0] if len(stems) == 1 else word.casefold()
 
 
 def context(title: str, lede: str, language: str | None = None) -> set[str]:

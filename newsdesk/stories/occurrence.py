@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from .entities import given_names, is_title, place_of, stopwords, word_list
 from .text import words
@@ -51,6 +52,7 @@ SUBJECT_WORDS = 8       # the subject must open the lede: a name within its firs
 ANNOUNCE_DAYS = 7       # a date at most this far ahead is the day an announcement names
 
 
+@lru_cache(maxsize=65536)
 def _key(word: str, language: str | None) -> str:
     word = word.replace("’", "'").removesuffix("'s").removesuffix("'").rstrip(".")
     place = place_of(word)

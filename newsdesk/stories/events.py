@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from .occurrence import actors, announced_day, conflict, context, gap_hours
+from .occurrence import actors, announced_day, conflict, context, day_end, gap_hours
 from .story import Doc
 from .text import features, name_stems
 from .vectors import Vector, Vectorizer, dot, normalise
@@ -265,13 +265,9 @@ class EventClusterer:
         return self._words(a, b) * self._apart(a, b)
 
     def _apart(self, a: Member, b: Member) -> float:
-        factor = 1.0
-        if conflict(a.actors, a.context, b.actors, b.context):
-            factor = self.actor_penalty
         gap = gap_hours(a.when, a.day, b.when, b.day)
-        if gap > self.grace:
-            factor *= 0.5 ** ((gap - self.grace) / self.half_life)
-        return factor
+        return ((self.actor_penalty if conflict(a.actors, a.context, b.actors, b.context) else 1.0)
+                * 0.5 ** (max(0.0, gap - self.grace) / self.half_life))
 
     def _words(self, a: Member, b: Member) -> float:
         if a.outlet is not None and a.outlet == b.outlet:
@@ -300,12 +296,8 @@ class EventClusterer:
     def _open_until(story: EventState) -> datetime | None:
         """The story's last member, or the end of a day one of its members announces, if later:
         "On February 18, Putin will hold talks ..." keeps its story open for the talks."""
-        until = story.last_seen
-        for m in story.members:
-            if m.day is not None and m.when is not None:
-                end = datetime(m.day.year, m.day.month, m.day.day, tzinfo=m.when.tzinfo) + timedelta(hours=30)
-                until = end if until is None or end > until else until
-        return until
+        return max(filter(None, [story.last_seen, *(day_end(m.day, m.when) for m in story.members)]),
+                   default=None)
 
     def _best(self, member: Member) -> tuple[EventState | None, float]:
         shared: dict[int, float] = defaultdict(float)

@@ -37,7 +37,7 @@ from functools import lru_cache
 from .entities import given_names, is_title, place_of, stopwords, word_list
 from .text import words
 
-__all__ = ["actors", "announced_day", "conflict", "context", "gap_hours"]
+__all__ = ["actors", "announced_day", "conflict", "context", "day_end", "gap_hours"]
 
 _WORD = re.compile(r"[^\W\d_][\w'’.]*[^\W_]|[^\W\d_]")
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2}[.!?])\s+(?=[A-Z\"“])")
@@ -133,6 +133,14 @@ def announced_day(title: str, lede: str, published: datetime | None) -> date | N
     return None
 
 
+def day_end(day: date | None, when: datetime | None) -> datetime | None:
+    """When the day an announcement names is over, read broadly (publishers' clocks run in
+    their own time zones): 6 h past its midnight, in ``when``'s time zone."""
+    if day is None or when is None:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=when.tzinfo) + timedelta(hours=30)
+
+
 def gap_hours(a_when: datetime | None, a_day: date | None, b_when: datetime | None,
               b_day: date | None) -> float:
     """Hours between the occurrences two releases report: between their publication times,
@@ -142,8 +150,8 @@ def gap_hours(a_when: datetime | None, a_day: date | None, b_when: datetime | No
         return 0.0
     for day, when in ((a_day, b_when), (b_day, a_when)):
         if day is not None:
-            start = datetime(day.year, day.month, day.day, tzinfo=when.tzinfo) - timedelta(hours=6)
-            end = start + timedelta(hours=36)
+            end = day_end(day, when)
+            start = end - timedelta(hours=36)
             if start <= when <= end:
                 return 0.0
             return min(abs((when - start).total_seconds()), abs((when - end).total_seconds())) / 3600

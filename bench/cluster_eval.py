@@ -2,6 +2,7 @@
 
     python bench/cluster_eval.py [--datasets News-T,News,WikiRef220] [--set threshold=0.3]
                                  [--embeddings auto|off] [--embed-cache DIR] [--time none|index]
+                                 [--level thread|story|both]
 
 Data (../shared/eval, see each SOURCE.md):
 - googlenews-mstream News-T.jsonl / News.jsonl: 11,109 preprocessed Google News titles in
@@ -25,7 +26,8 @@ What these sets measure is the topic level (``StoryClusterer``, the app's *threa
 gold clusters are Google News stories in the broad sense ("Xbox One launch", "Kim
 Kardashian and Kanye West"), and they carry neither outlets nor dates nor capitals, which
 the event level (``events.py``, the app's stories) reads. The event level is measured on
-the demo by ``bench/demo_events_eval.py``.
+the demo by ``bench/demo_events_eval.py``; ``--level story`` (or ``both``) also runs it
+here, to show what it does on a stream of topic-level gold (it reads no embeddings).
 """
 
 from __future__ import annotations
@@ -104,9 +106,10 @@ def scores(labels, pred, ids=None) -> dict:
            "B-cubed-F1": f, "ARI": adjusted_rand_score(labels, pred), "stories": len(set(pred))}
     if ids is not None:
         keep = report_half(ids)
-        lab = [x for x, k in zip(labels, keep) if k]
-        prd = [x for x, k in zip(pred, keep) if k]
-        out["report"] = (normalized_mutual_info_score(lab, prd), bcubed(lab, prd)[2])
+        for name, want in (("report", True), ("tune", False)):
+            lab = [x for x, k in zip(labels, keep) if k == want]
+            prd = [x for x, k in zip(pred, keep) if k == want]
+            out[name] = (normalized_mutual_info_score(lab, prd), bcubed(lab, prd)[2])
     return out
 
 
@@ -174,9 +177,26 @@ def newsdesk(docs: list[Doc], embedder=None, embeddings=None, **params) -> list[
     return [clusterer.resolve(sid) for sid in assigned]
 
 
+def events(docs: list[Doc]) -> list[int]:
+    """The app's *story* level (``events.py``) on the same stream: no outlets and, without
+    ``--time index``, no dates, so every pair is compared on stream-wide word weights. It
+    reads no embeddings."""
+    from newsdesk.stories.events import EventClusterer
+    from newsdesk.stories.story import Doc as EventDoc
+    from newsdesk.stories.text import features
+    from newsdesk.stories.vectors import Vectorizer
+    vectorizer = Vectorizer()
+    clusterer = EventClusterer(vectorizer)
+    out = []
+    for d in docs:
+        vectorizer.learn(features(d.title, d.text))
+        out.append(clusterer.add(EventDoc(d.id, d.title, d.text, d.published, d.language)).story_id)
+    return out
+
+
 def line(dataset: str, method: str, s: dict, seconds: float) -> str:
     half = (f" | report half NMI {s['report'][0]:.3f} F1 {s['report'][1]:.3f}"
-            if "report" in s else "")
+            f" (tune half {s['tune'][0]:.3f} / {s['tune'][1]:.3f})" if "report" in s else "")
     return (f"{dataset:<11} {method:<15} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
             f"(P {s['B3-P']:.3f} R {s['B3-R']:.3f}) ARI {s['ARI']:.3f} "
             f"stories {s['stories']:>5}  {seconds:6.1f}s{half}")
@@ -200,6 +220,8 @@ def main(argv=None) -> int:
     ap.add_argument("--embed-cache", type=Path, metavar="DIR", default=ROOT / "bench" / "out" / "embeddings",
                     help="keep title embeddings here between runs (default: %(default)s)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--level", choices=("thread", "story", "both"), default="thread",
+                    help="thread: the topic clusterer (cluster.py); story: the event clusterer (events.py)")
     args = ap.parse_args(argv)
     if not SHARED.exists():
         print(f"no evaluation data at {SHARED}")
@@ -225,6 +247,11 @@ def main(argv=None) -> int:
         if not args.no_baseline:
             t = time.time()
             print(line(name, "baseline", scores(labels, baseline(docs), ids), time.time() - t))
+        if args.level in ("story", "both"):
+            t = time.time()
+            print(line(name, "events (story)", scores(labels, events(docs), ids), time.time() - t))
+        if args.level == "story":
+            continue
         t = time.time()
         print(line(name, "newsdesk", scores(labels, newsdesk(docs, **params), ids), time.time() - t))
         if embedder is not None:

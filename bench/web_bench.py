@@ -37,119 +37,19 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsdesk.demo.corpus import OUTLETS, load_articles  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
 from newsdesk.storage.schema import articles  # noqa: E402
-from newsdesk.storage.sources import add_source  # noqa: E402
+from web_archive import build_postgres, build_sqlite  # noqa: E402
 
 QUERIES = ["ceasefire", "grain exports", "economy", "security council", "energy prices",
            "vaccine", "elections", "sanctions", "climate", "president meeting"]
 CONCURRENCY = 20
-
-
-# ----------------------------------------------------------------- the database
-def build(db: Database, total: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    corpus = load_articles()
-    ids = {}
-    for outlet in OUTLETS.values():
-        src = add_source(db, f"{outlet.original_site}/feed", title=outlet.name,
-                         outlet_label=outlet.label, category=outlet.category,
-                         language=outlet.language, attribution=outlet.attribution,
-                         site_url=outlet.original_site)
-        ids[outlet.id] = src.id
-    now = datetime.now(timezone.utc)
-    batch: list[dict] = []
-    for n in range(total):
-        base = corpus[n % len(corpus)]
-        donor = corpus[rng.randrange(len(corpus))]
-        paras = base.paragraphs[:]
-        rng.shuffle(paras)
-        paras = [p for pair in zip(paras, donor.paragraphs) for p in pair][:max(3, len(paras))]
-        body = "\n\n".join(paras)
-        published = now - timedelta(seconds=rng.randrange(365 * 86400))
-        batch.append({
-            "source_id": ids[base.outlet_id], "entry_hash": f"{n:032x}", "guid": f"bench-{n}",
-            "url": f"{base.url}{'&' if '?' in base.url else '?'}n={n}", "canonical_url": None,
-            "title": base.title if n < len(corpus) else f"{base.title} ({n // len(corpus)})",
-            "summary": None, "text": body,
-            "html": "".join(f"<p>{p}</p>" for p in paras) if n % 2 == 0 else None,
-            "authors": [base.author] if base.author else [], "categories": list(base.categories),
-            "published_at": published if n % 50 else None, "updated_at": None,
-            "fetched_at": published + timedelta(minutes=rng.randrange(1, 90)),
-            "language": "en", "lead_image": None, "extraction": "page", "extraction_note": None,
-            "word_count": len(body.split()), "content_hash": None})
-        if len(batch) == 5000:
-            _flush(db, batch)
-    _flush(db, batch)
-    _stories(db, rng)
-
-
-def _flush(db: Database, batch: list[dict]) -> None:
-    if batch:
-        with db.write() as conn:
-            conn.execute(insert(articles), batch)
-        batch.clear()
-
-
-def _stories(db: Database, rng: random.Random) -> None:
-    """Group articles into stories of 1-8 (by publication order, as a clusterer would put
-    neighbours together), with tags and related rows."""
-    with db.read() as conn:
-        rows = conn.execute(select(articles.c.id, articles.c.title,
-                                   func.coalesce(articles.c.published_at, articles.c.fetched_at))
-                            .order_by(func.coalesce(articles.c.published_at,
-                                                    articles.c.fetched_at))).all()
-    words = ["ukraine", "russia", "economy", "energy", "diplomacy", "health", "elections",
-             "climate", "security", "trade", "human-rights", "technology"]
-    story_rows, links, a_tags, s_tags, rel = [], [], [], [], []
-    i, story_id = 0, 0
-    while i < len(rows):
-        size = rng.choice([1, 1, 2, 3, 4, 5, 8])
-        group = rows[i:i + size]
-        i += size
-        story_id += 1
-        first, last = group[0][2], group[-1][2]
-        story_rows.append({"id": story_id, "title": group[-1][1], "lead": group[-1][0],
-                           "first": first, "last": last, "n": len(group)})
-        tags = rng.sample(words, 2)
-        for t in tags:
-            s_tags.append({"s": story_id, "slug": t, "d": t.replace("-", " ").title()})
-        for aid, _, _ in group:
-            links.append({"a": aid, "s": story_id})
-            for t in tags:
-                a_tags.append({"a": aid, "slug": t, "d": t.replace("-", " ").title()})
-            others = [g[0] for g in group if g[0] != aid][:3]
-            for rank, other in enumerate(others, 1):
-                rel.append({"a": aid, "b": other, "r": rank})
-    with db.write() as conn:
-        conn.execute(text("INSERT INTO stories (id, title, lead_article_id, first_seen, last_seen, "
-                          "article_count, outlet_count, updated_at) VALUES "
-                          "(:id, :title, :lead, :first, :last, :n, 1, :last)"),
-                     [dict(r, first=_naive(r["first"]), last=_naive(r["last"])) for r in story_rows])
-        conn.execute(text("INSERT INTO article_story (article_id, story_id) VALUES (:a, :s)"), links)
-        conn.execute(text("INSERT INTO article_tags (article_id, slug, display) VALUES (:a, :slug, :d)"),
-                     a_tags)
-        conn.execute(text("INSERT INTO story_tags (story_id, slug, display) VALUES (:s, :slug, :d)"),
-                     s_tags)
-        conn.execute(text("INSERT INTO related (article_id, related_id, rank, reason) "
-                          "VALUES (:a, :b, :r, 'same story')"), rel)
-        conn.execute(text("UPDATE stories SET outlet_count = (SELECT count(DISTINCT a.source_id) "
-                          "FROM article_story x JOIN articles a ON a.id = x.article_id "
-                          "WHERE x.story_id = stories.id)"))
-        conn.execute(text("ANALYZE"))
-
-
-def _naive(value):
-    if isinstance(value, str):
-        return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
 # ----------------------------------------------------------------- load generation

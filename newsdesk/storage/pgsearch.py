@@ -42,20 +42,27 @@ def shape(conn, query: str, top: int) -> Shape:
                  top=min(top, newest))
 
 
-def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape) -> list:
+def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
+           reach: int | None = None) -> tuple[list, bool]:
     """The rows of ``statement`` (which has ``a.id > :lo AND a.id <= :top`` and ``ORDER BY
     a.id DESC LIMIT :want``) for the newest ``want`` matches above ``floor``, window by
-    window. Bitmap scans only: a walk of the key would read each row's vector."""
+    window; and whether they are all there is above ``floor``. With ``reach``, windows stop
+    growing before they would hold more than ``reach`` matches of the words (by the
+    planner's estimate), and the answer may then be short and not final. Bitmap scans
+    only: a walk of the key would read each row's vector."""
     conn.execute(text("SET LOCAL enable_indexscan = off"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL work_mem = '16MB'"))   # an exact bitmap: no recheck
-    span = max(1, int(want * at.rows / at.matches * 1.5))
+    density = at.matches / at.rows
+    span = max(1, int(want / density * 1.5))
     values = dict(params, want=want, top=at.top)
     while True:
         lo = max(floor, at.top - span)
         found = conn.execute(text(statement), dict(values, lo=lo)).all()
         if len(found) >= want or lo <= floor:
-            return found
+            return found, lo <= floor
+        if reach is not None and span * 4 * density > reach:
+            return found, False
         span *= 4
 
 

@@ -27,7 +27,7 @@ CANDIDATES = 1000
 FILTER_SCAN = 10 * CANDIDATES
 # Snippets are made from the start of a text this long at most (PostgreSQL's ts_headline
 # parses all it is given).
-SNIPPET_TEXT = 20_000
+SNIPPET_TEXT = 6_000
 
 
 @dataclass
@@ -152,16 +152,20 @@ Candidate = namedtuple("Candidate", "id rank sort_when")
 def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, bound: int,
                    scan: int, *, rank: bool, filtered: bool):
     """PostgreSQL: the newest ``bound`` + 1 matches (with filters, among the newest ``scan``
-    matches of the words), found without reading a vector; then only these are ranked."""
+    matches of the words), found without reading a vector; then only these are ranked.
+    With filters, windows of about ``scan`` word matches are tried first; only when they
+    hold too few filtered matches is the exact reach of ``scan`` word matches looked up."""
     at = pgsearch.shape(conn, query, params["top"])
     floor, scanned, newest = params["floor"], None, None
-    if filtered:
-        hits = pgsearch.newest(conn, reach, params, scan + 1, floor, at)
+    found, final = pgsearch.newest(conn, candidates, params, bound + 1, floor, at,
+                                   reach=scan if filtered else None)
+    if filtered and not final and len(found) <= bound:
+        hits, _ = pgsearch.newest(conn, reach, params, scan + 1, floor, at)
         newest = max((h.id for h in hits), default=None)
         if len(hits) > scan:
             scanned, floor = scan, max(min(h.id for h in hits), floor)
             params["floor"] = floor
-    found = pgsearch.newest(conn, candidates, params, bound + 1, floor, at)
+        found, _ = pgsearch.newest(conn, candidates, params, bound + 1, floor, at)
     ranks = pgsearch.rank(conn, [r.id for r in found[:bound]], query) if rank else {}
     return ([Candidate(r.id, -ranks.get(r.id, 0.0), r.sort_when) for r in found],
             scanned, newest)

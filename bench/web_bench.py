@@ -204,8 +204,10 @@ def main() -> None:
     print(f"archive: {facts['articles']:,} articles, {facts['stories']:,} stories, "
           f"{len(facts['outlets'])} outlets, on {db.dialect}; {os.cpu_count()} CPUs "
           f"(shared with other work: only ratios within one run mean much)", flush=True)
-    if db.is_sqlite:
+    if db.is_sqlite:   # with no connection open: closing a file of our own would drop
+        db.close()     # SQLite's locks, and other processes would take the WAL from us
         _warm_file_cache(Path(args.db))
+        db = Database.from_url(url)
     if "one-client" in runs:
         cases = modes.one_client_cases(facts, random.Random(5), args.requests)
         with server(args, url, 0) as base:

@@ -13,7 +13,10 @@ no recheck for plain words, so rows are visited only for matches inside the wind
 vector is read. The first window is sized from the planner's estimate of the word's
 matches to hold what is wanted; when it holds fewer, the next is four times wider, up to
 the whole archive. The result is exact (the newest ``want`` matches), only the work is
-bounded. Only the final candidates' vectors are read, to rank them (``rank``).
+bounded. A word found in a large part of the archive (without filters) is the exception:
+there the key walk reads few vectors before it has enough, and GIN would list hundreds of
+thousands of matches, so the key is walked. Only the final candidates' vectors are read,
+to rank them (``rank``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 TSQ = "websearch_to_tsquery('english', :q)"
+# Reading one row's vector on a key walk costs about as much as listing 25 matches in a
+# GIN bitmap (measured at 1M articles: ~14 us against ~0.6 us): walk when the matches M
+# are so many that want / density * 25 < M, i.e. M^2 > 25 * want * rows.
+WALK = 25
 
 
 @dataclass
@@ -50,12 +57,21 @@ def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
     growing before they would hold more than ``reach`` matches of the words (by the
     planner's estimate), and the answer may then be short and not final. Bitmap scans
     only: a walk of the key would read each row's vector."""
-    conn.execute(text("SET LOCAL enable_indexscan = off"))
-    conn.execute(text("SET LOCAL enable_seqscan = off"))
-    conn.execute(text("SET LOCAL work_mem = '16MB'"))   # an exact bitmap: no recheck
     density = at.matches / at.rows
-    span = max(1, int(want / density * 1.5))
     values = dict(params, want=want, top=at.top)
+    if reach is None and at.matches ** 2 > WALK * want * at.rows:
+        # a word in a good part of the archive: walking the key newest first finds
+        # ``want`` matches after reading about want / density vectors, while GIN would
+        # list every match (at 1M articles a word in 30% of them: 45 ms against 180 ms)
+        _plan(conn, walk=True)
+        found = conn.execute(text(statement), dict(values, lo=floor)).all()
+        return found, len(found) < want
+    _plan(conn, walk=False)
+    # with filters, how many word matches pass them is unknown: start wider (a filter
+    # passing 1 in 6 still finishes in one window), within ``reach``
+    span = max(1, int(want / density * (1.5 if reach is None else 6)))
+    if reach is not None:
+        span = min(span, max(1, int(reach / density)))
     while True:
         lo = max(floor, at.top - span)
         found = conn.execute(text(statement), dict(values, lo=lo)).all()
@@ -64,6 +80,14 @@ def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
         if reach is not None and span * 4 * density > reach:
             return found, False
         span *= 4
+
+
+def _plan(conn, *, walk: bool) -> None:
+    on, off = ("on", "off") if walk else ("off", "on")
+    conn.execute(text(f"SET LOCAL enable_indexscan = {on}"))
+    conn.execute(text(f"SET LOCAL enable_bitmapscan = {off}"))
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    conn.execute(text("SET LOCAL work_mem = '16MB'"))   # an exact bitmap: no recheck
 
 
 def rank(conn, ids: list[int], query: str) -> dict[int, float]:

@@ -2,11 +2,17 @@
 server in the same run (the baseline).
 
     python bench/web_bench.py [--articles 100000] [--db PATH] [--rebuild] [--duration 10]
+    python bench/web_bench.py --postgres URL --articles 1000000 --runs one-client
+    python bench/web_bench.py --postgres URL --articles 100000 --runs compare
+    python bench/web_bench.py --runs during-ingest [--clients 20] [--multiply 2]
 
-1. Builds (or reuses) a SQLite database of ``--articles`` articles made from the bundled
-   demo corpus: rewritten copies of the real articles with their real sizes, published
-   over the past year, grouped into stories of 1-8 articles with tags and related rows.
-   Bulk inserts with executemany.
+1. Builds (or reuses) a database of ``--articles`` articles made from the bundled demo
+   corpus (``web_archive.py``): rewritten copies of the real articles with their real
+   sizes, published over the past year, grouped into stories of 1-8 articles with tags and
+   related rows. SQLite at ``--db`` (executemany), or PostgreSQL at ``--postgres`` (COPY).
+   ``--runs`` picks what is measured (default: the throughput run below); ``one-client``,
+   ``compare`` (req/s beside SQLite at ``--db`` of the same size) and ``during-ingest``
+   are described in ``web_modes.py``. Generated archives live outside the repository.
 2. Starts the server (``newsdesk.cli.serve.serve``, ``--workers`` processes, one per CPU by
    default; the anonymous-reader page cache on, as shipped) in a subprocess on 127.0.0.1.
 3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small

@@ -44,7 +44,7 @@ from newsdesk.community.apps import AppAccess  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage import itemstate  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
-from web_bench import build  # noqa: E402
+from web_archive import build_sqlite as build  # noqa: E402
 
 PASSWORD = "bench password 123"
 RL, READ, STARRED = ("user/-/state/com.google/reading-list", "user/-/state/com.google/read",

@@ -2,11 +2,17 @@
 server in the same run (the baseline).
 
     python bench/web_bench.py [--articles 100000] [--db PATH] [--rebuild] [--duration 10]
+    python bench/web_bench.py --postgres URL --articles 1000000 --runs one-client
+    python bench/web_bench.py --postgres URL --articles 100000 --runs compare
+    python bench/web_bench.py --runs during-ingest [--clients 20] [--multiply 2]
 
-1. Builds (or reuses) a SQLite database of ``--articles`` articles made from the bundled
-   demo corpus: rewritten copies of the real articles with their real sizes, published
-   over the past year, grouped into stories of 1-8 articles with tags and related rows.
-   Bulk inserts with executemany.
+1. Builds (or reuses) a database of ``--articles`` articles made from the bundled demo
+   corpus (``web_archive.py``): rewritten copies of the real articles with their real
+   sizes, published over the past year, grouped into stories of 1-8 articles with tags and
+   related rows. SQLite at ``--db`` (executemany), or PostgreSQL at ``--postgres`` (COPY).
+   ``--runs`` picks what is measured (default: the throughput run below); ``one-client``,
+   ``compare`` (req/s beside SQLite at ``--db`` of the same size) and ``during-ingest``
+   are described in ``web_modes.py``. Generated archives live outside the repository.
 2. Starts the server (``newsdesk.cli.serve.serve``, ``--workers`` processes, one per CPU by
    default; the anonymous-reader page cache on, as shipped) in a subprocess on 127.0.0.1.
 3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -37,124 +44,24 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newsdesk.demo.corpus import OUTLETS, load_articles  # noqa: E402
 from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
 from newsdesk.storage.schema import articles  # noqa: E402
-from newsdesk.storage.sources import add_source  # noqa: E402
+import web_modes as modes  # noqa: E402
+from web_archive import prepare  # noqa: E402
 
 QUERIES = ["ceasefire", "grain exports", "economy", "security council", "energy prices",
            "vaccine", "elections", "sanctions", "climate", "president meeting"]
 CONCURRENCY = 20
 
 
-# ----------------------------------------------------------------- the database
-def build(db: Database, total: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    corpus = load_articles()
-    ids = {}
-    for outlet in OUTLETS.values():
-        src = add_source(db, f"{outlet.original_site}/feed", title=outlet.name,
-                         outlet_label=outlet.label, category=outlet.category,
-                         language=outlet.language, attribution=outlet.attribution,
-                         site_url=outlet.original_site)
-        ids[outlet.id] = src.id
-    now = datetime.now(timezone.utc)
-    batch: list[dict] = []
-    for n in range(total):
-        base = corpus[n % len(corpus)]
-        donor = corpus[rng.randrange(len(corpus))]
-        paras = base.paragraphs[:]
-        rng.shuffle(paras)
-        paras = [p for pair in zip(paras, donor.paragraphs) for p in pair][:max(3, len(paras))]
-        body = "\n\n".join(paras)
-        published = now - timedelta(seconds=rng.randrange(365 * 86400))
-        batch.append({
-            "source_id": ids[base.outlet_id], "entry_hash": f"{n:032x}", "guid": f"bench-{n}",
-            "url": f"{base.url}{'&' if '?' in base.url else '?'}n={n}", "canonical_url": None,
-            "title": base.title if n < len(corpus) else f"{base.title} ({n // len(corpus)})",
-            "summary": None, "text": body,
-            "html": "".join(f"<p>{p}</p>" for p in paras) if n % 2 == 0 else None,
-            "authors": [base.author] if base.author else [], "categories": list(base.categories),
-            "published_at": published if n % 50 else None, "updated_at": None,
-            "fetched_at": published + timedelta(minutes=rng.randrange(1, 90)),
-            "language": "en", "lead_image": None, "extraction": "page", "extraction_note": None,
-            "word_count": len(body.split()), "content_hash": None})
-        if len(batch) == 5000:
-            _flush(db, batch)
-    _flush(db, batch)
-    _stories(db, rng)
-
-
-def _flush(db: Database, batch: list[dict]) -> None:
-    if batch:
-        with db.write() as conn:
-            conn.execute(insert(articles), batch)
-        batch.clear()
-
-
-def _stories(db: Database, rng: random.Random) -> None:
-    """Group articles into stories of 1-8 (by publication order, as a clusterer would put
-    neighbours together), with tags and related rows."""
-    with db.read() as conn:
-        rows = conn.execute(select(articles.c.id, articles.c.title,
-                                   func.coalesce(articles.c.published_at, articles.c.fetched_at))
-                            .order_by(func.coalesce(articles.c.published_at,
-                                                    articles.c.fetched_at))).all()
-    words = ["ukraine", "russia", "economy", "energy", "diplomacy", "health", "elections",
-             "climate", "security", "trade", "human-rights", "technology"]
-    story_rows, links, a_tags, s_tags, rel = [], [], [], [], []
-    i, story_id = 0, 0
-    while i < len(rows):
-        size = rng.choice([1, 1, 2, 3, 4, 5, 8])
-        group = rows[i:i + size]
-        i += size
-        story_id += 1
-        first, last = group[0][2], group[-1][2]
-        story_rows.append({"id": story_id, "title": group[-1][1], "lead": group[-1][0],
-                           "first": first, "last": last, "n": len(group)})
-        tags = rng.sample(words, 2)
-        for t in tags:
-            s_tags.append({"s": story_id, "slug": t, "d": t.replace("-", " ").title()})
-        for aid, _, _ in group:
-            links.append({"a": aid, "s": story_id})
-            for t in tags:
-                a_tags.append({"a": aid, "slug": t, "d": t.replace("-", " ").title()})
-            others = [g[0] for g in group if g[0] != aid][:3]
-            for rank, other in enumerate(others, 1):
-                rel.append({"a": aid, "b": other, "r": rank})
-    with db.write() as conn:
-        conn.execute(text("INSERT INTO stories (id, title, lead_article_id, first_seen, last_seen, "
-                          "article_count, outlet_count, updated_at) VALUES "
-                          "(:id, :title, :lead, :first, :last, :n, 1, :last)"),
-                     [dict(r, first=_naive(r["first"]), last=_naive(r["last"])) for r in story_rows])
-        conn.execute(text("INSERT INTO article_story (article_id, story_id) VALUES (:a, :s)"), links)
-        conn.execute(text("INSERT INTO article_tags (article_id, slug, display) VALUES (:a, :slug, :d)"),
-                     a_tags)
-        conn.execute(text("INSERT INTO story_tags (story_id, slug, display) VALUES (:s, :slug, :d)"),
-                     s_tags)
-        conn.execute(text("INSERT INTO related (article_id, related_id, rank, reason) "
-                          "VALUES (:a, :b, :r, 'same story')"), rel)
-        conn.execute(text("UPDATE stories SET outlet_count = (SELECT count(DISTINCT a.source_id) "
-                          "FROM article_story x JOIN articles a ON a.id = x.article_id "
-                          "WHERE x.story_id = stories.id)"))
-        conn.execute(text("ANALYZE"))
-
-
-def _naive(value):
-    if isinstance(value, str):
-        return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
-
-
 # ----------------------------------------------------------------- load generation
-def wrk(url: str, script: str | None, duration: int) -> dict:
-    cmd = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+def wrk(url: str, script: str | None, duration: int, clients: int = CONCURRENCY) -> dict:
+    cmd = ["wrk", "-t2", f"-c{clients}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -197,11 +104,11 @@ def _pick(paths: list[str], rng: random.Random) -> str:
     return rng.choice(paths)
 
 
-async def _pyload(base: str, paths: list[str], duration: int) -> dict:
+async def _pyload(base: str, paths: list[str], duration: int, clients: int = CONCURRENCY) -> dict:
     import httpx
     latencies, errors = [], 0
     rng = random.Random(42)
-    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=CONCURRENCY),
+    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=clients),
                                  timeout=30) as client:
         began = time.monotonic()   # after the client exists (slow to make on a loaded machine)
         deadline = began + duration
@@ -210,23 +117,27 @@ async def _pyload(base: str, paths: list[str], duration: int) -> dict:
             nonlocal errors
             while time.monotonic() < deadline:
                 start = time.perf_counter()
-                r = await client.get(_pick(paths, rng))
+                try:
+                    r = await client.get(_pick(paths, rng))
+                    errors += r.status_code >= 400
+                except httpx.HTTPError:   # a timeout (30 s) or a refused connection
+                    errors += 1
                 latencies.append((time.perf_counter() - start) * 1000)
-                errors += r.status_code >= 400
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.monotonic() - began
     latencies.sort()
     return {"rps": len(latencies) / elapsed, "p50": latencies[len(latencies) // 2],
             "p99": latencies[int(len(latencies) * 0.99)], "errors": errors}
 
 
-def measure(base: str, paths: list[str], duration: int, folder: Path) -> dict:
+def measure(base: str, paths: list[str], duration: int, folder: Path,
+            clients: int = CONCURRENCY) -> dict:
     if shutil.which("wrk"):
         script = lua_script(folder, paths) if len(paths) > 1 else None
-        return wrk(base + ("/" if script else paths[0]), script, duration)
+        return wrk(base + ("/" if script else paths[0]), script, duration, clients)
     code = ("import asyncio, json, sys; sys.path.insert(0, %r); import web_bench as b; "
-            "print(json.dumps(asyncio.run(b._pyload(%r, %r, %d))))"
-            % (str(Path(__file__).parent), base, paths, duration))
+            "print(json.dumps(asyncio.run(b._pyload(%r, %r, %d, %d))))"
+            % (str(Path(__file__).parent), base, paths, duration, clients))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     import json
     return json.loads(out.stdout)
@@ -259,42 +170,73 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "newsdesk-web-bench" / "bench.db"))
+    parser.add_argument("--postgres", metavar="URL", help="the archive in this PostgreSQL database "
+                        "(built with COPY when empty) instead of SQLite at --db")
+    parser.add_argument("--runs", default="throughput",
+                        help="comma-separated: throughput, one-client, compare, during-ingest")
+    parser.add_argument("--compare-articles", type=int, default=0,
+                        help="compare: the SQLite archive's size (default --articles)")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200, help="one-client: requests per case")
+    parser.add_argument("--clients", type=int, default=CONCURRENCY, help="during-ingest: readers")
+    parser.add_argument("--multiply", type=int, default=2,
+                        help="during-ingest: copies of the demo corpus served (484 articles each)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes (settings.web_workers; default: one per CPU)")
     parser.add_argument("--page-cache", type=float, default=Settings.page_cache_seconds,
                         help="settings.page_cache_seconds (0: every request renders its page)")
+    parser.add_argument("--page-cache-wait", type=float, default=Settings.page_cache_wait,
+                        help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    url = f"sqlite:///{args.db}"
+    url = args.postgres or f"sqlite:///{args.db}"
     if args.serve:   # the server subprocess
         from newsdesk.cli.serve import serve
-        settings = Settings(database_url=url, port=args.port, log_level="WARNING",
-                            data_dir=str(Path(args.db).parent), secret_key="bench",
-                            web_workers=args.workers, page_cache_seconds=args.page_cache)
-        serve(settings, Database.from_url(url))
+        folder = tempfile.mkdtemp(prefix="newsdesk-web-bench-")
+        settings = Settings(database_url=args.url, port=args.port, log_level="WARNING",
+                            data_dir=folder, secret_key="bench", web_workers=args.workers,
+                            page_cache_seconds=args.page_cache,
+                            page_cache_wait=args.page_cache_wait)
+        serve(settings, Database.from_url(args.url))
         return
-    path = Path(args.db)
-    if args.rebuild and path.exists():
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    db = Database.from_url(url)
-    with db.read() as conn:
-        have = conn.execute(select(func.count()).select_from(articles)).scalar()
-    if have != args.articles:
-        if have:
-            raise SystemExit(f"{path} holds {have} articles, not {args.articles}: use --rebuild")
-        start = time.monotonic()
-        build(db, args.articles)
-        print(f"built {args.articles:,} articles in {time.monotonic() - start:.0f} s "
-              f"({path.stat().st_size / 1e6:.0f} MB) at {path}")
-    with db.read() as conn:
-        max_id = conn.execute(select(func.max(articles.c.id))).scalar()
-    db.close()
+    runs = {r.strip() for r in args.runs.split(",") if r.strip()}
+    if not args.postgres:
+        Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    db = prepare(url, args.articles, args.rebuild)
+    facts = modes.archive_facts(db)
+    print(f"archive: {facts['articles']:,} articles, {facts['stories']:,} stories, "
+          f"{len(facts['outlets'])} outlets, on {db.dialect}; {os.cpu_count()} CPUs "
+          f"(shared with other work: only ratios within one run mean much)", flush=True)
+    if db.is_sqlite:   # with no connection open: closing a file of our own would drop
+        db.close()     # SQLite's locks, and other processes would take the WAL from us
+        _warm_file_cache(Path(args.db))
+        db = Database.from_url(url)
+    if "one-client" in runs:
+        cases = modes.one_client_cases(facts, random.Random(5), args.requests)
+        with server(args, url, 0) as base:
+            modes.print_one_client(modes.one_client(base, cases),
+                                   f"{facts['articles']:,} articles on {db.dialect}")
+    if "compare" in runs:
+        compare(args, url, facts)
+    if "during-ingest" in runs:
+        def serve_with(wait):
+            return server(args, url, args.page_cache, wait)
 
-    _warm_file_cache(path)
+        def load(base, paths, duration, clients):
+            return measure(base, paths, duration, Path(tempfile.gettempdir()), clients)
+        results = modes.during_ingest(db, url, serve_with, load, facts, duration=args.duration,
+                                      clients=args.clients, multiply=args.multiply)
+        modes.print_during_ingest(results, duration=args.duration, clients=args.clients)
+    db.close()
+    if "throughput" in runs:
+        throughput(args, url, facts)
+
+
+def throughput(args, url: str, facts: dict) -> None:
+    max_id = facts["articles"]
     cases = {
         "static file (/static/style.css)": ["/static/style.css"],
         "front page (/)": ["/"],
@@ -302,11 +244,11 @@ def main() -> None:
         "search (10 queries)": [f"/search?q={q.replace(' ', '+')}" for q in QUERIES],
     }
     results = {(f"{name}, page cache on" if args.page_cache > 0 and not name.startswith("static")
-                else name): r for name, r in run_cases(args, cases, args.page_cache).items()}
+                else name): r for name, r in run_cases(args, url, cases, args.page_cache).items()}
     if args.page_cache > 0:   # the same pages rendered on every request, reported apart
         uncached = {k: v for k, v in cases.items() if k.startswith(("front", "article", "search"))}
         results.update({f"{name}, page cache off": r
-                        for name, r in run_cases(args, uncached, 0).items()})
+                        for name, r in run_cases(args, url, uncached, 0).items()})
     tool = "wrk" if shutil.which("wrk") else "python asyncio load generator"
     print(f"\n{args.articles:,} articles, {CONCURRENCY} concurrent clients, {args.duration} s each, "
           f"load from {tool} (separate process), server: uvicorn, {args.workers} process(es), "
@@ -324,6 +266,34 @@ def main() -> None:
               f"(target < 50 ms): {'met' if article['p99'] < 50 else 'NOT met'}")
 
 
+def compare(args, url: str, facts: dict) -> None:
+    """req/s of the same uncached pages on this archive and on SQLite (--db) of the same
+    size, or of --compare-articles when generating that many on SQLite takes too long."""
+    size = args.compare_articles or args.articles
+    lite_url = f"sqlite:///{args.db}"
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    lite = prepare(lite_url, size, False)
+    lite_facts = modes.archive_facts(lite)
+    lite.close()
+    _warm_file_cache(Path(args.db))
+
+    def cases(f: dict) -> dict:
+        cat = f["categories"][0]
+        return {"article page (uniform)": uniform("/articles/", f["articles"]),
+                "story page (uniform)": uniform("/stories/", f["stories"]),
+                "search (10 queries)": [f"/search?q={q.replace(' ', '+')}" for q in QUERIES],
+                f"search, category {cat}": [f"/search?q={q.replace(' ', '+')}&category={cat}"
+                                            for q in QUERIES]}
+    theirs = run_cases(args, lite_url, cases(lite_facts), 0)
+    ours = run_cases(args, url, cases(facts), 0)
+    print(f"\n{CONCURRENCY} clients, page cache off, {args.duration} s each: "
+          f"{facts['articles']:,} on {url.split(':')[0]} vs {lite_facts['articles']:,} on SQLite")
+    print(f"{'page':<30} {'req/s':>8} {'p99 ms':>8} {'SQLite req/s':>13} {'p99 ms':>8} {'ratio':>6}")
+    for (name, r), t in zip(ours.items(), theirs.values()):
+        print(f"{name:<30} {r['rps']:>8.1f} {r['p99']:>8.1f} {t['rps']:>13.1f} {t['p99']:>8.1f} "
+              f"{r['rps'] / max(t['rps'], 1e-9):>5.2f}x")
+
+
 def _warm_file_cache(path: Path) -> None:
     """Read the database file once, so the run measures the server and not a cold disk (a
     busy site's working set is in memory; right after other work it may not be)."""
@@ -332,23 +302,29 @@ def _warm_file_cache(path: Path) -> None:
             pass
 
 
-def run_cases(args, cases: dict[str, list[str]], page_cache: float) -> dict[str, dict]:
-    """Start a server with this page cache, warm every case up for 1 s, then measure each."""
+@contextlib.contextmanager
+def server(args, url: str, page_cache: float, wait: float | None = None):
+    """A server subprocess on ``url`` with this page cache; yields its base URL."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--db", args.db, "--port", str(port),
-                             "--workers", str(args.workers), "--page-cache", str(page_cache)],
-                            stderr=subprocess.PIPE)
+    wait = Settings.page_cache_wait if wait is None else wait
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--url", url, "--port", str(port),
+                             "--workers", str(args.workers), "--page-cache", str(page_cache),
+                             "--page-cache-wait", str(wait)], stderr=subprocess.PIPE)
     try:
         _wait(port, proc)
-        base = f"http://127.0.0.1:{port}"
-        with tempfile.TemporaryDirectory() as folder:
-            for paths in cases.values():   # warm up: templates compiled, connections open
-                measure(base, paths, 1, Path(folder))
-            return {name: measure(base, paths, args.duration, Path(folder))
-                    for name, paths in cases.items()}
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def run_cases(args, url: str, cases: dict[str, list[str]], page_cache: float) -> dict[str, dict]:
+    """Start a server with this page cache, warm every case up for 1 s, then measure each."""
+    with server(args, url, page_cache) as base, tempfile.TemporaryDirectory() as folder:
+        for paths in cases.values():   # warm up: templates compiled, connections open
+            measure(base, paths, 1, Path(folder))
+        return {name: measure(base, paths, args.duration, Path(folder))
+                for name, paths in cases.items()}
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ class Settings:
     fetch_workers: int = _opt(8, "Threads fetching sources and pages at once.", minimum=1)
     extract_processes: int = _opt(-1, "Processes extracting article text (CPU-bound): -1 one per "
                                   "CPU, 0 extract in the fetching threads.", minimum=-1)
+    ingest_nice: int = _opt(10, "Niceness added to newsdesk run and fetch (and their extraction "
+                            "processes), so pages are served first on a shared machine; 0 "
+                            "keeps the normal priority.", minimum=0)
     allow_private_networks: bool = _opt(False, "Allow fetching loopback/private/link-local "
                                         "addresses (SSRF guard off). The demo and tests turn it on.")
     allowed_networks: str = _opt("", "Comma-separated IPs or CIDR networks allowed although "
@@ -111,6 +114,8 @@ class Settings:
                                      "served from memory (0: off). On SQLite any write to the "
                                      "database ends it at once.", minimum=0)
     page_cache_mb: int = _opt(64, "Memory for that page cache, per web process.", minimum=1)
+    page_cache_wait: float = _opt(10.0, "Seconds a reader waits for another reader's render of "
+                                  "the same page before rendering it itself.", minimum=0)
     metrics_token: str = _opt("", "Bearer token that opens /metrics from any address "
                               "(empty: only metrics_networks).", secret=True)
     metrics_networks: str = _opt("127.0.0.0/8,::1", "Comma-separated IPs or CIDR networks "

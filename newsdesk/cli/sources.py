@@ -136,8 +136,10 @@ def fetch(ctx: typer.Context, source: Optional[List[str]] = typer.Argument(None,
     checks of young articles that are due."""
     from ..ingest import revisions
     from ..ingest.refresh import Ingest
+    from ..ingest.priority import lower_priority
     from ..ingest.scheduler import run_round, worker_name
     state = ctx.obj
+    lower_priority(state.settings.ingest_nice)   # first: every thread and process inherits it
     metrics.configure(state.settings.data_dir)
     db = state.db
     only = _resolve(db, source) if source else None
@@ -157,8 +159,10 @@ def fetch(ctx: typer.Context, source: Optional[List[str]] = typer.Argument(None,
 def run(ctx: typer.Context, idle: float = typer.Option(10.0, help="Seconds to sleep when nothing is due.")) -> None:
     """Poll due sources forever; SIGTERM/Ctrl-C finishes in-flight work and exits."""
     from ..ingest.refresh import Ingest
+    from ..ingest.priority import lower_priority
     from ..ingest.scheduler import run_forever, worker_name
     state = ctx.obj
+    lower_priority(state.settings.ingest_nice)   # first: every thread and process inherits it
     metrics.configure(state.settings.data_dir)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

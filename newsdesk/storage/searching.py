@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import escape
 from sqlalchemy import text
 
+from . import pgsearch
 from .articles import fts5_query
 from .db import Database
 from .reading import COLS, MAX_LIMIT, _filters, _item, _rows, _ts
@@ -24,6 +25,9 @@ CANDIDATES = 1000
 # With filters, how many of the newest word matches are checked against them (a rare outlet
 # would otherwise make the walk go through every match of a common word).
 FILTER_SCAN = 10 * CANDIDATES
+# Snippets are made from the start of a text this long at most (PostgreSQL's ts_headline
+# parses all it is given).
+SNIPPET_TEXT = 6_000
 
 
 @dataclass
@@ -95,33 +99,30 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             AND +rowid IN :ids"""
     else:
         params["q"] = query
-        tsq = "websearch_to_tsquery('english', :q)"
-        # {walk}: how to take the newest matches, chosen below (_pg_walk)
-        reach = f"""SELECT count(*), min(id), max(id) FROM (SELECT a.id FROM articles a
-            WHERE a.search_vector @@ {tsq} AND a.id <= :top ORDER BY {{walk}} LIMIT :scan) m"""
-        # the LIMIT in the inner query keeps ts_rank to the candidates
-        rank = "0" if sort == "date" else f"-ts_rank(c.search_vector, {tsq})"
-        candidates = f"""SELECT c.id, {rank} AS rank, c.sort_when FROM (
-                SELECT a.id, a.search_vector, {when} AS sort_when
-                FROM articles a JOIN sources s ON s.id = a.source_id
-                WHERE a.search_vector @@ {tsq} AND a.id <= :top AND a.id > :floor{where}
-                ORDER BY {{walk}} LIMIT :n) c"""
-        page = f"""SELECT {COLS}, ts_headline('english', a.text, {tsq},
+        # windows of ids newest first, bitmap scans only: see pgsearch.py
+        reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
+            AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""
+        candidates = f"""SELECT a.id, {when} AS sort_when FROM articles a
+            JOIN sources s ON s.id = a.source_id
+            WHERE a.search_vector @@ {pgsearch.TSQ} AND a.id <= :top AND a.id > :lo{where}
+            ORDER BY a.id DESC LIMIT :want"""
+        page = f"""SELECT {COLS}, ts_headline('english', left(a.text, {SNIPPET_TEXT}), {pgsearch.TSQ},
                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
                 AS snippet
             FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
         marks = None
     scanned = newest = None
     with db.read() as conn:
-        if not db.is_sqlite:
-            walk = _pg_walk(conn, query)
-            reach, candidates = (reach.replace("{walk}", walk(scan)),
-                                 candidates.replace("{walk}", walk(bound)))
-        if where:   # how far back the newest ``scan`` matches of the words go
-            reached, oldest, newest = _rows(conn, reach, params)[0]
-            if reached > scan:
-                scanned, params["floor"] = scan, max(oldest, params["floor"])
-        found = _rows(conn, candidates, params)
+        if db.is_sqlite:
+            if where:   # how far back the newest ``scan`` matches of the words go
+                reached, oldest, newest = _rows(conn, reach, params)[0]
+                if reached > scan:
+                    scanned, params["floor"] = scan, max(oldest, params["floor"])
+            found = _rows(conn, candidates, params)
+        else:
+            found, scanned, newest = _pg_candidates(conn, query, reach, candidates, params,
+                                                    bound, scan, rank=sort != "date",
+                                                    filtered=bool(where))
         over = len(found) > bound
         found = found[:bound]
         if sort == "date":
@@ -145,20 +146,29 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
                  scanned=None if over else scanned)
 
 
-def _pg_walk(conn, query: str):
-    """On PostgreSQL, a function giving the ORDER BY that takes the ``want`` newest matches
-    fastest. GIN finds all matches, in no order; walking the primary key backwards stops
-    early but tests each row's tsvector, which the planner prices too low (the vector is
-    long and stored apart). So choose from the planner's estimate of the matches: walk the
-    key when they are dense enough to find ``want`` soon (more than sqrt(want * articles)),
-    else gather them through GIN (``+ 0`` keeps the planner off the key)."""
-    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE "
-                             "search_vector @@ websearch_to_tsquery('english', :q)"),
-                        {"q": query}).scalar()
-    matches = plan[0]["Plan"]["Plan Rows"]
-    total = conn.execute(text("SELECT reltuples FROM pg_class "
-                              "WHERE oid = 'articles'::regclass")).scalar() or 0
-    return lambda want: "a.id DESC" if matches * matches > want * max(total, 1) else "a.id + 0 DESC"
+Candidate = namedtuple("Candidate", "id rank sort_when")
+
+
+def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, bound: int,
+                   scan: int, *, rank: bool, filtered: bool):
+    """PostgreSQL: the newest ``bound`` + 1 matches (with filters, among the newest ``scan``
+    matches of the words), found without reading a vector; then only these are ranked.
+    With filters, windows of about ``scan`` word matches are tried first; only when they
+    hold too few filtered matches is the exact reach of ``scan`` word matches looked up."""
+    at = pgsearch.shape(conn, query, params["top"])
+    floor, scanned, newest = params["floor"], None, None
+    found, final = pgsearch.newest(conn, candidates, params, bound + 1, floor, at,
+                                   reach=scan if filtered else None)
+    if filtered and not final and len(found) <= bound:
+        hits, _ = pgsearch.newest(conn, reach, params, scan + 1, floor, at)
+        newest = max((h.id for h in hits), default=None)
+        if len(hits) > scan:
+            scanned, floor = scan, max(min(h.id for h in hits), floor)
+            params["floor"] = floor
+        found, _ = pgsearch.newest(conn, candidates, params, bound + 1, floor, at)
+    ranks = pgsearch.rank(conn, [r.id for r in found[:bound]], query) if rank else {}
+    return ([Candidate(r.id, -ranks.get(r.id, 0.0), r.sort_when) for r in found],
+            scanned, newest)
 
 
 def search_articles(db: Database, query: str, limit: int = 20) -> list[dict]:

@@ -79,7 +79,8 @@ def create_app(settings: Settings, db: Database, *,
     app.state.limiter = RateLimiter(db.dialect)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
-                       max_bytes=settings.page_cache_mb << 20, version=db.data_version)
+                       max_bytes=settings.page_cache_mb << 20, version=db.data_version,
+                       wait=settings.page_cache_wait)
     app.add_middleware(SecurityHeaders, sessions=app.state.sessions, remote_images=remote_images)
     app.add_middleware(HTTPMetrics)
     if settings.public_url:   # outermost but one: a forged Host never reaches a page or the cache

@@ -14,10 +14,19 @@ Only complete 200 responses are kept, and only when they set no cookie and do no
 ``private`` or ``no-store``; ``/admin`` and ``/static`` (served from disk with their own
 validators) pass straight through. Entries are evicted oldest-first beyond
 ``page_cache_mb``. Hits carry ``Age`` and ``X-Cache: hit``.
+
+Misses are coalesced (per process): when several readers ask for the same page at the same
+data version and it is not in memory (never rendered, expired, or ended by a commit), the
+first renders it and the others wait for that render and are answered from memory
+(``X-Cache: shared``), so an expired front page or search runs once, not once per waiting
+reader. A waiter gives up after ``wait`` seconds (a render that is stuck never hangs the
+others) and renders the page itself, as it does when the first render was not cacheable
+(an error, a page that says ``no-store``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from typing import Callable
@@ -32,13 +41,15 @@ class PageCache:
     """Pure ASGI middleware; ``version()`` returns the data version (or None)."""
 
     def __init__(self, app, *, seconds: float, max_bytes: int,
-                 version: Callable[[], int | None] = lambda: None):
+                 version: Callable[[], int | None] = lambda: None, wait: float = 10.0):
         self.app = app
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.version = version
+        self.wait = wait
         self.entries: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (time, version, start, body)
         self.size = 0
+        self.renders: dict[tuple, asyncio.Event] = {}   # (key, version) -> set when rendered
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or self.seconds <= 0:
@@ -52,11 +63,35 @@ class PageCache:
         if key is None:
             return await self.app(scope, receive, send)
         now, version = time.monotonic(), self.version()
+        entry = self._fresh(key, now, version)
+        if entry is not None:
+            return await self._replay(entry, now, send)
+        flight = (key, version)
+        rendering = self.renders.get(flight)
+        if rendering is not None:   # another reader is rendering this page: wait for it
+            try:
+                await asyncio.wait_for(rendering.wait(), self.wait)
+            except asyncio.TimeoutError:
+                pass
+            now = time.monotonic()
+            entry = self._fresh(key, now, version)
+            if entry is not None:
+                return await self._replay(entry, now, send, b"shared")
+            return await self._render_and_keep(scope, receive, send, key, now, version)
+        done = self.renders[flight] = asyncio.Event()
+        try:
+            await self._render_and_keep(scope, receive, send, key, now, version)
+        finally:
+            if self.renders.get(flight) is done:
+                del self.renders[flight]
+            done.set()
+
+    def _fresh(self, key: tuple, now: float, version) -> tuple | None:
         entry = self.entries.get(key)
         if entry is not None and now - entry[0] < self.seconds and entry[1] == version:
             self.entries.move_to_end(key)
-            return await self._replay(entry, now, send)
-        await self._render_and_keep(scope, receive, send, key, now, version)
+            return entry
+        return None
 
     def _key(self, scope) -> tuple | None:
         if scope["method"] != "GET" or scope["path"].startswith(BYPASS_PREFIXES):
@@ -73,10 +108,10 @@ class PageCache:
                 host = value[:200]
         return (scope.get("scheme"), host, scope["path"], scope.get("query_string", b""), accept)
 
-    async def _replay(self, entry, now: float, send) -> None:
+    async def _replay(self, entry, now: float, send, how: bytes = b"hit") -> None:
         stored_at, _, start, body = entry
         headers = list(start["headers"]) + [(b"age", str(int(now - stored_at)).encode()),
-                                            (b"x-cache", b"hit")]
+                                            (b"x-cache", how)]
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -1,0 +1,30 @@
+"""PostgreSQL search takes its candidates two ways (GIN bitmaps in id windows, or a walk of
+the key for words in a large part of the archive); both give exactly the same results."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsdesk.storage import pgsearch, searching
+from test_search import _add, harbour  # noqa: F401  (fixture)
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_key_walk_and_windows_find_the_same(harbour, monkeypatch, sort):  # noqa: F811
+    db, ids = harbour["db"], harbour["ids"]
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    for n in range(40, 70):   # words in most articles, and one in few
+        _add(db, harbour["port"].id, n, f"Harbour note {n}", "The harbour pilots said so."
+             if n % 3 else "Pilots said nothing of the harbour.")
+
+    def run():
+        return [[r["id"] for r in searching.search(db, q, sort=sort, bound=b, limit=100).results]
+                for q in ("harbour", "pilots", "nothing") for b in (5, 12, 100)]
+    monkeypatch.setattr(pgsearch, "WALK", 10**9)   # never walk: windows only
+    windows = run()
+    monkeypatch.setattr(pgsearch, "WALK", 0)       # always walk when there is no filter
+    walked = run()
+    assert windows == walked
+    assert windows[0] and len(windows[2]) == 60    # 30 + 30 harbour articles, all found
+    assert ids[2] in windows[2]

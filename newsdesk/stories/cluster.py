@@ -156,6 +156,12 @@ class StoryClusterer:
             story, merged = self._try_merge(story)
         return Assignment(story.id, score, is_new, merged)
 
+    def learn(self, doc: Doc) -> None:
+        """Count ``doc`` in the document frequencies alone, as ``add`` does (a resumed
+        process replays the articles placed since the frequencies were saved)."""
+        self.vectorizer.learn(doc.terms if doc.terms is not None
+                              else features(doc.title, doc.text, doc.language))
+
     def resolve(self, story_id: int) -> int:
         """The story that now holds ``story_id`` (itself unless it was merged)."""
         while story_id in self.merged_into:

@@ -130,7 +130,7 @@ def save(stage: "StoriesStage", conn, df_every: int) -> None:
     for thread_id in stage._dirty:
         thread = threads.story(thread_id)
         if thread is not None and thread.id in active:
-            states[thread.id] = json.dumps(thread.to_dict()).encode()
+            states[thread.id] = json.dumps(threads.saved_state(thread.id)).encode()
     states.update({thread.id: None for thread in closed})
     ended = events.pop_closed()
     active_events = set(events.active_ids())

@@ -368,8 +368,16 @@ class StoryClusterer:
             "clock": self.clock.isoformat() if self.clock else None,
             "next_id": self.next_id,
             "vectorizer": self.vectorizer.to_dict(),
-            "stories": [self._stories[sid].to_dict() for sid in self.active_ids()],
+            "stories": [self.saved_state(sid) for sid in self.active_ids()],
         }
+
+    def saved_state(self, story_id: int) -> dict:
+        """An active story's state with what the index holds of it and its norm as kept
+        up to date: a stream resumed from it scores exactly as one that never stopped
+        (re-indexing the top terms, or recomputing the norm, is not quite the same)."""
+        story = self._stories[story_id]
+        return dict(story.to_dict(), indexed=self.index.terms(story_id),
+                    sq_norm=story.centroid.sq_norm)
 
     def load(self, data: dict) -> None:
         """Resume from ``to_dict`` output (closed stories live in the database, not here)."""
@@ -378,8 +386,10 @@ class StoryClusterer:
         self.vectorizer = Vectorizer.from_dict(data["vectorizer"])
         for item in data["stories"]:
             story = StoryState.from_dict(item, self.exemplars)
+            if "sq_norm" in item:
+                story.centroid.sq_norm = item["sq_norm"]
             self._stories[story.id] = story
-            self.index.put(story.id, story.centroid)
+            self.index.put(story.id, story.centroid, item.get("indexed"))
             if story.last_seen is not None:
                 heapq.heappush(self._expiry, (story.last_seen, story.id))
 

@@ -145,7 +145,7 @@ def _placed(db) -> int:
 
 def test_kill_9_of_the_stories_process_mid_batch_resumes_to_a_clean_run(db, db_url, settings,
                                                                          tmp_path):
-    _archive(db, events=60, seed=11)
+    _archive(db, events=40, seed=11)
     clean = _clean_then_reset(db, settings)
     rng = random.Random(2)
     kills, runs = 0, 0
@@ -158,7 +158,7 @@ def test_kill_9_of_the_stories_process_mid_batch_resumes_to_a_clean_run(db, db_u
         while process.poll() is None and _placed(db) == before and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 0.6))
-        if process.poll() is None and kills < 6:
+        if process.poll() is None and kills < 4:
             process.send_signal(signal.SIGKILL)
             kills += 1
         _, err = process.communicate(timeout=120)

@@ -157,8 +157,7 @@ class StoryClusterer:
         return Assignment(story.id, score, is_new, merged)
 
     def learn(self, doc: Doc) -> None:
-        """Count ``doc`` in the document frequencies alone, as ``add`` does (a resumed
-        process replays the articles placed since the frequencies were saved)."""
+        """Count ``doc`` in the document frequencies alone, as ``add`` does (a replay)."""
         self.vectorizer.learn(doc.terms if doc.terms is not None
                               else features(doc.title, doc.text, doc.language))
 

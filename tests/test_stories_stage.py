@@ -198,14 +198,14 @@ def test_a_fetch_thread_never_waits_for_another_threads_stories_pass(db, setting
     handed: list[list[int]] = []
     stage = StoriesStage(settings, db, then=[handed.append])
     entered, go_on = threading.Event(), threading.Event()
-    process = stage._process
+    reload = stage._reload_if_stale
 
-    def held(article):
-        if article.id == first:
+    def held():  # the busy thread holds the stage (not a write transaction: see COMMIT_EVERY)
+        if not entered.is_set():
             entered.set()
             go_on.wait(10)
-        process(article)
-    monkeypatch.setattr(stage, "_process", held)
+        reload()
+    monkeypatch.setattr(stage, "_reload_if_stale", held)
     busy = threading.Thread(target=stage, args=([first],))
     busy.start()
     assert entered.wait(10)

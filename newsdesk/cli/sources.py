@@ -185,6 +185,7 @@ def _wire(ingest, state) -> None:
                          then=[AIStage(AIService(state.settings, state.db))])
     ingest.on_new_articles.append(stage)
     ingest.on_revised_articles.append(stage.revised)
+    ingest.on_idle.append(stage.idle)
 
 
 def _log_result(result) -> None:

@@ -2,13 +2,15 @@
 several cores the fetching threads hand pages to a small process pool; with one core (or
 ``extract_processes = 0``) extraction runs in the calling thread. A worker that dies on a
 hostile page costs that page only: the pool is rebuilt and the page falls back to the
-feed's content with the reason recorded."""
+feed's content with the reason recorded. The workers end with the process that started
+them, however it ends (``_start_worker``)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -25,6 +27,23 @@ _IN_THREAD = threading.Lock()
 
 def _warm() -> None:
     import trafilatura  # noqa: F401  (import once per worker, not per page)
+
+
+def _start_worker(parent: int) -> None:
+    """Pool initializer: a worker ends when its parent does, even by ``kill -9`` (nothing
+    else would tell it: it would wait for work forever, and the multiprocessing resource
+    tracker, which waits for every holder of its pipe, with it). A thread watching the
+    parent's pid, rather than Linux's PR_SET_PDEATHSIG, which fires when the *thread* that
+    started the worker ends (a fetch thread), and works on any POSIX system."""
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
+                     daemon=True).start()
+    _warm()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 class Extractor:
@@ -51,7 +70,8 @@ class Extractor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.processes, initializer=_warm,
+                    max_workers=self.processes, initializer=_start_worker,
+                    initargs=(os.getpid(),),
                     mp_context=multiprocessing.get_context("spawn"))
             return self._pool
 

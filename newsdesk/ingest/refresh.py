@@ -54,7 +54,8 @@ NewArticlesHook = Callable[[list[int]], None]
 @dataclass
 class Ingest:
     """What a refresh needs: settings, the database, one shared fetcher, where extraction
-    runs, a pool of page workers, and the stages that receive new (and revised) article ids."""
+    runs, a pool of page workers, the stages that receive new (and revised) article ids,
+    and what they want done when the worker is idle."""
 
     settings: Settings
     db: Database
@@ -63,6 +64,9 @@ class Ingest:
     pages: ThreadPoolExecutor
     on_new_articles: list[NewArticlesHook] = field(default_factory=list)
     on_revised_articles: list[NewArticlesHook] = field(default_factory=list)
+    # what an idle worker does before it sleeps: stages finding work left pending (articles
+    # without a story after a crash); each returns how much it did
+    on_idle: list[Callable[[], int]] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> "Ingest":
@@ -278,7 +282,9 @@ def record_error(result: RefreshResult, outcome: dict, settings: Settings, sourc
 
 def store_outcome(db: Database, source: Source, worker: str, started: datetime,
                   result: RefreshResult, outcome: dict) -> None:
-    """Write a check's outcome on the source row (dropping the claim) and in fetch_log."""
-    source_store.release(db, source.id, worker, **outcome)
-    source_store.log_fetch(db, source.id, started, result.duration_ms, result.status,
-                           result.http_status, len(result.new_ids), result.error)
+    """Write a check's outcome on the source row (dropping the claim) and in fetch_log,
+    in one transaction."""
+    source_store.record_check(db, source.id, worker, dict(
+        started_at=started, duration_ms=result.duration_ms, status=result.status,
+        http_status=result.http_status, new_articles=len(result.new_ids), error=result.error),
+        **outcome)

@@ -5,8 +5,11 @@ Each round claims a batch of due sources (``storage.sources.claim_due``: row loc
 a thread pool; the fetcher's per-host semaphores keep us polite to any one host. Several
 ``newsdesk run`` processes on several machines can share one PostgreSQL database: no
 source is fetched twice at once, and a crashed worker's claims expire after ``claim_ttl``.
-Between rounds the worker does its other chores (``run_chores``): bodies WebSub hubs
-pushed, due hub subscriptions, and due revision checks of young articles.
+While a refresh runs, its claim is renewed (``Heartbeat``, every third of ``claim_ttl``),
+so a slow refresh is never taken over by another worker: only a dead worker's claims
+expire. Between rounds the worker does its other chores (``run_chores``): bodies WebSub
+hubs pushed, due hub subscriptions, and due revision checks of young articles; with
+nothing due, the stages' idle work (``Ingest.on_idle``: articles still without a story).
 """
 
 from __future__ import annotations
@@ -32,6 +35,43 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class Heartbeat:
+    """Renews ``worker``'s claims on the sources it is refreshing, every ``ttl / 3``
+    seconds, from its own thread, until each is done (its outcome releases the claim)."""
+
+    def __init__(self, db, worker: str, ttl: int):
+        self.db, self.worker, self.ttl = db, worker, ttl
+        self._ids: set[int] = set()
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="claim-heartbeat", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def add(self, ids: Iterable[int]) -> None:
+        with self._guard:
+            self._ids.update(ids)
+
+    def done(self, source_id: int) -> None:
+        with self._guard:
+            self._ids.discard(source_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            with self._guard:
+                ids = sorted(self._ids)
+            try:
+                source_store.renew_claims(self.db, self.worker, ids, self.ttl)
+            except Exception:  # the database is away: the claim may lapse, the refresh goes on
+                log.exception("could not renew claims")
+
+
 def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
               force: bool = False, progress: Progress | None = None,
               stop: threading.Event | None = None) -> list[RefreshResult]:
@@ -47,7 +87,8 @@ def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
     started = source_store.now()
     only = list(only) if only is not None else None
     with ThreadPoolExecutor(max_workers=settings.fetch_workers,
-                            thread_name_prefix="source") as pool:
+                            thread_name_prefix="source") as pool, \
+            Heartbeat(ingest.db, worker, settings.claim_ttl) as heartbeat:
         while not (stop and stop.is_set()):
             pending = None if only is None else [i for i in only if i not in seen]
             if pending == []:
@@ -62,9 +103,11 @@ def run_round(ingest: Ingest, worker: str, *, only: Iterable[int] | None = None,
             if not batch:
                 break
             seen.update(s.id for s in batch)
+            heartbeat.add(s.id for s in batch)
             futures = [pool.submit(refresh_source, ingest, source, worker) for source in batch]
             for future in as_completed(futures):
                 result = future.result()
+                heartbeat.done(result.source_id)
                 results.append(result)
                 if progress:
                     progress(result)
@@ -80,8 +123,19 @@ def run_forever(ingest: Ingest, worker: str, stop: threading.Event, *,
         results = run_round(ingest, worker, progress=progress, stop=stop)
         chores = 0 if stop.is_set() else run_chores(ingest)
         done += len(results)
-        if not results and not chores:
+        if not results and not chores and not run_idle(ingest):
             stop.wait(idle_seconds)
+    return done
+
+
+def run_idle(ingest: Ingest) -> int:
+    """The stages' idle work (``Ingest.on_idle``); how much they did."""
+    done = 0
+    for hook in ingest.on_idle:
+        try:
+            done += hook() or 0
+        except Exception:  # logged; the worker keeps polling
+            log.exception("idle work failed")
     return done
 
 

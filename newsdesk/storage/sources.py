@@ -132,13 +132,38 @@ def claim_due(db: Database, worker: str, limit: int, ttl: int,
     return [_row(r) for r in rows]
 
 
+def renew_claims(db: Database, worker: str, ids: Iterable[int], ttl: int) -> int:
+    """Extend ``worker``'s live claims on ``ids`` by ``ttl`` seconds from now (a refresh
+    still running); a claim released or taken by another worker is left alone."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    with db.write() as conn:
+        return conn.execute(update(sources).where(
+            sources.c.id.in_(ids), sources.c.claimed_by == worker).values(
+            claimed_until=now() + timedelta(seconds=ttl))).rowcount
+
+
+def record_check(db: Database, source_id: int, worker: str, log: dict[str, Any],
+                 **outcome: Any) -> None:
+    """A check's outcome on the source row (dropping the claim, only if still ours) and its
+    ``fetch_log`` row, in one transaction: a crash keeps both or neither."""
+    with db.write() as conn:
+        _release(conn, source_id, worker, outcome)
+        conn.execute(insert(fetch_log).values(source_id=source_id, **log))
+
+
+def _release(conn, source_id: int, worker: str, outcome: dict[str, Any]) -> None:
+    conn.execute(update(sources).where(
+        and_(sources.c.id == source_id,
+             or_(sources.c.claimed_by == worker, sources.c.claimed_by.is_(None))))
+        .values(claimed_by=None, claimed_until=None, **outcome))
+
+
 def release(db: Database, source_id: int, worker: str, **outcome: Any) -> None:
     """Store the outcome of a refresh and drop the claim (only if still ours)."""
     with db.write() as conn:
-        conn.execute(update(sources).where(
-            and_(sources.c.id == source_id,
-                 or_(sources.c.claimed_by == worker, sources.c.claimed_by.is_(None))))
-            .values(claimed_by=None, claimed_until=None, **outcome))
+        _release(conn, source_id, worker, outcome)
 
 
 def log_fetch(db: Database, source_id: int, started_at: datetime, duration_ms: int, status: str,

@@ -58,6 +58,41 @@ def count_pending(db: Database) -> int:
         return int(conn.execute(sql).scalar() or 0)
 
 
+def has_pending(db: Database, floor: int | None = None) -> bool:
+    """Whether any article waits for the stories stage, above ``floor`` (by default the
+    stored one): cheap enough for an idle worker to ask every few seconds."""
+    if floor is None:
+        stored = kv_get(db, "stories:floor")
+        floor = int(stored) if stored else 0
+    with db.read() as conn:
+        return conn.execute(text("""
+            SELECT 1 FROM articles a WHERE a.id > :f
+            AND NOT EXISTS (SELECT 1 FROM article_story s WHERE s.article_id = a.id) LIMIT 1"""),
+            {"f": floor}).first() is not None
+
+
+def max_ids(db: Database) -> tuple[int, int]:
+    """The highest story id and thread id stored (0 when none): the stage's next ids must
+    pass them."""
+    with db.read() as conn:
+        story = conn.execute(text("SELECT max(id) FROM stories")).scalar() or 0
+        thread = max(conn.execute(text("SELECT max(id) FROM threads")).scalar() or 0,
+                     conn.execute(text("SELECT max(thread_id) FROM stories")).scalar() or 0)
+    return int(story), int(thread)
+
+
+def threads_of(db: Database, story_ids: Iterable[int]) -> dict[int, int | None]:
+    """Story id -> its thread, for the given stories."""
+    ids = [int(i) for i in story_ids]
+    out: dict[int, int | None] = {}
+    with db.read() as conn:
+        for start in range(0, len(ids), 500):
+            chunk = ",".join(str(i) for i in ids[start:start + 500])
+            out.update((r[0], r[1]) for r in conn.execute(text(
+                f"SELECT id, thread_id FROM stories WHERE id IN ({chunk})")))
+    return out
+
+
 def story_of(conn, article_id: int) -> int | None:
     return conn.execute(text("SELECT story_id FROM article_story WHERE article_id = :a"),
                         {"a": article_id}).scalar()

@@ -156,6 +156,11 @@ class StoryClusterer:
             story, merged = self._try_merge(story)
         return Assignment(story.id, score, is_new, merged)
 
+    def learn(self, doc: Doc) -> None:
+        """Count ``doc`` in the document frequencies alone, as ``add`` does (a replay)."""
+        self.vectorizer.learn(doc.terms if doc.terms is not None
+                              else features(doc.title, doc.text, doc.language))
+
     def resolve(self, story_id: int) -> int:
         """The story that now holds ``story_id`` (itself unless it was merged)."""
         while story_id in self.merged_into:
@@ -362,8 +367,16 @@ class StoryClusterer:
             "clock": self.clock.isoformat() if self.clock else None,
             "next_id": self.next_id,
             "vectorizer": self.vectorizer.to_dict(),
-            "stories": [self._stories[sid].to_dict() for sid in self.active_ids()],
+            "stories": [self.saved_state(sid) for sid in self.active_ids()],
         }
+
+    def saved_state(self, story_id: int) -> dict:
+        """An active story's state with what the index holds of it and its norm as kept
+        up to date: a stream resumed from it scores exactly as one that never stopped
+        (re-indexing the top terms, or recomputing the norm, is not quite the same)."""
+        story = self._stories[story_id]
+        return dict(story.to_dict(), indexed=self.index.terms(story_id),
+                    sq_norm=story.centroid.sq_norm)
 
     def load(self, data: dict) -> None:
         """Resume from ``to_dict`` output (closed stories live in the database, not here)."""
@@ -372,8 +385,10 @@ class StoryClusterer:
         self.vectorizer = Vectorizer.from_dict(data["vectorizer"])
         for item in data["stories"]:
             story = StoryState.from_dict(item, self.exemplars)
+            if "sq_norm" in item:
+                story.centroid.sq_norm = item["sq_norm"]
             self._stories[story.id] = story
-            self.index.put(story.id, story.centroid)
+            self.index.put(story.id, story.centroid, item.get("indexed"))
             if story.last_seen is not None:
                 heapq.heappush(self._expiry, (story.last_seen, story.id))
 

@@ -38,7 +38,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
@@ -201,6 +201,11 @@ class DuplicateIndex:
     @staticmethod
     def signature(text: str, title: str = "") -> bytes:
         return make_signature(text, title).to_bytes()
+
+    @property
+    def newest(self) -> datetime | None:
+        """The newest time added (the end of the window ``forget_older_than`` keeps)."""
+        return None if self._newest is None else datetime.fromtimestamp(self._newest, timezone.utc)
 
     def canonical(self, doc_id: str) -> str:
         return self._canonical_of.get(doc_id, doc_id)

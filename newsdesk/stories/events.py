@@ -228,6 +228,15 @@ class EventClusterer:
         self._join(story, member)
         return EventAssignment(story.id, score, is_new, story.central, story.title)
 
+    def learn(self, doc: Doc, outlet: str | None = None) -> None:
+        """Count ``doc`` in the frequencies alone, as ``add`` does (see ``StoryClusterer.learn``)."""
+        lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
+        counts = features(doc.title, lede, doc.language)
+        if self._own_vectorizer:
+            self.vectorizer.learn(counts)
+        if outlet is not None:
+            self.outlets.learn(outlet, counts)
+
     def _member(self, doc: Doc, outlet: str | None) -> Member:
         lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
         counts = features(doc.title, lede, doc.language)

@@ -19,9 +19,15 @@ in publication order (the same code path, so online and batch agree).
 One process at a time does this work: on PostgreSQL an advisory lock elects it (the
 others skip; their new articles are picked up by the holder's next batch), on SQLite the
 stage's own lock. Within a process, a fetch thread that finds the stage busy does not wait:
-it leaves a flag, and the busy thread makes one more pass. The clusterer's state is saved
-with a version number after each batch, so a process that did not do the last batch
-reloads before it continues.
+it leaves a flag, and the busy thread makes one more pass; across processes, the holder
+looks for pending articles again after it releases the lock (a store that committed while
+it finished was refused the lock, so the holder must see it), and an idle worker asks
+(``idle``). Articles are placed in chunks of ``COMMIT_EVERY``, each chunk one transaction
+holding its rows *and* the clusterers' state with the ids they handed out
+(``checkpoint.py``): a crash at any instruction loses the chunk and its state together, and
+the next process resumes from what was committed, as a run that never stopped would have.
+The state carries a version number, so a process that did not do the last chunk reloads
+before it continues.
 
 Cost per article does not grow with the archive (``bench/stories_bench.py``): pending
 articles are found above a processed floor, not by scanning every article; the saved state
@@ -34,9 +40,9 @@ members of the story, the newest stories of each tag).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Callable, Iterator, Sequence
@@ -44,6 +50,7 @@ from typing import Callable, Iterator, Sequence
 from sqlalchemy import text
 
 from .. import metrics
+from . import checkpoint
 from ..models import Article
 from ..settings import Settings
 from ..storage import articles as article_store
@@ -60,12 +67,15 @@ from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .background import default_background
 from .tags import Tag, hashtags, merge_story_tags
-from .vectors import Vectorizer
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = 728463002
 BATCH = 200
+# One transaction holds a chunk's rows and state together: at most this many articles or
+# this long (on SQLite the chunk holds the writer lock; where chunks end changes nothing)
+COMMIT_EVERY = 20
+COMMIT_SECONDS = 0.25
 DEDUP_WINDOW = timedelta(days=30)   # copies of older articles are treated as new reporting
 STORY_TAG_MEMBERS = 30              # newest members whose tags make up the story's tags
 RELATED_LIMIT = 10
@@ -95,6 +105,8 @@ class StoriesStage:
         self._dirty: set[int] = set()       # threads whose saved state is out of date
         self._dirty_events: set[int] = set()  # stories whose saved state is out of date
         self._df_unsaved = DF_SAVE_EVERY    # articles learned since the DF table was saved
+        self._learned: list[int] = []       # and their ids, in order (replayed on reload)
+        self.pass_ending: Callable[[], None] | None = None  # tests: widen the race window
         self.background = default_background()  # general English + what the archive taught
 
     def __call__(self, new_ids: list[int]) -> None:
@@ -110,26 +122,25 @@ class StoriesStage:
         by the next pass, which reads the new text anyway. Then the ids go on (AI: its
         cache keys hold each article's content hash, so new text, new results)."""
         done = []
-        with self._lock, self._elected() as elected:
+        with self._lock, self._elected() as elected, self._commit() as conn:
             if elected:
                 self._reload_if_stale()
             for article in article_store.get_articles(self.db, ids):
-                with self.db.write() as conn:
-                    story_id = story_store.story_of(conn, article.id)
-                    if story_id is None or story_store.is_copy(conn, article.id):
-                        continue
-                    story_store.replace_signature(
-                        conn, article.id, self.duplicates.signature(article.text, article.title))
-                    story_store.replace_tags(conn, "article_tags", "article_id", article.id,
-                                             hashtags(article.title, article.text,
-                                                      background=self.background))
-                    self._story_tags(conn, story_id)
-                    self._related(conn, article.id, story_id)
-                    self._retitle(conn, story_id, article.id,
-                                  version_store.title_before(conn, article.id), article.title, elected)
+                story_id = story_store.story_of(conn, article.id)
+                if story_id is None or story_store.is_copy(conn, article.id):
+                    continue
+                story_store.replace_signature(
+                    conn, article.id, self.duplicates.signature(article.text, article.title))
+                story_store.replace_tags(conn, "article_tags", "article_id", article.id,
+                                         hashtags(article.title, article.text,
+                                                  background=self.background))
+                self._story_tags(conn, story_id)
+                self._related(conn, article.id, story_id)
+                self._retitle(conn, story_id, article.id,
+                              version_store.title_before(conn, article.id), article.title, elected)
                 done.append(article.id)
             if elected and self._dirty_events:
-                self._save_state()
+                self._save_state(conn)
         self._hand_on(done)
 
     def _retitle(self, conn, story_id: int, article_id: int, old: str | None, new: str,
@@ -148,6 +159,13 @@ class StoriesStage:
         if state.title == old:
             state.title = new
         self._dirty_events.add(story_id)
+
+    def idle(self) -> int:
+        """For a worker with nothing due: place the articles still pending (left by a crash,
+        or stored while another worker finished its pass). Cheap when there are none."""
+        if not story_store.has_pending(self.db):
+            return 0
+        return self._drain(blocking=False)
 
     def story_count(self) -> int:
         return story_store.story_count(self.db)
@@ -193,18 +211,41 @@ class StoriesStage:
                 ids = story_store.pending_article_ids(self.db, BATCH, self._floor)
                 if not ids:
                     break
-                for article in article_store.get_articles(self.db, ids):
-                    self._process(article)
-                    done.append(article.id)
+                articles = article_store.get_articles(self.db, ids)
+                while articles:
+                    with self._commit() as conn:
+                        chunk, began = [], time.monotonic()
+                        while articles and len(chunk) < COMMIT_EVERY and (
+                                time.monotonic() - began < COMMIT_SECONDS):
+                            chunk.append(articles.pop(0))
+                            self._process(conn, chunk[-1])
+                        self._save_state(conn)
+                    done += [article.id for article in chunk]
                     if progress:
-                        progress(1)
-                self._save_state()
+                        progress(len(chunk))
             floor = story_store.advance_floor(self.db, self._floor, now() - FLOOR_SETTLE)
             if floor != self._floor:
                 self._floor = floor
                 with self.db.write() as conn:
                     story_store.kv_set(conn, "stories:floor", str(floor).encode())
+            if self.pass_ending is not None:
+                self.pass_ending()
+        # A store that committed while we held the lock was refused it and left its
+        # articles to us: look again now that the lock is free (they are visible).
+        if elected and story_store.has_pending(self.db, self._floor):
+            self._wanted.set()
         return done
+
+    @contextmanager
+    def _commit(self) -> Iterator:
+        """One transaction of the stage. If it fails, the in-memory state has run ahead of
+        what was committed: the next use reloads it."""
+        try:
+            with self.db.write() as conn:
+                yield conn
+        except BaseException:
+            self._version = None
+            raise
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Forget all stories, duplicates, tags and related lists; replay the archive."""
@@ -215,6 +256,7 @@ class StoriesStage:
             self.duplicates = DuplicateIndex.from_settings(self.settings)
             self._version, self._floor = 0, 0
             self._dirty, self._dirty_events, self._df_unsaved = set(), set(), DF_SAVE_EVERY
+            self._learned = []
             self.background = default_background()
         return self.process_pending(progress)
 
@@ -235,90 +277,32 @@ class StoriesStage:
 
     # ------------------------------------------------------------------ state
     def _reload_if_stale(self) -> None:
-        stored = story_store.kv_get(self.db, "stories:version")
-        version = int(stored) if stored else 0
-        if version == self._version:
-            return
-        self.clusterer = StoryClusterer(**THREAD_PARAMS)
-        df = story_store.kv_get(self.db, "stories:df")
-        # nothing saved yet: the first save writes the frequencies, so a process taking over
-        # early does not start from none
-        self._dirty, self._dirty_events = set(), set()
-        self._df_unsaved = 0 if df else DF_SAVE_EVERY
-        saved = story_store.kv_get(self.db, "stories:clusterer")
-        if saved:
-            data = json.loads(saved)
-            data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
-            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "threads")]
-            self.clusterer.load(data)
-        learned = story_store.kv_get(self.db, "tags:background")
-        self.background = default_background()
-        if learned:
-            self.background.load(json.loads(learned))
-        self.events = EventClusterer(self.clusterer.vectorizer)
-        saved = story_store.kv_get(self.db, "stories:events")
-        if saved:
-            data = json.loads(saved)
-            outlets = story_store.kv_get(self.db, "stories:outlets")
-            data["outlets"] = json.loads(outlets) if outlets else OutletTerms().to_dict()
-            data["stories"] = [json.loads(s) for s in story_store.active_states(self.db, "stories")]
-            self.events.load(data)
-        floor = story_store.kv_get(self.db, "stories:floor")
-        self._floor = int(floor) if floor else 0
-        self.duplicates = DuplicateIndex.from_settings(self.settings)
-        # the window ends at the stream's clock, as in a worker that never restarted
-        for article_id, signature, _, when in story_store.recent_signatures(
-                self.db, (self.clusterer.clock or now()) - DEDUP_WINDOW):
-            self.duplicates.add_signature(str(article_id), signature, when)
-        self._version = version
+        """Load the committed state unless this process made it (``checkpoint.load``)."""
+        version = checkpoint.stored_version(self)
+        if version != self._version:
+            checkpoint.load(self, version, dedup_window=DEDUP_WINDOW, df_every=DF_SAVE_EVERY,
+                            thread_params=THREAD_PARAMS)
 
-    def _save_state(self) -> None:
-        """Both clusterers' clocks and counters; the states of the threads and stories
-        changed since the last save (closed ones are cleared); the DF table and the
-        per-outlet frequencies every ``DF_SAVE_EVERY`` articles (a process taking over may
-        start with frequencies that many articles old, which only nudges weights). Writing
-        the whole state per batch cost O(window + vocabulary)."""
-        self._version = (self._version or 0) + 1
-        threads, events = self.clusterer, self.events
-        closed = threads.pop_closed()  # bounded memory: closed threads live in the DB
-        active = set(threads.active_ids())
-        states: dict[int, bytes | None] = {}
-        for thread_id in self._dirty:
-            thread = threads.story(thread_id)
-            if thread is not None and thread.id in active:
-                states[thread.id] = json.dumps(thread.to_dict()).encode()
-        states.update({thread.id: None for thread in closed})
-        ended = events.pop_closed()
-        active_events = set(events.active_ids())
-        event_states: dict[int, bytes | None] = {
-            sid: json.dumps(events.story(sid).to_dict()).encode()
-            for sid in self._dirty_events if sid in active_events}
-        event_states.update({story.id: None for story in ended})
-        self._dirty, self._dirty_events = set(), set()
-        with self.db.write() as conn:
-            story_store.save_states(conn, "threads", states)
-            story_store.save_states(conn, "stories", event_states)
-            if self._df_unsaved >= DF_SAVE_EVERY:
-                story_store.kv_set(conn, "stories:df", json.dumps(threads.vectorizer.to_dict()).encode())
-                story_store.kv_set(conn, "stories:outlets", json.dumps(events.outlets.to_dict()).encode())
-                self.background.prune()
-                story_store.kv_set(conn, "tags:background",
-                                   json.dumps(self.background.to_dict()).encode())
-                self._df_unsaved = 0
-            for key, clusterer in (("stories:clusterer", threads), ("stories:events", events)):
-                head = {"clock": clusterer.clock.isoformat() if clusterer.clock else None,
-                        "next_id": clusterer.next_id}
-                story_store.kv_set(conn, key, json.dumps(head).encode())
-            story_store.kv_set(conn, "stories:version", str(self._version).encode())
-        self.duplicates.forget_older_than(DEDUP_WINDOW)
+    def _save_state(self, conn) -> None:
+        """The state behind the rows written over ``conn``, in their transaction."""
+        checkpoint.save(self, conn, DF_SAVE_EVERY)
+
+    def doc(self, article: Article) -> Doc:
+        """The clusterers' view of an article."""
+        return Doc(id=article.id, title=article.title, text=article.text,
+                   published=article.published_at, language=article.language,
+                   embeddings=self.settings.embeddings)
 
     # ------------------------------------------------------------------ one article
-    def _process(self, article: Article) -> None:
+    def _process(self, conn, article: Article) -> None:
+        """Place one article, writing over ``conn`` (the chunk's transaction)."""
         signature = self.duplicates.signature(article.text, article.title)
         when = article.published_at or article.fetched_at
         match = self.duplicates.add_signature(str(article.id), signature, when)
-        with self.db.read() as conn:
-            origin = self._origin(conn, article, match)
+        # the window moves with every article, so what a lookup sees does not depend on
+        # where chunks (and crashes) fall
+        self.duplicates.forget_older_than(DEDUP_WINDOW)
+        origin = self._origin(conn, article, match)
         copy = origin is not None and origin[1].kind == "republication"
         # A republication carries its original's tags: no tagging, no story-tag merge and no
         # refresh of other members' related lists (a copy is never listed in them), so a
@@ -326,39 +310,37 @@ class StoriesStage:
         tags = None if copy else hashtags(article.title, article.text, background=self.background)
         if not copy:  # the archive teaches the background (after tagging, as idf counts others)
             self.background.learn(f"{article.title}\n{article.text}")
-        with self.db.write() as conn:
-            story_store.save_signature(conn, article.id, signature)
-            if copy:
-                metrics.count("duplicates")
-                canonical_id, prov = origin
-                story_id = story_store.story_of(conn, canonical_id)
-                story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
-                story_store.assign(conn, article.id, story_id, 1.0, article.title)
-                thread_id = story_store.thread_of(conn, story_id)
-                title, lead, new_story = None, None, False
-            else:
-                story_id, thread_id, title, lead, new_story = self._place(conn, article)
-            prov = origin[1] if origin else None
-            story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
-                                        int(prov.source_id) if prov and prov.source_id else None,
-                                        prov.overlap if prov else 0.0)
-            if copy:
-                story_store.copy_tags(conn, article.id, origin[0])
-            else:
-                story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
-            story_store.story_gained(conn, story_id, article.id, title, lead)
-            if thread_id is not None:
-                thread_store.thread_gained(conn, thread_id, story_id, when, new_story, tags or ())
-            if not copy:
-                self._story_tags(conn, story_id)
-            self._related(conn, article.id, story_id, others=not copy)
+            self._learned.append(article.id)
+        story_store.save_signature(conn, article.id, signature)
+        if copy:
+            metrics.count("duplicates")
+            canonical_id, prov = origin
+            story_id = story_store.story_of(conn, canonical_id)
+            story_store.save_duplicate(conn, article.id, canonical_id, prov.overlap, prov.kind)
+            story_store.assign(conn, article.id, story_id, 1.0, article.title)
+            thread_id = story_store.thread_of(conn, story_id)
+            title, lead, new_story = None, None, False
+        else:
+            story_id, thread_id, title, lead, new_story = self._place(conn, article)
+        prov = origin[1] if origin else None
+        story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
+                                    int(prov.source_id) if prov and prov.source_id else None,
+                                    prov.overlap if prov else 0.0)
+        if copy:
+            story_store.copy_tags(conn, article.id, origin[0])
+        else:
+            story_store.replace_tags(conn, "article_tags", "article_id", article.id, tags)
+        story_store.story_gained(conn, story_id, article.id, title, lead)
+        if thread_id is not None:
+            thread_store.thread_gained(conn, thread_id, story_id, when, new_story, tags or ())
+        if not copy:
+            self._story_tags(conn, story_id)
+        self._related(conn, article.id, story_id, others=not copy)
 
     def _place(self, conn, article: Article) -> tuple:
         """Thread and story of an original article: (story id, the story's thread id, story
         title, lead article id, whether the story is new)."""
-        doc = Doc(id=article.id, title=article.title, text=article.text,
-                  published=article.published_at, language=article.language,
-                  embeddings=self.settings.embeddings)
+        doc = self.doc(article)
         thread = self.clusterer.add(doc)
         for absorbed in thread.merged:  # two threads turned out to be one
             thread_store.merge_thread(conn, absorbed, thread.story_id)

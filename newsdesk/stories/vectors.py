@@ -119,9 +119,11 @@ class CentroidIndex:
             if plist is not None and story_id in plist:
                 plist[story_id] = centroid.weights[t]
 
-    def put(self, story_id, centroid: Centroid) -> None:
-        """(Re)index one story's heaviest centroid terms (unnormalised; divide by the norm)."""
-        terms = centroid.top_terms(self.max_terms)
+    def put(self, story_id, centroid: Centroid, terms: Iterable[str] | None = None) -> None:
+        """(Re)index one story's heaviest centroid terms (unnormalised; divide by the norm),
+        or exactly ``terms`` (a resumed stream: the terms it had indexed)."""
+        terms = (centroid.top_terms(self.max_terms) if terms is None
+                 else [t for t in terms if t in centroid.weights])
         old = self._terms.get(story_id, ())
         keep = set(terms)
         for t in old:
@@ -130,6 +132,10 @@ class CentroidIndex:
         for t in terms:
             self.postings[t][story_id] = centroid.weights[t]
         self._terms[story_id] = terms
+
+    def terms(self, story_id) -> list[str]:
+        """The terms indexed for a story now."""
+        return list(self._terms.get(story_id, ()))
 
     def remove(self, story_id) -> None:
         for t in self._terms.pop(story_id, ()):

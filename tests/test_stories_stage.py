@@ -199,11 +199,11 @@ def test_a_fetch_thread_never_waits_for_another_threads_stories_pass(db, setting
     entered, go_on = threading.Event(), threading.Event()
     process = stage._process
 
-    def held(article):
+    def held(article, *more):
         if article.id == first:
             entered.set()
             go_on.wait(10)
-        process(article)
+        process(article, *more)
     monkeypatch.setattr(stage, "_process", held)
     busy = threading.Thread(target=stage, args=([first],))
     busy.start()

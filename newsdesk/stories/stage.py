@@ -53,9 +53,11 @@ from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .candidates import candidates
-from .cluster import Doc, StoryClusterer
+from . import features as article_features
+from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
 from .events import EventClusterer, OutletTerms
+from .features import Features
 from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .background import default_background
@@ -193,8 +195,11 @@ class StoriesStage:
                 ids = story_store.pending_article_ids(self.db, BATCH, self._floor)
                 if not ids:
                     break
-                for article in article_store.get_articles(self.db, ids):
-                    self._process(article)
+                batch = article_store.get_articles(self.db, ids)
+                # per-article work, stored by the workers that stored them (features.py)
+                feats = article_features.for_articles(self.db, batch, self.settings.embeddings)
+                for article in batch:
+                    self._process(article, feats[article.id])
                     done.append(article.id)
                     if progress:
                         progress(1)
@@ -313,8 +318,8 @@ class StoriesStage:
         self.duplicates.forget_older_than(DEDUP_WINDOW)
 
     # ------------------------------------------------------------------ one article
-    def _process(self, article: Article) -> None:
-        signature = self.duplicates.signature(article.text, article.title)
+    def _process(self, article: Article, feats: Features) -> None:
+        signature = feats.signature
         when = article.published_at or article.fetched_at
         match = self.duplicates.add_signature(str(article.id), signature, when)
         with self.db.read() as conn:
@@ -325,7 +330,7 @@ class StoriesStage:
         # flood of wire copies costs little and holds the write lock briefly.
         tags = None if copy else hashtags(article.title, article.text, background=self.background)
         if not copy:  # the archive teaches the background (after tagging, as idf counts others)
-            self.background.learn(f"{article.title}\n{article.text}")
+            self.background.learn_words(*feats.learn)
         with self.db.write() as conn:
             story_store.save_signature(conn, article.id, signature)
             if copy:
@@ -337,7 +342,7 @@ class StoriesStage:
                 thread_id = story_store.thread_of(conn, story_id)
                 title, lead, new_story = None, None, False
             else:
-                story_id, thread_id, title, lead, new_story = self._place(conn, article)
+                story_id, thread_id, title, lead, new_story = self._place(conn, article, feats)
             prov = origin[1] if origin else None
             story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                         int(prov.source_id) if prov and prov.source_id else None,
@@ -353,13 +358,11 @@ class StoriesStage:
                 self._story_tags(conn, story_id)
             self._related(conn, article.id, story_id, others=not copy)
 
-    def _place(self, conn, article: Article) -> tuple:
+    def _place(self, conn, article: Article, feats: Features) -> tuple:
         """Thread and story of an original article: (story id, the story's thread id, story
         title, lead article id, whether the story is new)."""
-        doc = Doc(id=article.id, title=article.title, text=article.text,
-                  published=article.published_at, language=article.language,
-                  embeddings=self.settings.embeddings)
-        thread = self.clusterer.add(doc)
+        doc = feats.doc(article, self.settings.embeddings)
+        thread = self.clusterer.add(doc, feats.given_embedding(self.settings.embeddings))
         for absorbed in thread.merged:  # two threads turned out to be one
             thread_store.merge_thread(conn, absorbed, thread.story_id)
             self._dirty.discard(absorbed)

@@ -235,3 +235,28 @@ def test_the_embedding_is_the_clusterers_own(language, embedded):
         assert feats.embedding is None
     off = compute(title, body, language, "off")
     assert not off.embedded and off.embedding is None and off.given_embedding("auto") is None
+
+
+def test_features_computed_by_several_threads_at_once_are_the_same(monkeypatch):
+    """Fetch threads compute features side by side: what one computes never depends on
+    what another is stemming or encoding at the same moment (a shared snowball stemmer
+    mixed two threads' words, and crashed). Stem caches start empty and threads switch
+    very often, so the stemmers really run side by side."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsdesk.stories import background, text as stories_text
+    rows = _stream()[:30]
+    alone = [encode(compute(r["title"], r["text"], r["language"], "off"), "k") for r in rows]
+    stories_text._stemmer.cache_clear()
+    monkeypatch.setattr(background, "_stem_en", stories_text._stemmer("en"))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(
+                lambda r: encode(compute(r["title"], r["text"], r["language"], "off"), "k"),
+                rows * 2))
+    finally:
+        sys.setswitchinterval(interval)
+    assert together == alone * 2

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 VERSION = 1  # bump when any computation below changes: older rows are then recomputed
 LEDE_WORDS = EVENT_DEFAULTS["lede_words"]
+_loading = threading.Lock()
 
 
 @dataclass
@@ -83,7 +85,10 @@ def compute(title: str, text: str, language: str | None, embeddings: str = "off"
     """The features of one article (``embeddings``: the app's setting, "auto" or "off")."""
     title, text = title or "", text or ""
     lede = " ".join(text.split()[:LEDE_WORDS]) if text else ""
-    embedder = shared_embedder() if embeddings == "auto" else None
+    embedder = None
+    if embeddings == "auto":
+        with _loading:  # several fetch threads at once would each load the weights
+            embedder = shared_embedder()
     vector = None
     if embedder is not None:
         embed = embed_text(Doc(id=None, title=title, text=text))

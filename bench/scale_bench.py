@@ -47,7 +47,11 @@ from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage import sources as source_store  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
 
-STALL = 20.0  # seconds without progress after which a run stops waiting
+STALL = 30.0  # seconds without progress (once articles arrive) after which a run stops waiting
+# sources a worker claims at once: by default 20, and one worker would claim most of the
+# site's feeds in its first round, leaving the others idle; a few per fetch thread spread
+# the site over the workers, as on a real installation with hundreds of feeds
+BATCH = 4
 
 
 def _sqlalchemy_url(url: str) -> str:
@@ -83,7 +87,8 @@ def one_run(url: str, server: ReplayServer, expected: int, workers: int, feature
     env = {**os.environ, "NEWSDESK_DATABASE_URL": db_url, "NEWSDESK_DATA_DIR": str(tmp),
            "NEWSDESK_ALLOWED_NETWORKS": "127.0.0.0/8", "NEWSDESK_EMBEDDINGS": "auto",
            "NEWSDESK_MAX_ENTRIES_PER_FETCH": str(max(200, expected)),
-           "NEWSDESK_WORKER_FEATURES": "on" if features else "off"}
+           "NEWSDESK_WORKER_FEATURES": "on" if features else "off",
+           "NEWSDESK_BATCH_SIZE": str(BATCH)}
     logs = [open(tmp / f"worker-{features}-{workers}-{n}.log", "w") for n in range(workers)]
     start = time.monotonic()
     procs = [subprocess.Popen([sys.executable, "-m", "newsdesk", "run", "--idle", "1"],
@@ -103,7 +108,7 @@ def one_run(url: str, server: ReplayServer, expected: int, workers: int, feature
             if t_placed is None and stored >= expected and placed >= stored:
                 t_placed = now - start
                 break
-            if now - last_change > STALL:  # articles waiting for a stories pass
+            if stored and now - last_change > STALL:  # articles waiting for a stories pass
                 stalled = True
                 break
             if any(p.poll() is not None for p in procs):
@@ -135,8 +140,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("NEWSDESK_SCALE_POSTGRES_URL", ""),
                         help="database URL; this database is dropped and created for each run")
     parser.add_argument("--workers", default="1,2,3")
-    parser.add_argument("--multiply", type=int, default=4, help="sites per demo outlet")
-    parser.add_argument("--limit", type=int, default=40, help="newest articles per site")
+    parser.add_argument("--multiply", type=int, default=6, help="sites per demo outlet")
+    parser.add_argument("--limit", type=int, default=15, help="newest articles per site")
     parser.add_argument("--logs", default="", help="keep the workers' logs in this folder")
     parser.add_argument("--modes", default="off,on",
                         help="worker features off (the baseline), on, or both")
@@ -161,8 +166,8 @@ def main() -> None:
                                                      features, run_dir)
                 print(f"  {n} worker(s), worker features {'on ' if features else 'off'}: "
                       f"stored {r['stored']:6.1f} s, end to end {r['placed']:6.1f} s "
-                      f"({r['n']} stored, {r['in_story']} in a story, {r['features']} with "
-                      f"stored features{', STALLED: see below' if r['stalled'] else ''})",
+                      f"({r['n']} stored, {r['in_story']} in a story, {r['features']} "
+                      f"article_features rows{', STALLED: see below' if r['stalled'] else ''})",
                       flush=True)
     report(results, sizes)
 

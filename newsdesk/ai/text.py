@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
@@ -81,9 +82,16 @@ def detect_language(texts: Iterable[str]) -> str:
     return counts.most_common(1)[0][0] if counts else "en"
 
 
-@lru_cache(maxsize=8)
+_local = threading.local()  # a snowball stemmer keeps its word in itself: one per thread
+
+
 def _stemmer(lang: str):
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    mine = getattr(_local, "stemmers", None)
+    if mine is None:
+        mine = _local.stemmers = {}
+    if lang not in mine:
+        mine[lang] = snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    return mine[lang]
 
 
 @lru_cache(maxsize=200_000)

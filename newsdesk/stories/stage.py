@@ -53,11 +53,10 @@ from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .candidates import candidates
-from . import features as article_features
 from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
 from .events import EventClusterer, OutletTerms
-from .features import Features
+from .features import Features, for_articles
 from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .background import default_background
@@ -196,8 +195,7 @@ class StoriesStage:
                 if not ids:
                     break
                 batch = article_store.get_articles(self.db, ids)
-                # per-article work, stored by the workers that stored them (features.py)
-                feats = article_features.for_articles(self.db, batch, self.settings.embeddings)
+                feats = for_articles(self.db, batch, self.settings.embeddings)  # features.py
                 for article in batch:
                     self._process(article, feats[article.id])
                     done.append(article.id)

@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--modes", default="off,on",
                         help="worker features off (the baseline), on, or both")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the workers on the way out
     if not args.postgres:
         raise SystemExit("--postgres URL (or NEWSDESK_SCALE_POSTGRES_URL) is required")
     sizes = [int(n) for n in args.workers.split(",")]

@@ -207,6 +207,8 @@ class StoriesStage:
                 self._floor = floor
                 with self.db.write() as conn:
                     story_store.kv_set(conn, "stories:floor", str(floor).encode())
+        if story_store.pending_article_ids(self.db, 1, self._floor):  # stored by a worker that
+            self._wanted.set()  # found the stage elected here as this pass ended: once more
         return done
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:

@@ -260,3 +260,40 @@ def test_features_computed_by_several_threads_at_once_are_the_same(monkeypatch):
     finally:
         sys.setswitchinterval(interval)
     assert together == alone * 2
+
+
+def test_an_article_stored_as_another_workers_pass_ends_gets_its_story(db, settings, monkeypatch):
+    """Two workers on PostgreSQL: A's pass has found nothing more to do but still holds the
+    stage when B stores an article and calls the stage, which is elected elsewhere, so B
+    leaves it. A looks once more after letting go and places it (the interleaving forced)."""
+    import threading
+
+    from newsdesk.storage import stories as story_store
+    from newsdesk.stories import stage as stage_module
+    if db.is_sqlite:
+        pytest.skip("one process on SQLite: the stage is never elected elsewhere")
+    rows = _stream()[:2]
+    [first] = _store(db, settings, rows[:1], enrich=True)
+    a, b = StoriesStage(settings, db), StoriesStage(settings, db)
+    at_end, go_on = threading.Event(), threading.Event()
+    real = story_store.pending_article_ids
+
+    def pending(database, limit, floor):
+        found = real(database, limit, floor)
+        if not found and threading.current_thread().name == "worker-a" and not at_end.is_set():
+            at_end.set()      # A's last look: nothing pending; it still holds the stage
+            go_on.wait(10)
+        return found
+    monkeypatch.setattr(stage_module.story_store, "pending_article_ids", pending)
+    worker_a = threading.Thread(target=a, args=([first],), name="worker-a")
+    worker_a.start()
+    assert at_end.wait(30)
+    [second] = _store(db, settings, rows[1:2], enrich=True)
+    b([second])                                    # elected elsewhere: returns at once
+    with db.read() as conn:
+        assert story_store.story_of(conn, second) is None
+    go_on.set()
+    worker_a.join(30)
+    with db.read() as conn:
+        assert story_store.story_of(conn, first) is not None
+        assert story_store.story_of(conn, second) is not None

@@ -47,7 +47,10 @@ from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage import sources as source_store  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
 
-STALL = 30.0  # seconds without progress (once articles arrive) after which a run stops waiting
+# seconds without progress (once articles arrive) after which a run stops waiting: long, as
+# a worker taking the stories stage over loads the MiniLM weights first (30 s and more on a
+# loaded machine, when it never needed them to store articles)
+STALL = 180.0
 # sources a worker claims at once: by default 20, and one worker would claim most of the
 # site's feeds in its first round, leaving the others idle; a few per fetch thread spread
 # the site over the workers, as on a real installation with hundreds of feeds

@@ -88,6 +88,9 @@ class Settings:
                            "and lede: auto when the model package is installed (the "
                            "README's commands install it), off never.",
                            choices=("auto", "off"))
+    worker_features: bool = _opt(True, "Each worker computes the stories features of the articles "
+                                 "it stores (signature, terms, embedding) and stores them with "
+                                 "them; off leaves it all to the one stories process.")
     # AI
     ai_provider: str = _opt("offline", "offline, or openai for an OpenAI-compatible endpoint.",
                             choices=("offline", "openai"))

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -62,9 +63,16 @@ def words(text: str) -> list[str]:
     return runs((text or "").lower())
 
 
-@lru_cache(maxsize=8)
+_local = threading.local()  # a snowball stemmer keeps its word in itself: one per thread
+
+
 def _stemmer(lang: str):
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    mine = getattr(_local, "stemmers", None)
+    if mine is None:
+        mine = _local.stemmers = {}
+    if lang not in mine:
+        mine[lang] = snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "english"))
+    return mine[lang]
 
 
 @lru_cache(maxsize=200_000)

@@ -180,9 +180,12 @@ def _wire(ingest, state) -> None:
     articles each pass processed on to AI (queued in the background, so ingest never waits
     for it)."""
     from ..ai.service import AIService, AIStage
+    from ..stories.features import Enricher
     from ..stories.stage import StoriesStage
     stage = StoriesStage(state.settings, state.db,
                          then=[AIStage(AIService(state.settings, state.db))])
+    if state.settings.worker_features:  # per-article work on every worker, in parallel
+        ingest.enrich = Enricher(state.settings)
     ingest.on_new_articles.append(stage)
     ingest.on_revised_articles.append(stage.revised)
     ingest.on_idle.append(stage.idle)

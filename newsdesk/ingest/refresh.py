@@ -26,7 +26,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from .. import metrics
 from ..errors import HTTPStatusError, NewsdeskError
@@ -49,6 +49,10 @@ from .normalize import Notes, header_value
 log = logging.getLogger(__name__)
 
 NewArticlesHook = Callable[[list[int]], None]
+# per-article work of the next stages done by the storing worker (stories/features.py):
+# given the rows about to be stored, returns what writes its results in the insert's
+# transaction, so an article is never visible without them
+EnrichHook = Callable[[int, list[dict]], Callable[[Any, list[int]], None]]
 
 
 @dataclass
@@ -67,6 +71,7 @@ class Ingest:
     # what an idle worker does before it sleeps: stages finding work left pending (articles
     # without a story after a crash); each returns how much it did
     on_idle: list[Callable[[], int]] = field(default_factory=list)
+    enrich: EnrichHook | None = None
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> "Ingest":
@@ -155,8 +160,12 @@ def store_feed(ingest: Ingest, source: Source, body: bytes, url: str, content_ty
                           _new_rows(ingest, source, entries, feed.notes))
     result.fallbacks = sum(1 for r in rows if r["extraction"] == "feed")
 
+    enriched = ingest.enrich(source.id, rows) if ingest.enrich and rows else None
+
     def watch(conn, ids: list[int]) -> None:
         revisions.watch_new(conn, ingest.settings, source, ids, entries)
+        if enriched is not None:
+            enriched(conn, ids)
 
     result.new_ids, refused = article_store.store_articles(ingest.db, rows, after=watch)
     for row, reason in refused:

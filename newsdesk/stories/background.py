@@ -84,14 +84,15 @@ class Background:
 
     # -------------------------------------------------------------- learning
     def learn(self, text: str) -> None:
-        tokens = tokenize(text)
+        self.learn_words(*words_to_learn(text))
+
+    def learn_words(self, stems: Iterable[str], lower: Iterable[str], mid: Iterable[str]) -> None:
+        """``learn`` from what ``words_to_learn`` found in one document (computed ahead, by
+        the worker that stored it)."""
         self.n_docs += 1
-        self.counts.update({stem(t.text) for t in tokens})
-        stop = stopwords()
-        self.lower_docs.update({t.lower for t in tokens if not t.capitalised and t.lower.isalpha()
-                                and t.lower not in stop})
-        self.mid_docs.update({t.lower for t in tokens if not t.first and t.lower.isalpha()
-                              and t.lower not in stop})
+        self.counts.update(stems)
+        self.lower_docs.update(lower)
+        self.mid_docs.update(mid)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], prior: Background | None = None) -> "Background":
@@ -121,6 +122,18 @@ class Background:
         self.lower_docs = Counter(data.get("lower", {}))
         self.mid_docs = Counter(data.get("mid", {}))
         return self
+
+
+def words_to_learn(text: str) -> tuple[list[str], list[str], list[str]]:
+    """What one document teaches a ``Background``, independent of every other document: its
+    distinct stems, the words it writes in lower case, the words it uses mid-sentence."""
+    tokens = tokenize(text)
+    stop = stopwords()
+    return (sorted({stem(t.text) for t in tokens}),
+            sorted({t.lower for t in tokens if not t.capitalised and t.lower.isalpha()
+                    and t.lower not in stop}),
+            sorted({t.lower for t in tokens if not t.first and t.lower.isalpha()
+                    and t.lower not in stop}))
 
 
 def write_table(word_freqs: Iterable[tuple[str, float]], header: str) -> str:

@@ -198,7 +198,9 @@ class StoryClusterer:
         terms minus the title's (``features`` adds the two up)."""
         if not self.body_floor or not doc.text or len(doc.text.split(None, BODY_WORDS)) <= BODY_WORDS:
             return None
-        return self.vectorizer.vector(Counter(counts) - features(doc.title, "", doc.language))
+        title = (Counter(doc.title_terms) if doc.title_terms is not None
+                 else features(doc.title, "", doc.language))
+        return self.vectorizer.vector(Counter(counts) - title)
 
     def _body_fits(self, body: Vector | None, story: StoryState) -> bool:
         """A shared headline ("Live updates") is not a shared story: a real body must

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -93,6 +94,7 @@ class MiniLM:
         from tokenizers import Tokenizer
 
         self.threads = threads
+        self._busy = threading.Lock()
         self._pools = ThreadpoolController() if threads else None
 
         config = json.loads((path / "config.json").read_text())
@@ -105,10 +107,14 @@ class MiniLM:
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        if self._pools is None:
-            return self._encode(texts, batch_size)
-        with self._pools.limit(limits=self.threads, user_api="blas"):
-            return self._encode(texts, batch_size)
+        """One call at a time per model: the BLAS limit is process-wide (a thread leaving it
+        would lift it under another's feet), and each worker thread encodes a headline or
+        two, too small to gain from sharing the cores."""
+        with self._busy:
+            if self._pools is None:
+                return self._encode(texts, batch_size)
+            with self._pools.limit(limits=self.threads, user_api="blas"):
+                return self._encode(texts, batch_size)
 
     def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

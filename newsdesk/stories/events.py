@@ -238,11 +238,14 @@ class EventClusterer:
             self.outlets.learn(outlet, counts)
 
     def _member(self, doc: Doc, outlet: str | None) -> Member:
-        lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
-        counts = features(doc.title, lede, doc.language)
+        if doc.lede_terms is not None and doc.lede_words == self.lede_words:  # precomputed
+            counts, names = doc.lede_terms, doc.lede_names or frozenset()
+        else:
+            lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
+            counts = features(doc.title, lede, doc.language)
+            names = name_stems(lede, doc.language)
         if self._own_vectorizer:
             self.vectorizer.learn(counts)
-        names = name_stems(lede, doc.language)
         raw = {t: (1.0 + math.log(c)) * self._idf(t)
                * (self.name_weight if t in names or t[0] == "@" else 1.0)
                for t, c in counts.items() if c > 0}

@@ -60,9 +60,10 @@ from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
 from .candidates import candidates
-from .cluster import Doc, StoryClusterer
+from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
 from .events import EventClusterer, OutletTerms
+from .features import Features, for_articles
 from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .background import default_background
@@ -212,13 +213,14 @@ class StoriesStage:
                 if not ids:
                     break
                 articles = article_store.get_articles(self.db, ids)
+                feats = for_articles(self.db, articles, self.settings.embeddings)  # features.py
                 while articles:
                     with self._commit() as conn:
                         chunk, began = [], time.monotonic()
                         while articles and len(chunk) < COMMIT_EVERY and (
                                 time.monotonic() - began < COMMIT_SECONDS):
                             chunk.append(articles.pop(0))
-                            self._process(conn, chunk[-1])
+                            self._process(conn, chunk[-1], feats[chunk[-1].id])
                         self._save_state(conn)
                     done += [article.id for article in chunk]
                     if progress:
@@ -294,9 +296,10 @@ class StoriesStage:
                    embeddings=self.settings.embeddings)
 
     # ------------------------------------------------------------------ one article
-    def _process(self, conn, article: Article) -> None:
-        """Place one article, writing over ``conn`` (the chunk's transaction)."""
-        signature = self.duplicates.signature(article.text, article.title)
+    def _process(self, conn, article: Article, feats: Features) -> None:
+        """Place one article, writing over ``conn`` (the chunk's transaction), from the
+        features its worker stored (or the stage computed: ``features.for_articles``)."""
+        signature = feats.signature
         when = article.published_at or article.fetched_at
         match = self.duplicates.add_signature(str(article.id), signature, when)
         # the window moves with every article, so what a lookup sees does not depend on
@@ -309,7 +312,7 @@ class StoriesStage:
         # flood of wire copies costs little and holds the write lock briefly.
         tags = None if copy else hashtags(article.title, article.text, background=self.background)
         if not copy:  # the archive teaches the background (after tagging, as idf counts others)
-            self.background.learn(f"{article.title}\n{article.text}")
+            self.background.learn_words(*feats.learn)
             self._learned.append(article.id)
         story_store.save_signature(conn, article.id, signature)
         if copy:
@@ -321,7 +324,7 @@ class StoriesStage:
             thread_id = story_store.thread_of(conn, story_id)
             title, lead, new_story = None, None, False
         else:
-            story_id, thread_id, title, lead, new_story = self._place(conn, article)
+            story_id, thread_id, title, lead, new_story = self._place(conn, article, feats)
         prov = origin[1] if origin else None
         story_store.save_provenance(conn, article.id, prov.kind if prov else "original",
                                     int(prov.source_id) if prov and prov.source_id else None,
@@ -337,11 +340,11 @@ class StoriesStage:
             self._story_tags(conn, story_id)
         self._related(conn, article.id, story_id, others=not copy)
 
-    def _place(self, conn, article: Article) -> tuple:
+    def _place(self, conn, article: Article, feats: Features) -> tuple:
         """Thread and story of an original article: (story id, the story's thread id, story
         title, lead article id, whether the story is new)."""
-        doc = self.doc(article)
-        thread = self.clusterer.add(doc)
+        doc = feats.doc(article, self.settings.embeddings)
+        thread = self.clusterer.add(doc, feats.given_embedding(self.settings.embeddings))
         for absorbed in thread.merged:  # two threads turned out to be one
             thread_store.merge_thread(conn, absorbed, thread.story_id)
             self._dirty.discard(absorbed)

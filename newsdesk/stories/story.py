@@ -26,6 +26,11 @@ class Doc:
     published: datetime | None = None
     language: str | None = None
     terms: dict[str, float] | None = None  # precomputed term counts (skips text.features)
+    # precomputed by the worker that stored the article (``features.py``), else None:
+    title_terms: dict[str, float] | None = None   # text.features of the title alone
+    lede_terms: dict[str, float] | None = None    # text.features of title + lede (events)
+    lede_names: frozenset[str] | None = None      # text.name_stems of the lede (events)
+    lede_words: int | None = None                 # the lede's length in words for those two
     embeddings: str = "off"  # "auto": compare MiniLM title embeddings when the model is installed
 
 

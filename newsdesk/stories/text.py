@@ -16,6 +16,7 @@ Stop words are dropped; numbers shorter than 4 digits are dropped (years stay).
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 
@@ -50,8 +51,18 @@ _LANGS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it"
 
 @lru_cache(maxsize=32)
 def _stemmer(language: str | None):
+    """A memoised stemming function, safe in any thread: a snowballstemmer object keeps the
+    word being stemmed in itself, so two threads sharing one corrupt each other's stems
+    (and crash now and then); each thread gets its own."""
     name = _LANGS.get((language or "en").lower()[:2], "english")
-    return lru_cache(maxsize=200_000)(snowballstemmer.stemmer(name).stemWord)
+    mine = threading.local()
+
+    def stem_word(word: str) -> str:
+        stemmer = getattr(mine, "stemmer", None)
+        if stemmer is None:
+            stemmer = mine.stemmer = snowballstemmer.stemmer(name)
+        return stemmer.stemWord(word)
+    return lru_cache(maxsize=200_000)(stem_word)
 
 
 def words(text: str, language: str | None = None) -> list[str]:

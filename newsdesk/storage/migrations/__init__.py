@@ -24,6 +24,7 @@ from .i11_threads import m009_threads
 from .i12_since import m_i12_thread_visits
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
+from .i16_features import m_i16_article_features
 from .i18_security import m009_admin_sessions
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
@@ -50,6 +51,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_i17_believable_dates,
     m009_admin_sessions,
     m_i12_thread_visits,
+    m_i16_article_features,
 ]
 
 

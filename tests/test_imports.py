@@ -22,7 +22,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "newsdesk"
 
 FOUNDATION = {"newsdesk", "newsdesk.errors", "newsdesk.models", "newsdesk.settings",
-              "newsdesk.metrics"}
+              "newsdesk.metrics", "newsdesk.language", "newsdesk.words"}
 # layer -> the layers it may import (itself always)
 MAY_IMPORT = {
     "foundation": set(),

@@ -238,10 +238,10 @@ class EventClusterer:
             self.outlets.learn(outlet, counts)
 
     def _member(self, doc: Doc, outlet: str | None) -> Member:
+        lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
         if doc.lede_terms is not None and doc.lede_words == self.lede_words:  # precomputed
             counts, names = doc.lede_terms, doc.lede_names or frozenset()
         else:
-            lede = " ".join(doc.text.split()[:self.lede_words]) if doc.text else ""
             counts = features(doc.title, lede, doc.language)
             names = name_stems(lede, doc.language)
         if self._own_vectorizer:

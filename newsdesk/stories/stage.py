@@ -66,6 +66,7 @@ from .events import EventClusterer, OutletTerms
 from .features import Features, for_articles
 from .provenance import EarlierMatch, Record, classify
 from .related import related
+from .story import Doc
 from .background import default_background
 from .tags import Tag, hashtags, merge_story_tags
 

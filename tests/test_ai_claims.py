@@ -109,6 +109,11 @@ def test_the_same_fact_disagreeing_is_a_contradiction(a, b, cue):
     ("Rescuers can't reach the village by road.", "Rescuers can reach the village by road.", "negat"),
     # a sentence restated whole with one negation fewer, though another one stays
     ("No, the mayor didn't even reply to the letter.", "No, the mayor did even reply to the letter.", "negation"),
+    ("They had never seen a flood like it in the valley.", "They had seen a flood like it in the valley.",
+     "negation"),
+    # a figure in a unit the source also uses is checked in that unit, not by conversion slack
+    ("Crews cleared 12,000 hectares (29,650 acres) of forest.",
+     "Crews cleared 12,004 hectares (29,650 acres) of forest.", "the number '12,004 hectares'"),
     # a second negation where the source has one turns the meaning round
     ("Drivers won't have to pay the toll.", "Drivers won't have not to pay the toll.", "negat"),
     # a name is supported by an inflected form of a source *name*, never of a common word
@@ -138,6 +143,8 @@ def test_the_rules_behind_the_last_misses(source, claim, reason):
     ("Leeds' defence outplayed Derby's defence on Saturday.",
      "On Saturday, Leeds' defence outplayed Derby's defence."),
     ("The ferry wasn't allowed to leave the harbour.", "The ferry was not allowed to leave the harbour."),
+    ("Crews cleared 12,000 hectares of dry forest near the river bank on Monday.",
+     "On Monday, crews cleared 29,650 acres of dry forest near the river bank."),   # converted: kept
     ("It wasn't about money, the mayor said.", "It was not around money, the mayor said."),
 ])
 def test_what_those_rules_still_keep(source, claim):

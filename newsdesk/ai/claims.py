@@ -113,7 +113,10 @@ def _numbers(claim: str, sources: Sequence[str]) -> list[str]:
     found = [q for s in sources for q in quantities(s)]
     out = []
     for q in quantities(claim):
-        match = next((r for r in found if same_value(q, r)), None)
+        # a figure in a unit the sources also use must be one of theirs in that unit: a
+        # conversion's rounding slack only helps a figure the sources give in another unit
+        same_unit = [r for r in found if q.dim and r.dim == q.dim and r.factor == q.factor]
+        match = next((r for r in same_unit or found if same_value(q, r)), None)
         if match is None:
             out.append(f"the number {q.text!r} is not in the cited sentences")
         else:
@@ -255,7 +258,7 @@ def _polarity(claim: str, sources: Sequence[str], lang: str) -> list[str]:
         return ["it negates or denies what the cited sentences state"]
     claim_words = set(terms(_CONTRACTED.sub(_spelled, claim), lang))
     for source in sources:   # a whole sentence restated with fewer negations drops one
-        kept = set(terms(_CONTRACTED.sub(_spelled, source), lang))
+        kept = set(terms(_CONTRACTED.sub(_spelled, source), lang)) - NEGATIONS
         if kept and len(kept & claim_words) >= RESTATED * len(kept) and _negations(claim) < _negations(source):
             return ["it drops a negation of the cited sentence"]
     claimed = _scopes(claim, lang)

@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from newsdesk.storage import articles as store

@@ -22,7 +22,6 @@ from sqlalchemy.exc import DBAPIError
 from newsdesk.errors import StorageError
 from newsdesk.ingest.refresh import Ingest
 from newsdesk.ingest.scheduler import run_forever, run_round
-from newsdesk.storage import articles as store
 from newsdesk.storage import sources as source_store
 from newsdesk.storage import stories as story_store
 from newsdesk.storage.db import Database

@@ -50,7 +50,6 @@ from typing import Callable, Iterator, Sequence
 from sqlalchemy import text
 
 from .. import metrics
-from . import checkpoint
 from ..models import Article
 from ..settings import Settings
 from ..storage import articles as article_store
@@ -59,10 +58,11 @@ from ..storage import threads as thread_store
 from ..storage import versions as version_store
 from ..storage.db import Database
 from ..storage.sources import now
+from . import checkpoint
 from .candidates import candidates
 from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
-from .events import EventClusterer, OutletTerms
+from .events import EventClusterer
 from .features import Features, for_articles
 from .provenance import EarlierMatch, Record, classify
 from .related import related

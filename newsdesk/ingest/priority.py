@@ -40,6 +40,7 @@ def lower_priority(nice: int) -> int | None:
     except OSError as exc:
         log.warning("could not lower the ingest priority by %d: %s", nice, exc)
         return os.nice(0)
+    _threads_already_running(now)
     group = "/proc/self/autogroup"
     if nice > 0 and os.path.exists(group) and os.getsid(0) == os.getpid():
         try:
@@ -48,3 +49,17 @@ def lower_priority(nice: int) -> int | None:
         except OSError as exc:
             log.info("autogroup niceness not set: %s", exc)
     return now
+
+
+def _threads_already_running(nice: int) -> None:
+    """Threads started before the call (a BLAS library starts its pool when numpy is
+    imported) keep their niceness on Linux, where it is per thread: give them ours."""
+    tasks = "/proc/self/task"
+    if not os.path.isdir(tasks) or not hasattr(os, "setpriority"):
+        return
+    for tid in os.listdir(tasks):
+        try:
+            if os.getpriority(os.PRIO_PROCESS, int(tid)) < nice:
+                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+        except OSError:   # ended meanwhile
+            pass

@@ -3,8 +3,9 @@ signatures, hashtags, related articles, and the saved state of the online cluste
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import text
 
@@ -346,3 +347,42 @@ def reset(db: Database) -> None:
 def story_count(db: Database) -> int:
     with db.read() as conn:
         return int(conn.execute(text("SELECT count(*) FROM stories")).scalar() or 0)
+
+
+@contextmanager
+def elected(db: Database, key: int) -> Iterator[bool]:
+    """Whether this process holds the advisory lock ``key`` (PostgreSQL), for the block;
+    SQLite's single writer makes every process elected."""
+    if db.is_sqlite:
+        yield True
+        return
+    with db.engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+def outlet_and_date(conn, article_id: int) -> tuple[int, datetime | None] | None:
+    row = conn.execute(text("SELECT source_id, published_at FROM articles WHERE id = :i"),
+                       {"i": article_id}).first()
+    return None if row is None else (row[0], as_utc(row[1]))
+
+
+def newest_members(conn, story_id: int, limit: int, besides: int | None = None) -> list[int]:
+    return [r[0] for r in conn.execute(text(
+        "SELECT article_id FROM article_story WHERE story_id = :s AND article_id <> :a "
+        "ORDER BY article_id DESC LIMIT :n"), {"s": story_id, "a": besides or 0, "n": limit})]
+
+
+def newest_members_tags(conn, story_id: int, members: int) -> list:
+    """(article id, slug, display, score) of the tags of a story's newest ``members``."""
+    return conn.execute(text("""
+        SELECT t.article_id, t.slug, t.display, t.score FROM article_tags t
+        WHERE t.article_id IN (SELECT article_id FROM article_story WHERE story_id = :s
+                               ORDER BY article_id DESC LIMIT :n)"""),
+        {"s": story_id, "n": members}).all()

@@ -47,8 +47,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Callable, Iterator, Sequence
 
-from sqlalchemy import text
-
 from .. import metrics
 from ..models import Article
 from ..settings import Settings
@@ -263,20 +261,10 @@ class StoriesStage:
             self.background = default_background()
         return self.process_pending(progress)
 
-    @contextmanager
-    def _elected(self) -> Iterator[bool]:
-        if self.db.is_sqlite:
-            yield True
-            return
-        with self.db.engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
-            conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-                    conn.commit()
+    def _elected(self):
+        """Whether this process runs the stage now (a PostgreSQL advisory lock; SQLite has
+        one writer anyway)."""
+        return story_store.elected(self.db, LOCK_KEY)
 
     # ------------------------------------------------------------------ state
     def _reload_if_stale(self) -> None:
@@ -362,12 +350,10 @@ class StoriesStage:
         """(earlier article id, Provenance) when the text was seen before, else None."""
         if match is None:
             return None
-        row = conn.execute(text("SELECT source_id, published_at FROM articles WHERE id = :i"),
-                           {"i": int(match.canonical_id)}).first()
+        row = story_store.outlet_and_date(conn, int(match.canonical_id))
         if row is None or story_store.story_of(conn, int(match.canonical_id)) is None:
             return None
-        earlier = Record(id=str(match.canonical_id), outlet=str(row[0]),
-                         published=article_store.as_utc(row[1]))
+        earlier = Record(id=str(match.canonical_id), outlet=str(row[0]), published=row[1])
         prov = classify(Record(id=str(article.id), outlet=str(article.source_id),
                                published=article.published_at),
                         EarlierMatch(earlier, match.overlap))
@@ -376,11 +362,7 @@ class StoriesStage:
         return int(match.canonical_id), prov
 
     def _story_tags(self, conn, story_id: int) -> None:
-        rows = conn.execute(text("""
-            SELECT t.article_id, t.slug, t.display, t.score FROM article_tags t
-            WHERE t.article_id IN (SELECT article_id FROM article_story WHERE story_id = :s
-                                   ORDER BY article_id DESC LIMIT :n)"""),
-            {"s": story_id, "n": STORY_TAG_MEMBERS}).all()
+        rows = story_store.newest_members_tags(conn, story_id, STORY_TAG_MEMBERS)
         per_article: dict[int, list] = {}
         for article_id, slug, display, score in rows:  # stored without the "#"
             per_article.setdefault(article_id, []).append(Tag(slug, "#" + display.lstrip("#"), score))
@@ -393,9 +375,7 @@ class StoriesStage:
         story, so the candidates are read once."""
         targets = [article_id]
         if others:
-            targets += [r[0] for r in conn.execute(text(
-                "SELECT article_id FROM article_story WHERE story_id = :s AND article_id <> :a "
-                "ORDER BY article_id DESC LIMIT 5"), {"s": story_id, "a": article_id})]
+            targets += story_store.newest_members(conn, story_id, 5, besides=article_id)
         refs, displays = candidates(conn, story_id, targets)
         # copies are shown as "also published by" on their original, never as related
         originals = [ref for ref in refs.values() if ref.canonical_id is None]

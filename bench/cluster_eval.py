@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     ap.add_argument("--embed-cache", type=Path, metavar="DIR", default=ROOT / "bench" / "out" / "embeddings",
                     help="keep title embeddings here between runs (default: %(default)s)")
     ap.add_argument("--no-baseline", action="store_true")
-    ap.add_argument("--baseline-thresholds", default="0.05,0.1,0.15,0.2,0.3",
+    ap.add_argument("--baseline-thresholds", default="0.02,0.05,0.1,0.15,0.2,0.3",
                     type=lambda v: [float(x) for x in v.split(",")],
                     help="the baseline runs at each; the best on the tuning half is reported")
     ap.add_argument("--level", choices=("thread", "story", "both"), default="thread",

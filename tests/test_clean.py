@@ -136,3 +136,21 @@ def test_short_unfinished_lines_after_the_last_sentence_are_dropped():
     assert drop_unfinished_end(body + [long_line]) == body + [long_line]
     # at most three lines are dropped
     assert drop_unfinished_end(body + ["a", "b", "c", "d"]) == body + ["a"]
+
+
+def test_a_transcripts_dateline_block_is_not_text():
+    from newsdesk.ingest.clean import trim_edges
+    lines = ["Washington Hilton", "", "Washington, D.C.", "", "7:27 P.M. EST", "",
+             "THE PRESIDENT: Hello, hello. Great to see you all.", "Thank you so much."]
+    assert trim_edges(lines)[0] == "THE PRESIDENT: Hello, hello. Great to see you all."
+    assert trim_edges(["East Room", "10:05 a.m. ET", "Good morning.", "We begin."])[0] == "Good morning."
+
+
+@pytest.mark.parametrize("lines", [
+    ["The meeting began at noon.", "7:30 PM", "It ended late.", "More."],   # text before the time
+    ["Results", "The vote was 7:2 in favour.", "More text follows here."],  # no time line
+    ["Kyiv, Ukraine", "Shelling resumed overnight in the east.", "More."],  # no time line: kept
+])
+def test_short_openings_without_a_dateline_time_stay(lines):
+    from newsdesk.ingest.clean import trim_edges
+    assert trim_edges(lines)[0] == lines[0]

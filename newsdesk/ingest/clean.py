@@ -282,6 +282,9 @@ _META_PREFIX = re.compile(
     r"publicado|actualizado|kategorie|category|categories|filed under|tags|schlagwörter|"
     r"themen|topics|rubrik)\b", re.I)
 _EDGE_MAX_CHARS, _EDGE_MAX_LINES = 100, 4
+# a time of day alone on its line: "7:27 P.M. EST", "14:00 CET", "10:05 a.m. ET"
+_INITIALS_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
+_TIME_LINE = re.compile(r"^\d{1,2}[:.]\d{2}\s*([ap]\.?\s?m\.?)?\s*([A-Z]{2,5})?$", re.I)
 
 
 def is_edge_residue(line: str) -> bool:
@@ -302,11 +305,28 @@ def is_edge_residue(line: str) -> bool:
 
 
 def trim_edges(lines: list[str]) -> list[str]:
-    """Drop residue lines (see ``is_edge_residue``) at the start and end of a text."""
-    start, end = 0, len(lines)
-    while start < min(end, _EDGE_MAX_LINES) and (not lines[start].strip() or is_edge_residue(lines[start])):
+    """Drop residue lines (see ``is_edge_residue``) at the start and end of a text, and a
+    dateline block at the start (``_dateline_end``)."""
+    first = start = _dateline_end(lines)
+    end = len(lines)
+    while start < min(end, first + _EDGE_MAX_LINES) and (not lines[start].strip() or is_edge_residue(lines[start])):
         start += 1
     floor = max(start, end - _EDGE_MAX_LINES)
     while end > floor and (not lines[end - 1].strip() or is_edge_residue(lines[end - 1])):
         end -= 1
     return lines[start:end]
+
+
+def _dateline_end(lines: list[str]) -> int:
+    """Where the text starts after a transcript's dateline: a few short lines (a venue, a
+    city) ending with the time of day, as remarks and briefings open ("Washington Hilton /
+    Washington, D.C. / 7:27 P.M. EST"); 0 when the text has none. A paragraph of text
+    before the time line means it is no dateline."""
+    shown = [(i, line.strip()) for i, line in enumerate(lines[:2 * _EDGE_MAX_LINES]) if line.strip()]
+    for n, (i, line) in enumerate(shown[:_EDGE_MAX_LINES]):
+        if _TIME_LINE.match(line):
+            return i + 1
+        if len(runs(line)) > 6 or len(line) > 60 or line.endswith((":", "?", "!")) or (
+                line.endswith(".") and not _INITIALS_END.search(line)):   # a sentence, not "D.C."
+            return 0
+    return 0

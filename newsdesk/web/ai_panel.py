@@ -234,11 +234,13 @@ class AIPanel:
         return panel
 
     def thread(self, thread_id: int, story_ids: list[int], since: date | datetime | None = None,
-               previous: date | None = None, last_visit: datetime | None = None) -> dict | None:
+               previous: date | None = None, last_visit: datetime | None = None,
+               articles: int | None = None) -> dict | None:
         """A thread page's panel: what changed across its stories (read as one, the newest
         ``MAX_STORIES_DOCS`` articles) since the reader's choice, through the same
         ``since_timeline`` as a story page, within the same page budget and polled at
-        ``/threads/{id}/ai``. The timeline sits under ``panel["thread"]``."""
+        ``/threads/{id}/ai``. The timeline sits under ``panel["thread"]``; ``reads_from``
+        says where the read coverage starts when the thread has more than its ``articles``."""
         if not story_ids:
             return None
         timeline, coverage = self.service.since_timeline(story_ids, since, wait=self.wait)
@@ -247,7 +249,8 @@ class AIPanel:
         part = {"id": thread_id, "docs": len(coverage), "outlets": len(set(outlets.values())),
                 "since": since, "since_param": since_param(since), "since_label": since_label(since),
                 "since_choices": since_choices(days, previous, last_visit, "thread"),
-                "timeline": view(timeline, outlets, since)}
+                "timeline": view(timeline, outlets, since),
+                "reads_from": min(days) if days and articles and articles > len(coverage) else None}
         panel: dict[str, Any] = {"article": None, "story": None, "thread": part, "pending": timeline is None,
                                  "poll": None, "provider": self.service.provider.identity,
                                  "authors": authors({"story": {"timeline": part["timeline"]}})}

@@ -55,7 +55,7 @@ def thread_panel(request: Request, thread: dict, record: bool = False) -> dict |
     try:
         return state.ai_panel.thread(thread["id"], [s["id"] for s in thread["stories"]],
                                      since=parse_since(request), previous=previous_story_end(thread["stories"]),
-                                     last_visit=last_visit)
+                                     last_visit=last_visit, articles=thread.get("article_count"))
     except Exception:  # noqa: BLE001 -- the page is worth more than the panel
         log.exception("thread ai panel failed", extra={"thread": thread["id"]})
         return None

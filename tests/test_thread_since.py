@@ -161,3 +161,17 @@ def test_previous_story_end_is_the_day_the_stories_before_the_newest_ended():
     assert previous_story_end(stories) == (t + timedelta(hours=5)).date()
     assert previous_story_end(stories[:1]) is None
     assert previous_story_end([dict(stories[0], first_seen=None), stories[2]]) is None
+
+
+def test_the_panel_says_when_it_reads_only_the_newest_articles(client, db, crisis):  # noqa: F811
+    """A thread longer than the panel reads (``MAX_STORIES_DOCS``) says where its reading
+    starts, so "since the thread began" is not taken for the whole thread; a short one
+    says nothing."""
+    thread_id = _thread(db, crisis["rec1"])
+    doc = html.fromstring(client.get(f"/threads/{thread_id}").text)
+    assert not css(doc, "section#ai p.reads-from")
+    with db.write() as conn:   # as if the thread held far more than the panel reads
+        conn.execute(text("UPDATE threads SET article_count = 500 WHERE id = :t"), {"t": thread_id})
+    doc = html.fromstring(client.get(f"/threads/{thread_id}?since=2022-02-01").text)
+    [note] = css(doc, "section#ai p.reads-from")
+    assert "newest" in note.text_content() and "21 February 2022" in note.text_content()

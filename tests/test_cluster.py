@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newsdesk.stories.cluster import Doc, StoryClusterer, cluster_batch
+from newsdesk.stories.cluster import Doc, StoryClusterer
 
 T0 = datetime(2024, 3, 1, 8, 0)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -100,14 +100,6 @@ def test_a_flood_of_identical_copies_stays_one_story_in_linear_time():
     ids_big, big = feed(2000)
     assert len(ids_big) == 1
     assert big < 4 * small * 2  # 4x the copies: well under the 16x a quadratic scan costs
-
-
-def test_batch_equals_online_on_the_same_stream():
-    docs = [doc(k, t, hours=k) for k, t in enumerate(QUAKE + BUDGET + QUAKE[:2])]
-    c = StoryClusterer()
-    online = {d.id: c.add(d).story_id for d in docs}
-    online = {k: c.resolve(v) for k, v in online.items()}
-    assert cluster_batch(docs) == online
 
 
 def test_state_round_trip_resumes_the_stream():

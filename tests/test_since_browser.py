@@ -150,6 +150,16 @@ def _sign_up(driver, base: str, name: str, page: str) -> None:
         time.sleep(0.05)
 
 
+def _visit_then_come_back(driver, site, name: str, path: str, body: str | None = None) -> None:
+    """A reader signs up on ``path`` and sees its whole timeline; an article is published a
+    moment after that visit; the reader comes back to ``path``."""
+    _sign_up(driver, site["base"], name, path)
+    _what_changed(driver)
+    time.sleep(1.1)
+    _add_article(site, minutes_after=0, **({"body": body} if body else {}))
+    driver.get(site["base"] + path)
+
+
 def _every_choice(driver, labels: list[str], shots: str | None = None) -> dict[str, str]:
     """Click each "since" choice (they must be ``labels``, in order) and the date picker
     set two days back; each must show its timeline within 2 s. What each showed, by label."""
@@ -175,14 +185,11 @@ def _every_choice(driver, labels: list[str], shots: str | None = None) -> dict[s
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
 def test_every_since_choice_shows_what_changed_within_2s(site, javascript):
-    base, sid = site["base"], site["story_id"]
+    sid = site["story_id"]
     driver, profile = _driver(javascript)
     try:
-        _sign_up(driver, base, "reader" + ("js" if javascript else "nojs"), f"/stories/{sid}")
-        _what_changed(driver)                    # the first visit: the whole story
-        time.sleep(1.1)
-        _add_article(site, minutes_after=0)      # published a moment after that visit
-        driver.get(f"{base}/stories/{sid}")      # the reader comes back
+        _visit_then_come_back(driver, site, "reader" + ("js" if javascript else "nojs"),
+                              f"/stories/{sid}")
         seen = _every_choice(driver, ["since the previous story in this thread",
                                       "since your last visit", "since the story began",
                                       "the last 3 days"])
@@ -205,14 +212,11 @@ THREAD_FACT = "Negotiators agreed to meet again in Geneva on Thursday to extend 
 def test_every_since_choice_of_a_thread_page_shows_what_changed_within_2s(site, javascript):
     """The thread page has the same choices across its stories; "since your last visit" is
     the instant of the reader's previous visit to the thread."""
-    base, tid = site["base"], site["thread_id"]
+    tid = site["thread_id"]
     driver, profile = _driver(javascript)
     try:
-        _sign_up(driver, base, "threads" + ("js" if javascript else "nojs"), f"/threads/{tid}")
-        _what_changed(driver)                    # the first visit: the whole thread
-        time.sleep(1.1)
-        _add_article(site, minutes_after=0, body=THREAD_FACT + f" ({'js' if javascript else 'nojs'})")
-        driver.get(f"{base}/threads/{tid}")      # the reader comes back
+        _visit_then_come_back(driver, site, "threads" + ("js" if javascript else "nojs"),
+                              f"/threads/{tid}", THREAD_FACT + f" ({'js' if javascript else 'nojs'})")
         shots = f"thread-since-{'js' if javascript else 'nojs'}-"
         seen = _every_choice(driver, ["since the previous story", "since your last visit",
                                       "since the thread began", "the last 3 days"], shots=shots)

@@ -37,8 +37,7 @@ One article at a time (``StoryClusterer.add``):
 Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
 ``bench/cluster_eval.py``): see ``DEFAULTS``.
 
-``cluster_batch`` (the `recluster` command) feeds the same code in the given order, so it gives
-exactly the online result for the same stream.
+`newsdesk recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
 """
 
 from __future__ import annotations
@@ -57,8 +56,7 @@ from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text, pop_expir
 from .text import features
 from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
 
-__all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "cluster_batch",
-           "embed_text"]
+__all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "embed_text"]
 
 OLD_COHESION = 0.9  # the broadest an old story is allowed to count as (see _best)
 
@@ -393,10 +391,3 @@ class StoryClusterer:
             self.index.put(story.id, story.centroid, item.get("indexed"))
             if story.last_seen is not None:
                 heapq.heappush(self._expiry, (story.last_seen, story.id))
-
-
-def cluster_batch(docs: Iterable[Doc], **params) -> dict:
-    """doc id -> story id, by feeding ``docs`` in order through the online clusterer."""
-    clusterer = StoryClusterer(**params)
-    assigned = {doc.id: clusterer.add(doc).story_id for doc in docs}
-    return {doc_id: clusterer.resolve(sid) for doc_id, sid in assigned.items()}

@@ -5,6 +5,7 @@ translate them into exit codes, messages and HTTP statuses.
     ├── ConfigError            a setting is missing or invalid
     ├── NotFound               an id or name that does not exist
     ├── StorageError           the database refused (migration, constraint, connection)
+    │   └── ConstraintError    a row broke a constraint (a unique key taken by another row)
     ├── FetchError             fetching a URL failed; the message is stored on the source
     │   ├── BlockedAddress     SSRF guard: private, loopback, link-local... not allowed
     │   ├── RobotsDisallowed   robots.txt forbids this URL for our User-Agent
@@ -36,6 +37,11 @@ class NotFound(NewsdeskError):
 
 class StorageError(NewsdeskError):
     pass
+
+
+class ConstraintError(StorageError):
+    """Raised by storage functions in place of the driver's IntegrityError, so callers
+    above storage/ can tell "taken" from "down" without importing SQLAlchemy."""
 
 
 class FetchError(NewsdeskError):

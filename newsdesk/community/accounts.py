@@ -15,6 +15,7 @@ roles, account deletion.
   reset or in the account page) revokes every reset token of the account. Asking for a
   reset answers the same whether or not the account exists: the per-account limit drops
   the request silently instead of saying "too many requests for this account".
+* The SQL is ``storage/accounts.py``; the transactions (what is atomic) are chosen here.
 * Login throttling is atomic: an attempt takes its slot in the limiter's window before
   the password is checked (``RateLimiter.hit``), and a success gives the account's back;
   so concurrent guesses cannot all pass the last free slot.
@@ -29,20 +30,16 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-
-from ..errors import NotFound
+from ..errors import ConstraintError, NotFound
+from ..storage import accounts as store
 from ..storage.db import Database
 from . import AuthError, CommunityError, Conflict, Forbidden, RateLimited
-from .common import from_db, new_token, to_db, token_hash, utcnow
+from .common import from_db, new_token, token_hash, utcnow
 from .ratelimit import RateLimiter
 
 ROLES = ("reader", "moderator", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,29}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
-USER_COLS = "id, username, email, role, status, feed_token, created_at"
 BUILTIN_ADMIN = "_admin"      # see Accounts.builtin_admin
 NO_PASSWORD = "!"             # not a hash: no password verifies against it
 
@@ -65,9 +62,6 @@ class User:
     def is_admin(self) -> bool:
         return self.role == "admin" and self.status == "active"
 
-# session_user's lookup: the USER_COLS of the user (in that order), then the expiry
-_SESSION_SQL = (f"SELECT {', '.join('u.' + c.strip() for c in USER_COLS.split(','))}, s.expires_at "
-                "FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = :t")
 
 
 def user_from_row(row) -> User:
@@ -76,12 +70,11 @@ def user_from_row(row) -> User:
                 from_db(m["created_at"]))
 
 
-def update_role(conn: Connection, user_id: int, role: str) -> None:
+def update_role(conn, user_id: int, role: str) -> None:
     """Within the caller's transaction (moderation logs it in the same one)."""
     if role not in ROLES:
         raise CommunityError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    if not conn.execute(text("UPDATE users SET role = :r WHERE id = :id"),
-                        {"r": role, "id": user_id}).rowcount:
+    if not store.set_role(conn, user_id, role):
         raise NotFound(f"no user {user_id}")
 
 
@@ -100,33 +93,27 @@ class Accounts:
         self.limiter = RateLimiter(db.dialect)
         self._dummy = self.hasher.hash("not a real password, used for timing only")
 
-    def _ts(self, when: datetime):
-        return to_db(self.db.dialect, when)
-
     # ----------------------------------------------------------------- reading
-    def get(self, user_id: int, conn: Connection | None = None) -> User:
-        sql = text(f"SELECT {USER_COLS} FROM users WHERE id = :id")
+    def get(self, user_id: int, conn=None) -> User:
         if conn is not None:
-            row = conn.execute(sql, {"id": user_id}).first()
+            row = store.user_by_id(conn, user_id)
         else:
             with self.db.read() as c:
-                row = c.execute(sql, {"id": user_id}).first()
+                row = store.user_by_id(c, user_id)
         if row is None:
             raise NotFound(f"no user {user_id}")
         return user_from_row(row)
 
     def by_name(self, username: str) -> User:
         with self.db.read() as conn:
-            row = conn.execute(text(f"SELECT {USER_COLS} FROM users WHERE username_key = :k"),
-                               {"k": _key(username)}).first()
+            row = store.user_by_key(conn, _key(username))
         if row is None:
             raise NotFound(f"no user {username[:40]!r}")
         return user_from_row(row)
 
     def count_admins(self) -> int:
         with self.db.read() as conn:
-            return conn.execute(text("SELECT count(*) FROM users WHERE role = 'admin' "
-                                     "AND status = 'active'")).scalar() or 0
+            return store.count_admins(conn)
 
     # ----------------------------------------------------------------- sign up
     def check_password_rules(self, password: str, username: str = "") -> None:
@@ -156,13 +143,9 @@ class Accounts:
                 if ip:
                     self.limiter.hit(conn, f"signup:ip:{ip}", *self.signup_limit_ip,
                                      what="too many new accounts from your address")
-                user_id = conn.execute(text(
-                    "INSERT INTO users (username, username_key, email, password_hash, role, status, "
-                    "feed_token, created_at, password_changed_at) VALUES (:u, :k, :e, :h, :r, "
-                    "'active', :f, :now, :now) RETURNING id"),
-                    {"u": username, "k": _key(username), "e": email, "h": hashed, "r": role,
-                     "f": new_token(24), "now": self._ts(now)}).scalar()
-        except IntegrityError:
+                user_id = store.insert_user(conn, username, _key(username), email, hashed, role,
+                                            new_token(24), now)
+        except ConstraintError:
             raise Conflict("that username or e-mail address is taken") from None
         return self.get(user_id)
 
@@ -177,8 +160,7 @@ class Accounts:
                              what="too many failed logins for this account")
             self.limiter.hit(conn, ip_bucket, *self.login_limit_ip,
                              what="too many failed logins from your address")
-            row = conn.execute(text(f"SELECT {USER_COLS}, password_hash FROM users "
-                                    "WHERE username_key = :k"), {"k": key}).first()
+            row = store.user_by_key(conn, key, with_hash=True)
         ok = self._verify(row._mapping["password_hash"] if row else self._dummy, password or "")
         if not ok or row is None:
             raise AuthError("wrong username or password")
@@ -190,8 +172,7 @@ class Accounts:
             raise Forbidden("this account is banned")
         with self.db.write() as conn:
             if self.hasher.check_needs_rehash(row._mapping["password_hash"]):
-                conn.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
-                             {"h": self.hasher.hash(password), "id": user.id})
+                store.rehash_password(conn, user.id, self.hasher.hash(password))
         return user
 
     def _verify(self, hashed: str, password: str) -> bool:
@@ -204,40 +185,32 @@ class Accounts:
     def create_session(self, user: User, ip: str | None = None) -> str:
         token, now = new_token(), utcnow()
         with self.db.write() as conn:
-            conn.execute(text("INSERT INTO user_sessions (token_hash, user_id, created_at, expires_at, ip) "
-                              "VALUES (:t, :u, :now, :exp, :ip)"),
-                         {"t": token_hash(token), "u": user.id, "now": self._ts(now),
-                          "exp": self._ts(now + timedelta(seconds=self.session_lifetime)),
-                          "ip": (ip or "")[:64]})
+            store.insert_session(conn, token_hash(token), user.id, now,
+                                 now + timedelta(seconds=self.session_lifetime), (ip or "")[:64])
         return token
 
     def session_user(self, token: str | None) -> User | None:
         """The active user of a session token; None when unknown, expired or banned."""
         if not token or not isinstance(token, str) or len(token) > 200:
             return None
-        with self.db.read() as conn:
-            rows = self.db.fetch(conn, _SESSION_SQL, {"t": token_hash(token)})
-        if not rows or from_db(rows[0][7]) <= utcnow():
+        m = store.session_row(self.db, token_hash(token))
+        if m is None or from_db(m[7]) <= utcnow():
             return None
-        m = rows[0]
         user = User(m[0], m[1], m[2], m[3], m[4], m[5], from_db(m[6]))
         return user if user.status == "active" else None
 
     def end_session(self, token: str | None) -> None:
         if token:
             with self.db.write() as conn:
-                conn.execute(text("DELETE FROM user_sessions WHERE token_hash = :t"),
-                             {"t": token_hash(token)})
+                store.delete_session(conn, token_hash(token))
 
-    def end_all_sessions(self, conn: Connection, user_id: int, keep: str | None = None) -> None:
-        conn.execute(text("DELETE FROM user_sessions WHERE user_id = :u AND token_hash <> :k"),
-                     {"u": user_id, "k": token_hash(keep) if keep else ""})
+    def end_all_sessions(self, conn, user_id: int, keep: str | None = None) -> None:
+        store.delete_sessions(conn, user_id, token_hash(keep) if keep else "")
 
     # ----------------------------------------------------------------- passwords
     def change_password(self, user: User, old: str, new: str, keep_session: str | None = None) -> None:
         with self.db.read() as conn:
-            hashed = conn.execute(text("SELECT password_hash FROM users WHERE id = :id"),
-                                  {"id": user.id}).scalar()
+            hashed = store.password_hash(conn, user.id)
         if hashed is None or not self._verify(hashed, old or ""):
             raise AuthError("the current password is wrong")
         self._set_password(user.id, new, user.username, keep_session)
@@ -246,11 +219,10 @@ class Accounts:
         self.check_password_rules(new, username)
         hashed = self.hasher.hash(new)
         with self.db.write() as conn:
-            conn.execute(text("UPDATE users SET password_hash = :h, password_changed_at = :now "
-                              "WHERE id = :id"), {"h": hashed, "now": self._ts(utcnow()), "id": user_id})
+            store.change_password(conn, user_id, hashed, utcnow())
             self.end_all_sessions(conn, user_id, keep=keep_session)
             # a reset link mailed before the change must not set the password again
-            conn.execute(text("DELETE FROM password_resets WHERE user_id = :u"), {"u": user_id})
+            store.delete_resets(conn, user_id)
 
     def start_reset(self, identifier: str, ip: str | None = None) -> tuple[User, str] | None:
         """A reset token for the account with this username or e-mail, or None when there
@@ -260,8 +232,7 @@ class Accounts:
         with self.db.write() as conn:
             self.limiter.hit(conn, f"reset:ip:{ip or '-'}", self.reset_limit[0] * 3,
                              self.reset_limit[1], what="too many reset requests from your address")
-            row = conn.execute(text(f"SELECT {USER_COLS} FROM users WHERE (username_key = :i "
-                                    "OR email = :i) AND status = 'active'"), {"i": ident}).first()
+            row = store.active_user_by_ident(conn, ident)
             if row is None:
                 return None
             user = user_from_row(row)
@@ -271,25 +242,19 @@ class Accounts:
             except RateLimited:
                 return None  # silently: saying so would tell that the account exists
             token, now = new_token(), utcnow()
-            conn.execute(text("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) "
-                              "VALUES (:t, :u, :now, :exp)"),
-                         {"t": token_hash(token), "u": user.id, "now": self._ts(now),
-                          "exp": self._ts(now + timedelta(seconds=self.reset_lifetime))})
+            store.insert_reset(conn, token_hash(token), user.id, now,
+                               now + timedelta(seconds=self.reset_lifetime))
         return user, token
 
     def finish_reset(self, token: str, new_password: str) -> User:
         with self.db.read() as conn:
-            row = conn.execute(text("SELECT user_id, expires_at, used_at FROM password_resets "
-                                    "WHERE token_hash = :t"), {"t": token_hash(token or "")}).first()
+            row = store.reset_row(conn, token_hash(token or ""))
         if row is None or row.used_at is not None or from_db(row.expires_at) <= utcnow():
             raise AuthError("this reset link is invalid, used or expired; ask for a new one")
         user = self.get(row.user_id)
         self.check_password_rules(new_password, user.username)
         with self.db.write() as conn:
-            used = conn.execute(text("UPDATE password_resets SET used_at = :now WHERE token_hash = :t "
-                                     "AND used_at IS NULL"),
-                                {"now": self._ts(utcnow()), "t": token_hash(token)}).rowcount
-            if used != 1:
+            if not store.use_reset(conn, token_hash(token), utcnow()):
                 raise AuthError("this reset link was used already")
         self._set_password(user.id, new_password, user.username, None)
         return user
@@ -304,16 +269,11 @@ class Accounts:
             return self.by_name(BUILTIN_ADMIN)
         except NotFound:
             pass
-        now = self._ts(utcnow())
         try:
             with self.db.write() as conn:
-                conn.execute(text(
-                    "INSERT INTO users (username, username_key, email, password_hash, role, status, "
-                    "feed_token, created_at, password_changed_at) VALUES (:u, :k, NULL, :h, 'admin', "
-                    "'active', :f, :now, :now)"),
-                    {"u": BUILTIN_ADMIN, "k": _key(BUILTIN_ADMIN), "h": NO_PASSWORD,
-                     "f": new_token(24), "now": now})
-        except IntegrityError:  # made by a concurrent login
+                store.insert_user(conn, BUILTIN_ADMIN, _key(BUILTIN_ADMIN), None, NO_PASSWORD,
+                                  "admin", new_token(24), utcnow())
+        except ConstraintError:  # made by a concurrent login
             pass
         return self.by_name(BUILTIN_ADMIN)
 
@@ -328,18 +288,11 @@ class Accounts:
         if comments not in ("anonymise", "remove"):
             raise CommunityError("choose whether your comments are anonymised or removed")
         with self.db.read() as conn:
-            hashed = conn.execute(text("SELECT password_hash FROM users WHERE id = :id"),
-                                  {"id": user.id}).scalar()
+            hashed = store.password_hash(conn, user.id)
         if hashed is None or not self._verify(hashed, password or ""):
             raise AuthError("the password is wrong; the account was not deleted")
         with self.db.write() as conn:
-            if comments == "remove":
-                conn.execute(text("UPDATE comments SET status = 'deleted', body = '', html = '' "
-                                  "WHERE user_id = :u"), {"u": user.id})
-            conn.execute(text("UPDATE comments SET user_id = NULL WHERE user_id = :u"), {"u": user.id})
-            conn.execute(text("UPDATE comment_reports SET user_id = NULL WHERE user_id = :u"),
-                         {"u": user.id})
-            conn.execute(text("DELETE FROM users WHERE id = :u"), {"u": user.id})
+            store.delete_user(conn, user.id, remove_comments=comments == "remove")
 
 
 def _key(username: str) -> str:

@@ -21,13 +21,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import text
-
 from ..errors import NotFound
+from ..storage import accounts as account_store
 from ..storage import appauth
 from ..storage.db import Database
 from . import AuthError, CommunityError
-from .accounts import USER_COLS, Accounts, User, user_from_row
+from .accounts import Accounts, User, user_from_row
 from .common import new_token, token_hash, utcnow
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"      # no 0/o, 1/l/i: easy to type on a phone
@@ -107,8 +106,7 @@ class AppAccess:
 
     def _find(self, login: str) -> User | None:
         with self.db.read() as conn:
-            row = conn.execute(text(f"SELECT {USER_COLS} FROM users WHERE username_key = :k "
-                                    "OR email = :e"), {"k": login.lower(), "e": login.lower()}).first()
+            row = account_store.user_by_login(conn, login.lower())
         return user_from_row(row) if row else None
 
     def device_for_token(self, token: str | None) -> Device | None:

@@ -5,7 +5,8 @@ is "at most ``limit`` events in the last ``window`` seconds". ``hit`` counts the
 the window and refuses with ``RateLimited`` (saying when to retry: when the oldest event
 in the window leaves it) or records one more. Kept in the database rather than in
 process memory so every web worker -- and every machine on PostgreSQL -- shares the same
-counts, and a restart does not reset them. Old events are pruned now and then.
+counts, and a restart does not reset them. Old events are pruned now and then. The SQL is
+``storage/ratelimit.py``; ``conn`` is always the caller's write transaction.
 
 ``hit`` is atomic: call it inside a write transaction, before the action it guards. On
 SQLite writes are serialised (BEGIN IMMEDIATE), on PostgreSQL ``hit`` first takes a
@@ -19,11 +20,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
-
+from ..storage import ratelimit as store
 from . import RateLimited
-from .common import from_db, to_db, utcnow
+from .common import utcnow
 
 KEEP = 2 * 86400          # events older than this are pruned (longest window we use: 1 day)
 PRUNE_EVERY = 300.0       # seconds between prunes in one process
@@ -34,41 +33,33 @@ class RateLimiter:
         self.dialect = dialect
         self._last_prune = 0.0
 
-    def count(self, conn: Connection, bucket: str, window: float) -> tuple[int, object]:
-        now = utcnow()
-        row = conn.execute(text("SELECT count(*), min(at) FROM rate_events "
-                                "WHERE bucket = :b AND at > :since"),
-                           {"b": bucket, "since": to_db(self.dialect, now - timedelta(seconds=window))}).one()
-        return int(row[0]), from_db(row[1])
+    def count(self, conn, bucket: str, window: float) -> tuple[int, object]:
+        return store.window(conn, bucket, utcnow() - timedelta(seconds=window))
 
-    def check(self, conn: Connection, bucket: str, limit: int, window: float, what: str) -> None:
+    def check(self, conn, bucket: str, limit: int, window: float, what: str) -> None:
         count, oldest = self.count(conn, bucket, window)
         if count >= limit:
             wait = window - (utcnow() - oldest).total_seconds() if oldest else window
             raise RateLimited(f"{what}: try again in {_human(wait)}", int(wait) + 1)
 
-    def record(self, conn: Connection, bucket: str) -> None:
-        conn.execute(text("INSERT INTO rate_events (bucket, at) VALUES (:b, :at)"),
-                     {"b": bucket, "at": to_db(self.dialect, utcnow())})
+    def record(self, conn, bucket: str) -> None:
+        store.record(conn, bucket, utcnow())
         if time.monotonic() - self._last_prune > PRUNE_EVERY:
             self._last_prune = time.monotonic()
-            conn.execute(text("DELETE FROM rate_events WHERE at < :old"),
-                         {"old": to_db(self.dialect, utcnow() - timedelta(seconds=KEEP))})
+            store.prune(conn, utcnow() - timedelta(seconds=KEEP))
 
-    def hit(self, conn: Connection, bucket: str, limit: int, window: float, what: str) -> None:
+    def hit(self, conn, bucket: str, limit: int, window: float, what: str) -> None:
         """Take one slot of the window, or raise ``RateLimited`` (atomic; see the module)."""
-        if self.dialect == "postgresql":  # concurrent hits on one bucket queue up here
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:b, 0))"), {"b": bucket})
+        store.lock_bucket(conn, bucket)   # PostgreSQL: concurrent hits on one bucket queue up here
         self.check(conn, bucket, limit, window, what)
         self.record(conn, bucket)
 
-    def release(self, conn: Connection, bucket: str) -> None:
+    def release(self, conn, bucket: str) -> None:
         """Give back the newest slot taken in this bucket."""
-        conn.execute(text("DELETE FROM rate_events WHERE id = (SELECT max(id) FROM rate_events "
-                          "WHERE bucket = :b)"), {"b": bucket})
+        store.release(conn, bucket)
 
-    def clear(self, conn: Connection, bucket: str) -> None:
-        conn.execute(text("DELETE FROM rate_events WHERE bucket = :b"), {"b": bucket})
+    def clear(self, conn, bucket: str) -> None:
+        store.clear(conn, bucket)
 
 
 def _human(seconds: float) -> str:

@@ -21,10 +21,10 @@ from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from ..errors import StorageError
+from ..errors import ConstraintError, StorageError
 from ..settings import Settings
 
 
@@ -133,6 +133,17 @@ class Database:
         if self.is_sqlite:
             return sqlite_rows(conn, sql, params)[1]
         return conn.execute(text(sql), params or {}).all()
+
+
+@contextmanager
+def constraints() -> Iterator[None]:
+    """Statements run inside raise ``ConstraintError`` where the database refuses a row
+    for a constraint (SQLAlchemy's IntegrityError, or the driver's own under ``fetch``)."""
+    try:
+        yield
+    except (IntegrityError, sqlite3.IntegrityError) as exc:
+        raise ConstraintError(f"constraint: {_short(exc) if isinstance(exc, SQLAlchemyError) else exc}"
+                              ) from exc
 
 
 def as_utc(value: Any) -> datetime | None:

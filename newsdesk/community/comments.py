@@ -11,29 +11,26 @@ check runs before the one INSERT, inside the same transaction.
 A comment is ``visible``, ``pending`` (in the moderation queue; shown to its author and
 moderators only), ``hidden`` (by a moderator) or ``deleted`` (by its author: the text is
 gone, a "[deleted]" placeholder keeps the replies in place). Threads show two levels
-(comments and their replies); deeper replies load on demand (``replies``).
+(comments and their replies); deeper replies load on demand (``replies``). The SQL is
+``storage/comments.py``; the transactions are chosen here.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-
-from ..errors import NotFound
+from ..errors import ConstraintError, NotFound
+from ..storage import comments as store
 from ..storage.db import Database
 from . import AuthError, CommunityError, Forbidden, RateLimited
 from .accounts import User
-from .common import from_db, to_db, utcnow
+from .common import from_db, utcnow
 from .validate import validate_body
 from .markdown import render
 from .ratelimit import RateLimiter
 from .spam import SpamFilter
 
-from .record import COLS, FROM, SUBJECTS, Comment, _comment  # noqa: F401  (re-exported)
+from .record import SUBJECTS, Comment, _comment  # noqa: F401  (re-exported)
 
 
 class Comments:
@@ -53,9 +50,6 @@ class Comments:
         self.max_depth, self.replies_shown = max_depth, replies_shown
         self.limiter = RateLimiter(db.dialect)
 
-    def _ts(self, when: datetime):
-        return to_db(self.db.dialect, when)
-
     # ----------------------------------------------------------------- writing
     def post(self, user: User, subject_type: str, subject_id: int, body: object, *,
              parent_id: int | None = None, ip: str | None = None,
@@ -72,14 +66,19 @@ class Comments:
         key = (idempotency_key or "").strip()[:64] or None
         verdict = self.spam.score(text_)
         now = utcnow()
-        pre_sql, pre_params, limit_sets = self._precheck_query(
-            user.id, subject_type, subject_id, text_, key, ip, now)
+        checks = [("user_id", user.id, self.user_limits, "you are posting too fast")]
+        if ip:
+            checks.append(("ip", ip[:64], self.ip_limits, "too many comments from your address"))
+        windows = [(column, value, [now - timedelta(seconds=w) for _n, w in limits])
+                   for column, value, limits, _what in checks]
+        limit_sets = [(limits, what) for _c, _v, limits, what in checks if limits]
         with self.db.write() as conn:
-            if self.db.dialect == "postgresql":   # serialize this author's posts (row lock)
-                conn.execute(text("SELECT 1 FROM users WHERE id = :u FOR UPDATE"), {"u": user.id})
+            store.lock_author(conn, user.id)   # PostgreSQL: serialize this author's posts
             # One round trip for every read check: the author, a stored repeat, the subject,
             # the rate-limit windows (checked below in the same order as always).
-            pre = self.db.fetch(conn, pre_sql, pre_params)[0]
+            pre = store.precheck(self.db, conn, user.id, subject_type, subject_id, key=key,
+                                 body=text_, since=now - timedelta(seconds=self.dedupe_window),
+                                 windows=windows)
             status, role, found, subject_found = pre[0], pre[1], pre[2], pre[3]
             if status is None:
                 raise AuthError("your account no longer exists; log in again")
@@ -92,8 +91,7 @@ class Comments:
                 raise NotFound(f"no {subject_type} {subject_id}")
             depth, root_id = 0, None
             if parent_id is not None:
-                parent = conn.execute(text("SELECT subject_type, subject_id, root_id, depth, status "
-                                           "FROM comments WHERE id = :id"), {"id": parent_id}).first()
+                parent = store.parent(conn, parent_id)
                 if parent is None:
                     raise NotFound(f"no comment {parent_id} to reply to")
                 if (parent.subject_type, parent.subject_id) != (subject_type, subject_id):
@@ -111,69 +109,21 @@ class Comments:
             reasons = list(verdict.reasons)
             held = verdict.suspicious and author["role"] == "reader"
             if not held and self.premoderate and author["role"] == "reader":
-                trusted = conn.execute(text("SELECT count(*) FROM comments WHERE user_id = :u "
-                                            "AND status = 'visible'"), {"u": user.id}).scalar()
+                trusted = store.visible_count(conn, user.id)
                 if trusted < self.trusted_after:
                     held = True
                     reasons.append("new account (pre-moderation)")
             try:
-                new_id = self.db.fetch(conn,
-                    "INSERT INTO comments (subject_type, subject_id, parent_id, root_id, depth, user_id, "
-                    "body, html, status, spam_score, spam_reasons, ip, idempotency_key, created_at) "
-                    "VALUES (:t, :s, :p, :r, :d, :u, :b, :h, :st, :score, :why, :ip, :k, :now) "
-                    "RETURNING id",
-                    {"t": subject_type, "s": subject_id, "p": parent_id, "r": root_id, "d": depth,
-                     "u": user.id, "b": text_, "h": html, "st": "pending" if held else "visible",
-                     "score": verdict.score, "why": "; ".join(reasons) or None, "ip": (ip or "")[:64] or None,
-                     "k": key, "now": self._ts(now)})[0][0]
-            except (IntegrityError, sqlite3.IntegrityError):   # a concurrent twin with the same key won the race
+                new_id = store.insert(
+                    self.db, conn, subject_type=subject_type, subject_id=subject_id,
+                    parent_id=parent_id, root_id=root_id, depth=depth, user_id=user.id, body=text_,
+                    html=html, status="pending" if held else "visible", score=verdict.score,
+                    reasons="; ".join(reasons) or None, ip=(ip or "")[:64] or None, key=key, now=now)
+            except ConstraintError:   # a concurrent twin with the same key won the race
                 raise CommunityError("this comment was submitted twice; it is stored once") from None
         return Comment(new_id, subject_type, subject_id, parent_id, depth, user.id, user.username,
                        text_, html, "pending" if held else "visible", verdict.score,
                        "; ".join(reasons) or None, 0, now, None), True
-
-    def _precheck_query(self, user_id: int, subject_type: str, subject_id: int, text_: str,
-                        key: str | None, ip: str | None, now: datetime):
-        """The single read query ``post`` runs inside its transaction: author status and
-        role, the id of a stored repeat (idempotency key, else the dedupe window), whether
-        the subject exists, then (sum, min created_at) per rate-limit window, per user and
-        per address. Returns (sql, params, [(limits, message), ...])."""
-        params = {"u": user_id, "t": subject_type, "s": subject_id}
-        if key:
-            params["k"] = key
-            repeat = "(SELECT id FROM comments WHERE user_id = :u AND idempotency_key = :k)"
-        else:   # no key (an old form, a script): the same text again soon is a repeat
-            params["b"] = text_
-            params["since"] = self._ts(now - timedelta(seconds=self.dedupe_window))
-            repeat = ("(SELECT id FROM comments WHERE user_id = :u AND subject_type = :t AND "
-                      "subject_id = :s AND body = :b AND created_at > :since AND status <> 'deleted' "
-                      "ORDER BY id LIMIT 1)")
-        cols = ["(SELECT status FROM users WHERE id = :u)", "(SELECT role FROM users WHERE id = :u)",
-                repeat, f"(SELECT 1 FROM {SUBJECTS[subject_type]} WHERE id = :s)"]
-        tables = []
-        limit_sets = []
-        checks = [("user_id", "u", self.user_limits, "you are posting too fast")]
-        if ip:
-            params["ip"] = ip[:64]
-            checks.append(("ip", "ip", self.ip_limits, "too many comments from your address"))
-        for n, (column, name, limits, what) in enumerate(checks):
-            if not limits:
-                continue
-            parts = []
-            for i, (_limit, window) in enumerate(limits):
-                params[f"w{n}_{i}"] = self._ts(now - timedelta(seconds=window))
-                parts.append(f"sum(CASE WHEN created_at > :w{n}_{i} THEN 1 ELSE 0 END) AS n{i}, "
-                             f"min(CASE WHEN created_at > :w{n}_{i} THEN created_at END) AS o{i}")
-                cols.append(f"l{n}.n{i}")
-                cols.append(f"l{n}.o{i}")
-            longest = max(range(len(limits)), key=lambda i: limits[i][1])
-            tables.append(f"(SELECT {', '.join(parts)} FROM comments WHERE {column} = :{name} "
-                          f"AND created_at > :w{n}_{longest}) l{n}")
-            limit_sets.append((limits, what))
-        sql = f"SELECT {', '.join(cols)}"
-        if tables:
-            sql += " FROM " + " CROSS JOIN ".join(tables)
-        return sql, params, limit_sets
 
     @staticmethod
     def _limits_verdict(row, limits, now: datetime, what: str) -> None:
@@ -183,10 +133,8 @@ class Comments:
                 wait = window - (now - oldest).total_seconds() if oldest else window
                 raise RateLimited(f"{what}: try again in {int(wait) + 1} seconds", int(wait) + 1)
 
-    def _author(self, conn: Connection, user_id: int) -> dict:
-        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        row = conn.execute(text(f"SELECT status, role FROM users WHERE id = :u{lock}"),
-                           {"u": user_id}).first()
+    def _author(self, conn, user_id: int) -> dict:
+        row = store.author(conn, user_id)
         if row is None:
             raise AuthError("your account no longer exists; log in again")
         if row.status == "banned":
@@ -212,10 +160,7 @@ class Comments:
             status = current.status
             if verdict.suspicious and author["role"] == "reader":
                 status = "pending"
-            conn.execute(text("UPDATE comments SET body = :b, html = :h, status = :st, "
-                              "spam_score = :score, edited_at = :now WHERE id = :id"),
-                         {"b": text_, "h": html, "st": status, "score": verdict.score,
-                          "now": self._ts(utcnow()), "id": comment_id})
+            store.update(conn, comment_id, text_, html, status, verdict.score, utcnow())
             return self._get(conn, comment_id)
 
     def delete(self, user: User, comment_id: int) -> None:
@@ -223,8 +168,7 @@ class Comments:
             current = self._get(conn, comment_id)
             if current.user_id != user.id:
                 raise Forbidden("only the author can delete a comment (moderators hide them)")
-            conn.execute(text("UPDATE comments SET status = 'deleted', body = '', html = '' "
-                              "WHERE id = :id"), {"id": comment_id})
+            store.mark_deleted(conn, comment_id)
 
     def report(self, user: User, comment_id: int, reason: str) -> bool:
         """Report a comment; False when this reader reported it already. At
@@ -241,19 +185,11 @@ class Comments:
                 raise CommunityError("you cannot report your own comment")
             if current.status == "deleted":
                 raise CommunityError("that comment was deleted")
-            already = conn.execute(text("SELECT 1 FROM comment_reports WHERE comment_id = :c "
-                                        "AND user_id = :u"), {"c": comment_id, "u": user.id}).first()
-            if already:
+            if store.has_reported(conn, comment_id, user.id):
                 return False
             self.limiter.hit(conn, f"report:user:{user.id}", *self.report_limit,
                              what="you are reporting too many comments")
-            conn.execute(text("INSERT INTO comment_reports (comment_id, user_id, reason, created_at) "
-                              "VALUES (:c, :u, :r, :now)"),
-                         {"c": comment_id, "u": user.id, "r": reason, "now": self._ts(utcnow())})
-            conn.execute(text("UPDATE comments SET report_count = report_count + 1, status = CASE "
-                              "WHEN status = 'visible' AND report_count + 1 >= :n THEN 'pending' "
-                              "ELSE status END WHERE id = :id"),
-                         {"n": self.report_threshold, "id": comment_id})
+            store.add_report(conn, comment_id, user.id, reason, utcnow(), self.report_threshold)
         return True
 
     # ----------------------------------------------------------------- reading
@@ -261,8 +197,8 @@ class Comments:
         with self.db.read() as conn:
             return self._get(conn, comment_id)
 
-    def _get(self, conn: Connection, comment_id: int) -> Comment:
-        row = conn.execute(text(f"SELECT {COLS} {FROM} WHERE c.id = :id"), {"id": comment_id}).first()
+    def _get(self, conn, comment_id: int) -> Comment:
+        row = store.get(conn, comment_id)
         if row is None:
             raise NotFound(f"no comment {comment_id}")
         return _comment(row)
@@ -272,10 +208,7 @@ class Comments:
         """One page of top-level comments (oldest first) with ``levels - 1`` levels of
         replies; returns (comments, id to continue after, or None)."""
         with self.db.read() as conn:
-            rows = conn.execute(text(f"SELECT {COLS} {FROM} WHERE c.subject_type = :t AND "
-                                     "c.subject_id = :s AND c.depth = 0 AND c.id > :after "
-                                     "ORDER BY c.id LIMIT :n"),
-                                {"t": subject_type, "s": subject_id, "after": after, "n": limit + 1}).all()
+            rows = store.roots(conn, subject_type, subject_id, after, limit + 1)
             roots = [_comment(r) for r in rows[:limit]]
             self._descend(conn, roots, levels - 1, per_parent)
         more = roots[-1].id if len(rows) > limit else None
@@ -291,7 +224,7 @@ class Comments:
             raise NotFound(f"no comment {comment_id}")
         return shown[0]
 
-    def _descend(self, conn: Connection, parents: list[Comment], levels: int,
+    def _descend(self, conn, parents: list[Comment], levels: int,
                  per_parent: int | None = None) -> None:
         """Attach ``levels`` levels of replies (at most ``per_parent`` each, the rest
         counted in ``more_replies``), then count the replies one level further down."""
@@ -300,8 +233,7 @@ class Comments:
             if not parents:
                 return
             by_id = {p.id: p for p in parents}
-            rows = conn.execute(_IN(f"SELECT {COLS} {FROM} WHERE c.parent_id IN :ids ORDER BY c.id"),
-                                {"ids": list(by_id)}).all()
+            rows = store.children(conn, list(by_id))
             parents = []
             for row in rows:
                 child = _comment(row)
@@ -312,9 +244,7 @@ class Comments:
                 parent.children.append(child)
                 parents.append(child)
         if parents:
-            counts = conn.execute(_IN("SELECT parent_id, count(*) FROM comments WHERE parent_id IN :ids "
-                                      "AND status <> 'deleted' GROUP BY parent_id"),
-                                  {"ids": [p.id for p in parents]}).all()
+            counts = store.reply_counts(conn, [p.id for p in parents])
             by_id = {p.id: p for p in parents}
             for parent_id, n in counts:
                 by_id[parent_id].more_replies = n
@@ -323,14 +253,7 @@ class Comments:
         if not ids:
             return {}
         with self.db.read() as conn:
-            rows = conn.execute(_IN("SELECT subject_id, count(*) FROM comments WHERE subject_type = :t "
-                                    "AND subject_id IN :ids AND status = 'visible' GROUP BY subject_id"),
-                                {"t": subject_type, "ids": list(ids)}).all()
-        return {int(i): int(n) for i, n in rows}
-
-
-def _IN(statement: str):
-    return text(statement).bindparams(bindparam("ids", expanding=True))
+            return store.counts(conn, subject_type, ids)
 
 
 def _visible(comments: list[Comment], viewer: User | None) -> list[Comment]:
@@ -357,13 +280,4 @@ def comment_counts(db: Database, story_ids: list[int]) -> dict[int, int]:
     if not story_ids:
         return {}
     with db.read() as conn:
-        rows = conn.execute(_IN(
-            "SELECT story_id, sum(n) FROM ("
-            " SELECT subject_id AS story_id, count(*) AS n FROM comments WHERE subject_type = 'story'"
-            "  AND subject_id IN :ids AND status = 'visible' GROUP BY subject_id"
-            " UNION ALL"
-            " SELECT ast.story_id, count(*) FROM comments c JOIN article_story ast"
-            "  ON ast.article_id = c.subject_id WHERE c.subject_type = 'article'"
-            "  AND ast.story_id IN :ids AND c.status = 'visible' GROUP BY ast.story_id"
-            ") t GROUP BY story_id"), {"ids": list(story_ids)}).all()
-    return {int(i): int(n) for i, n in rows}
+        return store.story_counts(conn, story_ids)

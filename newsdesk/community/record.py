@@ -1,16 +1,12 @@
-"""A comment as stored and shown: the record, and the columns it is read from."""
+"""A comment as stored and shown: the record made from a row of ``storage/comments.py``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..storage.comments import SUBJECTS  # noqa: F401  (re-exported: what may be commented)
 from .common import from_db, utcnow
-
-SUBJECTS = {"article": "articles", "story": "stories"}
-COLS = """c.id, c.subject_type, c.subject_id, c.parent_id, c.depth, c.user_id, u.username,
-    c.body, c.html, c.status, c.spam_score, c.spam_reasons, c.report_count, c.created_at, c.edited_at"""
-FROM = "FROM comments c LEFT JOIN users u ON u.id = c.user_id"
 
 
 @dataclass

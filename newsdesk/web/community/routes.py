@@ -17,12 +17,12 @@ from functools import partial
 import anyio
 from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 from starlette.responses import RedirectResponse
 
 from ...community import CommunityError
 from ...community.comments import SUBJECTS
 from ...errors import NotFound
+from ...storage import comments as comment_store
 from ..render import json_response, parse_id
 from . import account_routes, app_routes, follow_routes, moderation_routes, saved_routes
 from .base import (block_context, client_ip, csrf_token, current_user, page, parse_int, read_form,
@@ -54,8 +54,7 @@ async def discussion(request: Request, subject_type: str, ref: str):
     subject_id = parse_id(ref.removesuffix(".json"), subject_type)
     community = svc(request)
     with community.db.read() as conn:
-        row = conn.execute(text(f"SELECT title FROM {SUBJECTS[subject_type]} WHERE id = :id"),
-                           {"id": subject_id}).first()
+        row = comment_store.subject_title(conn, subject_type, subject_id)
     if row is None:
         raise NotFound(f"no {subject_type} {subject_id}")
     after, limit = request.query_params.get("after", ""), request.query_params.get("limit", "")

@@ -16,6 +16,7 @@ then ``demo/`` and ``cli/`` on top.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -200,3 +201,82 @@ def test_every_module_imports():
         except Exception as exc:  # report every module that fails, not just the first
             failed.append(f"{name}: {type(exc).__name__}: {exc}")
     assert not failed, "\n".join(failed)
+
+
+# ----------------------------------------------------------------- SQL lives in storage/
+# Modules outside newsdesk/storage/ may not build or run SQL: no SQLAlchemy import (its
+# statement builders, text(), engines, its exceptions: storage raises ConstraintError and
+# StorageError instead), no table of storage/schema.py, and no SQL statement in a string.
+# They call storage functions, passing the connection of the transaction they choose
+# (``with db.write() as conn``). bench/ and tests/ are outside the package and free.
+# An exception must be listed here with the reason it cannot move; there is none.
+SQL_ALLOWED: dict[str, str] = {}
+SQL_TEXT = re.compile(r"\b(SELECT\b[\s\S]+\bFROM\b|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|"
+                      r"DELETE\s+FROM\b|ON\s+CONFLICT\b|PRAGMA\s+\w+)")
+
+
+def _strings(tree: ast.AST):
+    """Every string literal with its line; an f-string's literal parts joined around '{}'."""
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            inside.update(id(v) for v in node.values)
+            yield node.lineno, "{}".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside:
+            yield node.lineno, node.value
+
+
+def sql_outside_storage(sources: dict[str, str]) -> list[str]:
+    """Each SQLAlchemy or schema import, and each SQL string, of a module (name -> source)
+    that is not in storage/, as "module: what (line n)"."""
+    found = []
+    for name, source in sorted(sources.items()):
+        if name.startswith("newsdesk.storage.") or name in SQL_ALLOWED:
+            continue
+        tree = ast.parse(source)
+        skipped = _type_checking_only(tree)
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                targets = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                targets = [f"{node.module or ''}.{a.name}".lstrip(".") for a in node.names]
+                targets.append(node.module or "")
+            else:
+                continue
+            for target in targets:
+                if target.split(".")[0] == "sqlalchemy" or target.endswith("storage.schema"):
+                    found.append(f"{name}: imports {target} (line {node.lineno})")
+                    break
+        for line, value in _strings(tree):
+            if SQL_TEXT.search(value):
+                found.append(f"{name}: SQL {' '.join(value.split())[:60]!r} (line {line})")
+    return found
+
+
+def test_sql_stays_in_storage():
+    sources = {name: path.read_text(encoding="utf-8") for name, (path, _) in modules().items()}
+    found = sql_outside_storage(sources)
+    assert not found, "SQL outside newsdesk/storage/ (move it into a storage module):\n    " + \
+        "\n    ".join(found)
+    assert set(SQL_ALLOWED) <= set(sources), "an allowlisted module that no longer exists"
+
+
+def test_the_sql_check_catches_what_it_should():
+    caught = sql_outside_storage({
+        "newsdesk.community.a": "from sqlalchemy import text\n",
+        "newsdesk.web.b": "def f():\n    import sqlalchemy.exc\n",
+        "newsdesk.stories.c": "from ..storage.schema import articles\n",
+        "newsdesk.cli.d": "from ..storage import schema\n",
+        "newsdesk.ai.e": "Q = f\"SELECT id {cols} FROM comments WHERE x = 1\"\n",
+        "newsdesk.demo.f": "q = ('UPDATE users SET role = :r '\n     'WHERE id = :id')\n",
+        "newsdesk.ingest.g": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                             "    from sqlalchemy.engine import Connection\n",
+        "newsdesk.web.h": "doc = 'select the story, then update it'\n",
+        "newsdesk.storage.i": "from sqlalchemy import text\nQ = 'DELETE FROM users'\n"})
+    assert [c.split(":")[0] for c in caught] == [
+        "newsdesk.ai.e", "newsdesk.cli.d", "newsdesk.community.a", "newsdesk.demo.f",
+        "newsdesk.stories.c", "newsdesk.web.b"], caught

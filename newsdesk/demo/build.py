@@ -67,12 +67,9 @@ def _step(console, description: str, work) -> None:
 
 
 def _precompute_ai(settings: Settings, db: Database) -> None:
-    from sqlalchemy import text
-
     from ..ai.service import AIService
-    with db.read() as conn:
-        ids = [r[0] for r in conn.execute(text("SELECT id FROM stories WHERE article_count >= 2"))]
-        articles = [r[0] for r in conn.execute(text("SELECT id FROM articles"))]
+    from ..storage.ai_results import precompute_subjects
+    ids, articles = precompute_subjects(db)
     service = AIService(settings, db)
     try:
         service.precompute_stories(ids)

@@ -112,3 +112,12 @@ def stories_of_articles(db: Database, article_ids: Sequence[int]) -> list[int]:
         rows = db.fetch(conn, f"SELECT DISTINCT story_id FROM article_story WHERE article_id IN ({marks})",
                         {f"a{i}": int(a) for i, a in enumerate(article_ids)})
     return [r[0] for r in rows]
+
+
+def precompute_subjects(db: Database) -> tuple[list[int], list[int]]:
+    """What ``newsdesk demo`` computes ahead: (stories of two articles or more, every
+    article), read in one connection."""
+    with db.read() as conn:
+        stories = [r[0] for r in conn.execute(text("SELECT id FROM stories WHERE article_count >= 2"))]
+        articles = [r[0] for r in conn.execute(text("SELECT id FROM articles"))]
+    return stories, articles

@@ -5,16 +5,16 @@ the candidates are the newest ``RELATED_POOL`` members of the story and the newe
 ``THREAD_MEMBERS`` members of each of these stories: the ``THREAD_STORIES`` newest other
 stories of its thread, and the ``THREAD_STORIES`` other stories sharing most tags with it,
 looked for among the ``THREAD_LOOKBACK`` newest stories of each tag. A republished copy stands for its original. The cost per article is so
-bounded by these numbers, whatever the archive's size (``bench/stories_bench.py``).
+bounded by these numbers, whatever the archive's size (``bench/stories_bench.py``). The
+queries are ``storage/candidates.py``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import text
-
 from ..storage import articles as article_store
+from ..storage import candidates as store
 from .related import ArticleRef
 
 __all__ = ["candidates"]
@@ -28,10 +28,7 @@ THREAD_LOOKBACK = 200               # newest stories of each tag searched for th
 def _thread(conn, story_id: int) -> list[int]:
     """The newest other stories of the story's thread (index stories (thread_id,
     first_seen)), then the stories sharing most of its tags."""
-    same = [r[0] for r in conn.execute(text("""
-        SELECT o.id FROM stories o JOIN stories me ON me.id = :s
-        WHERE o.thread_id = me.thread_id AND o.id <> :s
-        ORDER BY o.first_seen DESC, o.id DESC LIMIT :n"""), {"s": story_id, "n": THREAD_STORIES})]
+    same = store.thread_stories(conn, story_id, THREAD_STORIES)
     return same + [sid for sid in _tag_neighbours(conn, story_id) if sid not in set(same)]
 
 
@@ -41,12 +38,8 @@ def _tag_neighbours(conn, story_id: int) -> list[int]:
     (slug, story_id)): a popular tag such as #Ukraine is on thousands of stories, and
     counting them all made every article cost O(archive)."""
     shared: Counter = Counter()
-    slugs = [r[0] for r in conn.execute(text("SELECT slug FROM story_tags WHERE story_id = :s"),
-                                        {"s": story_id})]
-    for slug in slugs:
-        shared.update(r[0] for r in conn.execute(text(
-            "SELECT story_id FROM story_tags WHERE slug = :g AND story_id <> :s "
-            "ORDER BY story_id DESC LIMIT :n"), {"g": slug, "s": story_id, "n": THREAD_LOOKBACK}))
+    for slug in store.story_slugs(conn, story_id):
+        shared.update(store.tag_stories(conn, slug, story_id, THREAD_LOOKBACK))
     ranked = sorted((-n, -sid) for sid, n in shared.items() if n >= 2)
     return [-sid for _, sid in ranked[:THREAD_STORIES]]
 
@@ -55,21 +48,13 @@ def candidates(conn, story_id: int, targets: list[int]) -> tuple[dict[int, Artic
     """The targets, the newest members of their story and of its thread's stories (a copy
     stands for its original), as refs by id; and the display form of their tags."""
     pools = [(story_id, RELATED_POOL)] + [(sid, THREAD_MEMBERS) for sid in _thread(conn, story_id)]
-    union = " UNION ALL ".join(
-        f"SELECT COALESCE(d.canonical_id, p{i}.article_id) FROM (SELECT article_id FROM "
-        f"article_story WHERE story_id = :s{i} ORDER BY article_id DESC LIMIT :n{i}) p{i} "
-        f"LEFT JOIN duplicates d ON d.article_id = p{i}.article_id" for i in range(len(pools)))
-    params = {f"s{i}": sid for i, (sid, _) in enumerate(pools)}
-    params.update({f"n{i}": n for i, (_, n) in enumerate(pools)})
-    ids = {r[0] for r in conn.execute(text(union), params)} | set(targets)
-    rows = [r for r in _article_rows(conn, ids) if r[4] is None or r[0] in targets]
+    ids = store.pool_members(conn, pools) | set(targets)
+    rows = [r for r in store.article_rows(conn, ids) if r[4] is None or r[0] in targets]
     rows.sort(key=lambda r: (r[0] not in targets, -_stamp(r[3])))
     rows = rows[:RELATED_POOL + len(targets)]
     tags: dict[int, list[str]] = {}
     displays: dict[str, str] = {}
-    for aid, slug, display in _in(conn, "SELECT article_id, slug, display FROM article_tags "
-                                  "WHERE article_id IN ({ids}) ORDER BY score DESC",
-                                  [r[0] for r in rows]):
+    for aid, slug, display in store.article_tags(conn, [r[0] for r in rows]):
         tags.setdefault(aid, []).append(slug)
         displays.setdefault(slug, "#" + display.lstrip("#"))
     refs = {aid: ArticleRef(id=str(aid), story_id=str(sid), outlet=str(source_id),
@@ -79,22 +64,6 @@ def candidates(conn, story_id: int, targets: list[int]) -> tuple[dict[int, Artic
                             thread_id=str(thread) if thread is not None else None)
             for aid, sid, source_id, published, canonical, thread in rows}
     return refs, displays
-
-
-def _article_rows(conn, ids) -> list[tuple]:
-    return [tuple(r) for r in _in(conn, """
-        SELECT a.id, s.story_id, a.source_id, COALESCE(a.published_at, a.fetched_at), d.canonical_id,
-               st.thread_id
-        FROM articles a JOIN article_story s ON s.article_id = a.id
-        JOIN stories st ON st.id = s.story_id
-        LEFT JOIN duplicates d ON d.article_id = a.id WHERE a.id IN ({ids})""", ids)]
-
-
-def _in(conn, sql: str, ids) -> list:
-    ids = [int(i) for i in ids]
-    if not ids:
-        return []
-    return conn.execute(text(sql.format(ids=",".join(map(str, ids))))).all()
 
 
 def _stamp(value) -> float:

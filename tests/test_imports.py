@@ -56,6 +56,13 @@ def _type_checking_only(tree: ast.AST) -> set[int]:
     return skipped
 
 
+def _run_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement of a module that runs (not those under ``if TYPE_CHECKING:``)."""
+    skipped = _type_checking_only(tree)
+    return [node for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in skipped]
+
+
 def import_graph() -> dict[str, dict[str, int]]:
     """Module -> {imported module inside the package: line of the first such import}."""
     mods = modules()
@@ -69,13 +76,10 @@ def import_graph() -> dict[str, dict[str, int]]:
     for name, (path, is_package) in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         here = name if is_package else name.rpartition(".")[0]
-        skipped = _type_checking_only(tree)
-        for node in ast.walk(tree):
-            if id(node) in skipped:
-                continue
+        for node in _run_imports(tree):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 if node.level:
                     base = here.split(".")[:len(here.split(".")) - node.level + 1]
                     origin = ".".join(base + ([node.module] if node.module else []))
@@ -83,8 +87,6 @@ def import_graph() -> dict[str, dict[str, int]]:
                     origin = node.module or ""
                 targets = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in mods else origin
                            for a in node.names]
-            else:
-                continue
             for target in targets:
                 found = resolve(target) if target.startswith("newsdesk") else None
                 if found and found != name:
@@ -234,19 +236,12 @@ def sql_outside_storage(sources: dict[str, str]) -> list[str]:
         if name.startswith("newsdesk.storage.") or name in SQL_ALLOWED:
             continue
         tree = ast.parse(source)
-        skipped = _type_checking_only(tree)
-        for node in ast.walk(tree):
-            if id(node) in skipped:
-                continue
+        for node in _run_imports(tree):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level:
-                targets = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                targets = [f"{node.module or ''}.{a.name}".lstrip(".") for a in node.names]
-                targets.append(node.module or "")
-            else:
-                continue
+            else:   # the module, and each name as a submodule ("from ..storage import schema")
+                module = node.module or ""
+                targets = [module] + [f"{module}.{a.name}".lstrip(".") for a in node.names]
             for target in targets:
                 if target.split(".")[0] == "sqlalchemy" or target.endswith("storage.schema"):
                     found.append(f"{name}: imports {target} (line {node.lineno})")

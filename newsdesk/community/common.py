@@ -1,4 +1,4 @@
-"""Small shared helpers: UTC time as each dialect stores it, token hashing."""
+"""Small shared helpers: the time now, timestamps read back as aware UTC, tokens and their hashes."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from ..storage.db import as_utc, db_time
+from ..storage.db import as_utc
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def to_db(dialect: str, when: datetime | None) -> Any:
-    """A timestamp parameter (``storage.db.db_time``), None kept."""
-    return None if when is None else db_time(dialect, when)
 
 
 def from_db(value: Any) -> datetime | None:

@@ -208,7 +208,7 @@ def test_a_copied_admin_cookie_dies_on_logout_and_on_a_new_password(site_app):
 
 # ----------------------------------------------------------------- the limiter
 def test_the_limiter_lets_exactly_the_limit_through_under_concurrency(db):
-    limiter = RateLimiter(db.dialect)
+    limiter = RateLimiter()
     barrier = threading.Barrier(12)
 
     def attempt(_):

@@ -90,7 +90,7 @@ class Accounts:
         self.min_password = min_password
         self.login_limit_user, self.login_limit_ip = login_limit_user, login_limit_ip
         self.signup_limit_ip, self.reset_limit = signup_limit_ip, reset_limit
-        self.limiter = RateLimiter(db.dialect)
+        self.limiter = RateLimiter()
         self._dummy = self.hasher.hash("not a real password, used for timing only")
 
     # ----------------------------------------------------------------- reading

@@ -48,7 +48,7 @@ class Comments:
         self.report_threshold, self.dedupe_window = report_threshold, dedupe_window
         self.user_limits, self.ip_limits, self.report_limit = user_limits, ip_limits, report_limit
         self.max_depth, self.replies_shown = max_depth, replies_shown
-        self.limiter = RateLimiter(db.dialect)
+        self.limiter = RateLimiter()
 
     # ----------------------------------------------------------------- writing
     def post(self, user: User, subject_type: str, subject_id: int, body: object, *,

@@ -29,8 +29,7 @@ PRUNE_EVERY = 300.0       # seconds between prunes in one process
 
 
 class RateLimiter:
-    def __init__(self, dialect: str):
-        self.dialect = dialect
+    def __init__(self):
         self._last_prune = 0.0
 
     def count(self, conn, bucket: str, window: float) -> tuple[int, object]:

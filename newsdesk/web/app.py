@@ -76,7 +76,7 @@ def create_app(settings: Settings, db: Database, *,
     app.state.renderer.env.globals["viewer_of"] = current_user
     app.state.renderer.env.globals["follow_state"] = follow_state
     app.state.renderer.env.globals["session_csrf"] = lambda request: session_of(request).get("csrf")
-    app.state.limiter = RateLimiter(db.dialect)
+    app.state.limiter = RateLimiter()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(PageCache, seconds=settings.page_cache_seconds,
                        max_bytes=settings.page_cache_mb << 20, version=db.data_version,

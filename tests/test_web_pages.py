@@ -283,3 +283,22 @@ def test_openapi_describes_the_api(client):
     spec = client.get("/openapi.json").json()
     assert "/articles/{ref}" in spec["paths"] and "/search" in spec["paths"]
     assert client.get("/docs").status_code == 404               # no CDN-loading docs UI
+
+
+def test_a_preview_starts_at_the_lede_not_at_a_venue_or_heading_line():
+    from newsdesk.storage.reading import summary_line
+    # venue and dateline lines, a document heading, a salutation: skipped
+    assert summary_line("East Room\n\n2:29 P.M. EST\n\nTHE VICE PRESIDENT: Thank you. Please have a seat."
+                        ) == "THE VICE PRESIDENT: Thank you. Please have a seat."
+    assert summary_line("MEMORANDUM FOR THE SECRETARY OF STATE\n\nSUBJECT: Delegation of Authority "
+                        "Under Section 506(a)(1) of the Foreign Assistance Act").startswith("SUBJECT:")
+    assert summary_line("To the Members of the Federal Workforce:\nTonight, I will deliver my State of "
+                        "the Union address.").startswith("Tonight")
+    # a short lede that is a sentence is the preview; so is a long first paragraph
+    assert summary_line("The President chaired a meeting on economic issues.\n\nDuring the meeting, the "
+                        "President instructed banks.") == "The President chaired a meeting on economic issues."
+    long_line = "Russian forces shelled the city overnight " * 10
+    assert summary_line(long_line + "\n\nMore.").endswith("…")
+    # nothing reads as an opening: the first paragraph, as before
+    assert summary_line("Chandler, AZ\n\nPhoto: AP") == "Chandler, AZ"
+    assert summary_line("") == "" and summary_line(None) == ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import defaultdict, namedtuple
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -99,11 +100,25 @@ def _ts(db: Database, when: datetime) -> Any:
 
 
 def summary_line(lead: str | None, limit: int = 240) -> str:
-    """The first paragraph of a text, cut at a word boundary."""
-    first = (lead or "").strip().split("\n", 1)[0].strip()
+    """The first paragraph of a text that reads as its opening, cut at a word boundary.
+
+    Short lines that are not sentences come before the story in many texts: a venue or a
+    dateline ("East Room", "Chandler, AZ"), a document's heading ("MEMORANDUM FOR THE
+    SECRETARY OF STATE"), a salutation ("To the Members of the Federal Workforce:"), a
+    link ("Read the full strategy here"). They are skipped; a short paragraph that ends
+    as a sentence ends ("The President chaired a meeting on economic issues.") is a lede."""
+    paragraphs = [p.strip() for p in (lead or "").strip().split("\n") if p.strip()]
+    first = next((p for p in paragraphs if _reads_as_opening(p)), paragraphs[0] if paragraphs else "")
     if len(first) <= limit:
         return first
     return first[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—") + "…"
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+
+
+def _reads_as_opening(paragraph: str) -> bool:
+    return bool(_SENTENCE_END.search(paragraph)) or len(paragraph.split()) >= 12
 
 
 def _item(row) -> dict[str, Any]:

@@ -457,3 +457,11 @@ def test_a_hyphenated_title_is_no_part_of_a_name_nor_a_tag():
     shown = [t.display for t in hashtags(title, text)]
     assert "#YoonSukYeol" in shown or "#Yoon" in shown
     assert not any(t.startswith("#PresidentElect") for t in shown), shown
+
+
+def test_a_dateline_in_capitals_neither_spells_the_name_nor_leaves_a_fragment():
+    text = ("SAN FRANCISCO - In the shadow of San Francisco's City Hall, sidewalks are busy. "
+            "But this is San Francisco. The mayor backs the San Francisco deal.")
+    shown = [t.display for t in hashtags("Tax deal creates classic San Francisco row", text)]
+    assert "#SanFrancisco" in shown
+    assert "#SANFrancisco" not in shown and "#San" not in shown and "#Francisco" not in shown

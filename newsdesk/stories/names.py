@@ -315,6 +315,10 @@ def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a[0][:2].casefold() == b[0][:2].casefold()
 
 
+def _capitals(words: tuple[str, ...]) -> int:
+    return sum(c.isupper() for w in words for c in w)
+
+
 def _last(words: tuple[str, ...]) -> str:
     return _bare(_core(words)[-1]).casefold()
 
@@ -342,6 +346,8 @@ def fold_surnames(found: list[tuple[tuple[str, ...], int, bool]]) -> list[Name]:
                 words, full = _core(words), _core(words)
         key = " ".join(w.casefold() for w in words)
         entry = merged.setdefault(key, [words, 0, sentence, person, full])
+        if _capitals(words) < _capitals(entry[0]):
+            entry[0] = words  # a dateline's "SAN FRANCISCO", then "San Francisco"
         entry[1] += 1
         entry[2] = min(entry[2], sentence)
         entry[3] = entry[3] or person

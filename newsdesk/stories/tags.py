@@ -278,7 +278,7 @@ def _absorbed(ranked: list[tuple[_Candidate, float]]) -> set[str]:
     out = set()
     for cand in multi:
         for part in set(cand.key.split()):
-            inside[part] += cand.count
+            inside[part] += cand.count + (cand.name and cand.in_title)  # names: body only
         for other in multi:
             if other.name and cand.name and other is not cand \
                     and f" {other.key} " in f" {cand.key} ":

@@ -28,3 +28,17 @@ def test_key_walk_and_windows_find_the_same(harbour, monkeypatch, sort):  # noqa
     assert windows == walked
     assert windows[0] and len(windows[2]) == 60    # 30 + 30 harbour articles, all found
     assert ids[2] in windows[2]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_category_as_its_outlets_finds_what_the_category_finds(harbour, sort):  # noqa: F811
+    """A category filter also asks for the category's outlets (an index condition on
+    PostgreSQL): the results are the unfiltered ones of that category, in the same order."""
+    db = harbour["db"]
+    everything = searching.search(db, "harbour", sort=sort, bound=100, limit=100).results
+    for category in ("local", "world", "none such"):
+        found = searching.search(db, "harbour", sort=sort, category=category, bound=100,
+                                 limit=100).results
+        assert [r["id"] for r in found] == [r["id"] for r in everything
+                                            if r["outlet"]["category"] == category]
+    assert len([r for r in everything if r["outlet"]["category"] == "world"]) == 2

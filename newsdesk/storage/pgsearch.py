@@ -91,10 +91,22 @@ def _plan(conn, *, walk: bool) -> None:
 
 
 def rank(conn, ids: list[int], query: str) -> dict[int, float]:
-    """ts_rank of these articles (their vectors read here, and only here)."""
+    """ts_rank of these articles (their vectors read here, and only here). The ids go as
+    one array, not 1,000 parameters (15.5 against 17.8 ms a query, median of 32, load 9.5)."""
     if not ids:
         return {}
-    from sqlalchemy import bindparam
     statement = text(f"SELECT id, ts_rank(search_vector, {TSQ}) FROM articles "
-                     f"WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+                     f"WHERE id = ANY(:ids)")
     return dict(conn.execute(statement, {"q": query, "ids": ids}).all())
+
+
+def category_outlets(db, category: str) -> list[int]:
+    """The outlets of a category. A search filtered by category also asks for
+    ``a.source_id = ANY(these)``, which the outlet index (``articles_source_id``: outlet,
+    id) answers for the id window, so PostgreSQL ANDs three bitmaps (words, outlets, ids)
+    and visits only the rows that pass: the category alone is known only after a visit
+    to every word match in the window (at 1M articles, 'ceasefire' in 'science': 5,906
+    rows visited, 252 ms, against 1,204 rows, 46 ms, load ~10)."""
+    with db.read() as conn:
+        return [r[0] for r in conn.execute(text("SELECT id FROM sources WHERE category = :c"),
+                                           {"c": category})]

@@ -99,6 +99,9 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             AND +rowid IN :ids"""
     else:
         params["q"] = query
+        if category:   # also as the category's outlets: see pgsearch.category_outlets
+            where += " AND a.source_id = ANY(:category_outlets)"
+            params["category_outlets"] = pgsearch.category_outlets(db, category)
         # windows of ids newest first, bitmap scans only: see pgsearch.py
         reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
             AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""

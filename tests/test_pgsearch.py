@@ -42,3 +42,22 @@ def test_category_as_its_outlets_finds_what_the_category_finds(harbour, sort):  
         assert [r["id"] for r in found] == [r["id"] for r in everything
                                             if r["outlet"]["category"] == category]
     assert len([r for r in everything if r["outlet"]["category"] == "world"]) == 2
+
+
+def test_language_as_index_conditions_finds_what_the_language_finds(harbour):  # noqa: F811
+    """A language filter is the article's language, else its outlet's; PostgreSQL also asks
+    ``a.language = :l OR a.source_id = ANY(outlets in l)``: the same results either way."""
+    db, ids = harbour["db"], harbour["ids"]
+    from sqlalchemy import text
+    with db.write() as conn:   # port writes in French; one article says nothing, one German
+        conn.execute(text("UPDATE sources SET language = 'fr' WHERE id = :p"),
+                     {"p": harbour["port"].id})
+        conn.execute(text("UPDATE articles SET language = NULL WHERE id = :a"), {"a": ids[25]})
+        conn.execute(text("UPDATE articles SET language = 'de' WHERE id = :a"), {"a": ids[2]})
+    spoken = {i: "en" for i in ids} | {ids[25]: "fr", ids[2]: "de"}
+    everything = searching.search(db, "harbour", bound=100, limit=100).results
+    for language in ("en", "fr", "de", "it"):
+        found = searching.search(db, "harbour", language=language, bound=100, limit=100).results
+        assert [r["id"] for r in found] == [r["id"] for r in everything
+                                            if spoken[r["id"]] == language]
+    assert [r["id"] for r in searching.search(db, "harbour", language="fr").results] == [ids[25]]

@@ -37,10 +37,19 @@ def significance(outlets: int, articles: int, recent: int, age_days: float) -> f
     return 2 * outlets + math.log2(1 + articles) + math.log2(1 + recent) - age_days
 
 
-# the stories listed, chosen before their lead article's text is read (so it is read for
-# the stories shown only, whichever way the filters were applied)
-_LISTED = ("SELECT st.id, st.title, st.thread_id, st.last_seen, st.article_count, "
-           "st.outlet_count, st.lead_article_id FROM stories st")
+def _stories_from(first: str, condition: str, limit: str, joins: str = "") -> str:
+    """FROM ... the stories ``st`` meeting ``condition``, newest first, at most ``limit``,
+    with their lead article ``la`` (and ``joins``). When the matching stories are listed
+    first (``first``), the page is chosen before the lead texts are joined, so only the
+    shown stories' texts are read (PostgreSQL would otherwise read one per matching story
+    before sorting)."""
+    order = "ORDER BY st.last_seen DESC, st.id DESC"
+    lead = "LEFT JOIN articles la ON la.id = st.lead_article_id"
+    if first:
+        return (f"FROM (SELECT st.id, st.title, st.thread_id, st.last_seen, st.article_count, "
+                f"st.outlet_count, st.lead_article_id FROM stories st WHERE {condition} "
+                f"{order} LIMIT {limit}) st {lead}{joins} {order}")
+    return f"FROM stories st {lead}{joins} WHERE {condition} {order} LIMIT {limit}"
 
 
 def _with_articles_matching(db: Database, conn, where: str, params: dict,
@@ -90,11 +99,8 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
                    st.lead_article_id, substr(la.text, 1, 600) AS lead,
                    coalesce(t.name, t.title) AS thread_title,
                    t.story_count AS thread_stories
-            FROM ({_LISTED} WHERE st.last_seen >= :since{exists}
-                  ORDER BY st.last_seen DESC, st.id DESC LIMIT :pool) st
-            LEFT JOIN articles la ON la.id = st.lead_article_id
-            LEFT JOIN threads t ON t.id = st.thread_id
-            ORDER BY st.last_seen DESC, st.id DESC""",
+            {_stories_from(first, f"st.last_seen >= :since{exists}", ":pool",
+                           " LEFT JOIN threads t ON t.id = st.thread_id")}""",
                      dict(params, since=_ts(db, since), pool=POOL))
         recent: dict[int, int] = {}
         if rows:
@@ -148,10 +154,7 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
         stories = _rows(conn, f"""{first}
             SELECT st.id, st.title, st.lead_article_id, st.last_seen, st.article_count,
                    st.outlet_count, substr(la.text, 1, 600) AS lead
-            FROM ({_LISTED} WHERE st.last_seen IS NOT NULL{after}{exists}
-                  ORDER BY st.last_seen DESC, st.id DESC LIMIT :limit) st
-            LEFT JOIN articles la ON la.id = st.lead_article_id
-            ORDER BY st.last_seen DESC, st.id DESC""",
+            {_stories_from(first, f"st.last_seen IS NOT NULL{after}{exists}", ":limit")}""",
                         dict(params, **extra, limit=limit + 1))
         items = [{"kind": "story", "id": r.id, "title": r.title, "updated": as_utc(r.last_seen),
                   "article_count": r.article_count, "outlet_count": r.outlet_count,

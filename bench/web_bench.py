@@ -144,10 +144,17 @@ def measure(base: str, paths: list[str], duration: int, folder: Path,
 
 
 # ----------------------------------------------------------------- main
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_port(ports: str = "") -> int:
+    """A free loopback port: any, or the first free one in ``ports`` ("9000-9049")."""
+    first, _, last = ports.partition("-")
+    for port in range(int(first), int(last or first) + 1) if first else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise SystemExit(f"no free port in {ports}")
 
 
 def _wait(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
@@ -191,6 +198,8 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--ports", default="", help="the servers' ports, e.g. 9000-9049 "
+                        "(default: any free port)")
     args = parser.parse_args()
     url = args.postgres or f"sqlite:///{args.db}"
     if args.serve:   # the server subprocess
@@ -305,7 +314,7 @@ def _warm_file_cache(path: Path) -> None:
 @contextlib.contextmanager
 def server(args, url: str, page_cache: float, wait: float | None = None):
     """A server subprocess on ``url`` with this page cache; yields its base URL."""
-    port = _free_port()
+    port = _free_port(args.ports)
     wait = Settings.page_cache_wait if wait is None else wait
     proc = subprocess.Popen([sys.executable, __file__, "--serve", "--url", url, "--port", str(port),
                              "--workers", str(args.workers), "--page-cache", str(page_cache),

@@ -28,3 +28,36 @@ def test_key_walk_and_windows_find_the_same(harbour, monkeypatch, sort):  # noqa
     assert windows == walked
     assert windows[0] and len(windows[2]) == 60    # 30 + 30 harbour articles, all found
     assert ids[2] in windows[2]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_category_as_its_outlets_finds_what_the_category_finds(harbour, sort):  # noqa: F811
+    """A category filter also asks for the category's outlets (an index condition on
+    PostgreSQL): the results are the unfiltered ones of that category, in the same order."""
+    db = harbour["db"]
+    everything = searching.search(db, "harbour", sort=sort, bound=100, limit=100).results
+    for category in ("local", "world", "none such"):
+        found = searching.search(db, "harbour", sort=sort, category=category, bound=100,
+                                 limit=100).results
+        assert [r["id"] for r in found] == [r["id"] for r in everything
+                                            if r["outlet"]["category"] == category]
+    assert len([r for r in everything if r["outlet"]["category"] == "world"]) == 2
+
+
+def test_language_as_index_conditions_finds_what_the_language_finds(harbour):  # noqa: F811
+    """A language filter is the article's language, else its outlet's; PostgreSQL also asks
+    ``a.language = :l OR a.source_id = ANY(outlets in l)``: the same results either way."""
+    db, ids = harbour["db"], harbour["ids"]
+    from sqlalchemy import text
+    with db.write() as conn:   # port writes in French; one article says nothing, one German
+        conn.execute(text("UPDATE sources SET language = 'fr' WHERE id = :p"),
+                     {"p": harbour["port"].id})
+        conn.execute(text("UPDATE articles SET language = NULL WHERE id = :a"), {"a": ids[25]})
+        conn.execute(text("UPDATE articles SET language = 'de' WHERE id = :a"), {"a": ids[2]})
+    spoken = {i: "en" for i in ids} | {ids[25]: "fr", ids[2]: "de"}
+    everything = searching.search(db, "harbour", bound=100, limit=100).results
+    for language in ("en", "fr", "de", "it"):
+        found = searching.search(db, "harbour", language=language, bound=100, limit=100).results
+        assert [r["id"] for r in found] == [r["id"] for r in everything
+                                            if spoken[r["id"]] == language]
+    assert [r["id"] for r in searching.search(db, "harbour", language="fr").results] == [ids[25]]

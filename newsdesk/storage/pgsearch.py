@@ -91,10 +91,26 @@ def _plan(conn, *, walk: bool) -> None:
 
 
 def rank(conn, ids: list[int], query: str) -> dict[int, float]:
-    """ts_rank of these articles (their vectors read here, and only here)."""
+    """ts_rank of these articles (their vectors read here, and only here). The ids go as
+    one array, not 1,000 parameters (15.5 against 17.8 ms a query, median of 32, load 9.5)."""
     if not ids:
         return {}
-    from sqlalchemy import bindparam
     statement = text(f"SELECT id, ts_rank(search_vector, {TSQ}) FROM articles "
-                     f"WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+                     f"WHERE id = ANY(:ids)")
     return dict(conn.execute(statement, {"q": query, "ids": ids}).all())
+
+
+def outlets_with(db, column: str, value: str) -> list[int]:
+    """The outlets whose ``column`` (category or language) is ``value``. A search filtered by
+    category also asks for ``a.source_id = ANY(these)``, by language for ``a.language = :l
+    OR a.source_id = ANY(these)`` (implied by ``coalesce(a.language, s.language) = :l``,
+    which stays). The outlet index (``articles_source_id``: outlet, id) and the language
+    index (``articles_language``: language, id) answer those for the id window, so
+    PostgreSQL ANDs the bitmaps (words, filter, ids) and visits only the rows that pass;
+    the filter alone is known only after visiting every word match in the window (at 1M
+    articles, 'ceasefire' in 'science': 5,906 rows visited, 252 ms, against 1,204 rows,
+    46 ms, load ~10)."""
+    assert column in ("category", "language")
+    with db.read() as conn:
+        return [r[0] for r in conn.execute(text(f"SELECT id FROM sources WHERE {column} = :v"),
+                                           {"v": value})]

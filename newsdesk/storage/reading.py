@@ -165,13 +165,19 @@ def _streams(db: Database, conn, where: str, params: dict, cursor: tuple | None,
     """Newest articles matching ``by_id`` and ``where``, by publication time or, when
     unknown, fetch time: two queries that each walk an index instead of sorting the table.
     ``by_id`` holds conditions answerable from indexes alone (on a.id, a.source_id); for
-    the undated stream they run in a subquery first, so big rows are read only for matches."""
+    the undated stream on SQLite they run in a subquery first, so big rows are read only
+    for matches."""
     out = []
     for column in ("a.published_at", "a.fetched_at"):
         after, extra = _after(db, column, "a.id", cursor, kind)
         low = f" AND {column} >= :floor" if floor is not None else ""
         if column == "a.published_at":
             match = f"a.published_at IS NOT NULL{by_id}"
+        elif not db.is_sqlite:
+            # PostgreSQL turns these conditions into joins itself; given the subquery it
+            # joined every undated article (an outlet page: 40-340 ms at 1M articles,
+            # against 4 ms written flat, walking ``articles_undated``)
+            match = f"a.published_at IS NULL{by_id}"
         else:
             match = f"a.published_at IS NULL AND a.id IN (SELECT a.id FROM articles a WHERE a.published_at IS NULL{by_id})"
         statement = (f"SELECT {COLS} FROM articles a JOIN sources s ON s.id = a.source_id "

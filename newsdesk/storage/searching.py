@@ -99,6 +99,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             AND +rowid IN :ids"""
     else:
         params["q"] = query
+        # filters also asked as index conditions (the outlets of a category or language):
+        # see pgsearch.outlets_with
+        if category:
+            where += " AND a.source_id = ANY(:category_outlets)"
+            params["category_outlets"] = pgsearch.outlets_with(db, "category", category)
+        if language:
+            where += " AND (a.language = :language OR a.source_id = ANY(:language_outlets))"
+            params["language_outlets"] = pgsearch.outlets_with(db, "language", language)
         # windows of ids newest first, bitmap scans only: see pgsearch.py
         reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
             AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""

@@ -8,7 +8,11 @@ Who computes what, and how long anyone waits:
   light query; missing ones are computed *now* on a small pool, single-flight by key: two
   readers asking the same thing (the same story, the same "since") share one computation
   and its cached result. What finishes within the budget is shown; the rest is shown as in
-  progress and the page fills itself in (``pending``). The offline features take tens of
+  progress and the page fills itself in (``pending``). A result reaches the waiting page
+  as soon as it is computed, before it is written: results are written by one thread of
+  their own, because on SQLite a write waits for the one writer (often an ingest worker
+  storing articles) and neither the page nor the next computation may wait with it; until
+  its write is done, a result's flight answers other readers from memory. The offline features take tens of
   milliseconds, so in practice only a model endpoint is ever "in progress", and that for
   at most ``llm_timeout`` seconds in total.
 - The ingest side starts the default views of changed stories without waiting
@@ -146,11 +150,13 @@ class AIService:
         log_path = Path(settings.data_dir).expanduser() / "ai-log.jsonl"
         self.provider = provider or get_provider(settings, log_path=log_path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ai-store")
         self._flights: dict[str, Future] = {}     # key -> the computation in progress
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._writer.shutdown(wait=True)   # after the pool: its last results are written
 
     # ------------------------------------------------------------------ asking
     def params(self, feature: str, since: date | datetime | None = None) -> dict[str, Any]:
@@ -205,6 +211,8 @@ class AIService:
             answers.append(out)
         if flights and (wait is None or wait > 0):
             wait_for([f for *_, f in flights], timeout=wait)
+            if wait is None:   # until done means stored too: the writes queued before are
+                self._writer.submit(lambda: None).result()   # done when this one runs
         for out, feature, future in flights:
             if future.done():
                 out[feature] = future.result()
@@ -244,6 +252,7 @@ class AIService:
             failure = None
         cache = DatabaseCache(self.db, subject.name)
         for feature, params, key in todo:
+            failed = True
             try:
                 if failure is not None:
                     raise failure
@@ -252,16 +261,33 @@ class AIService:
                 metrics.observe("ai_duration", time.perf_counter() - started, feature=feature)
                 if result.meta.get("fallback"):
                     result.meta["retry_at"] = time.time() + self.settings.llm_retry_after
-                # the coverage may have grown since the page looked: file under what was read
-                cache.set(coverage_key(feature, params, coverage, self.provider.identity), result.to_json())
             except Exception as exc:  # noqa: BLE001 -- one failing feature must not hang the page
                 log.exception("AI feature failed", extra={"subject": subject.name, "feature": feature})
                 metrics.count("errors", kind="ai")
                 result = _error(feature, exc)
+            else:
+                failed = False
             metrics.gauge_add("ai_queue_depth", -1)
             with self._lock:
-                future = self._flights.pop(key)
-            future.set_result(result)
+                future = self._flights[key]
+            # the coverage may have grown since the page looked: file under what was read
+            stored_as = coverage_key(feature, params, coverage, self.provider.identity)
+            self._writer.submit(self._store, cache, key, stored_as, None if failed else result)
+            future.set_result(result)   # the waiting page has it now, whenever it is written
+
+    def _store(self, cache: DatabaseCache, flight: str, key: str, result: Result | None) -> None:
+        """Write one result (None: an error, never cached) and end its flight, on the one
+        writing thread: the computing threads never wait for the database's writer lock,
+        and until the write is done its flight answers readers from memory."""
+        try:
+            if result is not None:
+                cache.set(key, result.to_json())
+        except Exception:  # noqa: BLE001 -- shown once; computed again on the next look
+            log.exception("AI result not stored", extra={"key": key})
+            metrics.count("errors", kind="ai")
+        finally:
+            with self._lock:
+                self._flights.pop(flight, None)
 
     # ------------------------------------------------------------------ views
     @staticmethod

@@ -9,9 +9,10 @@ when the worker has stored its first article. Phases (``--phases``, in this orde
 whole list ``--repeat`` times, so that the machine's other work falls on all of them):
 
     none      no ingest
-    nice0     ingest at normal priority (``ingest_nice`` 0): before readers came first
-    nice10    ingest at ``ingest_nice`` 10 alone (as shipped before the scheduling policy)
-    shipped   ingest as shipped (the defaults)
+    nice0     ingest at normal priority (``ingest_nice`` 0, ``ingest_idle`` off): before
+              readers came first
+    nice10    ingest at ``ingest_nice`` 10, ``ingest_idle`` off (shipped before SCHED_IDLE)
+    shipped   ingest as shipped (the defaults: nice 10, extraction under SCHED_IDLE)
 
 Each phase reports readers' req/s, p50 and p99, errors, the articles the worker stored
 meanwhile (readers first slows ingest down; that is the price) and the CPU seconds the
@@ -44,8 +45,10 @@ RECENT_ARTICLES, RECENT_STORIES = 200, 100
 # name -> (label, settings of the worker as environment variables; None: no worker)
 PHASES = {
     "none": ("no ingest", None),
-    "nice0": ("ingest, nice 0 (before)", {"NEWSDESK_INGEST_NICE": "0"}),
-    "nice10": ("ingest, nice 10 (shipped before)", {"NEWSDESK_INGEST_NICE": "10"}),
+    "nice0": ("ingest, nice 0 (before)", {"NEWSDESK_INGEST_NICE": "0",
+                                          "NEWSDESK_INGEST_IDLE": "false"}),
+    "nice10": ("ingest, nice 10, idle off", {"NEWSDESK_INGEST_NICE": "10",
+                                             "NEWSDESK_INGEST_IDLE": "false"}),
     "shipped": ("ingest as shipped", {}),
 }
 
@@ -174,8 +177,10 @@ class CPUWindow:
         if not self.first:
             self.first = dict(now)
 
-    def used(self) -> float:
-        return sum(v - self.first.get(pid, 0.0) for pid, v in self.last.items())
+    def used(self, roots: bool = True) -> float:
+        """CPU seconds of the trees (``roots=False``: of the descendants alone)."""
+        return sum(v - self.first.get(pid, 0.0) for pid, v in self.last.items()
+                   if roots or pid not in self.roots)
 
 
 def server_pid(base: str) -> int | None:
@@ -220,7 +225,8 @@ def during_ingest(db: Database, url: str, serve, measure, facts: dict, *, durati
                   clients: int, multiply: int, phases: list[str], repeat: int = 1) -> list[tuple]:
     """Phases of readers' load, each against a fresh server (``serve()`` is a context
     manager giving its base URL); ``measure(base, paths, duration, clients)``. Returns
-    (phase, round, readers' result, stored, web CPU s, ingest CPU s, load average)."""
+    (phase, round, readers' result, stored, web CPU s, ingest CPU s, of which extraction,
+    load average)."""
     from newsdesk.demo.replay import ReplayServer
     out = []
     with serve() as base:
@@ -253,21 +259,22 @@ def during_ingest(db: Database, url: str, serve, measure, facts: dict, *, durati
                         stop_worker(worker)
                         site.__exit__(None, None, None)
                         forget(db, ids)
-            row = (phase, round_, result, ingested, web_cpu.used(), ingest_cpu.used(), load)
+            row = (phase, round_, result, ingested, web_cpu.used(), ingest_cpu.used(),
+                   ingest_cpu.used(roots=False), load)
             print_row(row, flush=True)
             out.append(row)
     return out
 
 
-HEADER = (f"{'phase':<34} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} {'stored':>6} "
-          f"{'web cpu s':>9} {'ingest cpu s':>12} {'load':>5}")
+HEADER = (f"{'phase':<30} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} {'stored':>6} "
+          f"{'web cpu s':>9} {'ingest cpu s':>12} {'(extract)':>9} {'load':>5}")
 
 
 def print_row(row: tuple, flush: bool = False) -> None:
-    phase, round_, r, ingested, web, ingest, load = row
+    phase, round_, r, ingested, web, ingest, extract, load = row
     label = PHASES[phase][0] + (f" #{round_ + 1}" if round_ else "")
-    print(f"{label:<34} {r['rps']:>6.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} {r['errors']:>4} "
-          f"{ingested:>6} {web:>9.1f} {ingest:>12.1f} {load:>5.1f}", flush=flush)
+    print(f"{label:<30} {r['rps']:>6.1f} {r['p50']:>7.0f} {r['p99']:>7.0f} {r['errors']:>4} "
+          f"{ingested:>6} {web:>9.1f} {ingest:>12.1f} {extract:>9.1f} {load:>5.1f}", flush=flush)
 
 
 def print_during_ingest(results: list[tuple], *, duration: int, clients: int) -> None:
@@ -285,9 +292,7 @@ def print_during_ingest(results: list[tuple], *, duration: int, clients: int) ->
             med = {k: statistics.median(row[2][k] for row in rows) for k in ("rps", "p50", "p99")}
             med["errors"] = sum(row[2]["errors"] for row in rows)
             print_row((phase, 0, med, int(statistics.median(row[3] for row in rows)),
-                       statistics.median(row[4] for row in rows),
-                       statistics.median(row[5] for row in rows),
-                       statistics.median(row[6] for row in rows)))
+                       *(statistics.median(row[i] for row in rows) for i in (4, 5, 6, 7))))
     shipped = [row[2]["p99"] for row in results if row[0] == "shipped"]
     if shipped:
         p99 = statistics.median(shipped)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -150,13 +151,16 @@ class AIService:
         log_path = Path(settings.data_dir).expanduser() / "ai-log.jsonl"
         self.provider = provider or get_provider(settings, log_path=log_path)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai")
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ai-store")
         self._flights: dict[str, Future] = {}     # key -> the computation in progress
         self._lock = threading.Lock()
+        self._writes: queue.SimpleQueue = queue.SimpleQueue()   # for _write_results
+        self._writer = threading.Thread(target=self._write_results, name="ai-store", daemon=True)
+        self._writer.start()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._writer.shutdown(wait=True)   # after the pool: its last results are written
+        self._writes.put(None)   # after the pool: its last results are written, then it ends
+        self._writer.join()
 
     # ------------------------------------------------------------------ asking
     def params(self, feature: str, since: date | datetime | None = None) -> dict[str, Any]:
@@ -211,8 +215,10 @@ class AIService:
             answers.append(out)
         if flights and (wait is None or wait > 0):
             wait_for([f for *_, f in flights], timeout=wait)
-            if wait is None:   # until done means stored too: the writes queued before are
-                self._writer.submit(lambda: None).result()   # done when this one runs
+            if wait is None:   # until done means stored too: the writes queued before
+                written = threading.Event()   # are done when the writer reaches this one
+                self._writes.put(written)
+                written.wait()
         for out, feature, future in flights:
             if future.done():
                 out[feature] = future.result()
@@ -250,7 +256,6 @@ class AIService:
             coverage, failure = [], exc
         else:
             failure = None
-        cache = DatabaseCache(self.db, subject.name)
         for feature, params, key in todo:
             failed = True
             try:
@@ -272,22 +277,39 @@ class AIService:
                 future = self._flights[key]
             # the coverage may have grown since the page looked: file under what was read
             stored_as = coverage_key(feature, params, coverage, self.provider.identity)
-            self._writer.submit(self._store, cache, key, stored_as, None if failed else result)
+            self._writes.put((key, stored_as, subject.name, None if failed else result))
             future.set_result(result)   # the waiting page has it now, whenever it is written
 
-    def _store(self, cache: DatabaseCache, flight: str, key: str, result: Result | None) -> None:
-        """Write one result (None: an error, never cached) and end its flight, on the one
-        writing thread: the computing threads never wait for the database's writer lock,
-        and until the write is done its flight answers readers from memory."""
-        try:
-            if result is not None:
-                cache.set(key, result.to_json())
-        except Exception:  # noqa: BLE001 -- shown once; computed again on the next look
-            log.exception("AI result not stored", extra={"key": key})
-            metrics.count("errors", kind="ai")
-        finally:
+    def _write_results(self) -> None:
+        """The one thread that writes results: it takes every result queued meanwhile and
+        writes them in one transaction (an error result is never cached), then ends their
+        flights. The computing threads never wait for the database's writer lock; until a
+        result is written its flight answers readers from memory. An ``Event`` in the
+        queue is set when the writes queued before it are done; None ends the thread."""
+        while True:
+            batch = [self._writes.get()]
+            while batch[-1] is not None:
+                try:
+                    batch.append(self._writes.get_nowait())
+                except queue.Empty:
+                    break
+            done = [item for item in batch if isinstance(item, tuple)]
+            rows = [(stored_as, result.feature, subject,
+                     json.dumps(result.to_json(), ensure_ascii=False, default=str))
+                    for _, stored_as, subject, result in done if result is not None]
+            try:
+                store.put_many(self.db, rows)
+            except Exception:  # noqa: BLE001 -- shown once; computed again on the next look
+                log.exception("AI results not stored", extra={"results": len(rows)})
+                metrics.count("errors", kind="ai")
             with self._lock:
-                self._flights.pop(flight, None)
+                for flight, *_ in done:
+                    self._flights.pop(flight, None)
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+            if batch[-1] is None:
+                return
 
     # ------------------------------------------------------------------ views
     @staticmethod

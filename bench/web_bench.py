@@ -185,6 +185,9 @@ def main() -> None:
                         help="during-ingest: copies of the demo corpus served (484 articles each)")
     parser.add_argument("--phases", default="none,nice10,shipped",
                         help="during-ingest: comma-separated phases of web_ingest.PHASES")
+    parser.add_argument("--before", metavar="TREE",
+                        help="during-ingest: a checkout of the code before a change (with this "
+                             "bench/ copied in); phase 'before' runs its server and worker")
     parser.add_argument("--repeat", type=int, default=1,
                         help="during-ingest: rounds of the whole list of phases")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -227,8 +230,8 @@ def main() -> None:
     if "compare" in runs:
         compare(args, url, facts)
     if "during-ingest" in runs:
-        def serve_with():
-            return server(args, url, args.page_cache)
+        def serve_with(tree: Path = ROOT):
+            return server(args, url, args.page_cache, tree=tree)
 
         def load(base, paths, duration, clients):
             return measure(base, paths, duration, Path(tempfile.gettempdir()), clients)
@@ -236,7 +239,8 @@ def main() -> None:
         results = web_ingest.during_ingest(db, url, serve_with, load, facts,
                                            duration=args.duration, clients=args.clients,
                                            multiply=args.multiply, phases=phases,
-                                           repeat=args.repeat)
+                                           repeat=args.repeat,
+                                           before=Path(args.before) if args.before else None)
         web_ingest.print_during_ingest(results, duration=args.duration, clients=args.clients)
     db.close()
     if "throughput" in runs:
@@ -311,11 +315,13 @@ def _warm_file_cache(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def server(args, url: str, page_cache: float, wait: float | None = None):
-    """A server subprocess on ``url`` with this page cache; yields its base URL."""
+def server(args, url: str, page_cache: float, wait: float | None = None, tree: Path = ROOT):
+    """A server subprocess on ``url`` with this page cache, running the code of ``tree`` (a
+    checkout of the repository); yields its base URL."""
     port = _free_port()
     wait = Settings.page_cache_wait if wait is None else wait
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--url", url, "--port", str(port),
+    proc = subprocess.Popen([sys.executable, str(tree / "bench" / "web_bench.py"), "--serve",
+                             "--url", url, "--port", str(port),
                              "--workers", str(args.workers), "--page-cache", str(page_cache),
                              "--page-cache-wait", str(wait)], stderr=subprocess.PIPE)
     try:

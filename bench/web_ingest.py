@@ -5,7 +5,9 @@ readers with no ingest.
 
 Each phase gets a fresh server (page cache on, misses coalesced, as shipped) and, but for
 "no ingest", a fresh worker started with the phase's settings; the readers' load starts
-when the worker has stored its first article. Phases (``--phases``, in this order, the
+when the worker has stored its first articles and placed them in stories (so the window
+sees a running worker, not its start: loading the stories stage's state is done once per
+worker). Phases (``--phases``, in this order, the
 whole list ``--repeat`` times, so that the machine's other work falls on all of them):
 
     none      no ingest
@@ -13,6 +15,8 @@ whole list ``--repeat`` times, so that the machine's other work falls on all of 
               readers came first
     nice10    ingest at ``ingest_nice`` 10, ``ingest_idle`` off (shipped before SCHED_IDLE)
     shipped   ingest as shipped (the defaults: nice 10, extraction under SCHED_IDLE)
+    before    ingest with its defaults, server and worker running the code of ``--before``
+              (a checkout from before a change, with this ``bench/`` copied into it)
 
 Each phase reports readers' req/s, p50 and p99, errors, the articles the worker stored
 meanwhile (readers first slows ingest down; that is the price) and the CPU seconds the
@@ -50,6 +54,7 @@ PHASES = {
     "nice10": ("ingest, nice 10, idle off", {"NEWSDESK_INGEST_NICE": "10",
                                              "NEWSDESK_INGEST_IDLE": "false"}),
     "shipped": ("ingest as shipped", {}),
+    "before": ("ingest, code of --before", {}),
 }
 
 
@@ -93,11 +98,12 @@ def warm_recent(base: str, facts: dict) -> None:
     asyncio.run(go())
 
 
-def start_worker(url: str, base_url: str, env: dict, folder: Path) -> subprocess.Popen:
+def start_worker(url: str, base_url: str, env: dict, folder: Path,
+                 tree: Path = ROOT) -> subprocess.Popen:
     env = {**os.environ, "NEWSDESK_ALLOWED_ORIGINS": base_url, "NEWSDESK_DATA_DIR": str(folder),
            "NEWSDESK_LOG_LEVEL": "WARNING", "NEWSDESK_SECRET_KEY": "bench", **env}
     return subprocess.Popen([sys.executable, "-m", "newsdesk", "--db", url, "run", "--idle", "1"],
-                            env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
+                            env=env, cwd=str(tree), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
 
@@ -123,6 +129,16 @@ def stored(db: Database, source_ids: list[int]) -> int:
         return 0
     with db.read() as conn:
         return conn.execute(text("SELECT count(*) FROM articles WHERE source_id IN (%s)"
+                                 % ",".join(str(int(i)) for i in source_ids))).scalar()
+
+
+def placed(db: Database, source_ids: list[int]) -> int:
+    """How many of these sources' articles are in a story already."""
+    if not source_ids:
+        return 0
+    with db.read() as conn:
+        return conn.execute(text("SELECT count(*) FROM article_story s JOIN articles a ON "
+                                 "a.id = s.article_id WHERE a.source_id IN (%s)"
                                  % ",".join(str(int(i)) for i in source_ids))).scalar()
 
 
@@ -222,8 +238,9 @@ def _supervisor(pid: int) -> int:
 
 # ----------------------------------------------------------------- the phases
 def during_ingest(db: Database, url: str, serve, measure, facts: dict, *, duration: int,
-                  clients: int, multiply: int, phases: list[str], repeat: int = 1) -> list[tuple]:
-    """Phases of readers' load, each against a fresh server (``serve()`` is a context
+                  clients: int, multiply: int, phases: list[str], repeat: int = 1,
+                  before: Path | None = None) -> list[tuple]:
+    """Phases of readers' load, each against a fresh server (``serve(tree)`` is a context
     manager giving its base URL); ``measure(base, paths, duration, clients)``. Returns
     (phase, round, readers' result, stored, web CPU s, ingest CPU s, of which extraction,
     load average)."""
@@ -234,26 +251,32 @@ def during_ingest(db: Database, url: str, serve, measure, facts: dict, *, durati
     for round_ in range(repeat):
         for number, phase in enumerate(phases):
             env = PHASES[phase][1]
+            tree = ROOT
+            if phase == "before":
+                if before is None:
+                    raise SystemExit("phase 'before' needs --before TREE")
+                tree = before
             paths = reader_paths(facts, random.Random(11 + number + 100 * round_))
-            with serve() as base, tempfile.TemporaryDirectory() as folder:
+            with serve(tree) as base, tempfile.TemporaryDirectory() as folder:
                 web = server_pid(base)
                 measure(base, paths, 2, clients)   # warm up
                 worker, ids, site = None, [], None
                 if env is not None:
                     site = ReplayServer(multiply=multiply).__enter__()
                     ids = replay_sources(db, site)
-                    worker = start_worker(url, site.base_url, env, Path(folder))
+                    worker = start_worker(url, site.base_url, env, Path(folder), tree)
                 try:
-                    deadline = time.monotonic() + 180
-                    while worker and stored(db, ids) == 0 and time.monotonic() < deadline:
-                        time.sleep(0.5)    # the worker is starting, fetching and extracting
-                    before = stored(db, ids)
+                    deadline = time.monotonic() + 240
+                    while worker and placed(db, ids) == 0 and time.monotonic() < deadline:
+                        time.sleep(0.5)    # the worker is starting, fetching, extracting and
+                                           # loading its stories stage (once per worker)
+                    at_start = stored(db, ids)
                     web_cpu, ingest_cpu = CPUWindow([web]), CPUWindow([worker and worker.pid])
                     web_cpu.read(), ingest_cpu.read()
                     load = float(Path("/proc/loadavg").read_text().split()[0])
                     result = measure(base, paths, duration, clients)
                     web_cpu.read(), ingest_cpu.read()
-                    ingested = stored(db, ids) - before
+                    ingested = stored(db, ids) - at_start
                 finally:
                     if worker:
                         stop_worker(worker)

@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=CONCURRENCY, help="during-ingest: readers")
     parser.add_argument("--multiply", type=int, default=2,
                         help="during-ingest: copies of the demo corpus served (484 articles each)")
-    parser.add_argument("--phases", default="none,nice10,shipped",
+    parser.add_argument("--phases", default="none,nice0,shipped",
                         help="during-ingest: comma-separated phases of web_ingest.PHASES")
     parser.add_argument("--before", metavar="TREE",
                         help="during-ingest: a checkout of the code before a change (with this "

@@ -13,8 +13,9 @@ whole list ``--repeat`` times, so that the machine's other work falls on all of 
     none      no ingest
     nice0     ingest at normal priority (``ingest_nice`` 0, ``ingest_idle`` off): before
               readers came first
-    nice10    ingest at ``ingest_nice`` 10, ``ingest_idle`` off (shipped before SCHED_IDLE)
-    shipped   ingest as shipped (the defaults: nice 10, extraction under SCHED_IDLE)
+    nice10    ingest at ``ingest_nice`` 10, ``ingest_idle`` off
+    idle      ingest at ``ingest_nice`` 10, extraction under SCHED_IDLE (``ingest_idle``)
+    shipped   ingest as shipped (the defaults)
     before    ingest with its defaults, server and worker running the code of ``--before``
               (a checkout from before a change, with this ``bench/`` copied into it)
 
@@ -53,6 +54,8 @@ PHASES = {
                                           "NEWSDESK_INGEST_IDLE": "false"}),
     "nice10": ("ingest, nice 10, idle off", {"NEWSDESK_INGEST_NICE": "10",
                                              "NEWSDESK_INGEST_IDLE": "false"}),
+    "idle": ("ingest, nice 10, idle on", {"NEWSDESK_INGEST_NICE": "10",
+                                          "NEWSDESK_INGEST_IDLE": "true"}),
     "shipped": ("ingest as shipped", {}),
     "before": ("ingest, code of --before", {}),
 }

@@ -1,6 +1,6 @@
 """Readers first: ``newsdesk run`` lowers its CPU priority by ``ingest_nice``, and every
-thread and extraction process it starts runs at that priority; the extraction processes
-run under SCHED_IDLE (``ingest_idle``), the worker's own threads do not (read from /proc
+thread and extraction process it starts runs at that priority; with ``ingest_idle`` the
+extraction processes run under SCHED_IDLE, the worker's own threads do not (read from /proc
 of the real running worker)."""
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def _children(pid: int) -> list[int]:
 def test_the_worker_its_threads_and_its_extraction_processes_run_niced(tmp_path, site):  # noqa: F811
     db = str(tmp_path / "n.db")
     assert newsdesk("add", site.url("/feed.xml"), db=db).returncode == 0
-    env = {**ENV, "NEWSDESK_INGEST_NICE": "7", "NEWSDESK_EXTRACT_PROCESSES": "2"}
+    env = {**ENV, "NEWSDESK_INGEST_NICE": "7", "NEWSDESK_EXTRACT_PROCESSES": "2",
+           "NEWSDESK_INGEST_IDLE": "true"}
     base = os.nice(0)
     worker = subprocess.Popen([sys.executable, "-m", "newsdesk", "--db", db, "run", "--idle", "1"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

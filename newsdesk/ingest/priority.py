@@ -17,11 +17,14 @@ worker started from a shell leaves the shell's group alone, and yields only to p
 of that session (start both from one service manager, or give the worker's unit a lower
 ``CPUWeight=``).
 
-On Linux, ``settings.ingest_idle`` also puts the extraction processes (parsing pages: the
-most CPU-hungry part of ingest, holding no lock of any kind) under ``SCHED_IDLE``
-(``idle_process``): they run only when no normal thread of their group wants a core, and a
-waking web process takes the core from them at once, where niceness alone still gave them
-a tenth of a core beside each busy web process. Nothing that holds a lock others wait for
+On Linux, ``settings.ingest_idle`` (off by default) also puts the extraction processes
+(parsing pages, holding no lock of any kind) under ``SCHED_IDLE`` (``idle_process``): they
+run only when no normal thread of their group wants a core, and a waking web process takes
+the core from them at once, where niceness alone still gives them a tenth of a core beside
+each busy web process. Measured with readers during ingest (``bench/web_ingest.py``) it
+made no difference beyond the noise of a shared machine: in the bench's windows the
+extraction processes used 0-1.3 of the 1-5 CPU seconds ingest used (the worker process
+itself, storing, clustering and computing AI, used the rest), so it stays a setting. Nothing that holds a lock others wait for
 goes idle: not the fetch threads nor the stories stage (they hold the database's write
 lock while they store and cluster; a thread starved holding it would make every writer
 wait, and an unprivileged thread may not leave ``SCHED_IDLE`` to finish quickly), and no

@@ -4,7 +4,7 @@ server in the same run (the baseline).
     python bench/web_bench.py [--articles 100000] [--db PATH] [--rebuild] [--duration 10]
     python bench/web_bench.py --postgres URL --articles 1000000 --runs one-client
     python bench/web_bench.py --postgres URL --articles 100000 --runs compare
-    python bench/web_bench.py --runs during-ingest [--clients 20] [--multiply 2]
+    python bench/web_bench.py --runs during-ingest [--clients 20] [--multiply 2] [--repeat 2]
 
 1. Builds (or reuses) a database of ``--articles`` articles made from the bundled demo
    corpus (``web_archive.py``): rewritten copies of the real articles with their real
@@ -12,7 +12,7 @@ server in the same run (the baseline).
    related rows. SQLite at ``--db`` (executemany), or PostgreSQL at ``--postgres`` (COPY).
    ``--runs`` picks what is measured (default: the throughput run below); ``one-client``,
    ``compare`` (req/s beside SQLite at ``--db`` of the same size) and ``during-ingest``
-   are described in ``web_modes.py``. Generated archives live outside the repository.
+   are described in ``web_modes.py`` and ``web_ingest.py``. Generated archives live outside the repository.
 2. Starts the server (``newsdesk.cli.serve.serve``, ``--workers`` processes, one per CPU by
    default; the anonymous-reader page cache on, as shipped) in a subprocess on 127.0.0.1.
 3. Loads it with ``wrk`` (another process; 20 connections) -- or, without wrk, a small
@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from newsdesk.settings import Settings  # noqa: E402
 from newsdesk.storage.db import Database  # noqa: E402
 from newsdesk.storage.schema import articles  # noqa: E402
+import web_ingest  # noqa: E402
 import web_modes as modes  # noqa: E402
 from web_archive import prepare  # noqa: E402
 
@@ -189,6 +190,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=CONCURRENCY, help="during-ingest: readers")
     parser.add_argument("--multiply", type=int, default=2,
                         help="during-ingest: copies of the demo corpus served (484 articles each)")
+    parser.add_argument("--phases", default="none,nice0,shipped",
+                        help="during-ingest: comma-separated phases of web_ingest.PHASES")
+    parser.add_argument("--before", metavar="TREE",
+                        help="during-ingest: a checkout of the code before a change (with this "
+                             "bench/ copied in); phase 'before' runs its server and worker")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="during-ingest: rounds of the whole list of phases")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="server processes (settings.web_workers; default: one per CPU)")
     parser.add_argument("--page-cache", type=float, default=Settings.page_cache_seconds,
@@ -231,14 +239,18 @@ def main() -> None:
     if "compare" in runs:
         compare(args, url, facts)
     if "during-ingest" in runs:
-        def serve_with(wait):
-            return server(args, url, args.page_cache, wait)
+        def serve_with(tree: Path = ROOT):
+            return server(args, url, args.page_cache, tree=tree)
 
         def load(base, paths, duration, clients):
             return measure(base, paths, duration, Path(tempfile.gettempdir()), clients)
-        results = modes.during_ingest(db, url, serve_with, load, facts, duration=args.duration,
-                                      clients=args.clients, multiply=args.multiply)
-        modes.print_during_ingest(results, duration=args.duration, clients=args.clients)
+        phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+        results = web_ingest.during_ingest(db, url, serve_with, load, facts,
+                                           duration=args.duration, clients=args.clients,
+                                           multiply=args.multiply, phases=phases,
+                                           repeat=args.repeat,
+                                           before=Path(args.before) if args.before else None)
+        web_ingest.print_during_ingest(results, duration=args.duration, clients=args.clients)
     db.close()
     if "throughput" in runs:
         throughput(args, url, facts)
@@ -312,11 +324,13 @@ def _warm_file_cache(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def server(args, url: str, page_cache: float, wait: float | None = None):
-    """A server subprocess on ``url`` with this page cache; yields its base URL."""
+def server(args, url: str, page_cache: float, wait: float | None = None, tree: Path = ROOT):
+    """A server subprocess on ``url`` with this page cache, running the code of ``tree`` (a
+    checkout of the repository); yields its base URL."""
     port = _free_port(args.ports)
     wait = Settings.page_cache_wait if wait is None else wait
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", "--url", url, "--port", str(port),
+    proc = subprocess.Popen([sys.executable, str(tree / "bench" / "web_bench.py"), "--serve",
+                             "--url", url, "--port", str(port),
                              "--workers", str(args.workers), "--page-cache", str(page_cache),
                              "--page-cache-wait", str(wait)], stderr=subprocess.PIPE)
     try:

@@ -8,7 +8,11 @@ Who computes what, and how long anyone waits:
   light query; missing ones are computed *now* on a small pool, single-flight by key: two
   readers asking the same thing (the same story, the same "since") share one computation
   and its cached result. What finishes within the budget is shown; the rest is shown as in
-  progress and the page fills itself in (``pending``). The offline features take tens of
+  progress and the page fills itself in (``pending``). A result reaches the waiting page
+  as soon as it is computed, before it is written: results are written by one thread of
+  their own, because on SQLite a write waits for the one writer (often an ingest worker
+  storing articles) and neither the page nor the next computation may wait with it; until
+  its write is done, a result's flight answers other readers from memory. The offline features take tens of
   milliseconds, so in practice only a model endpoint is ever "in progress", and that for
   at most ``llm_timeout`` seconds in total.
 - The ingest side starts the default views of changed stories without waiting
@@ -28,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -148,9 +153,14 @@ class AIService:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ai")
         self._flights: dict[str, Future] = {}     # key -> the computation in progress
         self._lock = threading.Lock()
+        self._writes: queue.SimpleQueue = queue.SimpleQueue()   # for _write_results
+        self._writer = threading.Thread(target=self._write_results, name="ai-store", daemon=True)
+        self._writer.start()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._writes.put(None)   # after the pool: its last results are written, then it ends
+        self._writer.join()
 
     # ------------------------------------------------------------------ asking
     def params(self, feature: str, since: date | datetime | None = None) -> dict[str, Any]:
@@ -205,6 +215,10 @@ class AIService:
             answers.append(out)
         if flights and (wait is None or wait > 0):
             wait_for([f for *_, f in flights], timeout=wait)
+            if wait is None:   # until done means stored too: the writes queued before
+                written = threading.Event()   # are done when the writer reaches this one
+                self._writes.put(written)
+                written.wait()
         for out, feature, future in flights:
             if future.done():
                 out[feature] = future.result()
@@ -242,8 +256,8 @@ class AIService:
             coverage, failure = [], exc
         else:
             failure = None
-        cache = DatabaseCache(self.db, subject.name)
         for feature, params, key in todo:
+            failed = True
             try:
                 if failure is not None:
                     raise failure
@@ -252,16 +266,50 @@ class AIService:
                 metrics.observe("ai_duration", time.perf_counter() - started, feature=feature)
                 if result.meta.get("fallback"):
                     result.meta["retry_at"] = time.time() + self.settings.llm_retry_after
-                # the coverage may have grown since the page looked: file under what was read
-                cache.set(coverage_key(feature, params, coverage, self.provider.identity), result.to_json())
             except Exception as exc:  # noqa: BLE001 -- one failing feature must not hang the page
                 log.exception("AI feature failed", extra={"subject": subject.name, "feature": feature})
                 metrics.count("errors", kind="ai")
                 result = _error(feature, exc)
+            else:
+                failed = False
             metrics.gauge_add("ai_queue_depth", -1)
             with self._lock:
-                future = self._flights.pop(key)
-            future.set_result(result)
+                future = self._flights[key]
+            # the coverage may have grown since the page looked: file under what was read
+            stored_as = coverage_key(feature, params, coverage, self.provider.identity)
+            self._writes.put((key, stored_as, subject.name, None if failed else result))
+            future.set_result(result)   # the waiting page has it now, whenever it is written
+
+    def _write_results(self) -> None:
+        """The one thread that writes results: it takes every result queued meanwhile and
+        writes them in one transaction (an error result is never cached), then ends their
+        flights. The computing threads never wait for the database's writer lock; until a
+        result is written its flight answers readers from memory. An ``Event`` in the
+        queue is set when the writes queued before it are done; None ends the thread."""
+        while True:
+            batch = [self._writes.get()]
+            while batch[-1] is not None:
+                try:
+                    batch.append(self._writes.get_nowait())
+                except queue.Empty:
+                    break
+            done = [item for item in batch if isinstance(item, tuple)]
+            rows = [(stored_as, result.feature, subject,
+                     json.dumps(result.to_json(), ensure_ascii=False, default=str))
+                    for _, stored_as, subject, result in done if result is not None]
+            try:
+                store.put_many(self.db, rows)
+            except Exception:  # noqa: BLE001 -- shown once; computed again on the next look
+                log.exception("AI results not stored", extra={"results": len(rows)})
+                metrics.count("errors", kind="ai")
+            with self._lock:
+                for flight, *_ in done:
+                    self._flights.pop(flight, None)
+            for item in batch:
+                if isinstance(item, threading.Event):
+                    item.set()
+            if batch[-1] is None:
+                return
 
     # ------------------------------------------------------------------ views
     @staticmethod

@@ -96,11 +96,20 @@ def get(db: Database, key: str) -> str | None:
 
 def put(db: Database, key: str, feature: str, subject: str, value: str) -> None:
     """Store (or replace) the result under ``key``."""
+    put_many(db, [(key, feature, subject, value)])
+
+
+def put_many(db: Database, results: Sequence[tuple[str, str, str, str]]) -> None:
+    """Store (or replace) each (key, feature, subject, value), in one transaction."""
+    if not results:
+        return
+    stamp = now()
     with db.write() as conn:
-        conn.execute(text("DELETE FROM ai_results WHERE key = :k"), {"k": key})
-        conn.execute(text("INSERT INTO ai_results (key, feature, subject, result, created_at) "
-                          "VALUES (:k, :f, :s, :r, :t)"),
-                     {"k": key, "f": feature[:32], "s": subject[:64], "r": value, "t": now()})
+        for key, feature, subject, value in results:
+            conn.execute(text("DELETE FROM ai_results WHERE key = :k"), {"k": key})
+            conn.execute(text("INSERT INTO ai_results (key, feature, subject, result, created_at) "
+                              "VALUES (:k, :f, :s, :r, :t)"),
+                         {"k": key, "f": feature[:32], "s": subject[:64], "r": value, "t": stamp})
 
 
 def stories_of_articles(db: Database, article_ids: Sequence[int]) -> list[int]:

@@ -21,8 +21,9 @@ def _bomb(kind: str) -> bytes:
 
 
 def register_all(site: HostileSite) -> None:
+    from hostile_cases_more import header_numbers
     for register in (json_values, xml_values, encodings, responses, redirects, entry_links,
-                     pages, xss, huge):
+                     pages, xss, huge, header_numbers):
         register(site)
 
 

@@ -1,0 +1,43 @@
+"""More cases of the hostile suite (see ``hostile.py``): response headers whose numbers
+Python will not read, and feeds whose bytes lie about their encoding. Registered by
+``hostile_cases.register_all``."""
+
+from __future__ import annotations
+
+from hostile import Case, HostileSite, Response, item, page, rss, xml
+
+DIGITS = "9" * 5000          # int() refuses more than 4,300 digits: a ValueError
+
+
+def header_numbers(site: HostileSite) -> None:
+    k = "header numbers"
+    ok = lambda n, title: item(title, site.link(f"hdr-{n}", title=title))  # noqa: E731
+    site.add(Case("max-age-5000-digits", k, "/hdr/max-age.rss", good=("Max-age survivor",)),
+             xml(rss([ok(1, "Max-age survivor")]), **{"Cache-Control": f"max-age={DIGITS}"}))
+    site.add(Case("age-5000-digits", k, "/hdr/age.rss", good=("Age survivor",)),
+             xml(rss([ok(2, "Age survivor")]), **{"Cache-Control": "max-age=60", "Age": DIGITS}))
+    site.add(Case("retry-after-5000-digits", k, "/hdr/retry-after", error=r"^HTTP 429"),
+             Response(429, {"Retry-After": DIGITS}, b""))
+    site.add(Case("retry-after-year-9999", k, "/hdr/retry-9999",
+                  error=r"HTTP 503 .*\(retry after 3153\d{4} s\)"),
+             Response(503, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, b""))
+    site.http.routes["/pages/hdr-page"] = Response(
+        200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": f"max-age={DIGITS}"},
+        page("Header page"))
+    site.add(Case("page-max-age-5000-digits", k, "/hdr/page.rss",
+                  good=("Page with a huge max-age", "Page max-age survivor")),
+             xml(rss([item("Page with a huge max-age", site.http.url("/pages/hdr-page")),
+                      ok(3, "Page max-age survivor")])))
+    urlset = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+              "<url><loc>{}</loc><lastmod>2022-03-01</lastmod></url></urlset>")
+    site.http.routes["/hdr/child-1.xml"] = xml(
+        urlset.format(site.link("hdr-child-1", title="Child one")).encode(), "application/xml",
+        **{"Cache-Control": f"max-age={DIGITS}"})
+    site.http.routes["/hdr/child-2.xml"] = xml(
+        urlset.format(site.link("hdr-child-2", title="Child two")).encode(), "application/xml")
+    index = ("<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+             + "".join(f"<sitemap><loc>{site.http.url(p)}</loc></sitemap>"
+                       for p in ("/hdr/sitemap.xml", "/hdr/child-1.xml", "/hdr/child-2.xml"))
+             + "</sitemapindex>")
+    site.add(Case("sitemap-child-max-age", k, "/hdr/sitemap.xml", good=("Child one", "Child two")),
+             xml(index.encode(), "application/xml"))

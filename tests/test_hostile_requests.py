@@ -66,3 +66,28 @@ def test_out_of_range_numbers_and_times_are_a_400_and_change_nothing(api, db):
     # the same connection keeps working, and in-range values still do
     assert fever("&items&since_id=0").json()["total_items"] > 0
     assert reader.ids(ot="0", nt="253402300799")
+
+
+def test_a_hub_verifying_with_an_absurd_lease_gets_its_challenge_and_a_bounded_lease(settings, db):
+    """A hub's ``hub.lease_seconds`` of 14 or 5,000 digits overflowed ``timedelta`` (or
+    ``int()``): a 500, so the subscription was never confirmed. The lease is now held to
+    ``MAX_LEASE``; renewal stays before its end."""
+    from newsdesk.ingest.websub import MAX_LEASE
+    from newsdesk.storage import sources as source_store
+    from newsdesk.storage import websub as websub_store
+    from newsdesk.web import create_app
+    source = source_store.add_source(db, "https://hub-test.example/feed.xml")
+    topic = "https://hub-test.example/feed.xml"
+    token = "t" * 32
+    websub_store.want(db, source.id, "https://hub.example/", topic, "s" * 64, token)
+    settings = settings.with_(public_url="http://127.0.0.1:9/")   # WebSub is on
+    with LiveServer(create_app(settings, db)) as server:
+        for n, lease in enumerate(("99999999999999", "9" * 5000, "9223372036854775808")):
+            websub_store.update(db, source.id, state="requested")
+            answer = httpx.get(f"{server.url}/websub/{source.id}/{token}", params={
+                "hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": f"c{n}",
+                "hub.lease_seconds": lease}, timeout=10)
+            assert answer.status_code == 200 and answer.text == f"c{n}", answer.text[:200]
+            row = websub_store.get(db, source.id)
+            assert row["state"] == "active" and row["lease_seconds"] == MAX_LEASE
+            assert row["next_attempt_at"] < row["expires_at"]

@@ -4,7 +4,7 @@ Python will not read, and feeds whose bytes lie about their encoding. Registered
 
 from __future__ import annotations
 
-from hostile import Case, HostileSite, Response, item, page, rss, xml
+from hostile import Case, HostileSite, Response, item, jitem, jsonfeed, page, rss, xml
 
 DIGITS = "9" * 5000          # int() refuses more than 4,300 digits: a ValueError
 
@@ -41,3 +41,20 @@ def header_numbers(site: HostileSite) -> None:
              + "</sitemapindex>")
     site.add(Case("sitemap-child-max-age", k, "/hdr/sitemap.xml", good=("Child one", "Child two")),
              xml(index.encode(), "application/xml"))
+
+
+def wide_encodings(site: HostileSite) -> None:
+    """UTF-16/32 without a byte-order mark (XML 1.0 Appendix F), and UTF-8 that declares
+    UTF-16: each used to lose the whole feed."""
+    k = "wide encodings"
+    ok = lambda n, title: item(title, site.link(f"wide-{n}", title=title))  # noqa: E731
+    for n, codec in enumerate(("utf-16-le", "utf-16-be", "utf-32-le")):
+        title = f"No BOM {codec} Grüße"
+        site.add(Case(f"{codec}-without-bom", k, f"/wide/{codec}.rss", good=(title,)),
+                 xml(rss([ok(n, title)], encoding=codec)))
+    lie = rss([ok(5, "Declared UTF-16 survivor")]).replace(b"encoding='utf-8'", b"encoding='UTF-16'")
+    site.add(Case("utf8-declared-utf16", k, "/wide/lie.rss", good=("Declared UTF-16 survivor",)),
+             xml(lie))
+    body = jsonfeed([jitem(6, "JSON in UTF-16 without BOM", site.link("wide-6", title="w"))])
+    site.add(Case("json-utf16-without-bom", k, "/wide/feed.json", good=("JSON in UTF-16",)),
+             xml(body.decode().encode("utf-16-le"), "application/feed+json"))

@@ -91,3 +91,47 @@ def test_a_hub_verifying_with_an_absurd_lease_gets_its_challenge_and_a_bounded_l
             row = websub_store.get(db, source.id)
             assert row["state"] == "active" and row["lease_seconds"] == MAX_LEASE
             assert row["next_attempt_at"] < row["expires_at"]
+
+
+def _send(port: int, request: bytes, wait: float) -> bytes:
+    """Send ``request`` on a raw socket, keep it open, and return what came back."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as conn:
+        conn.sendall(request)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+        return answer
+
+
+def test_a_stalled_or_dripping_body_is_a_408_within_the_bound_and_hanging_up_is_quiet(
+        settings, db, caplog):
+    """A client that declares more body than it sends held the request open for as long as
+    it liked, and hanging up then was logged as an unhandled 500 ("ClientDisconnect"). Now
+    the body must arrive within ``request_body_timeout``; a client that leaves is an info."""
+    import logging
+    import time
+    from test_community_support import make_app
+    app, _ = make_app(settings.with_(request_body_timeout=1.0), db)
+    head = (b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n")
+    with LiveServer(app) as server, caplog.at_level(logging.INFO):
+        started = time.monotonic()
+        stalled = _send(server.port, head + b"Content-Length: 5000\r\n\r\nusername=a", wait=4)
+        assert stalled.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in stalled
+        assert time.monotonic() - started < 3.5
+        for api in (b"POST /reader/api/0/edit-tag", b"POST /fever/?api"):   # the apps' bodies too
+            answer = _send(server.port, head.replace(b"POST /login", api)
+                           + b"Content-Length: 99\r\n\r\ni=1", wait=4)
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        import socket
+        with socket.create_connection(("127.0.0.1", server.port)) as conn:  # leaves mid-body
+            conn.sendall(head + b"Content-Length: 5000\r\n\r\nusername=a")
+            time.sleep(0.3)
+        time.sleep(0.5)
+        assert httpx.get(f"{server.url}/login").status_code == 200
+    unhandled = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not unhandled, [r.getMessage() for r in unhandled]

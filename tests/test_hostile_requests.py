@@ -135,3 +135,35 @@ def test_a_stalled_or_dripping_body_is_a_408_within_the_bound_and_hanging_up_is_
         assert httpx.get(f"{server.url}/login").status_code == 200
     unhandled = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not unhandled, [r.getMessage() for r in unhandled]
+
+
+def test_since_at_the_ends_of_the_calendar_is_a_400_not_a_lost_ai_panel(tmp_path, caplog):
+    """``since=9999-12-31T23:59:59-14:00`` is past year 9999 in UTC: the story page's AI
+    panel died of OverflowError (logged, panel gone) on every such link."""
+    import logging
+    from test_web_fixtures import build_site
+    from newsdesk.web import create_app
+    site = build_site(tmp_path)
+    story, article = site["story_id"], site["story_articles"][0]
+    extremes = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "9999-12-31",
+                "0001-01-01"]
+    try:
+        with LiveServer(create_app(site["settings"], site["db"])) as server, \
+                caplog.at_level(logging.INFO):
+            for value in extremes:
+                for path in (f"/stories/{story}", f"/stories/{story}.json", f"/stories/{story}/ai",
+                             f"/articles/{article}", f"/articles/{article}/ai", "/threads/1"):
+                    answer = httpx.get(server.url + path, params={"since": value}, timeout=30)
+                    assert answer.status_code in (400, 404), (path, value, answer.status_code)
+                    if answer.status_code == 400:
+                        assert "since must fall between the years 1000 and 9998" in answer.text
+                # a carried last visit out of range is ignored, the page still renders
+                assert httpx.get(f"{server.url}/stories/{story}", params={"last": value},
+                                 timeout=30).status_code == 200
+            fine = httpx.get(f"{server.url}/stories/{story}", params={"since": "2022-02-12"},
+                             timeout=30)
+            assert fine.status_code == 200
+    finally:
+        site["db"].close()
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not failures, failures

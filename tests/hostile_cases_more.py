@@ -25,7 +25,8 @@ def header_numbers(site: HostileSite) -> None:
         200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": f"max-age={DIGITS}"},
         page("Header page"))
     site.add(Case("page-max-age-5000-digits", k, "/hdr/page.rss",
-                  good=("Page with a huge max-age", "Page max-age survivor")),
+                  good=("Page with a huge max-age", "Page max-age survivor"),
+                  absent=("extraction failed",)),
              xml(rss([item("Page with a huge max-age", site.http.url("/pages/hdr-page")),
                       ok(3, "Page max-age survivor")])))
     urlset = ("<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
@@ -58,3 +59,20 @@ def wide_encodings(site: HostileSite) -> None:
     body = jsonfeed([jitem(6, "JSON in UTF-16 without BOM", site.link("wide-6", title="w"))])
     site.add(Case("json-utf16-without-bom", k, "/wide/feed.json", good=("JSON in UTF-16",)),
              xml(body.decode().encode("utf-16-le"), "application/feed+json"))
+
+
+def page_dates(site: HostileSite) -> None:
+    """Page metadata dates that made htmldate raise (a UTC offset of 99:99, past year 9999
+    once in UTC): the whole page was lost to "extraction failed: ValueError" and the
+    article fell back to the feed's summary."""
+    k = "page dates"
+    items = []
+    for n, value in enumerate(("2022-03-01T10:00:00+99:99", "9999-12-31T23:59:59-14:00",
+                               "0001-01-01T00:00:00+14:00", "2022-02-30T25:61:00Z")):
+        head = (f'<meta property="article:published_time" content="{value}">'
+                f'<meta itemprop="dateModified" content="{value}">')
+        link = site.link(f"date-{n}", page(f"Page date case {n}", head=head))
+        items.append(item(f"Page date case {n}", link))
+    site.add(Case("page-meta-dates", k, "/dates/pages.rss",
+                  good=tuple(f"Page date case {n}" for n in range(4)),
+                  absent=("extraction failed", "9999")), xml(rss(items)))

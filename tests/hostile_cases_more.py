@@ -76,3 +76,19 @@ def page_dates(site: HostileSite) -> None:
     site.add(Case("page-meta-dates", k, "/dates/pages.rss",
                   good=tuple(f"Page date case {n}" for n in range(4)),
                   absent=("extraction failed", "9999")), xml(rss(items)))
+
+
+def page_urls(site: HostileSite) -> None:
+    """Pages whose own metadata holds a URL that is no URL: urljoin raised on an unclosed
+    IPv6 bracket, nh3 on a canonical base with a port past 65535; the page was lost."""
+    k = "page URLs"
+    heads = ['<link rel="canonical" href="http://[::1">',
+             '<link rel="canonical" href="http://x.example:99999999/a">',
+             '<meta property="og:image" content="http://[::1">',
+             '<meta property="og:image" content="https://x.example:0x50/i.png">']
+    items = [item(f"Page URL case {n}", site.link(f"url-{n}", page(
+        f"Page URL case {n}", body='<p><a href="http://[::1">a link</a> <img src="http://[::1"></p>',
+        head=head))) for n, head in enumerate(heads)]
+    site.add(Case("page-broken-urls", k, "/urls/pages.rss",
+                  good=tuple(f"Page URL case {n}" for n in range(len(heads))),
+                  absent=("extraction failed", "[::1")), xml(rss(items)))

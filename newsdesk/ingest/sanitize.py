@@ -62,7 +62,7 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
     html = clean_str(html) or ""  # nh3 and lxml refuse lone surrogates and NUL
     if not html.strip():
         return ""
-    base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
+    base = absolute_url(base_url)  # nh3 refuses a base it cannot parse (a port past 65535)
     if html.count("<") > MAX_FLAT_TAGS or MAY_HIDE.search(html):
         html = _through_tree(html)
     cleaned = nh3.clean(
@@ -97,12 +97,16 @@ def absolute_url(url: str | None, base_url: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base_url:
-        url = urljoin(base_url, url)
-    elif url.startswith("//"):
-        url = "https:" + url
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    try:
+        if base_url:
+            url = urljoin(base_url, url)
+        elif url.startswith("//"):
+            url = "https:" + url
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError past 65535)
+    except ValueError:  # "http://[::1" (unclosed IPv6), "http://x:99999999/": not a URL
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _filter_attribute(tag: str, attr: str, value: str) -> str | None:

@@ -92,3 +92,18 @@ def page_urls(site: HostileSite) -> None:
     site.add(Case("page-broken-urls", k, "/urls/pages.rss",
                   good=tuple(f"Page URL case {n}" for n in range(len(heads))),
                   absent=("extraction failed", "[::1")), xml(rss(items)))
+
+
+def idna_hosts(site: HostileSite) -> None:
+    """Host names with an "xn--" label that is not Punycode: reading ``url.host`` raised
+    idna.IDNAError past the SSRF guard, so a feed (or a redirect to one) ended as
+    "internal error: IDNAError" and an entry's page as "extraction failed"."""
+    k = "IDNA hosts"
+    site.add(Case("feed-xn-host", k, "/idna/redirect", error="invalid URL: bad host name"),
+             Response(302, {"Location": "http://xn--zz/feed.xml"}, b""))
+    items = [item("Entry on an xn-- host", "http://xn--/a"),
+             item("Entry on an XN-- host", "http://XN--ZZ.example/a"),
+             item("IDNA survivor", site.link("idna-ok", title="IDNA survivor"))]
+    site.add(Case("entry-xn-hosts", k, "/idna/entries.rss",
+                  good=("Entry on an xn-- host", "Entry on an XN-- host", "IDNA survivor"),
+                  absent=("extraction failed", "internal error")), xml(rss(items)))

@@ -65,7 +65,15 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
     base = absolute_url(base_url)  # nh3 refuses a base it cannot parse (a port past 65535)
     if html.count("<") > MAX_FLAT_TAGS or MAY_HIDE.search(html):
         html = _through_tree(html)
-    cleaned = nh3.clean(
+    try:
+        cleaned = _clean(html, base)
+    except ValueError:  # nh3 refuses a base it cannot parse ("http://xn--/": not an IDN)
+        cleaned = _clean(html, None)
+    return _EMPTY_IMG.sub("", cleaned).strip()
+
+
+def _clean(html: str, base: str | None) -> str:
+    return nh3.clean(
         html,
         tags=set(TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
@@ -76,7 +84,6 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         url_schemes=set(URL_SCHEMES),
         url_relative=("rewrite_with_base", base) if base else "deny",
     )
-    return _EMPTY_IMG.sub("", cleaned).strip()
 
 
 MAX_FLAT_TAGS = 2_000  # fewer tags cannot nest deep enough to slow nh3 down

@@ -167,3 +167,33 @@ def test_since_at_the_ends_of_the_calendar_is_a_400_not_a_lost_ai_panel(tmp_path
         site["db"].close()
     failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not failures, failures
+
+
+def test_nul_in_a_url_a_form_or_an_api_call_is_never_a_500(api, db):
+    """PostgreSQL refuses NUL in text parameters: a Google Reader label or title with NUL,
+    ``/?category=%00`` and ``/tags/a%00b`` were 500s there (SQLite stored or matched them).
+    NUL now leaves URLs at the edge, and a form or API body holding one is a 400."""
+    world, reader, fever = api
+    base = str(reader.http.base_url)
+    before = _state(db)
+    token = reader.token()
+    for form in ({"ac": "edit", "s": f"feed/{world.sources[0].id}", "t": "a\x00b"},
+                 {"ac": "subscribe", "s": f"feed/{world.sources[0].id}",
+                  "a": "user/-/label/a\x00b"}):
+        answer = reader.post("subscription/edit", {**form, "T": token})
+        assert answer.status_code == 400 and "NUL" in answer.text, answer.text[:200]
+    assert reader.post("rename-tag", {"s": "user/-/label/world", "dest": "user/-/label/\x00",
+                                      "T": token}).status_code == 400
+    assert fever(api_key="\x00").status_code == 400
+    with httpx.Client(base_url=base, timeout=10) as site:
+        for url, status in (("/?category=%00", 200), ("/tags/a%00b", 404),
+                            ("/search?q=grain%00", 200), ("/outlets/1%00", 200)):
+            answer = site.get(url)
+            assert answer.status_code == status, (url, answer.status_code, answer.text[:200])
+        signup = site.post("/signup", data={"username": "nul\x00", "password": "x" * 12,
+                                            "email": "n@x.org"})
+        assert signup.status_code == 400 and "NUL" in signup.text
+    assert _state(db) == before
+    with db.read() as conn:
+        labels = [r[0] for r in conn.execute(text("SELECT label FROM app_subscriptions"))]
+    assert not any("\x00" in (label or "") for label in labels)

@@ -84,6 +84,9 @@ async def params(request: Request) -> list[tuple[str, str]]:
                 raise APIError(400, "the body must be a UTF-8 urlencoded form") from None
         elif body:
             raise APIError(415, "send parameters as application/x-www-form-urlencoded")
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        # PostgreSQL refuses NUL in text: a NUL label was a 500 there (SQLite stored it)
+        raise APIError(400, "parameters may not contain NUL characters")
     request.state._api_params = pairs
     return pairs
 

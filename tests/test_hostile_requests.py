@@ -197,3 +197,25 @@ def test_nul_in_a_url_a_form_or_an_api_call_is_never_a_500(api, db):
     with db.read() as conn:
         labels = [r[0] for r in conn.execute(text("SELECT label FROM app_subscriptions"))]
     assert not any("\x00" in (label or "") for label in labels)
+
+
+def test_an_admin_form_with_nul_is_a_400_and_adds_no_rule(settings, db):
+    """The admin's filter rule with a NUL pattern reached PostgreSQL (a 500 there)."""
+    from lxml import html as lxml_html
+    from newsdesk.storage import sources as source_store
+    from newsdesk.web import create_app
+    source = source_store.add_source(db, "https://admin-nul.example/feed.xml")
+    app = create_app(settings.with_(admin_password="admin pass", secret_key="k"), db)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as admin:
+        csrf = lxml_html.fromstring(admin.get("/admin/login").text).xpath(
+            "//input[@name='csrf']/@value")[0]
+        assert admin.post("/admin/login", data={"csrf": csrf, "password": "admin pass"}
+                          ).status_code in (200, 303)
+        csrf = lxml_html.fromstring(admin.get("/admin").text).xpath(
+            "//input[@name='csrf']/@value")[0]
+        answer = admin.post(f"/admin/sources/{source.id}/filters", data={
+            "csrf": csrf, "action": "block", "field": "title", "kind": "contains",
+            "pattern": "war\x00"})
+        assert answer.status_code == 400 and "control characters" in answer.text
+        with db.read() as conn:
+            assert not list(conn.execute(text("SELECT * FROM source_filters")))

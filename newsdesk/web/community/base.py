@@ -135,7 +135,7 @@ def form_page(request: Request, template: str, ctx: dict, status: int = 200,
 
 
 # ----------------------------------------------------------------- forms
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")   # C0 controls but tab, CR, LF
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")   # C0 controls but tab, CR, LF
 
 
 async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]:
@@ -163,7 +163,7 @@ async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]
             data[k] = v
     else:
         raise HTTPException(415, "send the form as application/x-www-form-urlencoded")
-    if any(_CONTROL.search(key) or _CONTROL.search(value) for key, value in data.items()):
+    if any(CONTROL.search(key) or CONTROL.search(value) for key, value in data.items()):
         # PostgreSQL refuses NUL in text: a NUL anywhere in a form was a 500 there
         raise CommunityError("the form may not contain NUL or other control characters")
     check_csrf(request, data.get("csrf"))

@@ -117,6 +117,9 @@ class Settings:
     port: int = _opt(8000, "Port the web server listens on.", minimum=0)
     web_workers: int = _opt(1, "Web server processes (uvicorn workers); the CPU count serves "
                             "the most readers on one machine.", minimum=1)
+    request_body_timeout: float = _opt(30.0, "Seconds a client may take to send a request body "
+                                       "(a form, an app's API call, a WebSub push); a slower "
+                                       "or stalled one is answered 408.", minimum=0.1)
     page_cache_seconds: float = _opt(30.0, "Seconds a page rendered for anonymous readers is "
                                      "served from memory (0: off). On SQLite any write to the "
                                      "database ends it at once.", minimum=0)

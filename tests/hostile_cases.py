@@ -21,8 +21,11 @@ def _bomb(kind: str) -> bytes:
 
 
 def register_all(site: HostileSite) -> None:
+    from hostile_cases_more import (header_numbers, idna_hosts, page_dates, page_urls,
+                                    wide_encodings)
     for register in (json_values, xml_values, encodings, responses, redirects, entry_links,
-                     pages, xss, huge):
+                     pages, xss, huge, header_numbers, wide_encodings, page_dates, page_urls,
+                     idna_hosts):
         register(site)
 
 

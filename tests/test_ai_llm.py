@@ -23,6 +23,7 @@ INVENTED = "The mayor resigned after admitting the bridge had never been inspect
 
 class FakeLLM(BaseHTTPRequestHandler):
     mode = "good"
+    raw = b""
     requests: list = []
     script: list = []
 
@@ -43,6 +44,8 @@ class FakeLLM(BaseHTTPRequestHandler):
             items = list(type(self).script)
         content = "this is not JSON {" if mode == "garbage" else "```json\n" + json.dumps({"items": items}) + "\n```"
         payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        if mode == "raw":
+            payload = type(self).raw
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -198,3 +201,38 @@ def test_provider_is_chosen_by_settings(server, tmp_path):
     assert get_provider(Settings()).identity == "offline"
     chosen = get_provider(Settings().with_(ai_provider="openai", llm_base_url=server, llm_model="m"))
     assert isinstance(chosen, OpenAICompatibleProvider) and chosen.model == "m"
+
+
+def _chat(content) -> bytes:
+    return json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b"[" * 200_000, "not a chat completion"),                                   # RecursionError
+    (_chat('{"items": ' + "[" * 100_000 + "]" * 100_000 + "}"), "invalid JSON"),  # RecursionError
+    (json.dumps({"choices": [{"message": {"content": None}}]}).encode(), "without text"),
+    (json.dumps({"choices": [{"message": {"content": [{"type": "image"}]}}]}).encode(), "without text"),
+    (_chat(json.dumps({"items": [{"text": "x", "citations": ["S" + "9" * 5000]},   # int() refuses
+                                 {"text": "y", "citations": 7}, {"text": 5, "citations": {"S1": 1}}]})),
+     "passed the check"),
+], ids=["deep-body", "deep-content", "null-content", "no-text-parts", "odd-citations"])
+def test_a_malformed_model_answer_falls_back_to_quoted_sentences(server, story, tmp_path, body, expected):
+    """Each of these answers escaped ``run`` as RecursionError, TypeError or ValueError (no
+    fallback, nothing cached, the page's AI panel failed) before the provider read them
+    defensively."""
+    FakeLLM.mode, FakeLLM.raw = "raw", body
+    for feature, params in (("ask", {"question": "How many people were injured?"}),
+                            ("summary", {}), ("timeline", {})):
+        result = run(feature, story, provider=provider(server, tmp_path), cache=MemoryCache(), **params)
+        assert result.provider == "offline" and expected in result.note, (feature, result.note)
+        assert result.items and all(i.citations for i in result.items)
+
+
+def test_an_answer_in_content_parts_is_read(server, story, tmp_path):
+    sources = "Officials said 12 people were injured"
+    FakeLLM.mode = "raw"
+    FakeLLM.raw = json.dumps({"choices": [{"message": {"content": [
+        {"type": "text", "text": '{"items": [{"text": "' + sources}, {"type": "image"},
+        {"type": "text", "text": ' in the collapse.", "citations": ["S1"]}]}'}]}}]}).encode()
+    result = run("summary", story, provider=provider(server, tmp_path), cache=MemoryCache())
+    assert result.provider.startswith("openai"), result.note

@@ -76,3 +76,29 @@ def test_billion_laughs_and_xxe_are_refused_fast():
            b'<opml><body><outline title="&x;" xmlUrl="https://a.example/"/></body></opml>')
     with pytest.raises(FeedError, match="not well-formed XML"):
         parse_opml(xxe)
+
+
+def test_import_skips_outlines_that_are_not_web_feeds_and_caps_their_text(db):
+    """A hostile OPML file: ``javascript:``, ``file:``, relative, unclosed-IPv6 and 3 MB
+    URLs were stored as sources (the last one raised ValueError and stopped the import);
+    a 3 MB title and a 100,000-character folder name were stored whole."""
+    from newsdesk.ingest.subscribe import import_opml
+    from newsdesk.storage.sources import list_sources
+    outlines = ["<outline text='j' xmlUrl='javascript:alert(1)'/>",
+                "<outline text='f' xmlUrl='file:///etc/passwd'/>",
+                "<outline text='r' xmlUrl='/feed.xml'/>", "<outline xmlUrl='http://'/>",
+                "<outline xmlUrl='http://[::1'/>",
+                f"<outline text='h' xmlUrl='https://h.example/{'a' * 3_000_000}'/>",
+                f"<outline text='{'T' * 3_000_000}' xmlUrl='https://t.example/feed'/>",
+                f"<outline text='{'C' * 100_000}'><outline text='in &lt;b&gt;folder&lt;/b&gt;' "
+                f"xmlUrl='https://c.example/feed' htmlUrl='javascript:alert(2)'/></outline>"]
+    data = f"<opml version='2.0'><body>{''.join(outlines)}</body></opml>".encode()
+    added, skipped = import_opml(db, data)
+    assert [s.url for s in added] == ["https://t.example/feed", "https://c.example/feed"]
+    assert len(skipped) == 6 and all("not an absolute http(s) URL" in s and len(s) < 300
+                                     for s in skipped)
+    stored = {s.url: s for s in list_sources(db)}
+    assert set(stored) == {"https://t.example/feed", "https://c.example/feed"}
+    assert len(stored["https://t.example/feed"].title) <= 1000
+    folder = stored["https://c.example/feed"]
+    assert len(folder.category) <= 200 and folder.title == "in folder" and folder.site_url is None

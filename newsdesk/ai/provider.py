@@ -211,9 +211,15 @@ class OpenAICompatibleProvider:
         except httpx.HTTPError as exc:
             raise LLMError(f"endpoint unreachable: {type(exc).__name__}") from None
         try:
-            return json.loads(body)["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
+            content = json.loads(body)["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError, RecursionError):
             raise LLMError("endpoint answered something that is not a chat completion") from None
+        if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+            content = "".join(p["text"] for p in content if isinstance(p, dict)
+                              and isinstance(p.get("text"), str))
+        if not isinstance(content, str) or not content.strip():
+            raise LLMError("endpoint answered a chat completion without text")
+        return content
 
     async def _exchange(self, payload: dict, headers: dict) -> bytes:
         async with asyncio.timeout(self.timeout):
@@ -279,7 +285,7 @@ def _parse(content: str) -> list[tuple[str, list[int]]]:
     text = re.sub(r"^\s*```(?:json)?|```\s*$", "", content or "", flags=re.MULTILINE).strip()
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested 100,000 deep
         raise LLMError("endpoint answered invalid JSON") from None
     rows = data.get("items") if isinstance(data, dict) else data
     if not isinstance(rows, list):
@@ -289,9 +295,10 @@ def _parse(content: str) -> list[tuple[str, list[int]]]:
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             continue
         refs = []
-        for ref in row.get("citations") or []:
-            match = re.search(r"\d+", str(ref))
-            if match:
+        cites = row.get("citations")
+        for ref in cites if isinstance(cites, list) else [cites]:
+            match = re.search(r"\d+", str(ref)) if isinstance(ref, (str, int)) else None
+            if match and len(match.group()) <= 9:  # "S" + 5,000 digits: int() refuses it
                 refs.append(int(match.group()) - 1)
         out.append((row["text"].strip()[:2000], refs))
     return out

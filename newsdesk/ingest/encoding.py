@@ -131,3 +131,35 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_DECL_ENCODING = re.compile(r"""\A(\s*<\?xml[^>]*?encoding\s*=\s*["'])([^"']*)""")
+_WIDE_LABELS = ("utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "unicode")
+
+
+def wide_xml_as_utf8(body: bytes) -> bytes:
+    """XML in UTF-16/32 without a byte-order mark, or 8-bit XML whose declaration claims
+    UTF-16/32, as UTF-8 with a declaration saying so; any other body unchanged.
+
+    XML 1.0 Appendix F: ASCII markup in two- or four-byte units (``<\\0?\\0``) is UTF-16
+    or UTF-32 even without a BOM; and a body whose first characters read as ASCII cannot be
+    UTF-16, whatever its declaration says. The parsers read neither (the first was "not a
+    feed", the second "not well-formed"), so both lost every entry."""
+    head = body[:4]
+    codec = None
+    if len(head) == 4 and 0 < head[0] < 0x80 and head[1:] == b"\0\0\0":
+        codec = "utf-32-le"
+    elif len(head) == 4 and head[:3] == b"\0\0\0" and 0 < head[3] < 0x80:
+        codec = "utf-32-be"
+    elif len(head) == 4 and head[1] == head[3] == 0 and 0 < head[0] < 0x80 and 0 < head[2] < 0x80:
+        codec = "utf-16-le"
+    elif len(head) == 4 and head[0] == head[2] == 0 and 0 < head[1] < 0x80 and 0 < head[3] < 0x80:
+        codec = "utf-16-be"
+    if codec is not None:
+        text = body.decode(codec, errors="replace")
+        return _DECL_ENCODING.sub(r"\g<1>utf-8", text, count=1).encode("utf-8")
+    match = _XML_DECL.match(body)
+    if match and match.group(1).decode("ascii").lower().startswith(_WIDE_LABELS):
+        return body[:match.start(1)] + b"utf-8" + body[match.end(1):]
+    return body
+

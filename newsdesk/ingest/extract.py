@@ -275,8 +275,13 @@ def _metadata(tree: HtmlElement, url: str | None):
     # markup and URL only: htmldate's extensive search through the page text finds ~3% more
     # dates on the eval corpus but costs ~90 ms on each page without one (a third of the
     # extraction budget on average), so it is left out
-    meta.date = find_date(tree, extensive_search=False, original_date=True, outputformat=_DATE_FORMAT,
-                          url=url, max_date=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    try:
+        meta.date = find_date(tree, extensive_search=False, original_date=True,
+                              outputformat=_DATE_FORMAT, url=url,
+                              max_date=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    except (ValueError, OverflowError, TypeError):  # htmldate on "+99:99" offsets and the like
+        LOGGER.debug("page date unreadable", extra={"url": url})
+        meta.date = None   # an unreadable date costs the date, not the page
     return meta
 
 

@@ -27,6 +27,7 @@ import feedparser
 
 from newsdesk.errors import FeedError, FeedLimitError
 from newsdesk.ingest.feedlimits import bounded
+from newsdesk.ingest.encoding import wide_xml_as_utf8
 from newsdesk.ingest.feedmodel import (MAX_UNCOMPRESSED, FeedEntry, ParsedFeed, gunzip_capped,
                                        keep_entry, parse_date, read_entries, text_to_html,
                                        unique)
@@ -47,13 +48,14 @@ _HTML_ROOTS = {b"html", b"head", b"body", b"div", b"p", b"meta", b"title", b"scr
 
 
 def _ascii_view(body: bytes) -> bytes:
-    """The first few KB as ASCII-compatible bytes (UTF-16/32 bodies are transcoded)."""
+    """The first few KB as ASCII-compatible bytes (UTF-16/32 bodies are transcoded, with
+    or without a byte-order mark)."""
     head = body[:8192]
     for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
                        (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if head.startswith(bom):
             return head[len(bom):].decode(codec, "ignore").encode("utf-8", "ignore")
-    return head.removeprefix(b"\xef\xbb\xbf")
+    return wide_xml_as_utf8(head.removeprefix(b"\xef\xbb\xbf"))
 
 
 def sniff_root(body: bytes) -> tuple[str | None, str | None]:
@@ -253,6 +255,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None,
     if len(body) > MAX_UNCOMPRESSED:
         raise FeedLimitError(f"feed body is over {MAX_UNCOMPRESSED // (1024 * 1024)} MB; "
                              "refusing it")
+    body = wide_xml_as_utf8(body)
     return _normalized(_parse(body, url, content_type), fetched_at or datetime.now(timezone.utc))
 
 

@@ -166,6 +166,8 @@ class Fetcher:
             raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects")
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid URL: {_one_line(exc)}") from None
+        except UnicodeError as exc:  # idna, from httpx reading a redirect to an "xn--zz" host
+            raise FetchError(f"invalid URL: bad host name ({_one_line(exc)})") from None
         except httpx.HTTPError as exc:
             raise translate(exc, target, self.settings, deadline) from None
 

@@ -36,9 +36,9 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     if not value:
         return None
     if value.isdigit():
-        return now + timedelta(seconds=min(int(value), _MAX_DELAY))
+        return now + timedelta(seconds=_delay(value))
     when = _http_date(value)
-    return None if when is None else max(when, now)
+    return None if when is None else min(max(when, now), now + timedelta(seconds=_MAX_DELAY))
 
 
 def parse_freshness(headers: Any, now: datetime) -> datetime | None:
@@ -57,7 +57,7 @@ def parse_freshness(headers: Any, now: datetime) -> datetime | None:
         if not directives["max-age"].isdigit():
             return None
         age = headers.get("age", "0").strip()
-        lifetime = int(directives["max-age"]) - (int(age) if age.isdigit() else 0)
+        lifetime = _delay(directives["max-age"]) - (_delay(age) if age.isdigit() else 0)
     elif "expires" in headers:
         expires = _http_date(headers["expires"])
         if expires is None:  # invalid Expires ("0", "-1") means already expired
@@ -67,6 +67,13 @@ def parse_freshness(headers: Any, now: datetime) -> datetime | None:
     if lifetime is None or lifetime <= 0:
         return None
     return now + timedelta(seconds=min(lifetime, _MAX_DELAY))
+
+
+def _delay(digits: str) -> int:
+    """Seconds from a string of digits, clamped to a year. Python refuses int() of more
+    than 4,300 digits (a ValueError that cost a good feed); past 12 digits it is a year
+    anyway."""
+    return _MAX_DELAY if len(digits) > 12 else min(int(digits), _MAX_DELAY)
 
 
 def _http_date(value: str) -> datetime | None:

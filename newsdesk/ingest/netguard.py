@@ -160,8 +160,12 @@ class AddressGuard:
                                  f"not {url.scheme}")
         if url.userinfo:
             raise BlockedAddress("refused: URLs with a user name or password are not allowed")
-        if not url.host or not _HOST_CHARS.fullmatch(url.raw_host):
-            raise FetchError(f"invalid URL: bad host name {url.host[:100]!r}")
+        try:
+            host = url.host
+        except ValueError:  # idna.IDNAError: an "xn--" label that is not Punycode
+            raise FetchError(f"invalid URL: bad host name {url.raw_host[:100].decode('ascii', 'replace')!r}") from None
+        if not host or not _HOST_CHARS.fullmatch(url.raw_host):
+            raise FetchError(f"invalid URL: bad host name {host[:100]!r}")
         if url.port is not None and not 0 < url.port < 65536:
             raise FetchError(f"invalid URL: bad port {url.port}")
         ip = parse_ip(url.host)

@@ -62,10 +62,18 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
     html = clean_str(html) or ""  # nh3 and lxml refuse lone surrogates and NUL
     if not html.strip():
         return ""
-    base = base_url if base_url and urlsplit(base_url).scheme in ("http", "https") else None
+    base = absolute_url(base_url)  # nh3 refuses a base it cannot parse (a port past 65535)
     if html.count("<") > MAX_FLAT_TAGS or MAY_HIDE.search(html):
         html = _through_tree(html)
-    cleaned = nh3.clean(
+    try:
+        cleaned = _clean(html, base)
+    except ValueError:  # nh3 refuses a base it cannot parse ("http://xn--/": not an IDN)
+        cleaned = _clean(html, None)
+    return _EMPTY_IMG.sub("", cleaned).strip()
+
+
+def _clean(html: str, base: str | None) -> str:
+    return nh3.clean(
         html,
         tags=set(TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
@@ -76,7 +84,6 @@ def sanitize_html(html: str, base_url: str | None = None) -> str:
         url_schemes=set(URL_SCHEMES),
         url_relative=("rewrite_with_base", base) if base else "deny",
     )
-    return _EMPTY_IMG.sub("", cleaned).strip()
 
 
 MAX_FLAT_TAGS = 2_000  # fewer tags cannot nest deep enough to slow nh3 down
@@ -97,12 +104,16 @@ def absolute_url(url: str | None, base_url: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base_url:
-        url = urljoin(base_url, url)
-    elif url.startswith("//"):
-        url = "https:" + url
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    try:
+        if base_url:
+            url = urljoin(base_url, url)
+        elif url.startswith("//"):
+            url = "https:" + url
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError past 65535)
+    except ValueError:  # "http://[::1" (unclosed IPv6), "http://x:99999999/": not a URL
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _filter_attribute(tag: str, attr: str, value: str) -> str | None:

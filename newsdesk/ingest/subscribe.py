@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import FeedError, FetchError, FetchTimeout, HTTPStatusError, StorageError
 from ..models import Source
@@ -14,6 +15,7 @@ from ..storage import sources as source_store
 from ..storage.db import Database
 from .feeds import looks_like_feed, parse_feed
 from .fetch import Fetcher
+from .normalize import MAX_NAME, clean_url, plain_text
 from .opml import parse_opml
 from .refresh import RefreshResult, advertised_feed, record_error, store_outcome
 
@@ -73,16 +75,31 @@ def subscribe(db: Database, fetcher: Fetcher, url: str, **options: Any) -> Subsc
 
 
 def import_opml(db: Database, data: bytes, **options: Any) -> tuple[list[Source], list[str]]:
-    """Add every outline of an OPML file; returns (added, skipped-with-reason)."""
+    """Add every outline of an OPML file; returns (added, skipped-with-reason). An outline
+    whose URL is not an absolute http(s) URL of sane length (``javascript:``, ``file:``,
+    relative, 3 MB long) is skipped; titles and categories are plain text, capped, as a
+    feed's are (they were stored as given: a 3 MB title, a bidi override)."""
     added, skipped = [], []
     for outline in parse_opml(data):
-        values = {"title": outline.title, "site_url": outline.site_url,
-                  "category": outline.category, **options}
+        url = clean_url(outline.url)
+        if url is None or not _host(url):
+            skipped.append(f"{plain_text(outline.url, 200)}: not an absolute http(s) URL")
+            continue
+        values = {"title": plain_text(outline.title) or None,
+                  "site_url": clean_url(outline.site_url),
+                  "category": plain_text(outline.category, MAX_NAME) or None, **options}
         try:
-            added.append(source_store.add_source(db, outline.url, **_clean(values)))
+            added.append(source_store.add_source(db, url, **_clean(values)))
         except StorageError as exc:
             skipped.append(f"{outline.url}: {exc}")
     return added, skipped
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:           # "http://[::1": an unclosed IPv6 bracket
+        return None
 
 
 def _add_failing(db: Database, fetcher: Fetcher, url: str, options: dict, exc: FetchError,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from .community.base import current_user
+from .community.base import CONTROL, current_user
 from .security import admin_session_ok, check_csrf
 
 
@@ -28,5 +28,7 @@ async def admin_form(request: Request) -> dict:
     """A bounded admin form, its CSRF token checked; values stripped."""
     form = await request.form(max_files=0, max_fields=20, max_part_size=64 * 1024)
     data = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+    if any(CONTROL.search(k) or CONTROL.search(v) for k, v in data.items()):
+        raise HTTPException(400, "the form may not contain NUL or other control characters")
     check_csrf(request, data.get("csrf"))
     return data

@@ -44,7 +44,7 @@ from .metrics import HTTPMetrics
 from . import metrics
 from .pagecache import PageCache
 from .render import HERE, Renderer
-from .security import KnownHosts, SecurityHeaders, Sessions, secret_key, session_of
+from .security import DropNul, KnownHosts, SecurityHeaders, Sessions, secret_key, session_of
 
 
 def create_app(settings: Settings, db: Database, *,
@@ -85,6 +85,7 @@ def create_app(settings: Settings, db: Database, *,
     app.add_middleware(HTTPMetrics)
     if settings.public_url:   # outermost but one: a forged Host never reaches a page or the cache
         app.add_middleware(KnownHosts, public_url=settings.public_url)
+    app.add_middleware(DropNul)   # before the cache and every route: no NUL reaches a query
     # the client address (rate limits) from X-Forwarded-For only when a trusted proxy sent it
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app

@@ -51,7 +51,21 @@ def parse_since(request: Request) -> date | datetime | None:
                                  "2022-02-12T09:30:00Z") from None
     if isinstance(since, datetime) and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
+    if not _in_range(since):
+        raise HTTPException(400, "since must fall between the years 1000 and 9998")
     return since
+
+
+def _in_range(value: date | datetime) -> bool:
+    """Whether a date or instant is far enough from year 1 and year 9999 for the pages
+    (UTC conversion, "the day after") not to overflow: 9999-12-31T23:59-14:00 is past
+    9999 in UTC, and its OverflowError cost the page its AI panel."""
+    if isinstance(value, datetime):
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:
+            return False
+    return 1000 <= value.year <= 9998
 
 
 def carried_visit(request: Request) -> datetime | None:
@@ -65,7 +79,8 @@ def _instant(raw: str | None) -> datetime | None:
         value = datetime.fromisoformat((raw or "").strip())
     except ValueError:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if _in_range(value) else None
 
 
 def mark_read(request: Request, story_id: int) -> None:

@@ -15,7 +15,7 @@ import logging
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ..errors import ConfigError, NewsdeskError, NotFound, StorageError
@@ -24,7 +24,7 @@ from .render import json_response
 log = logging.getLogger(__name__)
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
+         405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict", 413: "too_large",
          414: "uri_too_long", 422: "invalid_parameter", 429: "too_many_requests",
          500: "internal_error", 503: "unavailable"}
 TITLES = {400: "Bad request", 401: "Log in first", 403: "Forbidden", 404: "Not found",
@@ -89,6 +89,13 @@ async def _library(request: Request, exc: NewsdeskError) -> Response:
     return error_response(request, 400, str(exc)[:300])
 
 
+async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+    """The client hung up before its request body had arrived: nobody reads the answer,
+    and it is not a server error to log with a traceback."""
+    log.info("client disconnected mid-request", extra={"path": request.url.path})
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.url.path})
     return error_response(request, 500, "internal error; it has been logged")
@@ -98,4 +105,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(NewsdeskError, _library)
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)

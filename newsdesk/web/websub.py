@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from .. import metrics
-from ..ingest.websub import MAX_QUEUED, renew_at, signature_ok
+from ..ingest.websub import MAX_QUEUED, lease_of, renew_at, signature_ok
 from ..storage import websub as store
 from .render import parse_id
 from .security import read_capped
@@ -51,8 +51,7 @@ async def verify(request: Request, source_id: str, token: str):
     if (mode != "subscribe" or topic != row["topic"] or not challenge
             or row["state"] not in ("requested", "active")):
         raise HTTPException(404, "no such intent")
-    lease = q.get("hub.lease_seconds", "")
-    seconds = int(lease) if lease.isdigit() else request.app.state.settings.websub_lease
+    seconds = lease_of(q.get("hub.lease_seconds", ""), request.app.state.settings.websub_lease)
     await run_in_threadpool(store.verified, db, row["source_id"], seconds, renew_at(seconds))
     return PlainTextResponse(challenge)
 

@@ -23,7 +23,6 @@ Google Reader API or the site for that. JSON only (``api=xml`` is answered in JS
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -32,7 +31,7 @@ from starlette.responses import Response
 from ...storage import itemstate, streams
 from ..community.base import threadpool
 from ..render import json_response
-from .greader_auth import NO_STORE, APIError, one, params
+from .greader_auth import NO_STORE, APIError, integer, one, params, unix_time
 from .greader_streams import View, load_view
 from .items import content_html
 
@@ -47,13 +46,6 @@ def group_id(label: str) -> int:
 
 def _reply(data: dict, status: int = 200) -> Response:
     return json_response(dict({"api_version": 3}, **data), status=status, headers=NO_STORE)
-
-
-def _int(value: str, name: str) -> int:
-    value = (value or "").strip()
-    if not value.lstrip("-").isdigit() or len(value) > 19:
-        raise APIError(400, f"{name} must be a number")
-    return int(value)
 
 
 @router.api_route("/fever", methods=["GET", "POST"])
@@ -115,14 +107,14 @@ def _items(request: Request, db, view: View, pairs) -> dict:
     scope = view.scope(db)
     with_ids = one(pairs, "with_ids")
     if with_ids:
-        ids = [_int(i, "with_ids") for i in with_ids.split(",") if i.strip()][:PAGE]
+        ids = [integer(i, "with_ids") for i in with_ids.split(",") if i.strip()][:PAGE]
         items = streams.contents(db, scope, ids)
     else:
         if one(pairs, "max_id"):
-            top = _int(one(pairs, "max_id"), "max_id")
+            top = integer(one(pairs, "max_id"), "max_id")
             ids, _ = streams.item_ids(db, scope, n=PAGE, after=top if top > 0 else None)
         else:
-            since = _int(one(pairs, "since_id") or "0", "since_id")
+            since = integer(one(pairs, "since_id") or "0", "since_id")
             ids, _ = streams.item_ids(db, scope, n=PAGE, after=max(since, 0), oldest_first=True)
         items = streams.contents(db, scope, ids, oldest_first=not one(pairs, "max_id"))
     base = request.app.state.settings.site_url
@@ -136,7 +128,7 @@ def _items(request: Request, db, view: View, pairs) -> dict:
 
 def _mark(db, view: View, pairs) -> None:
     what, how = one(pairs, "mark"), one(pairs, "as")
-    target = _int(one(pairs, "id"), "id")
+    target = integer(one(pairs, "id"), "id")
     user_id = view.user_id
     if what == "item":
         if how == "read":
@@ -151,7 +143,7 @@ def _mark(db, view: View, pairs) -> None:
     if how != "read" or what not in ("feed", "group"):
         raise APIError(400, "mark=feed or mark=group works with as=read")
     before = one(pairs, "before")
-    when = datetime.fromtimestamp(_int(before, "before"), timezone.utc) if before else None
+    when = unix_time(integer(before, "before"), "before") if before else None
     up_to = itemstate.cutoff_id(db, when)
     if what == "feed":
         itemstate.mark_all_read(db, user_id, up_to, [view.feed(str(target))])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -83,6 +84,9 @@ async def params(request: Request) -> list[tuple[str, str]]:
                 raise APIError(400, "the body must be a UTF-8 urlencoded form") from None
         elif body:
             raise APIError(415, "send parameters as application/x-www-form-urlencoded")
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        # PostgreSQL refuses NUL in text: a NUL label was a 500 there (SQLite stored it)
+        raise APIError(400, "parameters may not contain NUL characters")
     request.state._api_params = pairs
     return pairs
 
@@ -96,6 +100,25 @@ def one(pairs: list[tuple[str, str]], name: str, default: str = "") -> str:
 
 def many(pairs: list[tuple[str, str]], name: str) -> list[str]:
     return [value for key, value in pairs if key == name]
+
+
+INT64 = 2**63
+LATEST_TIME = 253402300799    # 9999-12-31T23:59:59Z, the last second a datetime can hold
+
+
+def integer(value: str, name: str) -> int:
+    """A signed 64-bit integer parameter (what the databases store), else a 400."""
+    value = (value or "").strip()
+    if not value.lstrip("-").isdigit() or len(value) > 20 or not -INT64 <= int(value) < INT64:
+        raise APIError(400, f"{name} must be a number")
+    return int(value)
+
+
+def unix_time(seconds: float, name: str) -> datetime:
+    """Unix seconds as an aware datetime; a time past year 9999 is a 400, not a crash."""
+    if not 0 <= seconds <= LATEST_TIME:
+        raise APIError(400, f"{name} must be a Unix time between 1970 and 9999")
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def body_value(request: Request, pairs: list[tuple[str, str]], name: str) -> str | None:

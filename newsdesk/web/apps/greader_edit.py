@@ -18,7 +18,7 @@ included) only for admins.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 
@@ -27,7 +27,7 @@ from ...errors import NewsdeskError
 from ...storage import appauth, itemstate
 from ...storage import sources as source_store
 from ..community.base import threadpool
-from .greader_auth import APIError, device, many, one, out, params, text, translate
+from .greader_auth import APIError, device, many, one, out, params, text, translate, unix_time
 from .greader_streams import load_view, stream_filter
 from .items import KEPT_UNREAD, READ, READING_LIST, STARRED, label_of, normal_stream, parse_item_id
 
@@ -74,7 +74,7 @@ def parse_before(value: str) -> datetime | None:
     number = int(value)
     scale = (1_000_000_000 if number >= 10**17 else 1_000_000 if number >= 10**14
              else 1_000 if number >= 10**11 else 1)
-    return datetime.fromtimestamp(number / scale, timezone.utc)
+    return unix_time(number / scale, "ts")
 
 
 @router.post("/reader/api/0/mark-all-as-read")

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 
 from ...storage import appauth, streams
 from ..community.base import threadpool
-from .greader_auth import APIError, device, many, one, out, params
+from .greader_auth import APIError, device, many, one, out, params, unix_time
 from .items import KEPT_UNREAD, READ, READING_LIST, STARRED, greader_item, label_of, normal_stream
 from .items import parse_item_id, usec
 
@@ -90,7 +90,7 @@ def _seconds(value: str, name: str) -> datetime | None:
         return None
     if not value.isdigit() or len(value) > 12:
         raise APIError(400, f"{name} must be a Unix time in seconds")
-    return datetime.fromtimestamp(int(value), timezone.utc)
+    return unix_time(int(value), name)
 
 
 def _number(value: str, name: str, default: int) -> int:

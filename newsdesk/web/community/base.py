@@ -11,6 +11,8 @@ session is told apart from no session at all.
 
 from __future__ import annotations
 
+import re
+
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -133,6 +135,9 @@ def form_page(request: Request, template: str, ctx: dict, status: int = 200,
 
 
 # ----------------------------------------------------------------- forms
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")   # C0 controls but tab, CR, LF
+
+
 async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]:
     """The submitted form (urlencoded or multipart, at most ``limit`` bytes), after the
     CSRF check. Oversized, non-UTF-8 or malformed forms get a clear 4xx."""
@@ -158,6 +163,9 @@ async def read_form(request: Request, limit: int = FORM_LIMIT) -> dict[str, str]
             data[k] = v
     else:
         raise HTTPException(415, "send the form as application/x-www-form-urlencoded")
+    if any(CONTROL.search(key) or CONTROL.search(value) for key, value in data.items()):
+        # PostgreSQL refuses NUL in text: a NUL anywhere in a form was a 500 there
+        raise CommunityError("the form may not contain NUL or other control characters")
     check_csrf(request, data.get("csrf"))
     return data
 

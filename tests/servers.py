@@ -13,12 +13,15 @@ A route is a function of the ``Request`` or a fixed ``Response``; unknown paths 
 A ``Response`` body may be bytes or an iterable of bytes: an iterable is streamed without a
 Content-Length (close-delimited), so an endless generator makes an endless body.
 
+``serving(app)`` runs an ASGI app (the site) under uvicorn in a thread and yields its base URL.
+
 ``RawServer`` hands each accepted connection (a socket) to a function, for servers that
 misbehave below HTTP: never answer, trickle bytes, send garbage.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -253,6 +256,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(app, port: int | None = None, timeout: float = 15):
+    """``app`` served by uvicorn on 127.0.0.1 (``port``, or a free one) in a daemon thread;
+    yields the base URL once the server accepts connections, stops it after."""
+    import uvicorn
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def record_connections(monkeypatch) -> list[tuple]:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import struct
 import tempfile
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from servers import free_port, serving
 from test_web_fixtures import HOSTILE_TITLE, build_site
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -50,7 +49,6 @@ def _png(width: int = 640, height: int = 300) -> bytes:
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
     from starlette.responses import Response
 
     from newsdesk.web import create_app
@@ -60,24 +58,13 @@ def server():
     app = create_app(site["settings"], site["db"], remote_images=False)
     image = _png()
     app.add_route("/test-lead.png", lambda request: Response(image, media_type="image/png"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with site["db"].write() as conn:   # the lead image, served by this same server
         conn.execute(text("UPDATE articles SET lead_image = :u WHERE lead_image IS NOT NULL "
                           "AND lead_image LIKE 'https:%'"), {"u": f"{base}/test-lead.png"})
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "uvicorn did not start"
-    yield base, site
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        yield base, site
     site["db"].close()
     shutil.rmtree(folder, ignore_errors=True)
 

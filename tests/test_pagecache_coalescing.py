@@ -5,9 +5,6 @@ answered from memory; a render that is stuck holds the others only ``wait`` seco
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-import threading
 import time
 
 import httpx
@@ -17,28 +14,8 @@ from newsdesk.storage import searching
 from newsdesk.web import create_app
 from newsdesk.web.pagecache import PageCache
 
+from servers import serving
 from test_web_fixtures import build_site
-
-
-@contextlib.contextmanager
-def serving(app):
-    import uvicorn
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def together(base: str, paths: list[str]) -> list[httpx.Response]:

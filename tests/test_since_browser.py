@@ -7,9 +7,7 @@ true, within 2 seconds; nothing is left "preparing"."""
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from servers import serving
 from test_browser import CHROMEDRIVER, CHROMIUM, SHOTS
 from test_community_support import PASSWORD
 from test_web_fixtures import _row, build_site
@@ -32,7 +31,6 @@ NEW_FACT = "Monitors reported that the ceasefire held through the night in every
 
 @pytest.fixture(scope="module")
 def site():
-    import uvicorn
 
     from newsdesk.web import create_app
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-since-"))
@@ -55,19 +53,8 @@ def site():
             conn.execute(text("INSERT INTO story_tags (story_id, slug, display, score) VALUES (:s, :t, :t, 1)"),
                          {"s": earlier, "t": slug})
     app = create_app(site["settings"].with_(page_cache_seconds=0), db, remote_images=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield dict(site, base=f"http://127.0.0.1:{port}", thread_id=thread_id)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield dict(site, base=base, thread_id=thread_id)
     db.close()
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -51,32 +51,11 @@ from newsdesk.storage.db import Database  # noqa: E402
 from newsdesk.storage import sources as source_store  # noqa: E402
 from newsdesk.storage import stories as story_store  # noqa: E402
 from newsstream import make_stream, routes  # noqa: E402
+from processes import alive, descendants  # noqa: E402
 from servers import LoopbackServer, Response  # noqa: E402
 
 
 # ----------------------------------------------------------------- processes
-def descendants(pid: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {c for c, p in parents.items() if p in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def rss_mb(pids) -> float:
     total = 0
     for pid in pids:

@@ -27,6 +27,7 @@ from newsdesk.storage import stories as story_store
 from newsdesk.storage.db import Database
 from newsdesk.stories.stage import StoriesStage
 from newsstream import make_stream, routes
+from processes import alive, descendants
 from servers import LoopbackServer, Response
 from test_stories_stage import SPORT, T0, WIRE, _add, _story
 
@@ -37,30 +38,6 @@ def _site(stream) -> LoopbackServer:
         kind = "application/rss+xml" if path.endswith(".xml") else "text/html; charset=utf-8"
         server.routes[path] = Response(200, {"Content-Type": kind}, body)
     return server
-
-
-def _descendants(pid: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
@@ -80,14 +57,14 @@ def test_kill_9_of_a_worker_leaves_no_process_behind(tmp_path):
         deadline, children = time.monotonic() + 90, set()
         while time.monotonic() < deadline and len(children) < 3:  # 2 extractors + the tracker
             time.sleep(0.2)
-            children = _descendants(worker.pid)
+            children = descendants(worker.pid)
         assert len(children) >= 3, f"the worker started {len(children)} processes"
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(_alive(p) for p in children):
+        while time.monotonic() < deadline and any(alive(p) for p in children):
             time.sleep(0.2)
-        assert not [p for p in children if _alive(p)], "orphans outlived the killed worker"
+        assert not [p for p in children if alive(p)], "orphans outlived the killed worker"
     finally:
         server.stop()
         db.close()

@@ -11,10 +11,8 @@ worker). Phases (``--phases``, in this order, the
 whole list ``--repeat`` times, so that the machine's other work falls on all of them):
 
     none      no ingest
-    nice0     ingest at normal priority (``ingest_nice`` 0, ``ingest_idle`` off): before
-              readers came first
-    nice10    ingest at ``ingest_nice`` 10, ``ingest_idle`` off
-    idle      ingest at ``ingest_nice`` 10, extraction under SCHED_IDLE (``ingest_idle``)
+    nice0     ingest at normal priority (``ingest_nice`` 0): before readers came first
+    nice10    ingest at ``ingest_nice`` 10
     shipped   ingest as shipped (the defaults)
     before    ingest with its defaults, server and worker running the code of ``--before``
               (a checkout from before a change, with this ``bench/`` copied into it)
@@ -50,12 +48,8 @@ RECENT_ARTICLES, RECENT_STORIES = 200, 100
 # name -> (label, settings of the worker as environment variables; None: no worker)
 PHASES = {
     "none": ("no ingest", None),
-    "nice0": ("ingest, nice 0 (before)", {"NEWSDESK_INGEST_NICE": "0",
-                                          "NEWSDESK_INGEST_IDLE": "false"}),
-    "nice10": ("ingest, nice 10, idle off", {"NEWSDESK_INGEST_NICE": "10",
-                                             "NEWSDESK_INGEST_IDLE": "false"}),
-    "idle": ("ingest, nice 10, idle on", {"NEWSDESK_INGEST_NICE": "10",
-                                          "NEWSDESK_INGEST_IDLE": "true"}),
+    "nice0": ("ingest, nice 0 (before)", {"NEWSDESK_INGEST_NICE": "0"}),
+    "nice10": ("ingest, nice 10", {"NEWSDESK_INGEST_NICE": "10"}),
     "shipped": ("ingest as shipped", {}),
     "before": ("ingest, code of --before", {}),
 }

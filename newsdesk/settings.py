@@ -47,10 +47,6 @@ class Settings:
     ingest_nice: int = _opt(10, "Niceness added to newsdesk run and fetch (and their extraction "
                             "processes), so pages are served first on a shared machine; 0 "
                             "keeps the normal priority.", minimum=0)
-    ingest_idle: bool = _opt(False, "On Linux, run the extraction processes of newsdesk run and "
-                             "fetch (parsing pages; they hold no lock) under SCHED_IDLE: only "
-                             "when the web processes leave a core free. Off by default: not "
-                             "measurably better for readers on the benchmark (README).")
     allow_private_networks: bool = _opt(False, "Allow fetching loopback/private/link-local "
                                         "addresses (SSRF guard off). The demo and tests turn it on.")
     allowed_networks: str = _opt("", "Comma-separated IPs or CIDR networks allowed although "

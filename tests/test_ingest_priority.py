@@ -1,7 +1,6 @@
 """Readers first: ``newsdesk run`` lowers its CPU priority by ``ingest_nice``, and every
-thread and extraction process it starts runs at that priority; with ``ingest_idle`` the
-extraction processes run under SCHED_IDLE, the worker's own threads do not (read from /proc
-of the real running worker)."""
+thread and extraction process it starts runs at that priority (read from /proc of the real
+running worker)."""
 
 from __future__ import annotations
 
@@ -23,11 +22,6 @@ def _nice(stat: Path) -> int:
     return int(stat.read_text().rsplit(")", 1)[1].split()[16])
 
 
-def _policy(task: Path) -> int:
-    """The scheduling policy of a thread (``/proc/<pid>/task/<tid>``)."""
-    return os.sched_getscheduler(int(task.name))
-
-
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -40,8 +34,7 @@ def _children(pid: int) -> list[int]:
 def test_the_worker_its_threads_and_its_extraction_processes_run_niced(tmp_path, site):  # noqa: F811
     db = str(tmp_path / "n.db")
     assert newsdesk("add", site.url("/feed.xml"), db=db).returncode == 0
-    env = {**ENV, "NEWSDESK_INGEST_NICE": "7", "NEWSDESK_EXTRACT_PROCESSES": "2",
-           "NEWSDESK_INGEST_IDLE": "true"}
+    env = {**ENV, "NEWSDESK_INGEST_NICE": "7", "NEWSDESK_EXTRACT_PROCESSES": "2"}
     base = os.nice(0)
     worker = subprocess.Popen([sys.executable, "-m", "newsdesk", "--db", db, "run", "--idle", "1"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -58,29 +51,9 @@ def test_the_worker_its_threads_and_its_extraction_processes_run_niced(tmp_path,
         assert len(threads) > 1 and children, "expected fetch threads and extraction processes"
         assert {_nice(t / "stat") for t in threads} == {base + 7}
         assert {_nice(Path(f"/proc/{c}/stat")) for c in children} == {base + 7}
-        # the extraction processes (every thread of them) under SCHED_IDLE; the worker's
-        # threads, which hold the write lock and the GIL, under the normal policy
-        extraction = [c for c in children   # not multiprocessing's resource tracker
-                      if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()]
-        assert extraction and {_policy(t) for c in extraction
-                               for t in Path(f"/proc/{c}/task").iterdir()} == {os.SCHED_IDLE}
-        assert {_policy(t) for t in threads} == {os.SCHED_OTHER}
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
-
-
-def test_idle_off_leaves_the_extraction_processes_at_the_normal_policy():
-    code = ("import os, sys\n"
-            "from newsdesk.ingest.extractors import Extractor\n"
-            "for idle in (True, False):\n"
-            "    e = Extractor(2, idle=idle)\n"
-            "    pids = e._get_pool().submit(os.getpid).result(), e._get_pool().submit(os.getpid).result()\n"
-            "    print(idle, sorted({os.sched_getscheduler(p) for p in e._get_pool()._processes}))\n"
-            "    e.close()\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split("\n")[:2] == [f"True [{os.SCHED_IDLE}]", f"False [{os.SCHED_OTHER}]"]
 
 
 def test_zero_keeps_the_normal_priority(tmp_path):

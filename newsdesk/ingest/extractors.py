@@ -16,7 +16,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import ExtractionError
 from .extract import Extracted, extract_article
-from .priority import idle_process
 
 
 # trafilatura keeps module-level lxml parsers, and an lxml parser must not be used by two
@@ -30,15 +29,12 @@ def _warm() -> None:
     import trafilatura  # noqa: F401  (import once per worker, not per page)
 
 
-def _start_worker(parent: int, idle: bool = False) -> None:
+def _start_worker(parent: int) -> None:
     """Pool initializer: a worker ends when its parent does, even by ``kill -9`` (nothing
     else would tell it: it would wait for work forever, and the multiprocessing resource
     tracker, which waits for every holder of its pipe, with it). A thread watching the
     parent's pid, rather than Linux's PR_SET_PDEATHSIG, which fires when the *thread* that
-    started the worker ends (a fetch thread), and works on any POSIX system. ``idle``: the
-    worker runs under SCHED_IDLE (``priority.py``; it never touches the database)."""
-    if idle:
-        idle_process()
+    started the worker ends (a fetch thread), and works on any POSIX system."""
     threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
                      daemon=True).start()
     _warm()
@@ -51,10 +47,9 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
 
 
 class Extractor:
-    def __init__(self, processes: int = -1, idle: bool = False):
+    def __init__(self, processes: int = -1):
         count = (os.cpu_count() or 1) if processes < 0 else processes
         self.processes = count if count > 1 else 0
-        self.idle = idle
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -76,7 +71,7 @@ class Extractor:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.processes, initializer=_start_worker,
-                    initargs=(os.getpid(), self.idle),
+                    initargs=(os.getpid(),),
                     mp_context=multiprocessing.get_context("spawn"))
             return self._pool
 

@@ -17,21 +17,10 @@ worker started from a shell leaves the shell's group alone, and yields only to p
 of that session (start both from one service manager, or give the worker's unit a lower
 ``CPUWeight=``).
 
-On Linux, ``settings.ingest_idle`` (off by default) also puts the extraction processes
-(parsing pages, holding no lock of any kind) under ``SCHED_IDLE`` (``idle_process``): they
-run only when no normal thread of their group wants a core, and a waking web process takes
-the core from them at once, where niceness alone still gives them a tenth of a core beside
-each busy web process. Measured with readers during ingest (``bench/web_ingest.py``) it
-made no difference beyond the noise of a shared machine: in the bench's windows the
-extraction processes used 0-1.3 of the 1-5 CPU seconds ingest used (the worker process
-itself, storing, clustering and computing AI, used the rest), so it stays a setting. Nothing that holds a lock others wait for
-goes idle: not the fetch threads nor the stories stage (they hold the database's write
-lock while they store and cluster; a thread starved holding it would make every writer
-wait, and an unprivileged thread may not leave ``SCHED_IDLE`` to finish quickly), and no
-thread of the worker process itself (a starved thread holding the GIL would stall the
-worker's other threads, the lock holders among them). Like niceness, the policy orders
-the threads of one group: a worker in a cgroup of its own (a systemd service) needs
-``CPUWeight=idle`` on its unit to yield to a web server in another.
+Linux's ``SCHED_IDLE`` for the extraction processes (which hold no lock) was tried and
+measured (``bench/web_ingest.py``, 6 interleaved comparisons: 3 better, 3 worse; they use
+0-1.3 of ingest's 1-5 CPU seconds in a busy 20 s window), so it is not used; the worker's own
+threads hold the write lock and the GIL and must not be starved.
 
 How much ingest does at once is bounded apart:
 ``fetch_workers`` threads fetch (sources and pages, ``per_host_concurrency`` per host) and
@@ -80,24 +69,3 @@ def _threads_already_running(nice: int) -> None:
         except OSError:   # ended meanwhile
             pass
 
-
-def idle_process() -> bool:
-    """Run every thread of this process (and what they start afterwards) under Linux
-    ``SCHED_IDLE``; whether it does. For a process that holds no lock others wait for (an
-    extraction process: threads a library started at import, such as a BLAS pool, too).
-    Never fails: a refusal is logged."""
-    if not hasattr(os, "SCHED_IDLE"):
-        return False
-    tasks = "/proc/self/task"
-    ids = [int(t) for t in os.listdir(tasks)] if os.path.isdir(tasks) else [0]
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))   # 0: the calling thread
-        for tid in ids:
-            try:
-                os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
-            except ProcessLookupError:   # ended meanwhile
-                pass
-    except OSError as exc:
-        log.info("SCHED_IDLE not set: %s", exc)
-        return False
-    return True

@@ -76,7 +76,7 @@ class Ingest:
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> "Ingest":
         return cls(settings=settings, db=db or Database.open(settings), fetcher=Fetcher(settings),
-                   extract=Extractor(settings.extract_processes, idle=settings.ingest_idle),
+                   extract=Extractor(settings.extract_processes),
                    pages=ThreadPoolExecutor(max_workers=settings.fetch_workers,
                                             thread_name_prefix="page"))
 

@@ -103,10 +103,8 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
         # see pgsearch.outlets_with
         if category:
             where += " AND a.source_id = ANY(:category_outlets)"
-            params["category_outlets"] = pgsearch.outlets_with(db, "category", category)
         if language:
             where += " AND (a.language = :language OR a.source_id = ANY(:language_outlets))"
-            params["language_outlets"] = pgsearch.outlets_with(db, "language", language)
         # windows of ids newest first, bitmap scans only: see pgsearch.py
         reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
             AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""
@@ -128,6 +126,10 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
                     scanned, params["floor"] = scan, max(oldest, params["floor"])
             found = _rows(conn, candidates, params)
         else:
+            if category:
+                params["category_outlets"] = pgsearch.outlets_with(conn, "category", category)
+            if language:
+                params["language_outlets"] = pgsearch.outlets_with(conn, "language", language)
             found, scanned, newest = _pg_candidates(conn, query, reach, candidates, params,
                                                     bound, scan, rank=sort != "date",
                                                     filtered=bool(where))

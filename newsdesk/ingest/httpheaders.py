@@ -36,7 +36,7 @@ def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
     if not value:
         return None
     if value.isdigit():
-        return now + timedelta(seconds=_delay(value))
+        return now + timedelta(seconds=seconds_of(value))
     when = _http_date(value)
     return None if when is None else min(max(when, now), now + timedelta(seconds=_MAX_DELAY))
 
@@ -57,7 +57,7 @@ def parse_freshness(headers: Any, now: datetime) -> datetime | None:
         if not directives["max-age"].isdigit():
             return None
         age = headers.get("age", "0").strip()
-        lifetime = _delay(directives["max-age"]) - (_delay(age) if age.isdigit() else 0)
+        lifetime = seconds_of(directives["max-age"]) - (seconds_of(age) if age.isdigit() else 0)
     elif "expires" in headers:
         expires = _http_date(headers["expires"])
         if expires is None:  # invalid Expires ("0", "-1") means already expired
@@ -69,10 +69,10 @@ def parse_freshness(headers: Any, now: datetime) -> datetime | None:
     return now + timedelta(seconds=min(lifetime, _MAX_DELAY))
 
 
-def _delay(digits: str) -> int:
-    """Seconds from a string of digits, clamped to a year. Python refuses int() of more
-    than 4,300 digits (a ValueError that cost a good feed); past 12 digits it is a year
-    anyway."""
+def seconds_of(digits: str) -> int:
+    """Seconds from a string of digits (a header's delay, a WebSub lease), clamped to a
+    year. Python refuses int() of more than 4,300 digits (a ValueError that cost a good
+    feed); past 12 digits it is a year anyway."""
     return _MAX_DELAY if len(digits) > 12 else min(int(digits), _MAX_DELAY)
 
 

@@ -68,4 +68,3 @@ def _threads_already_running(nice: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, int(tid), nice)
         except OSError:   # ended meanwhile
             pass
-

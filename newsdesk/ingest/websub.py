@@ -37,6 +37,7 @@ from ..models import Source
 from ..storage import websub as store
 from ..storage.sources import now
 from .fetch import read_body, status_error, translate
+from .httpheaders import seconds_of
 from .netguard import GuardedTransport
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ SIGNATURES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.
               "sha512": hashlib.sha512}
 VERIFY_WAIT = timedelta(hours=1)   # ask again when the hub has not verified by then
 RENEW_SHARE = 0.9                  # renew once this share of the lease has passed
-MAX_LEASE = 365 * 86400           # a longer lease a hub grants is held to a year
 MAX_QUEUED = 50                    # pushes waiting per source before hubs are asked to retry
 _LINK = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
 
@@ -153,13 +153,11 @@ def _subscribe(ingest: "Ingest", client: httpx.Client, transport: GuardedTranspo
 
 
 def lease_of(value: str, default: int) -> int:
-    """The hub's ``hub.lease_seconds``, held to 1..``MAX_LEASE`` (a 14-digit lease overflowed
-    ``timedelta`` and a 5,000-digit one ``int()``: the verification answered 500); not a
-    number: ``default``."""
+    """The hub's ``hub.lease_seconds``, held to 1 s..a year (``seconds_of``: a 14-digit lease
+    overflowed ``timedelta`` and a 5,000-digit one ``int()``, and the verification answered
+    500); not a number: ``default``."""
     value = value.strip()
-    if not value.isdigit():
-        return default
-    return MAX_LEASE if len(value) > 12 else max(1, min(int(value), MAX_LEASE))
+    return max(1, seconds_of(value)) if value.isdigit() else default
 
 
 def renew_at(lease_seconds: int):

@@ -12,7 +12,6 @@ session is told apart from no session at all.
 from __future__ import annotations
 
 import re
-
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl

@@ -13,7 +13,7 @@ A route is a function of the ``Request`` or a fixed ``Response``; unknown paths 
 A ``Response`` body may be bytes or an iterable of bytes: an iterable is streamed without a
 Content-Length (close-delimited), so an endless generator makes an endless body.
 
-``serving(app)`` runs an ASGI app (the site) under uvicorn in a thread and yields its base URL.
+``LiveServer(app)`` runs an ASGI app (the site) under uvicorn in a thread (``url``).
 
 ``RawServer`` hands each accepted connection (a socket) to a function, for servers that
 misbehave below HTTP: never answer, trickle bytes, send garbage.
@@ -21,7 +21,6 @@ misbehave below HTTP: never answer, trickle bytes, send garbage.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -258,25 +257,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def serving(app, port: int | None = None, timeout: float = 15):
-    """``app`` served by uvicorn on 127.0.0.1 (``port``, or a free one) in a daemon thread;
-    yields the base URL once the server accepts connections, stops it after."""
-    import uvicorn
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+class LiveServer:
+    """uvicorn serving ``app`` on 127.0.0.1 (``port``, or a free one), in a thread, from
+    ``with`` until its end; ``url`` is its base URL. ``lifespan="off"`` for a bare ASGI app
+    that has no startup to run."""
+
+    def __init__(self, app, port: int | None = None, lifespan: str = "on"):
+        import uvicorn
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", access_log=False,
+                                                    lifespan=lifespan))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
 
 
 def record_connections(monkeypatch) -> list[tuple]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from servers import free_port, serving
+from servers import LiveServer, free_port
 from test_web_fixtures import HOSTILE_TITLE, build_site
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -63,7 +63,7 @@ def server():
     with site["db"].write() as conn:   # the lead image, served by this same server
         conn.execute(text("UPDATE articles SET lead_image = :u WHERE lead_image IS NOT NULL "
                           "AND lead_image LIKE 'https:%'"), {"u": f"{base}/test-lead.png"})
-    with serving(app, port):
+    with LiveServer(app, port):
         yield base, site
     site["db"].close()
     shutil.rmtree(folder, ignore_errors=True)

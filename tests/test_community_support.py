@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 import socketserver
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -19,6 +17,7 @@ from sqlalchemy import text
 from newsdesk.community.accounts import Accounts
 from newsdesk.storage.articles import insert_articles
 from newsdesk.storage.sources import add_source
+from servers import LiveServer  # noqa: F401  (the community tests import it from here)
 
 FAST_HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 PASSWORD = "correct horse battery"
@@ -82,34 +81,6 @@ def make_app(settings, db, **services):
 
 
 # ----------------------------------------------------------------- a real HTTP server
-class LiveServer:
-    """uvicorn serving ``app`` on a free port of 127.0.0.1, in a thread."""
-
-    def __init__(self, app):
-        import uvicorn
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 

@@ -14,7 +14,7 @@ from newsdesk.storage import searching
 from newsdesk.web import create_app
 from newsdesk.web.pagecache import PageCache
 
-from servers import serving
+from servers import LiveServer
 from test_web_fixtures import build_site
 
 
@@ -47,7 +47,8 @@ class SlowPage:
 
 def test_concurrent_misses_of_one_page_render_it_once():
     page = SlowPage()
-    with serving(PageCache(page, seconds=30, max_bytes=1 << 20, wait=10)) as base:
+    with LiveServer(PageCache(page, seconds=30, max_bytes=1 << 20, wait=10), lifespan="off") as live:
+        base = live.url
         answers = together(base, ["/front"] * 12 + ["/other"] * 3)
     assert [a.status_code for a in answers] == [200] * 15
     assert page.renders == {"/front": 1, "/other": 1}
@@ -58,7 +59,8 @@ def test_concurrent_misses_of_one_page_render_it_once():
 
 def test_an_expired_page_is_rendered_once_again():
     page = SlowPage(delay=0.2)
-    with serving(PageCache(page, seconds=0.5, max_bytes=1 << 20, wait=10)) as base:
+    with LiveServer(PageCache(page, seconds=0.5, max_bytes=1 << 20, wait=10), lifespan="off") as live:
+        base = live.url
         together(base, ["/search?q=x"] * 5)
         time.sleep(0.6)   # the cached page expires; readers keep coming
         answers = together(base, ["/search?q=x"] * 10)
@@ -68,7 +70,8 @@ def test_an_expired_page_is_rendered_once_again():
 
 def test_a_stuck_render_holds_the_others_only_the_wait():
     page = SlowPage(delay=0.05, stuck=1, stuck_for=6.0)
-    with serving(PageCache(page, seconds=30, max_bytes=1 << 20, wait=0.5)) as base:
+    with LiveServer(PageCache(page, seconds=30, max_bytes=1 << 20, wait=0.5), lifespan="off") as live:
+        base = live.url
         async def go():
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 stuck = asyncio.create_task(client.get("/front"))
@@ -86,7 +89,8 @@ def test_a_stuck_render_holds_the_others_only_the_wait():
 
 def test_an_error_is_not_shared_each_waiter_renders_its_own():
     page = SlowPage(delay=0.2, status=503)
-    with serving(PageCache(page, seconds=30, max_bytes=1 << 20, wait=10)) as base:
+    with LiveServer(PageCache(page, seconds=30, max_bytes=1 << 20, wait=10), lifespan="off") as live:
+        base = live.url
         answers = together(base, ["/front"] * 4)
     assert [a.status_code for a in answers] == [503] * 4
     assert "x-cache" not in {k.lower() for a in answers for k in a.headers}
@@ -111,7 +115,8 @@ def test_readers_searching_at_once_run_the_search_once(tmp_path, counted_search)
     site = build_site(tmp_path, articles_per_outlet=6)
     app = create_app(site["settings"].with_(page_cache_seconds=30), site["db"])
     try:
-        with serving(app) as base:
+        with LiveServer(app) as live:
+            base = live.url
             answers = together(base, ["/search?q=talks"] * 10 + ["/search.json?q=talks"] * 3)
     finally:
         site["db"].close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from servers import serving
+from servers import LiveServer
 from test_browser import CHROMEDRIVER, CHROMIUM, SHOTS
 from test_community_support import PASSWORD
 from test_web_fixtures import _row, build_site
@@ -53,7 +53,8 @@ def site():
             conn.execute(text("INSERT INTO story_tags (story_id, slug, display, score) VALUES (:s, :t, :t, 1)"),
                          {"s": earlier, "t": slug})
     app = create_app(site["settings"].with_(page_cache_seconds=0), db, remote_images=False)
-    with serving(app) as base:
+    with LiveServer(app) as live:
+        base = live.url
         yield dict(site, base=base, thread_id=thread_id)
     db.close()
     shutil.rmtree(folder, ignore_errors=True)

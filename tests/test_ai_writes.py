@@ -53,9 +53,7 @@ def test_results_reach_the_page_while_another_process_holds_the_write_lock(tmp_p
         again = service.story_panel(stories[0], wait=0)   # ...and a second reader is answered
         assert again["summary"] is not None      # from the finished computation in memory
         worker.execute("COMMIT")                  # the worker lets go: the writes land
-        deadline = time.monotonic() + 30
-        while _stored(path) < 2 * 4 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert service.settle(timeout=30)         # every result computed so far is written
         assert _stored(path) == 2 * 4             # 4 parts of each of the 2 stories
         cached = service.story_panel(stories[1], wait=0)   # read back from the table
         assert cached["compare"] is not None

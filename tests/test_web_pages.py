@@ -133,9 +133,13 @@ def test_pages_compute_ai_results_on_request_and_share_them(client, site):
     assert story["docs"] == 3 and story["timeline"]["status"] == "ok"
     assert story["timeline"]["entries"][0]["date"]
     assert any("Quoted word for word from the outlets" in line for line in ai["authors"])
+    service = client.app.state.ai
+    assert service.settle(timeout=30)      # the page had them before the writer stored them
     with site["db"].read() as conn:
         stored = conn.execute(text("SELECT count(*) FROM ai_results")).scalar()
+    assert stored
     again = client.get(f"/articles/{aid}.json").json()["ai"]   # read back, nothing recomputed
+    assert service.settle(timeout=30)
     with site["db"].read() as conn:
         assert conn.execute(text("SELECT count(*) FROM ai_results")).scalar() == stored
     assert again["story"]["timeline"] == story["timeline"]
@@ -185,6 +189,7 @@ def test_ask_by_get_writes_nothing_and_a_post_needs_the_token(client, site):
     db = client.app.state.db
 
     def rows():
+        assert client.app.state.ai.settle(timeout=30)   # what pages computed is written
         with db.read() as conn:
             return conn.execute(text("SELECT count(*) FROM ai_results")).scalar()
 

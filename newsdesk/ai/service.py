@@ -215,10 +215,8 @@ class AIService:
             answers.append(out)
         if flights and (wait is None or wait > 0):
             wait_for([f for *_, f in flights], timeout=wait)
-            if wait is None:   # until done means stored too: the writes queued before
-                written = threading.Event()   # are done when the writer reaches this one
-                self._writes.put(written)
-                written.wait()
+            if wait is None:   # until done means stored too
+                self.settle()
         for out, feature, future in flights:
             if future.done():
                 out[feature] = future.result()
@@ -279,6 +277,13 @@ class AIService:
             stored_as = coverage_key(feature, params, coverage, self.provider.identity)
             self._writes.put((key, stored_as, subject.name, None if failed else result))
             future.set_result(result)   # the waiting page has it now, whenever it is written
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until every result computed so far is written (False: ``timeout`` passed
+        first). The writes queued before are done when the writer reaches this event."""
+        written = threading.Event()
+        self._writes.put(written)
+        return written.wait(timeout)
 
     def _write_results(self) -> None:
         """The one thread that writes results: it takes every result queued meanwhile and

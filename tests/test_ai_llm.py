@@ -215,7 +215,8 @@ def _chat(content) -> bytes:
     (_chat(json.dumps({"items": [{"text": "x", "citations": ["S" + "9" * 5000]},   # int() refuses
                                  {"text": "y", "citations": 7}, {"text": 5, "citations": {"S1": 1}}]})),
      "passed the check"),
-], ids=["deep-body", "deep-content", "null-content", "no-text-parts", "odd-citations"])
+    (_chat(json.dumps({"items": [1, "two", {"text": 3}, None]})), "items without a sentence"),
+], ids=["deep-body", "deep-content", "null-content", "no-text-parts", "odd-citations", "no-sentence"])
 def test_a_malformed_model_answer_falls_back_to_quoted_sentences(server, story, tmp_path, body, expected):
     """Each of these answers escaped ``run`` as RecursionError, TypeError or ValueError (no
     fallback, nothing cached, the page's AI panel failed) before the provider read them
@@ -236,3 +237,15 @@ def test_an_answer_in_content_parts_is_read(server, story, tmp_path):
         {"type": "text", "text": ' in the collapse.", "citations": ["S1"]}]}'}]}}]}).encode()
     result = run("summary", story, provider=provider(server, tmp_path), cache=MemoryCache())
     assert result.provider.startswith("openai"), result.note
+
+
+def test_a_model_finding_nothing_is_not_found_but_garbage_falls_back(server, story, tmp_path):
+    FakeLLM.mode, FakeLLM.script = "scripted", []           # {"items": []}: the model found nothing
+    found = run("ask", story, provider=provider(server, tmp_path), cache=MemoryCache(),
+                question="Who won the football match?")
+    assert found.status == "not_found" and found.note.startswith("Not found in the coverage")
+    FakeLLM.script = [{"text": None}, {"citations": ["S1"]}]   # items, none a sentence
+    garbage = run("ask", story, provider=provider(server, tmp_path), cache=MemoryCache(),
+                  question="How many people were injured?")
+    assert garbage.provider == "offline" and "without a sentence" in garbage.note
+    assert garbage.items and all(i.citations for i in garbage.items)

@@ -301,6 +301,8 @@ def _parse(content: str) -> list[tuple[str, list[int]]]:
             if match and len(match.group()) <= 9:  # "S" + 5,000 digits: int() refuses it
                 refs.append(int(match.group()) - 1)
         out.append((row["text"].strip()[:2000], refs))
+    if rows and not out:   # items, none of them a sentence: garbage, not "nothing found"
+        raise LLMError("endpoint answered items without a sentence")
     return out
 
 

@@ -102,3 +102,24 @@ def test_import_skips_outlines_that_are_not_web_feeds_and_caps_their_text(db):
     assert len(stored["https://t.example/feed"].title) <= 1000
     folder = stored["https://c.example/feed"]
     assert len(folder.category) <= 200 and folder.title == "in folder" and folder.site_url is None
+
+
+def test_a_large_import_goes_in_one_batch_and_skips_what_is_stored(db):
+    """20,000 outlines took one transaction each (~31 s); now they go in together, and a
+    feed already subscribed (or given twice) is skipped with its reason, the rest kept."""
+    from newsdesk.ingest.subscribe import import_opml
+    from newsdesk.storage.sources import add_source, add_sources, list_sources
+    for n in range(0, 3000, 30):
+        add_source(db, f"https://n{n}.example/feed", title=f"Already {n}")
+    body = "".join(f"<outline text='Feed {n}' xmlUrl='https://n{n}.example/feed'/>" for n in range(3000))
+    added, skipped = import_opml(db, f"<opml version='2.0'><body><outline text='Big'>{body}"
+                                     "</outline></body></opml>".encode())
+    assert [s.url for s in added] == [f"https://n{n}.example/feed" for n in range(3000) if n % 30]
+    assert all(s.category == "Big" and s.title == f"Feed {s.url[9:-13]}" and s.enabled for s in added)
+    assert len(skipped) == 100 and all("already exists" in why for why in skipped)
+    stored = {s.url: s.title for s in list_sources(db)}
+    assert len(stored) == 3000 and stored["https://n30.example/feed"] == "Already 30"
+    again, refused = add_sources(db, [("https://x.example/feed", {"title": "X"}),
+                                      ("https://x.example/feed", {"title": "Y"})])
+    assert [s.title for s in again] == ["X"] and refused == [("https://x.example/feed",
+                                                              "given twice; the first is added")]

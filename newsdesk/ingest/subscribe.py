@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import FeedError, FetchError, FetchTimeout, HTTPStatusError, StorageError
+from ..errors import FeedError, FetchError, FetchTimeout, HTTPStatusError
 from ..models import Source
 from ..storage import sources as source_store
 from ..storage.db import Database
@@ -79,7 +79,7 @@ def import_opml(db: Database, data: bytes, **options: Any) -> tuple[list[Source]
     whose URL is not an absolute http(s) URL of sane length (``javascript:``, ``file:``,
     relative, 3 MB long) is skipped; titles and categories are plain text, capped, as a
     feed's are (they were stored as given: a 3 MB title, a bidi override)."""
-    added, skipped = [], []
+    rows, skipped = [], []
     for outline in parse_opml(data):
         url = clean_url(outline.url)
         if url is None or not _host(url):
@@ -88,11 +88,9 @@ def import_opml(db: Database, data: bytes, **options: Any) -> tuple[list[Source]
         values = {"title": plain_text(outline.title) or None,
                   "site_url": clean_url(outline.site_url),
                   "category": plain_text(outline.category, MAX_NAME) or None, **options}
-        try:
-            added.append(source_store.add_source(db, url, **_clean(values)))
-        except StorageError as exc:
-            skipped.append(f"{outline.url}: {exc}")
-    return added, skipped
+        rows.append((url, _clean(values)))
+    added, refused = source_store.add_sources(db, rows)
+    return added, skipped + [f"{url}: {why}" for url, why in refused]
 
 
 def _host(url: str) -> str | None:

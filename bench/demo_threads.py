@@ -13,10 +13,12 @@ first article's, as in the stage. Nothing is written.
 
 Prints the distribution of thread sizes (stories per thread), the share of stories in the
 largest thread, and the ``--show`` largest threads with their stories' headlines, for a
-hand check: are the members on the thread's topic? With ``--labels`` (a TSV of article,
-topic, as ``bench/data/demo-threads-*.tsv``), it also scores the threads' B-cubed
-precision, recall and F1 against those topic labels (per part, as ``evalsplit.part`` of
-the topic).
+hand check: are the members on the thread's topic? With ``--labels`` (default
+``bench/data/demo-threads.tsv``, rule in ``bench/data/README.md``), it also scores the
+threads' B-cubed precision, recall and F1 against those topic labels, beside "every article
+alone" and "one thread per outlet", on the tuning and reporting parts (``evalsplit.part``
+of the article: the war holds most articles, so a split by topic would put it whole in one
+part).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from newsdesk.stories.cluster import StoryClusterer  # noqa: E402
 from newsdesk.stories.events import EventClusterer  # noqa: E402
 from newsdesk.stories.features import decode  # noqa: E402
 from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
+
+
+LABELS = ROOT / "bench" / "data" / "demo-threads.tsv"
 
 
 def read_demo(path: Path):
@@ -82,8 +87,22 @@ def replay(items, **params):
 
 
 def load_labels(path: Path) -> dict[str, str]:
+    """article -> topic; an article on a topic of its own ("-") gets a label of its own."""
     with path.open(encoding="utf-8") as f:
-        return {r["article"]: r["topic"] for r in csv.DictReader(f, delimiter="\t")}
+        return {r["article"]: r["topic"] if r["topic"] != "-" else "alone:" + r["article"]
+                for r in csv.DictReader(f, delimiter="\t")}
+
+
+def score(labels: dict[str, str], items, pred: dict) -> dict[str, tuple]:
+    """B-cubed P, R, F1 and size of each part (and of all) of the labelled articles."""
+    gold, got = defaultdict(list), defaultdict(list)
+    for article, _, _, slug in items:
+        if slug in labels:
+            for name in ("all", part(slug)):
+                gold[name].append(labels[slug])
+                got[name].append(pred[article.id])
+    return {name: (*bcubed(gold[name], got[name]), len(gold[name]))
+            for name in ("tune", "report", "all")}
 
 
 def main(argv=None) -> int:
@@ -92,7 +111,8 @@ def main(argv=None) -> int:
     ap.add_argument("--show", type=int, default=5)
     ap.add_argument("--members", type=int, default=40, help="headlines shown per thread")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    ap.add_argument("--labels", type=Path, help="TSV article<TAB>topic: score the threads")
+    ap.add_argument("--labels", type=Path, default=LABELS,
+                    help="TSV article<TAB>topic (default: %(default)s)")
     args = ap.parse_args(argv)
     params = {}
     for item in args.set:
@@ -112,21 +132,14 @@ def main(argv=None) -> int:
     print("stories per thread, largest first:", sizes[:15])
     print("threads by size:", sorted(Counter(sizes).items()))
     print(f"largest thread: {sizes[0]} of {len(stories)} stories ({sizes[0] / len(stories):.0%})")
-    if args.labels:
+    if args.labels.exists():
         labels = load_labels(args.labels)
-        slug_of = {a.id: slug for a, _, _, slug in items}
-        gold, pred = defaultdict(list), defaultdict(list)
-        for aid, (_, tid) in placed.items():
-            topic = labels.get(slug_of[aid])
-            if topic is None:
-                continue
-            for name in ("all", part(topic)):
-                gold[name].append(topic)
-                pred[name].append(tid)
-        for name in ("tune", "report", "all"):
-            p, r, f = bcubed(gold[name], pred[name])
-            print(f"threads against topic labels, {name:<6} ({len(gold[name])} articles): "
-                  f"P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        outlet_of = {a.id: outlet for a, _, outlet, _ in items}
+        for method, pred in (("newsdesk threads", {aid: tid for aid, (_, tid) in placed.items()}),
+                             ("every article alone", {aid: aid for aid in placed}),
+                             ("one thread per outlet", outlet_of)):
+            for name, (p, r, f, n) in score(labels, items, pred).items():
+                print(f"{method:<22} {name:<6} ({n} articles) B-cubed P {p:.3f} R {r:.3f} F1 {f:.3f}")
     for tid, members in sorted(by_thread.items(), key=lambda kv: -len(kv[1]))[:args.show]:
         members.sort(key=lambda m: (m[0] is None, m[0]))
         print(f"\nthread {tid}: {len(members)} stories")

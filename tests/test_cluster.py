@@ -113,6 +113,58 @@ def test_state_round_trip_resumes_the_stream():
     assert [a.add(d).story_id for d in rest] == [b.add(d).story_id for d in rest]
 
 
+LEADERS = ["Emmanuel Macron of France", "Olaf Scholz of Germany", "Recep Tayyip Erdogan of Turkey",
+           "Naftali Bennett of Israel", "Narendra Modi of India", "Xi Jinping of China",
+           "Cyril Ramaphosa of South Africa", "Charles Michel of the European Council"]
+GREETED = ["Mikhail Gorbachev", "the Young Guard congress", "figure skater Anna Shcherbakova",
+           "the Winter Arts Festival in Sochi", "Valentina Tereshkova", "the State Heraldic Service"]
+
+
+def one_outlet_stream() -> list[Doc]:
+    """A fortnight of one presidency's releases, as on the demo's Kremlin feed: calls about
+    one war, and greetings in between; every release names its president."""
+    calls = [Doc(id=f"call{k}", title=f"Telephone conversation with {who}",
+                 text=f"Vladimir Putin, President of Russia, had a telephone conversation with {who}. "
+                      "They discussed the situation around Ukraine, the special military operation "
+                      "and the negotiations between the Russian and Ukrainian delegations.",
+                 published=T0 + timedelta(hours=10 * k)) for k, who in enumerate(LEADERS)]
+    greetings = [Doc(id=f"greet{k}", title=f"Greetings to {who}",
+                     text=f"Vladimir Putin, President of Russia, sent greetings to {who}. "
+                          "The message reads, in part: I wish you success and all the best.",
+                     published=T0 + timedelta(hours=10 * k + 5)) for k, who in enumerate(GREETED)]
+    return sorted(calls + greetings, key=lambda d: d.published)
+
+
+def threads_of(c: StoryClusterer, outlet: str | None) -> dict[str, int]:
+    placed = {d.id: c.add(d, outlet=outlet).story_id for d in one_outlet_stream()}
+    return {k: c.resolve(v) for k, v in placed.items()}
+
+
+def test_an_outlets_routine_words_do_not_make_a_thread():
+    """Words an outlet writes in all its releases ("Vladimir Putin, President of Russia")
+    say nothing about their topic: with the outlet known, its greetings stay out of the
+    thread of its calls about the war; without it (data with no outlets, or the damping
+    off) they are pulled in by those words."""
+    damped = threads_of(StoryClusterer(), outlet="kremlin")
+    war = {damped[f"call{k}"] for k in range(len(LEADERS))}
+    assert len(war) == 1
+    assert not war & {damped[f"greet{k}"] for k in range(len(GREETED))}, damped
+    for c in (StoryClusterer(), StoryClusterer(outlet_prior=0)):
+        plain = threads_of(c, outlet=None if c.outlet_prior else "kremlin")
+        assert plain["greet0"] == plain["call0"], plain
+
+
+def test_state_round_trip_keeps_the_outlets_frequencies():
+    docs = one_outlet_stream()
+    a, b = StoryClusterer(), StoryClusterer()
+    for d in docs[:7]:
+        a.add(d, outlet="kremlin")
+    b.load(json.loads(json.dumps(a.to_dict())))
+    assert b.outlets.n == a.outlets.n and b.outlets.df == a.outlets.df
+    assert ([a.add(d, outlet="kremlin").story_id for d in docs[7:]]
+            == [b.add(d, outlet="kremlin").story_id for d in docs[7:]])
+
+
 def test_state_round_trip_keeps_member_embeddings():
     """Recent members' embeddings are saved with the story (compact float16, as they are
     held in memory), so a resumed clusterer scores the next article exactly as the

@@ -22,10 +22,8 @@ One article at a time (``StoryClusterer.add``):
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
    embedding has become its topic's, close to every article on the topic. An article the
    English-only model cannot read (``embed.reads_english``) is compared on TF-IDF alone too.
-   Embeddings (of headline and lede, ``story.embed_text``) come from the ``embedding``
-   argument, the clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the
-   app passes ``Settings.embeddings``), the MiniLM model when its package is installed
-   (``embed.shared_embedder``).
+   Embeddings (``story.embed_text``): the ``embedding`` argument, the ``embedder``, or for
+   ``embeddings="auto"`` the MiniLM model when installed (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it, and an
    article with a real body (``BODY_WORDS``) never joins a story its body alone does not
@@ -36,10 +34,9 @@ One article at a time (``StoryClusterer.add``):
    best partner (``mutual``: reciprocal nearest neighbours, as in agglomerative
    clustering), so a fragment is not pulled into a broad story that prefers another.
 
-Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
-``bench/cluster_eval.py``): see ``DEFAULTS``.
-
-`newsdesk recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
+``DEFAULTS``: chosen on News-T, confirmed on News and WikiRef220 (``bench/cluster_eval.py``);
+``outlet_prior`` on the demo's thread labels (``bench/demo_threads.py``). `newsdesk
+recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
 """
 
 from __future__ import annotations
@@ -82,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
     "mutual": True,           # merge two stories only when each is the other's best partner
     "body_floor": 0.05,       # an article with a body joins only a story its body resembles
-    "outlet_prior": 20,       # items an outlet is assumed to start with (OutletTerms; 0: no damping)
+    "outlet_prior": 100,      # items an outlet is assumed to start with (OutletTerms; 0: off)
 }
 BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are not checked
 

@@ -16,7 +16,8 @@ largest thread, and the ``--show`` largest threads with their stories' headlines
 hand check: are the members on the thread's topic? With ``--labels`` (default
 ``bench/data/demo-threads.tsv``, rule in ``bench/data/README.md``), it also scores the
 threads' B-cubed precision, recall and F1 against those topic labels, beside "every article
-alone" and "one thread per outlet", on the tuning and reporting parts (``evalsplit.part``
+alone", "one thread per outlet" and the same threads without the outlet damping
+(``outlet_prior=0``, the code before it), on the tuning and reporting parts (``evalsplit.part``
 of the article: the war holds most articles, so a split by topic would put it whole in one
 part).
 """
@@ -135,7 +136,9 @@ def main(argv=None) -> int:
     if args.labels.exists():
         labels = load_labels(args.labels)
         outlet_of = {a.id: outlet for a, _, outlet, _ in items}
+        before, _ = replay(items, **{**params, "outlet_prior": 0})
         for method, pred in (("newsdesk threads", {aid: tid for aid, (_, tid) in placed.items()}),
+                             ("without outlet damping", {aid: tid for aid, (_, tid) in before.items()}),
                              ("every article alone", {aid: aid for aid in placed}),
                              ("one thread per outlet", outlet_of)):
             for name, (p, r, f, n) in score(labels, items, pred).items():

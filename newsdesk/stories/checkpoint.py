@@ -9,7 +9,7 @@ produced them go in **one transaction** (``save``). What the saved state holds:
   after a crash never hands out an id that already exists;
 - the changed threads' and stories' states (``threads.state``, ``stories.state``);
 - every ``df_every`` articles, a snapshot of the document frequencies (stream-wide,
-  per outlet, and the hashtags' background); between snapshots, the ids of the articles
+  per outlet for the event level and for the thread level, and the hashtags' background); between snapshots, the ids of the articles
   learned since (``stories:learned``), which ``load`` replays into the snapshot, so a
   resumed process weighs words exactly as one that never stopped;
 - the newest time the duplicate index has seen, from which ``load`` rebuilds the index's

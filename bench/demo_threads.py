@@ -78,7 +78,7 @@ def replay(items, **params):
     placed, stories = {}, {}
     for article, feats, outlet, _ in items:
         doc = feats.doc(article, "auto")
-        thread = threads.add(doc, feats.given_embedding("auto"), outlet=outlet)
+        thread = threads.add(doc, feats.given_embedding("auto"), outlet=outlet, outlets=events.outlets)
         event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
         placed[article.id] = event.story_id
         stories.setdefault(event.story_id, [article.title, article.published_at, None])

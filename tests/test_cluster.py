@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from newsdesk.stories.cluster import Doc, StoryClusterer
+from newsdesk.stories.outlets import OutletTerms
+from newsdesk.stories.text import features
 
 T0 = datetime(2024, 3, 1, 8, 0)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -135,34 +137,29 @@ def one_outlet_stream() -> list[Doc]:
     return sorted(calls + greetings, key=lambda d: d.published)
 
 
-def threads_of(c: StoryClusterer, outlet: str | None) -> dict[str, int]:
-    placed = {d.id: c.add(d, outlet=outlet).story_id for d in one_outlet_stream()}
+def threads_of(c: StoryClusterer, outlets: OutletTerms | None) -> dict[str, int]:
+    """Thread of each release; ``outlets`` learns each release after it is placed, as the
+    stage's event clusterer does (its per-outlet frequencies are the ones threads read)."""
+    placed = {}
+    for d in one_outlet_stream():
+        placed[d.id] = c.add(d, outlet="kremlin", outlets=outlets).story_id
+        if outlets is not None:
+            outlets.learn("kremlin", features(d.title, d.text))
     return {k: c.resolve(v) for k, v in placed.items()}
 
 
 def test_an_outlets_routine_words_do_not_make_a_thread():
     """Words an outlet writes in all its releases ("Vladimir Putin, President of Russia")
-    say nothing about their topic: with the outlet known, its greetings stay out of the
-    thread of its calls about the war; without it (data with no outlets, or the damping
-    off) they are pulled in by those words."""
-    damped = threads_of(StoryClusterer(), outlet="kremlin")
+    say nothing about their topic: with the outlet's frequencies, its greetings stay out of
+    the thread of its calls about the war; without them (data with no outlets, or the
+    damping off) those words pull the greetings in."""
+    damped = threads_of(StoryClusterer(), OutletTerms())
     war = {damped[f"call{k}"] for k in range(len(LEADERS))}
     assert len(war) == 1
     assert not war & {damped[f"greet{k}"] for k in range(len(GREETED))}, damped
-    for c in (StoryClusterer(), StoryClusterer(outlet_prior=0)):
-        plain = threads_of(c, outlet=None if c.outlet_prior else "kremlin")
+    for plain in (threads_of(StoryClusterer(), None),
+                  threads_of(StoryClusterer(outlet_prior=0), OutletTerms())):
         assert plain["greet0"] == plain["call0"], plain
-
-
-def test_state_round_trip_keeps_the_outlets_frequencies():
-    docs = one_outlet_stream()
-    a, b = StoryClusterer(), StoryClusterer()
-    for d in docs[:7]:
-        a.add(d, outlet="kremlin")
-    b.load(json.loads(json.dumps(a.to_dict())))
-    assert b.outlets.n == a.outlets.n and b.outlets.df == a.outlets.df
-    assert ([a.add(d, outlet="kremlin").story_id for d in docs[7:]]
-            == [b.add(d, outlet="kremlin").story_id for d in docs[7:]])
 
 
 def test_state_round_trip_keeps_member_embeddings():

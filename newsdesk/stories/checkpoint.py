@@ -9,7 +9,7 @@ produced them go in **one transaction** (``save``). What the saved state holds:
   after a crash never hands out an id that already exists;
 - the changed threads' and stories' states (``threads.state``, ``stories.state``);
 - every ``df_every`` articles, a snapshot of the document frequencies (stream-wide,
-  per outlet for the event level and for the thread level, and the hashtags' background); between snapshots, the ids of the articles
+  per outlet, and the hashtags' background); between snapshots, the ids of the articles
   learned since (``stories:learned``), which ``load`` replays into the snapshot, so a
   resumed process weighs words exactly as one that never stopped;
 - the newest time the duplicate index has seen, from which ``load`` rebuilds the index's
@@ -63,8 +63,6 @@ def load(stage: "StoriesStage", version: int, *, dedup_window: timedelta, df_eve
     if saved:
         head = data = json.loads(saved)
         data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
-        outlets = story_store.kv_get(db, "threads:outlets")
-        data["outlets"] = json.loads(outlets) if (outlets and df) else None
         data["stories"] = [json.loads(s) for s in story_store.active_states(db, "threads")]
         stage.clusterer.load(data)
     stage.background = default_background()
@@ -102,7 +100,7 @@ def _replay(stage: "StoriesStage") -> None:
         if article is None:  # deleted since (its source was removed): nothing to count
             continue
         doc = stage.doc(article)
-        stage.clusterer.learn(doc, outlet=str(article.source_id))
+        stage.clusterer.learn(doc)
         stage.events.learn(doc, outlet=str(article.source_id))
         stage.background.learn(f"{article.title}\n{article.text}")
 
@@ -146,7 +144,6 @@ def save(stage: "StoriesStage", conn, df_every: int) -> None:
     if stage._df_unsaved >= df_every:
         story_store.kv_set(conn, "stories:df", json.dumps(threads.vectorizer.to_dict()).encode())
         story_store.kv_set(conn, "stories:outlets", json.dumps(events.outlets.to_dict()).encode())
-        story_store.kv_set(conn, "threads:outlets", json.dumps(threads.outlets.to_dict()).encode())
         stage.background.prune()
         story_store.kv_set(conn, "tags:background",
                            json.dumps(stage.background.to_dict()).encode())

@@ -9,9 +9,10 @@ One article at a time (``StoryClusterer.add``):
    getting articles stays active for as long as coverage continues.
 2. The article becomes a TF-IDF vector (``text.features``: stemmed title words counted twice,
    adjacent title word pairs, the lead, capitalised names; IDF from the document frequencies
-   seen so far), each weight damped by how routine the word is for the article's outlet
-   (``outlets.OutletTerms``, as at the event level): the Kremlin names Putin in nearly every
-   release, so "Putin" says nothing about which topic one of its releases is on.
+   seen so far), each weight damped by how routine the word is in the headlines and ledes
+   of the article's outlet (the ``outlets`` argument: the event level's ``OutletTerms``):
+   the Kremlin names Putin in nearly every release, so "Putin" says nothing about which
+   topic one of its releases is on.
 3. Candidates come from an inverted index over active stories' centroids (``CentroidIndex``):
    only stories sharing a term are looked at, never the archive.
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
@@ -79,7 +80,7 @@ DEFAULTS: dict[str, Any] = {
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
     "mutual": True,           # merge two stories only when each is the other's best partner
     "body_floor": 0.05,       # an article with a body joins only a story its body resembles
-    "outlet_prior": 100,      # items an outlet is assumed to start with (OutletTerms; 0: off)
+    "outlet_prior": 20,       # items an outlet is assumed to start with (OutletTerms; 0: off)
 }
 BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are not checked
 
@@ -97,7 +98,6 @@ class StoryClusterer:
         self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
         self.vectorizer = Vectorizer()
         self.index = CentroidIndex(self.max_terms)
-        self.outlets = OutletTerms(self.outlet_prior)  # per-outlet document frequencies
         self._stories: dict[int, StoryState] = {}  # active stories
         self._closed: list[StoryState] = []
         self._expiry: list = []  # heap of (last_seen, story id); stale entries skipped
@@ -131,10 +131,11 @@ class StoryClusterer:
         return self.embed_threshold if mixed else self.threshold
 
     # ------------------------------------------------------------------ the stream
-    def add(self, doc: Doc, embedding: np.ndarray | None = None,
-            outlet: str | None = None) -> Assignment:
+    def add(self, doc: Doc, embedding: np.ndarray | None = None, outlet: str | None = None,
+            outlets: OutletTerms | None = None) -> Assignment:
         """Assign one article; ``embedding`` may be passed precomputed (unit title vector);
-        ``outlet``: who published it (its words are weighed against that outlet's routine)."""
+        ``outlet``: who published it, whose routine words ``outlets`` (learned by the
+        caller) weighs little."""
         when = doc.published
         if when is not None and (self.clock is None or when > self.clock):
             self.clock = when
@@ -142,9 +143,9 @@ class StoryClusterer:
         counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
         self.vectorizer.learn(counts)
         vec = self.vectorizer.vector(counts)
-        if outlet is not None and self.outlet_prior:
-            vec = normalise({t: w * self.outlets.weight(outlet, t) for t, w in vec.items()})
-            self.outlets.learn(outlet, counts)
+        if outlets is not None and outlet is not None and self.outlet_prior:
+            vec = normalise({t: w * outlets.weight(outlet, t, self.outlet_prior)
+                             for t, w in vec.items()})
         embedding = self._embedding(doc, embedding)
         story, score = self._best(vec, when, embedding, cache(lambda: self._body(doc, counts)))
         is_new = story is None
@@ -161,12 +162,10 @@ class StoryClusterer:
             story, merged = self._try_merge(story)
         return Assignment(story.id, score, is_new, merged)
 
-    def learn(self, doc: Doc, outlet: str | None = None) -> None:
+    def learn(self, doc: Doc) -> None:
         """Count ``doc`` in the document frequencies alone, as ``add`` does (a replay)."""
-        counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
-        self.vectorizer.learn(counts)
-        if outlet is not None and self.outlet_prior:
-            self.outlets.learn(outlet, counts)
+        self.vectorizer.learn(doc.terms if doc.terms is not None
+                              else features(doc.title, doc.text, doc.language))
 
     def resolve(self, story_id: int) -> int:
         """The story that now holds ``story_id`` (itself unless it was merged)."""
@@ -376,7 +375,6 @@ class StoryClusterer:
             "clock": self.clock.isoformat() if self.clock else None,
             "next_id": self.next_id,
             "vectorizer": self.vectorizer.to_dict(),
-            "outlets": self.outlets.to_dict(),
             "stories": [self.saved_state(sid) for sid in self.active_ids()],
         }
 
@@ -393,8 +391,6 @@ class StoryClusterer:
         self.clock = datetime.fromisoformat(data["clock"]) if data["clock"] else None
         self.next_id = data["next_id"]
         self.vectorizer = Vectorizer.from_dict(data["vectorizer"])
-        if data.get("outlets"):   # a state saved before the outlets' frequencies starts afresh
-            self.outlets = OutletTerms.from_dict(data["outlets"])
         for item in data["stories"]:
             story = StoryState.from_dict(item, self.exemplars)
             if "sq_norm" in item:

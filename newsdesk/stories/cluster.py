@@ -134,8 +134,7 @@ class StoryClusterer:
     def add(self, doc: Doc, embedding: np.ndarray | None = None, outlet: str | None = None,
             outlets: OutletTerms | None = None) -> Assignment:
         """Assign one article; ``embedding`` may be passed precomputed (unit title vector);
-        ``outlet``: who published it, whose routine words ``outlets`` (learned by the
-        caller) weighs little."""
+        ``outlets`` (learned by the caller) tells ``outlet``'s routine words, weighed little."""
         when = doc.published
         if when is not None and (self.clock is None or when > self.clock):
             self.clock = when

@@ -3,9 +3,9 @@ replayed through the stories stage's two clusterers in seconds.
 
     python bench/demo_threads.py DEMO.db [--show 5] [--members 40] [--set name=value ...]
 
-``DEMO.db`` is a database built once as ``newsdesk demo`` builds it (e.g. by
-``bench/demo_events_eval.py``'s pipeline, or ``newsdesk demo --no-serve`` and its
-``newsdesk-data/demo.db``): its articles and the features their workers stored are read,
+``DEMO.db`` is a database built once as ``newsdesk demo`` builds it (``newsdesk demo
+--no-serve`` and its ``newsdesk-data/demo.db``; which code built it does not matter, as
+everything is re-clustered): its articles and the features their workers stored are read,
 then fed, in the stage's order (publication time, then id), to a fresh thread clusterer
 (``cluster.StoryClusterer`` with the stage's ``THREAD_PARAMS``, overridden by ``--set``) and
 event clusterer, exactly as ``StoriesStage._place`` feeds them. A story's thread is its

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from newsdesk.stories.cluster import Doc, StoryClusterer
+from newsdesk.stories.outlets import OutletTerms
+from newsdesk.stories.text import features
 
 T0 = datetime(2024, 3, 1, 8, 0)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -111,6 +113,53 @@ def test_state_round_trip_resumes_the_stream():
     b = StoryClusterer()
     b.load(json.loads(json.dumps(a.to_dict())))
     assert [a.add(d).story_id for d in rest] == [b.add(d).story_id for d in rest]
+
+
+LEADERS = ["Emmanuel Macron of France", "Olaf Scholz of Germany", "Recep Tayyip Erdogan of Turkey",
+           "Naftali Bennett of Israel", "Narendra Modi of India", "Xi Jinping of China",
+           "Cyril Ramaphosa of South Africa", "Charles Michel of the European Council"]
+GREETED = ["Mikhail Gorbachev", "the Young Guard congress", "figure skater Anna Shcherbakova",
+           "the Winter Arts Festival in Sochi", "Valentina Tereshkova", "the State Heraldic Service"]
+
+
+def one_outlet_stream() -> list[Doc]:
+    """A fortnight of one presidency's releases, as on the demo's Kremlin feed: calls about
+    one war, and greetings in between; every release names its president."""
+    calls = [Doc(id=f"call{k}", title=f"Telephone conversation with {who}",
+                 text=f"Vladimir Putin, President of Russia, had a telephone conversation with {who}. "
+                      "They discussed the situation around Ukraine, the special military operation "
+                      "and the negotiations between the Russian and Ukrainian delegations.",
+                 published=T0 + timedelta(hours=10 * k)) for k, who in enumerate(LEADERS)]
+    greetings = [Doc(id=f"greet{k}", title=f"Greetings to {who}",
+                     text=f"Vladimir Putin, President of Russia, sent greetings to {who}. "
+                          "The message reads, in part: I wish you success and all the best.",
+                     published=T0 + timedelta(hours=10 * k + 5)) for k, who in enumerate(GREETED)]
+    return sorted(calls + greetings, key=lambda d: d.published)
+
+
+def threads_of(c: StoryClusterer, outlets: OutletTerms | None) -> dict[str, int]:
+    """Thread of each release; ``outlets`` learns each release after it is placed, as the
+    stage's event clusterer does (its per-outlet frequencies are the ones threads read)."""
+    placed = {}
+    for d in one_outlet_stream():
+        placed[d.id] = c.add(d, outlet="kremlin", outlets=outlets).story_id
+        if outlets is not None:
+            outlets.learn("kremlin", features(d.title, d.text))
+    return {k: c.resolve(v) for k, v in placed.items()}
+
+
+def test_an_outlets_routine_words_do_not_make_a_thread():
+    """Words an outlet writes in all its releases ("Vladimir Putin, President of Russia")
+    say nothing about their topic: with the outlet's frequencies, its greetings stay out of
+    the thread of its calls about the war; without them (data with no outlets, or the
+    damping off) those words pull the greetings in."""
+    damped = threads_of(StoryClusterer(), OutletTerms())
+    war = {damped[f"call{k}"] for k in range(len(LEADERS))}
+    assert len(war) == 1
+    assert not war & {damped[f"greet{k}"] for k in range(len(GREETED))}, damped
+    for plain in (threads_of(StoryClusterer(), None),
+                  threads_of(StoryClusterer(outlet_prior=0), OutletTerms())):
+        assert plain["greet0"] == plain["call0"], plain
 
 
 def test_state_round_trip_keeps_member_embeddings():

@@ -9,7 +9,10 @@ One article at a time (``StoryClusterer.add``):
    getting articles stays active for as long as coverage continues.
 2. The article becomes a TF-IDF vector (``text.features``: stemmed title words counted twice,
    adjacent title word pairs, the lead, capitalised names; IDF from the document frequencies
-   seen so far).
+   seen so far), each weight damped by how routine the word is in the headlines and ledes
+   of the article's outlet (the ``outlets`` argument: the event level's ``OutletTerms``):
+   the Kremlin names Putin in nearly every release, so "Putin" says nothing about which
+   topic one of its releases is on.
 3. Candidates come from an inverted index over active stories' centroids (``CentroidIndex``):
    only stories sharing a term are looked at, never the archive.
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
@@ -20,10 +23,8 @@ One article at a time (``StoryClusterer.add``):
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
    embedding has become its topic's, close to every article on the topic. An article the
    English-only model cannot read (``embed.reads_english``) is compared on TF-IDF alone too.
-   Embeddings (of headline and lede, ``story.embed_text``) come from the ``embedding``
-   argument, the clusterer's ``embedder``, or, for a ``Doc`` with ``embeddings="auto"`` (the
-   app passes ``Settings.embeddings``), the MiniLM model when its package is installed
-   (``embed.shared_embedder``).
+   Embeddings (``story.embed_text``): the ``embedding`` argument, the ``embedder``, or for
+   ``embeddings="auto"`` the MiniLM model when installed (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it, and an
    article with a real body (``BODY_WORDS``) never joins a story its body alone does not
@@ -34,10 +35,9 @@ One article at a time (``StoryClusterer.add``):
    best partner (``mutual``: reciprocal nearest neighbours, as in agglomerative
    clustering), so a fragment is not pulled into a broad story that prefers another.
 
-Defaults (one global configuration, chosen on News-T and confirmed on News and WikiRef220 by
-``bench/cluster_eval.py``): see ``DEFAULTS``.
-
-`newsdesk recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
+``DEFAULTS``: chosen on News-T, confirmed on News and WikiRef220 (``bench/cluster_eval.py``);
+``outlet_prior`` on the demo's thread labels (``bench/demo_threads.py``). `newsdesk
+recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ import numpy as np
 from .embed import reads_english, shared_embedder
 from .story import EXEMPLARS, Assignment, Doc, StoryState, embed_text, pop_expired
 from .text import features
-from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot
+from .outlets import OutletTerms
+from .vectors import Centroid, CentroidIndex, Vector, Vectorizer, dot, normalise
 
 __all__ = ["DEFAULTS", "Assignment", "Doc", "StoryClusterer", "StoryState", "embed_text"]
 
@@ -79,6 +80,7 @@ DEFAULTS: dict[str, Any] = {
     "min_terms": 2,           # an article with fewer distinct terms always starts its own story
     "mutual": True,           # merge two stories only when each is the other's best partner
     "body_floor": 0.05,       # an article with a body joins only a story its body resembles
+    "outlet_prior": 20,       # items an outlet is assumed to start with (OutletTerms; 0: off)
 }
 BODY_WORDS = 40  # bodies shorter than this (feed blurbs, title-only data) are not checked
 
@@ -129,8 +131,10 @@ class StoryClusterer:
         return self.embed_threshold if mixed else self.threshold
 
     # ------------------------------------------------------------------ the stream
-    def add(self, doc: Doc, embedding: np.ndarray | None = None) -> Assignment:
-        """Assign one article; ``embedding`` may be passed precomputed (unit title vector)."""
+    def add(self, doc: Doc, embedding: np.ndarray | None = None, outlet: str | None = None,
+            outlets: OutletTerms | None = None) -> Assignment:
+        """Assign one article; ``embedding`` may be passed precomputed (unit title vector);
+        ``outlets`` (learned by the caller) tells ``outlet``'s routine words, weighed little."""
         when = doc.published
         if when is not None and (self.clock is None or when > self.clock):
             self.clock = when
@@ -138,6 +142,9 @@ class StoryClusterer:
         counts = doc.terms if doc.terms is not None else features(doc.title, doc.text, doc.language)
         self.vectorizer.learn(counts)
         vec = self.vectorizer.vector(counts)
+        if outlets is not None and outlet is not None and self.outlet_prior:
+            vec = normalise({t: w * outlets.weight(outlet, t, self.outlet_prior)
+                             for t, w in vec.items()})
         embedding = self._embedding(doc, embedding)
         story, score = self._best(vec, when, embedding, cache(lambda: self._body(doc, counts)))
         is_new = story is None

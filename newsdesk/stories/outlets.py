@@ -38,8 +38,9 @@ class OutletTerms:
             for term in [t for t, c in df.items() if c <= 1]:
                 del df[term]
 
-    def weight(self, outlet: str, term: str) -> float:
-        n = self.n.get(outlet, 0) + self.prior
+    def weight(self, outlet: str, term: str, prior: float | None = None) -> float:
+        """``prior``: this use's own (the thread level reads the event level's counts)."""
+        n = self.n.get(outlet, 0) + (self.prior if prior is None else prior)
         df = self.df[outlet].get(term, 0) if outlet in self.df else 0
         return math.log(n / (df + 0.5)) / math.log(n / 0.5)
 

@@ -333,7 +333,8 @@ class StoriesStage:
         """Thread and story of an original article: (story id, the story's thread id, story
         title, lead article id, whether the story is new)."""
         doc = feats.doc(article, self.settings.embeddings)
-        thread = self.clusterer.add(doc, feats.given_embedding(self.settings.embeddings))
+        thread = self.clusterer.add(doc, feats.given_embedding(self.settings.embeddings),
+                                    outlet=str(article.source_id), outlets=self.events.outlets)
         for absorbed in thread.merged:  # two threads turned out to be one
             thread_store.merge_thread(conn, absorbed, thread.story_id)
             self._dirty.discard(absorbed)

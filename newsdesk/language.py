@@ -9,14 +9,17 @@ say nothing about their language, and the answer is then None, "unknown", for th
 to read as its own default.
 
 Used by story clustering (``stories/embed.reads_english``: may the English-only sentence
-model read this text?) and by the AI features (``ai/text.terms``: which Snowball stemmer).
+model read this text?), by the AI features (``ai/text.terms``: which Snowball stemmer) and
+by the hashtags (``foreign_segments``: words of a quoted passage in another language are no
+tags of the article).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 MIN_CONFIDENCE = 0.7  # langid's normalised probability below which a guess is "unknown":
 # lower, one lower-case keyword headline in 100 comes out as Pidgin or Bikol
@@ -69,3 +72,35 @@ def detect_many(texts: Iterable[str], default: str = "en") -> str:
         if size >= MAX_CHARS:
             break
     return detect("\n".join(joined)) or default
+
+
+MIN_SEGMENT_WORDS = 4  # shorter segments ("Que vergonha...", a name) are too short to read alone
+
+
+def foreign_segments(segments: Sequence[str], main: str | None,
+                     known: Mapping[int, str] | None = None) -> set[int]:
+    """Indices of the ``segments`` (sentences of one text, in order) confidently written in
+    another language than ``main``, the text's own: the quoted Portuguese of an English
+    report. ``known``: the language of segments the caller has already read by cheaper
+    means (the detector is not asked about them). With ``main`` None, the text's language
+    is the one most of its words are confidently in (none: nothing is foreign). A segment
+    of fewer than MIN_SEGMENT_WORDS words is too short to be read alone and goes with a
+    foreign neighbour (a quoted passage is a run of sentences: "Que vergonha..." before a
+    Portuguese sentence)."""
+    short, read = set(), dict(known or {})
+    for i, segment in enumerate(segments):
+        if len(segment.split()) < MIN_SEGMENT_WORDS:
+            short.add(i)
+        elif i not in read:
+            letters = [c for c in segment if c.isalpha()]
+            shouted = sum(c.isupper() for c in letters) > len(letters) / 2
+            code, confidence = guess(segment.lower() if shouted else segment)  # "VOCÊS QUE SÃO"
+            if code is not None and confidence >= MIN_CONFIDENCE:
+                read[i] = code
+    if main is None:
+        words: Counter[str] = Counter()
+        for i, code in read.items():
+            words[code] += len(segments[i].split()) if i not in short else 0
+        main = words.most_common(1)[0][0] if words else None
+    out = {i for i, code in read.items() if code != main and i not in short}
+    return out | {i for i in short if i - 1 in out or i + 1 in out}

@@ -465,3 +465,23 @@ def test_a_dateline_in_capitals_neither_spells_the_name_nor_leaves_a_fragment():
     shown = [t.display for t in hashtags("Tax deal creates classic San Francisco row", text)]
     assert "#SanFrancisco" in shown
     assert "#SANFrancisco" not in shown and "#San" not in shown and "#Francisco" not in shown
+
+
+def test_words_of_a_quoted_passage_in_another_language_are_no_tags():
+    """An English report quoting Portuguese bloggers: the quote's function words (#Não,
+    #Que, #Uma) were tags; words of sentences in another language than the article's are
+    not candidates, the article's own words and its names are."""
+    text = ("Bloggers in Brazil reacted with anger to the television coverage of the Air France "
+            "crash. Journalist Ana Souza wrote on her blog:\n"
+            "Não têm o mínimo respeito e nem disfarçam o desejo de audiência. Que vergonha... "
+            "Uma emissora chegou a chamar uma numeróloga para explicar o acidente. Não é "
+            "jornalismo, é espetáculo. Que tristeza para as famílias!\n"
+            "Other bloggers in Brazil defended the coverage of the crash. Souza said the "
+            "television coverage of the crash showed little respect for the families. She "
+            "asked the channels to wait for the investigators before they speculate about "
+            "the causes of the crash, and many readers of her blog agreed with her.")
+    tags = displays(hashtags("Brazil: bloggers and the crash coverage", text, language="en"))
+    assert {"#Brazil", "#Souza", "#Crash", "#AirFrance"} <= set(tags)
+    assert not {"#Não", "#Que", "#Uma", "#Jornalismo", "#Espetáculo", "#Emissora"} & set(tags)
+    # undeclared, the article's language is the one most of its words are in
+    assert not {"#Não", "#Que", "#Uma"} & set(displays(hashtags("Bloggers and the crash", text)))

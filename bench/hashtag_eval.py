@@ -45,7 +45,8 @@ from newsdesk.stories import tags  # noqa: E402
 from newsdesk.stories.background import (Background, default_background,  # noqa: E402
                                          write_table)
 from newsdesk.stories.entities import DATA  # noqa: E402
-from newsdesk.stories.tags import extract_keyphrases, tag_words  # noqa: E402
+from newsdesk.stories.storytags import tag_words  # noqa: E402
+from newsdesk.stories.tags import extract_keyphrases  # noqa: E402
 from newsdesk.words import runs as word_runs  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

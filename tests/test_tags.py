@@ -10,8 +10,9 @@ import pytest
 from newsdesk.stories.entities import tokenize
 from newsdesk.stories.names import find_names
 from newsdesk.stories.background import default_background
+from newsdesk.stories.storytags import merge_story_tags
 from newsdesk.stories.tags import (MAX_TAGS, MIN_TAGS, Background, Tag, extract_keyphrases,
-                                   hashtags, merge_story_tags)
+                                   hashtags)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -485,3 +486,21 @@ def test_words_of_a_quoted_passage_in_another_language_are_no_tags():
     assert not {"#Não", "#Que", "#Uma", "#Jornalismo", "#Espetáculo", "#Emissora"} & set(tags)
     # undeclared, the article's language is the one most of its words are in
     assert not {"#Não", "#Que", "#Uma"} & set(displays(hashtags("Bloggers and the crash", text)))
+
+
+def test_abbreviated_days_and_months_are_no_tags():
+    text = ("Stand-up at the Komedia, Bath: Tue and Fri 8pm, Sat 9pm. Tickets from Sept 3. "
+            "The Komedia in Bath hosts new stand-up every week; Tue is the open mic night, "
+            "Sat the headliners. Comedy fans in Bath queue early.")
+    tags = displays(hashtags("This week's comedy in Bath", text))
+    assert "#Bath" in tags and "#Komedia" in tags
+    assert not {"#Tue", "#Fri", "#Sat", "#Sept"} & set(tags)
+
+
+def test_a_plural_snowball_keeps_whole_joins_its_singular():
+    """Snowball leaves "menus" as it is (as "campus"): #Menu and #Menus were two tags."""
+    tags = displays(hashtags("FDA proposes calorie counts on menus",
+                             "The FDA wants calorie counts on menus. Restaurant chains must post "
+                             "calories on the menu. Menus in cinemas are included. The menu "
+                             "rules reach every chain with twenty outlets."))
+    assert len({"#Menu", "#Menus"} & set(tags)) == 1 and "#FDA" in tags

@@ -66,7 +66,8 @@ from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .story import Doc
 from .background import default_background
-from .tags import Tag, hashtags, merge_story_tags
+from .storytags import merge_story_tags
+from .tags import Tag, hashtags
 
 log = logging.getLogger(__name__)
 

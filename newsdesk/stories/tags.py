@@ -38,9 +38,9 @@ from ..words import runs
 from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, sentences, stopwords, tokenize, word_list)
-from .names import find_names, surname_tag
+from .names import find_names
 from .tagrules import adjective_only, never_a_tag
-from .variants import preferred, respell, spellings
+from .variants import preferred, respell
 
 IDF_POWER = 0.75
 SPREAD_POWER = 2.0
@@ -194,10 +194,28 @@ def _candidates(title: str, text: str, background: Background, language: str | N
         cand.name, cand.person = True, cand.person or name.person
     for tok in tokens:
         used_in.setdefault(stem(tok.text), set()).add(tok.sentence)
+    _fold_us_plurals(cands, used_in)
     for cand in cands.values():  # a phrase is in at most the sentences holding all its words
         found = [used_in.get(p, set()) for p in cand.key.split()]
         cand.spread = max(1, len(set.intersection(*found)) if found else 0)
     return cands, absorbed
+
+
+def _fold_us_plurals(cands: dict[str, _Candidate], used_in: dict[str, set[int]]) -> None:
+    """Snowball keeps a final "us" ("campus", "virus"), so "menus" is no "menu": when an
+    article has both, the plural joins the singular (no #Menu beside #Menus)."""
+    for key in [k for k in cands if k.endswith("us") and k[:-1] in cands]:
+        plural, single = cands.pop(key), cands[key[:-1]]
+        single.forms.update(plural.forms)
+        single.count += plural.count
+        single.first_sentence = min(single.first_sentence, plural.first_sentence)
+        single.in_title |= plural.in_title
+        single.verb_uses += plural.verb_uses
+        single.noun_uses += plural.noun_uses
+        single.modifier_uses += plural.modifier_uses
+        single.capital_mid |= plural.capital_mid
+        single.written_lower |= plural.written_lower
+        used_in[key[:-1]] = used_in.get(key[:-1], set()) | used_in.get(key, set())
 
 
 def _score(cand: _Candidate, background: Background) -> float:
@@ -236,14 +254,14 @@ class Tag:
     score: float   # 0..1, relative to the best tag of the article or story
 
 
-def _camel(form: str) -> str:
+def camel(form: str) -> str:
     parts = runs(form)
     return "".join(p if any(c.isupper() for c in p[1:]) or p.isupper() else p[:1].upper() + p[1:]
                    for p in parts)
 
 
 def make_tag(form: str, score: float = 1.0) -> Tag | None:
-    display = _camel(form)
+    display = camel(form)
     return Tag(display.casefold(), "#" + display, score) if display else None
 
 
@@ -347,62 +365,3 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
                 chosen[tag.slug] = tag
     ordered = sorted(chosen.values(), key=lambda t: -t.score)
     return [Tag(t.slug, t.display, round(t.score / ordered[0].score, 4)) for t in ordered]
-
-
-_UPPER = "A-ZÀ-ÞА-ЯЁІЇЄҐ"
-_CAMEL_WORD = re.compile(f"[{_UPPER}][^{_UPPER}]+|[{_UPPER}]+(?![^{_UPPER}])")
-
-
-def tag_words(display: str) -> tuple[str, ...]:
-    """The words of a CamelCase tag: "#NATOSummit" -> ("NATO", "Summit"); () if not CamelCase."""
-    words = tuple(_CAMEL_WORD.findall(display[1:]))
-    return words if "".join(words) == display[1:] else ()
-
-
-def _one_spelling(per_article: list[list[Tag]]) -> Counter[tuple[str, str]]:
-    """(slug, display) -> summed score, with each name in one spelling (#Kiev and #Kyiv ->
-    #Kyiv, #Zelenskiy -> #Zelenskyy) and plurals folded into the singular when the story
-    has both (#Ceasefires -> #Ceasefire)."""
-    used = Counter(w for tags in per_article for t in tags for w in tag_words(t.display))
-    fixed = spellings(used)
-    by_stem: dict[str, Counter[str]] = {}
-    for tags in per_article:
-        for tag in tags:
-            words = tag_words(tag.display)
-            shown = "#" + "".join(fixed.get(w, w) for w in words) if words else tag.display
-            key = stem_phrase(" ".join(words)) if words else tag.slug
-            by_stem.setdefault(key, Counter())[shown] += tag.score
-    total: Counter[tuple[str, str]] = Counter()
-    for shown in by_stem.values():
-        best = min(shown, key=lambda d: (len(d), -shown[d], d))  # the singular
-        total[(best[1:].casefold(), best)] = sum(shown.values())
-    return total
-
-
-def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[Tag]:
-    """Tags of a story, summed over its articles: one spelling per name and plurals into
-    the singular (``_one_spelling``), "#VladimirPutin" folds into "#Putin" (unless two
-    people of the story share the surname), "#Ukrainian" into "#Ukraine"."""
-    total: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    for (slug, shown), score in _one_spelling(per_article).items():
-        total[slug] += score
-        display.setdefault(slug, shown)
-    parts = {slug: tag_words(display[slug]) for slug in total}
-    givens: dict[str, set[str]] = {}  # surname -> given names it has in the story
-    for words in filter(None, parts.values()):
-        givens.setdefault(words[-1].casefold(), set()).add(words[0][:2])
-    for slug, words in parts.items():
-        place = place_of(display[slug][1:])
-        target = _camel(place).casefold() if place else None
-        if place:
-            display.setdefault(target, "#" + _camel(place))
-        elif len(givens.get(words[-1].casefold() if words else "", ())) <= 2:
-            target = surname_tag(words, set(total))
-        if target and target != slug and (place or target in total):
-            total[target] += total.pop(slug)
-    if not total:
-        return []
-    best = max(total.values())
-    ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return [Tag(slug, display[slug], round(score / best, 4)) for slug, score in ranked]

@@ -21,7 +21,10 @@ has taught it (``Background.learn``). Words are compared by their Snowball stem,
 Hashtags (3-10) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
 surname (#Putin), never genre words (#Readout, ``data/genre-words.txt``), weak or very
 common words, titles (#President) or given names alone, nor junk by form (``tagrules.py``). Any language or script is
-accepted; only English gets stop words and stemming.
+accepted; only English gets stop words and stemming. Tags come from the article's own
+language: words of a sentence in another (a quoted Portuguese line in an English report) are
+no candidates, its names of two words or more are (``_foreign``). A story's tags are merged
+in ``storytags.py``.
 """
 
 from __future__ import annotations
@@ -119,7 +122,7 @@ def _candidates(title: str, text: str, background: Background, language: str | N
     capitalised word alone is a name only if neither this text nor the background (its
     ``is_lower``) writes it in lower case: "Aliyev", not "Allies" or "the Nation". Words of
     sentences in another language than the article's are no candidates (#Não, #Que from
-    a quoted Portuguese line), though names found in them are."""
+    a quoted Portuguese line), though names of two words or more found in them are."""
     stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
     foreign = _foreign(title, text, language)
     title_tokens, body = tokenize(title), tokenize(text)

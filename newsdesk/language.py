@@ -78,7 +78,7 @@ MIN_SEGMENT_WORDS = 4  # shorter segments ("Que vergonha...", a name) are too sh
 
 
 def foreign_segments(segments: Sequence[str], main: str | None,
-                     known: Mapping[int, str] | None = None) -> set[int]:
+                     known: Mapping[int, str] | None = None, quotes: Sequence[str] = ()) -> set[int]:
     """Indices of the ``segments`` (sentences of one text, in order) confidently written in
     another language than ``main``, the text's own: the quoted Portuguese of an English
     report. ``known``: the language of segments the caller has already read by cheaper
@@ -86,21 +86,31 @@ def foreign_segments(segments: Sequence[str], main: str | None,
     is the one most of its words are confidently in (none: nothing is foreign). A segment
     of fewer than MIN_SEGMENT_WORDS words is too short to be read alone and goes with a
     foreign neighbour (a quoted passage is a run of sentences: "Que vergonha..." before a
-    Portuguese sentence)."""
+    Portuguese sentence). ``quotes``: spans quoted inside the segments ("«Ich bin ein
+    Berliner»"), judged alone when long enough; a foreign one is numbered
+    ``len(segments) + its index``."""
     short, read = set(), dict(known or {})
     for i, segment in enumerate(segments):
         if len(segment.split()) < MIN_SEGMENT_WORDS:
             short.add(i)
-        elif i not in read:
-            letters = [c for c in segment if c.isalpha()]
-            shouted = sum(c.isupper() for c in letters) > len(letters) / 2
-            code, confidence = guess(segment.lower() if shouted else segment)  # "VOCÊS QUE SÃO"
-            if code is not None and confidence >= MIN_CONFIDENCE:
-                read[i] = code
+        elif i not in read and (code := _confident(segment)):
+            read[i] = code
     if main is None:
         words: Counter[str] = Counter()
         for i, code in read.items():
             words[code] += len(segments[i].split()) if i not in short else 0
         main = words.most_common(1)[0][0] if words else None
     out = {i for i, code in read.items() if code != main and i not in short}
-    return out | {i for i in short if i - 1 in out or i + 1 in out}
+    quoted = {len(segments) + j for j, quote in enumerate(quotes)
+              if main and len(quote.split()) >= MIN_SEGMENT_WORDS
+              and _confident(quote) not in (None, main)}
+    return out | quoted | {i for i in short if i - 1 in out or i + 1 in out}
+
+
+def _confident(segment: str) -> str | None:
+    """The language of a segment when the detector is confident of it (capitals read as
+    lower case: "VOCÊS QUE SÃO" is Portuguese shouted)."""
+    letters = [c for c in segment if c.isalpha()]
+    shouted = sum(c.isupper() for c in letters) > len(letters) / 2
+    code, confidence = guess(segment.lower() if shouted else segment)
+    return code if confidence >= MIN_CONFIDENCE else None

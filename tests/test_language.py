@@ -46,3 +46,10 @@ def test_segments_in_another_language_are_found_with_their_short_neighbours():
     # an English sentence holding a Portuguese name stays English
     assert foreign_segments(["In an interview for the Observatório do Direito à Comunicação "
                              "blog, the member of parliament stressed the point."], "en") == set()
+
+
+def test_quoted_spans_are_judged_alone_and_numbered_after_the_segments():
+    segments = ["Bloggers compared the speech to JFK's Ich bin ein Berliner speech in 1963.",
+                "The speech was short."]
+    quotes = ["Ich bin ein Berliner", "a new beginning", "Não ao projeto de Azeredo"]
+    assert foreign_segments(segments, "en", quotes=quotes) == {2, 4}

@@ -504,3 +504,12 @@ def test_a_plural_snowball_keeps_whole_joins_its_singular():
                              "calories on the menu. Menus in cinemas are included. The menu "
                              "rules reach every chain with twenty outlets."))
     assert len({"#Menu", "#Menus"} & set(tags)) == 1 and "#FDA" in tags
+
+
+def test_a_quoted_phrase_in_another_language_gives_no_tags():
+    text = ("Moroccan bloggers compared the Cairo speech to JFK's «Ich bin ein Berliner» "
+            "speech. Bloggers in Morocco said the Cairo speech spoke to young people. One "
+            "blogger in Rabat said the speech in Cairo was a new start.")
+    tags = displays(hashtags("Moroccan bloggers on the Cairo speech", text, language="en"))
+    assert {"#Morocco", "#Cairo"} <= set(tags)
+    assert not {"#Ich", "#Berliner", "#Bin", "#Ein"} & set(tags)

@@ -101,19 +101,33 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
             and bool(_HAS_LETTER.search(token.text)))
 
 
-def _foreign(title: str, text: str, language: str | None) -> set[int]:
+_QUOTED = re.compile(r"[«“„\"]([^«»“”„\"]+)[»”“\"]")
+
+
+def _foreign(title: str, text: str, language: str | None) -> tuple[set[int], dict[int, set[str]]]:
     """Sentences (the title is -1) written in another language than the article's own
     (``language`` if declared, else the language of most of its words): a Portuguese quote
-    in an English report. A sentence whose words are at least ENGLISH_SHARE English
-    function words is English without asking the language detector (9 sentences in 10 of
-    the demo's; none of its foreign ones)."""
+    in an English report; and, by sentence, the words of quoted spans in another language
+    inside the others ("JFK's «Ich bin ein Berliner» speech"). A sentence whose words are at
+    least ENGLISH_SHARE English function words is English without asking the language
+    detector (9 sentences in 10 of the demo's; none of its foreign ones)."""
     segments = [title] + sentences(unicodedata.normalize("NFKC", text or ""))
-    stop, english = stopwords(), {}
-    for i, segment in enumerate(segments):
-        words = [w.casefold() for w in runs(segment)]
-        if words and sum(w in stop for w in words) >= ENGLISH_SHARE * len(words):
-            english[i] = "en"
-    return {i - 1 for i in foreign_segments(segments, declared(language), english)}
+    english = {i: "en" for i, segment in enumerate(segments) if _english(segment)}
+    main = declared(language)
+    quotes = [(i, m.group(1)) for i, segment in enumerate(segments)
+              for m in _QUOTED.finditer(segment)
+              if main not in (None, "en") or not _english(m.group(1))]
+    found = foreign_segments(segments, main, english, [q for _, q in quotes])
+    in_quotes: dict[int, set[str]] = {}
+    for j, (i, quote) in enumerate(quotes):
+        if len(segments) + j in found:
+            in_quotes.setdefault(i - 1, set()).update(w.casefold() for w in runs(quote))
+    return {i - 1 for i in found if i < len(segments)}, in_quotes
+
+
+def _english(segment: str) -> bool:
+    words = [w.casefold() for w in runs(segment)]
+    return bool(words) and sum(w in stopwords() for w in words) >= ENGLISH_SHARE * len(words)
 
 
 def _candidates(title: str, text: str, background: Background, language: str | None = None,
@@ -124,7 +138,7 @@ def _candidates(title: str, text: str, background: Background, language: str | N
     sentences in another language than the article's are no candidates (#Não, #Que from
     a quoted Portuguese line), though names of two words or more found in them are."""
     stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
-    foreign = _foreign(title, text, language)
+    foreign, quoted = _foreign(title, text, language)
     title_tokens, body = tokenize(title), tokenize(text)
     spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
     title_tokens, body = spelled[:len(title_tokens)], spelled[len(title_tokens):]
@@ -142,7 +156,8 @@ def _candidates(title: str, text: str, background: Background, language: str | N
         return cands[key]
 
     for prev, tok, nxt, in_name in zip([None] + tokens, tokens, tokens[1:] + [None], inside):
-        if not _is_content(tok, stop) or tok.sentence in foreign:
+        if not _is_content(tok, stop) or tok.sentence in foreign \
+                or tok.lower in quoted.get(tok.sentence, ()):
             continue
         places = places_in(tok, not in_name)  # "Ukrainians" counts for Ukraine
         for form in places or [tok.text if tok.capitalised and not tok.first else tok.lower]:
@@ -162,6 +177,7 @@ def _candidates(title: str, text: str, background: Background, language: str | N
     capital_pairs: set[tuple[str, str]] = set()
     for a, b in zip(tokens, tokens[1:]):
         if a.sentence == b.sentence and a.sentence not in foreign \
+                and not {a.lower, b.lower} & quoted.get(a.sentence, set()) \
                 and _is_content(a, stop) and _is_content(b, stop) \
                 and not b.gap and not (a.capitalised and b.capitalised) \
                 and not _CJK.search(a.text + b.text):

@@ -86,9 +86,9 @@ def foreign_segments(segments: Sequence[str], main: str | None,
     is the one most of its words are confidently in (none: nothing is foreign). A segment
     of fewer than MIN_SEGMENT_WORDS words is too short to be read alone and goes with a
     foreign neighbour (a quoted passage is a run of sentences: "Que vergonha..." before a
-    Portuguese sentence). ``quotes``: spans quoted inside the segments ("«Ich bin ein
-    Berliner»"), judged alone when long enough; a foreign one is numbered
-    ``len(segments) + its index``."""
+    Portuguese sentence) unless ``known`` puts it in ``main`` ("He wrote:"). ``quotes``:
+    spans quoted inside the segments ("«Ich bin ein Berliner»"), judged alone when long
+    enough; a foreign one is numbered ``len(segments) + its index``."""
     short, read = set(), dict(known or {})
     for i, segment in enumerate(segments):
         if len(segment.split()) < MIN_SEGMENT_WORDS:
@@ -104,7 +104,8 @@ def foreign_segments(segments: Sequence[str], main: str | None,
     quoted = {len(segments) + j for j, quote in enumerate(quotes)
               if main and len(quote.split()) >= MIN_SEGMENT_WORDS
               and _confident(quote) not in (None, main)}
-    return out | quoted | {i for i in short if i - 1 in out or i + 1 in out}
+    beside = {i for i in short if (i - 1 in out or i + 1 in out) and read.get(i) != main}
+    return out | quoted | beside
 
 
 def _confident(segment: str) -> str | None:

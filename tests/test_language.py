@@ -40,6 +40,8 @@ def test_segments_in_another_language_are_found_with_their_short_neighbours():
         "Thank you.",                                   # 7: short, English neighbours only
     ]
     assert foreign_segments(segments, "en") == {2, 3, 4, 5}
+    # a short segment the caller knows to be in the text's language stays in it
+    assert foreign_segments(segments, "en", known={3: "en"}) == {2, 4, 5}
     # undeclared: the language most words are in (here Portuguese) is the text's own
     assert foreign_segments(segments, None) == {0, 1, 6, 7}
     assert foreign_segments(segments[:2] + segments[6:], None) == set()

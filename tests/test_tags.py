@@ -513,3 +513,14 @@ def test_a_quoted_phrase_in_another_language_gives_no_tags():
     tags = displays(hashtags("Moroccan bloggers on the Cairo speech", text, language="en"))
     assert {"#Morocco", "#Cairo"} <= set(tags)
     assert not {"#Ich", "#Berliner", "#Bin", "#Ein"} & set(tags)
+
+
+def test_english_function_words_prove_nothing_in_an_article_in_another_language():
+    """In an English article a sentence of English function words is English without asking
+    the detector; a German sentence with as many ("so", "also", "in") is no foreign quote
+    in a German article."""
+    text = ("Es war so, also ging sie in die Werft. Die Hafenbehörde in Hamburg meldet einen "
+            "Rekord beim Containerumschlag. Der Containerumschlag stieg um acht Prozent.")
+    phrases = [p for p, _ in extract_keyphrases("Rekord im Hamburger Hafen", text, top=30,
+                                                language="de")]
+    assert "werft" in phrases

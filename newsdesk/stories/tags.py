@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..language import declared, foreign_segments
+from ..language import declared, detect, foreign_segments
 from ..words import runs
 from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
@@ -106,18 +106,19 @@ _QUOTED = re.compile(r"[«“„\"]([^«»“”„\"]+)[»”“\"]")
 
 def _foreign(title: str, text: str, language: str | None) -> tuple[set[int], dict[int, set[str]]]:
     """Sentences (the title is -1) written in another language than the article's own
-    (``language`` if declared, else the language of most of its words): a Portuguese quote
-    in an English report; and, by sentence, the words of quoted spans in another language
-    inside the others ("JFK's «Ich bin ein Berliner» speech"). A sentence whose words are at
-    least ENGLISH_SHARE English function words is English without asking the language
-    detector (9 sentences in 10 of the demo's; none of its foreign ones)."""
+    (``language`` if declared, else detected): a Portuguese quote in an English report;
+    and, by sentence, the words of quoted spans in another language inside the others
+    ("JFK's «Ich bin ein Berliner» speech"). In an English article, a sentence or quote
+    whose words are at least ENGLISH_SHARE English function words is English without asking
+    the language detector (9 sentences in 10 of the demo's; none of its foreign ones); in
+    another language such a share proves nothing ("er war so müde, also ging er in...")."""
     segments = [title] + sentences(unicodedata.normalize("NFKC", text or ""))
-    english = {i: "en" for i, segment in enumerate(segments) if _english(segment)}
-    main = declared(language)
+    main = declared(language) or detect(f"{title}\n{text}")
+    english = _english if main == "en" else (lambda segment: False)
     quotes = [(i, m.group(1)) for i, segment in enumerate(segments)
-              for m in _QUOTED.finditer(segment)
-              if main not in (None, "en") or not _english(m.group(1))]
-    found = foreign_segments(segments, main, english, [q for _, q in quotes])
+              for m in _QUOTED.finditer(segment) if not english(m.group(1))]
+    known = {i: "en" for i, segment in enumerate(segments) if english(segment)}
+    found = foreign_segments(segments, main, known, [q for _, q in quotes])
     in_quotes: dict[int, set[str]] = {}
     for j, (i, quote) in enumerate(quotes):
         if len(segments) + j in found:
@@ -126,8 +127,8 @@ def _foreign(title: str, text: str, language: str | None) -> tuple[set[int], dic
 
 
 def _english(segment: str) -> bool:
-    words = [w.casefold() for w in runs(segment)]
-    return bool(words) and sum(w in stopwords() for w in words) >= ENGLISH_SHARE * len(words)
+    words, stop = [w.casefold() for w in runs(segment)], stopwords()
+    return bool(words) and sum(w in stop for w in words) >= ENGLISH_SHARE * len(words)
 
 
 def _candidates(title: str, text: str, background: Background, language: str | None = None,

@@ -82,8 +82,10 @@ def foreign_segments(segments: Sequence[str], main: str | None,
     """Indices of the ``segments`` (sentences of one text, in order) confidently written in
     another language than ``main``, the text's own: the quoted Portuguese of an English
     report. ``known``: the language of segments the caller has already read by cheaper
-    means (the detector is not asked about them). With ``main`` None, the text's language
-    is the one most of its words are confidently in (none: nothing is foreign). A segment
+    means (the detector is not asked about them). With ``main`` None, or when over half of
+    the text's words are confidently in one other language and under a quarter in ``main``
+    (a feed declaring English for an article in French), the text's language is the one
+    most of its words are in (none: nothing is foreign). A segment
     of fewer than MIN_SEGMENT_WORDS words is too short to be read alone and goes with a
     foreign neighbour (a quoted passage is a run of sentences: "Que vergonha..." before a
     Portuguese sentence) unless ``known`` puts it in ``main`` ("He wrote:"). ``quotes``:
@@ -95,11 +97,12 @@ def foreign_segments(segments: Sequence[str], main: str | None,
             short.add(i)
         elif i not in read and (code := _confident(segment)):
             read[i] = code
-    if main is None:
-        words: Counter[str] = Counter()
-        for i, code in read.items():
-            words[code] += len(segments[i].split()) if i not in short else 0
-        main = words.most_common(1)[0][0] if words else None
+    words: Counter[str] = Counter()
+    for i, code in read.items():
+        words[code] += len(segments[i].split()) if i not in short else 0
+    top, total = words.most_common(1)[0] if words else None, sum(len(s.split()) for s in segments)
+    if top and (main is None or (2 * top[1] > total and 4 * words[main] < total)):
+        main = top[0]  # a feed declaring English for an article in French: the text decides
     out = {i for i, code in read.items() if code != main and i not in short}
     quoted = {len(segments) + j for j, quote in enumerate(quotes)
               if main and len(quote.split()) >= MIN_SEGMENT_WORDS

@@ -55,3 +55,14 @@ def test_quoted_spans_are_judged_alone_and_numbered_after_the_segments():
                 "The speech was short."]
     quotes = ["Ich bin ein Berliner", "a new beginning", "Não ao projeto de Azeredo"]
     assert foreign_segments(segments, "en", quotes=quotes) == {2, 4}
+
+
+def test_a_declared_language_most_of_the_text_contradicts_gives_way():
+    french = ["Le gouvernement a présenté un nouveau projet de loi sur le logement social.",
+              "Les députés examineront le texte en commission la semaine prochaine.",
+              "Read the original article in English here."]
+    assert foreign_segments(french, "en") == {2}  # the feed said English; the text is French
+    # a declared language holding half the words or more decides
+    english = ["The government presented a new bill on social housing to the parliament today.",
+               "Members of parliament will examine the text in committee next week, it said."]
+    assert foreign_segments(english + french[:1], "en") == {2}

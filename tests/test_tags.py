@@ -524,3 +524,13 @@ def test_english_function_words_prove_nothing_in_an_article_in_another_language(
     phrases = [p for p, _ in extract_keyphrases("Rekord im Hamburger Hafen", text, top=30,
                                                 language="de")]
     assert "werft" in phrases
+
+
+def test_an_article_in_another_language_than_its_feed_declares_keeps_its_words():
+    """A feed declaring English for an article in French: the text decides, so its words
+    stay candidates (they were all dropped as 'foreign')."""
+    text = ("Le gouvernement a présenté un nouveau projet de loi sur le logement social. Les "
+            "députés examineront le projet de loi sur le logement en commission. Le logement "
+            "social manque dans les grandes villes, selon le gouvernement.")
+    tags = displays(hashtags("Logement social : un projet de loi", text, language="en"))
+    assert {"#Gouvernement", "#LogementSocial"} <= set(tags)

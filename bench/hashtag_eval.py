@@ -23,6 +23,7 @@ file order, each tagged with what the documents before it taught (no gold is use
     python bench/hashtag_eval.py                      # ours beside YAKE, tuning and reporting parts
     python bench/hashtag_eval.py --write-background   # rebuild data/wordfreq-en.tsv (needs wordfreq)
     python bench/hashtag_eval.py --demo               # what readers see on the demo corpus
+    python bench/hashtag_eval.py --sample 20          # 20 random demo articles, tagged as the stage does
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from newsdesk.stories import tags  # noqa: E402
 from newsdesk.stories.background import (Background, default_background,  # noqa: E402
                                          write_table)
 from newsdesk.stories.entities import DATA  # noqa: E402
-from newsdesk.stories.tags import extract_keyphrases, tag_words  # noqa: E402
+from newsdesk.stories.storytags import tag_words  # noqa: E402
+from newsdesk.stories.tags import extract_keyphrases  # noqa: E402
 from newsdesk.words import runs as word_runs  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -189,13 +191,42 @@ def demo(sample: int = 12) -> None:
         print("\n".join(shown))
 
 
+def demo_sample(n: int, seed: int = 18) -> None:
+    """``n`` random demo articles (fixed seed) with the tags the stories stage gives them:
+    articles in publication order, each tagged with what the ones before taught the
+    background. Run it on two checkouts to compare what readers see, side by side."""
+    import random
+    from datetime import datetime
+
+    from newsdesk.demo.corpus import OUTLETS, load_articles
+
+    articles = sorted(load_articles(), key=lambda a: (datetime.fromisoformat(a.published), a.id))
+    ids = sorted(a.id for a in articles)
+    random.Random(seed).shuffle(ids)
+    chosen, background, found = set(ids[:n]), default_background(), {}
+    for article in articles:
+        if article.id in chosen:
+            found[article.id] = [t.display for t in tags.hashtags(
+                article.title, article.text, background=background,
+                language=OUTLETS[article.outlet_id].language)]
+        background.learn(f"{article.title}\n{article.text}")
+    by_id = {a.id: a for a in articles}
+    for i in ids[:n]:
+        print(f"{by_id[i].outlet_id:<16} {by_id[i].title[:55]:<55} {' '.join(found[i])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-background", action="store_true",
                         help="rebuild data/wordfreq-en.tsv from the wordfreq package")
     parser.add_argument("--demo", action="store_true",
                         help="print the tags readers would see on the bundled demo corpus")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="the tags of N random demo articles (fixed seed), as the stage gives them")
     args = parser.parse_args(argv)
+    if args.sample:
+        demo_sample(args.sample)
+        return 0
     if args.demo:
         demo()
         return 0

@@ -10,8 +10,9 @@ import pytest
 from newsdesk.stories.entities import tokenize
 from newsdesk.stories.names import find_names
 from newsdesk.stories.background import default_background
+from newsdesk.stories.storytags import merge_story_tags
 from newsdesk.stories.tags import (MAX_TAGS, MIN_TAGS, Background, Tag, extract_keyphrases,
-                                   hashtags, merge_story_tags)
+                                   hashtags)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -219,10 +220,10 @@ def test_hashtag_floor_on_500n_kpcrowd_reporting_part():
     docs = bench.load_kpcrowd()
     report = bench.split(docs, key=lambda d: d.id)["report"]
     p, r, f1 = bench.score(bench.run_hashtags(docs), report)
-    # measured with bench/hashtag_eval.py on the reporting part (262 documents): P@10 0.327,
-    # F1@10 0.130; floors = measured - 0.01
-    assert p >= 0.317
-    assert f1 >= 0.120
+    # measured with bench/hashtag_eval.py on the reporting part (262 documents): P@10 0.425,
+    # F1@10 0.168; floors = measured - 0.01
+    assert p >= 0.415
+    assert f1 >= 0.158
 
 
 # --- one spelling per name (stories/variants.py, data/name-variants.tsv) ---------------
@@ -465,3 +466,71 @@ def test_a_dateline_in_capitals_neither_spells_the_name_nor_leaves_a_fragment():
     shown = [t.display for t in hashtags("Tax deal creates classic San Francisco row", text)]
     assert "#SanFrancisco" in shown
     assert "#SANFrancisco" not in shown and "#San" not in shown and "#Francisco" not in shown
+
+
+def test_words_of_a_quoted_passage_in_another_language_are_no_tags():
+    """An English report quoting Portuguese bloggers: the quote's function words (#Não,
+    #Que, #Uma) were tags; words of sentences in another language than the article's are
+    not candidates, the article's own words and its names are."""
+    text = ("Bloggers in Brazil reacted with anger to the television coverage of the Air France "
+            "crash. Journalist Ana Souza wrote on her blog:\n"
+            "Não têm o mínimo respeito e nem disfarçam o desejo de audiência. Que vergonha... "
+            "Uma emissora chegou a chamar uma numeróloga para explicar o acidente. Não é "
+            "jornalismo, é espetáculo. Que tristeza para as famílias!\n"
+            "Other bloggers in Brazil defended the coverage of the crash. Souza said the "
+            "television coverage of the crash showed little respect for the families. She "
+            "asked the channels to wait for the investigators before they speculate about "
+            "the causes of the crash, and many readers of her blog agreed with her.")
+    tags = displays(hashtags("Brazil: bloggers and the crash coverage", text, language="en"))
+    assert {"#Brazil", "#Souza", "#Crash", "#AirFrance"} <= set(tags)
+    assert not {"#Não", "#Que", "#Uma", "#Jornalismo", "#Espetáculo", "#Emissora"} & set(tags)
+    # undeclared, the article's language is the one most of its words are in
+    assert not {"#Não", "#Que", "#Uma"} & set(displays(hashtags("Bloggers and the crash", text)))
+
+
+def test_abbreviated_days_and_months_are_no_tags():
+    text = ("Stand-up at the Komedia, Bath: Tue and Fri 8pm, Sat 9pm. Tickets from Sept 3. "
+            "The Komedia in Bath hosts new stand-up every week; Tue is the open mic night, "
+            "Sat the headliners. Comedy fans in Bath queue early.")
+    tags = displays(hashtags("This week's comedy in Bath", text))
+    assert "#Bath" in tags and "#Komedia" in tags
+    assert not {"#Tue", "#Fri", "#Sat", "#Sept"} & set(tags)
+
+
+def test_a_plural_snowball_keeps_whole_joins_its_singular():
+    """Snowball leaves "menus" as it is (as "campus"): #Menu and #Menus were two tags."""
+    tags = displays(hashtags("FDA proposes calorie counts on menus",
+                             "The FDA wants calorie counts on menus. Restaurant chains must post "
+                             "calories on the menu. Menus in cinemas are included. The menu "
+                             "rules reach every chain with twenty outlets."))
+    assert len({"#Menu", "#Menus"} & set(tags)) == 1 and "#FDA" in tags
+
+
+def test_a_quoted_phrase_in_another_language_gives_no_tags():
+    text = ("Moroccan bloggers compared the Cairo speech to JFK's «Ich bin ein Berliner» "
+            "speech. Bloggers in Morocco said the Cairo speech spoke to young people. One "
+            "blogger in Rabat said the speech in Cairo was a new start.")
+    tags = displays(hashtags("Moroccan bloggers on the Cairo speech", text, language="en"))
+    assert {"#Morocco", "#Cairo"} <= set(tags)
+    assert not {"#Ich", "#Berliner", "#Bin", "#Ein"} & set(tags)
+
+
+def test_english_function_words_prove_nothing_in_an_article_in_another_language():
+    """In an English article a sentence of English function words is English without asking
+    the detector; a German sentence with as many ("so", "also", "in") is no foreign quote
+    in a German article."""
+    text = ("Es war so, also ging sie in die Werft. Die Hafenbehörde in Hamburg meldet einen "
+            "Rekord beim Containerumschlag. Der Containerumschlag stieg um acht Prozent.")
+    phrases = [p for p, _ in extract_keyphrases("Rekord im Hamburger Hafen", text, top=30,
+                                                language="de")]
+    assert "werft" in phrases
+
+
+def test_an_article_in_another_language_than_its_feed_declares_keeps_its_words():
+    """A feed declaring English for an article in French: the text decides, so its words
+    stay candidates (they were all dropped as 'foreign')."""
+    text = ("Le gouvernement a présenté un nouveau projet de loi sur le logement social. Les "
+            "députés examineront le projet de loi sur le logement en commission. Le logement "
+            "social manque dans les grandes villes, selon le gouvernement.")
+    tags = displays(hashtags("Logement social : un projet de loi", text, language="en"))
+    assert {"#Gouvernement", "#LogementSocial"} <= set(tags)

@@ -66,7 +66,8 @@ from .provenance import EarlierMatch, Record, classify
 from .related import related
 from .story import Doc
 from .background import default_background
-from .tags import Tag, hashtags, merge_story_tags
+from .storytags import merge_story_tags
+from .tags import Tag, hashtags
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ class StoriesStage:
                     conn, article.id, self.duplicates.signature(article.text, article.title))
                 story_store.replace_tags(conn, "article_tags", "article_id", article.id,
                                          hashtags(article.title, article.text,
-                                                  background=self.background))
+                                                  background=self.background,
+                                                  language=article.language))
                 self._story_tags(conn, story_id)
                 self._related(conn, article.id, story_id)
                 self._retitle(conn, story_id, article.id,
@@ -299,7 +301,8 @@ class StoriesStage:
         # A republication carries its original's tags: no tagging, no story-tag merge and no
         # refresh of other members' related lists (a copy is never listed in them), so a
         # flood of wire copies costs little and holds the write lock briefly.
-        tags = None if copy else hashtags(article.title, article.text, background=self.background)
+        tags = None if copy else hashtags(article.title, article.text, background=self.background,
+                                          language=article.language)
         if not copy:  # the archive teaches the background (after tagging, as idf counts others)
             self.background.learn_words(*feats.learn)
             self._learned.append(article.id)

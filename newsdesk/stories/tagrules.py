@@ -2,7 +2,7 @@
 
 ``tags._topical`` decides by how a candidate is used in the article (a name, a verb, a
 title); the rules here look only at its written form and catch what no score should
-rescue: fragments (#De, #Bin), clock and calendar noise (#PM, #FY2022, #XXI), names with
+rescue: fragments (#De, #Bin), clock and calendar noise (#PM, #FY2022, #XXI, #Tue), names with
 a repeated word, page furniture and transcript markers (#Applause, #USC,
 ``data/boilerplate.txt``), tags too long to read (> MAX_TAG_CHARS), and adjectives used
 only before a noun (#Bilateral in "bilateral cooperation", "bilateral trade").
@@ -19,6 +19,10 @@ from .entities import CONNECTORS, word_list
 MAX_TAG_CHARS = 30  # without the "#"
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|^fy\d+$", re.IGNORECASE)
 _ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(?:IX|IV|V?I{0,3})")
+# days and months as listings and datelines abbreviate them ("Tue 8pm", "Sat", "Sept 3");
+# not "Sun" (a newspaper, a star) nor "Jun" (a name), and never in capitals ("SAT")
+_CALENDAR = frozenset("mon tue tues wed thu thur thurs fri sat jan feb mar apr jul aug sep sept "
+                      "oct nov dec".split())
 _ADJECTIVE = ("al", "ic", "ary", "ous", "ive", "ible", "able", "ful", "less", "an", "ent", "ant")
 
 
@@ -43,6 +47,7 @@ def never_a_tag(form: str, key: str, display: str) -> bool:
             or (len(bare) <= 2 and not bare.isupper())       # "#De", "#Es"
             or (len(words) == 1 and form.casefold() in CONNECTORS)  # "#Bin", "#Al"
             or bool(_YEAR.search(bare)) or bool(_ROMAN.fullmatch(bare))
+            or (form.casefold().rstrip(".") in _CALENDAR and not bare.isupper())
             or len({w.casefold() for w in words}) < len(words)  # "Shoigu Sergei Shoigu"
             or is_boilerplate(form, key))
 

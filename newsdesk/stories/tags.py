@@ -21,24 +21,29 @@ has taught it (``Background.learn``). Words are compared by their Snowball stem,
 Hashtags (3-10) are the topical keyphrases in CamelCase (#WhiteHouse, #Ukraine): persons by
 surname (#Putin), never genre words (#Readout, ``data/genre-words.txt``), weak or very
 common words, titles (#President) or given names alone, nor junk by form (``tagrules.py``). Any language or script is
-accepted; only English gets stop words and stemming.
+accepted; only English gets stop words and stemming. Tags come from the article's own
+language: words of a sentence in another (a quoted Portuguese line in an English report) are
+no candidates, its names of two words or more are (``_foreign``). A story's tags are merged
+in ``storytags.py``.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..language import declared, detect, foreign_segments
 from ..words import runs
 from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
-                       places_in, stopwords, tokenize, word_list)
-from .names import find_names, surname_tag
+                       places_in, sentences, stopwords, tokenize, word_list)
+from .names import find_names
 from .tagrules import adjective_only, never_a_tag
-from .variants import preferred, respell, spellings
+from .variants import preferred, respell
 
 IDF_POWER = 0.75
 SPREAD_POWER = 2.0
@@ -52,6 +57,7 @@ MIN_TAGS, MAX_TAGS = 3, 10
 # documents: a seventh tag like #Support or #Law would gather every article saying it
 TAIL_FROM, TAIL_SHARE = 6, 0.1
 COMMON_SHARE = 0.25  # non-names in this share of background documents are never tags
+ENGLISH_SHARE = 0.3  # see _foreign
 
 _BEFORE_VERB = {"to", "will", "would", "can", "could", "must", "should", "we", "they", "not"}
 _BEFORE_NOUN = {"the", "a", "an", "our", "their", "his", "her", "its", "this", "these", "of"}
@@ -95,12 +101,45 @@ def _is_content(token: Token, stop: frozenset[str]) -> bool:
             and bool(_HAS_LETTER.search(token.text)))
 
 
-def _candidates(title: str, text: str, background: Background,
+_QUOTED = re.compile(r"[«“„\"]([^«»“”„\"]+)[»”“\"]")
+
+
+def _foreign(title: str, text: str, language: str | None) -> tuple[set[int], dict[int, set[str]]]:
+    """Sentences (the title is -1) written in another language than the article's own
+    (``language`` if declared, else detected): a Portuguese quote in an English report;
+    and, by sentence, the words of quoted spans in another language inside the others
+    ("JFK's «Ich bin ein Berliner» speech"). In an English article, a sentence or quote
+    whose words are at least ENGLISH_SHARE English function words is English without asking
+    the language detector (9 sentences in 10 of the demo's; none of its foreign ones); in
+    another language such a share proves nothing ("er war so müde, also ging er in...")."""
+    segments = [title] + sentences(unicodedata.normalize("NFKC", text or ""))
+    main = declared(language) or detect(f"{title}\n{text}")
+    english = _english if main == "en" else (lambda segment: False)
+    quotes = [(i, m.group(1)) for i, segment in enumerate(segments)
+              for m in _QUOTED.finditer(segment) if not english(m.group(1))]
+    known = {i: "en" for i, segment in enumerate(segments) if english(segment)}
+    found = foreign_segments(segments, main, known, [q for _, q in quotes])
+    in_quotes: dict[int, set[str]] = {}
+    for j, (i, quote) in enumerate(quotes):
+        if len(segments) + j in found:
+            in_quotes.setdefault(i - 1, set()).update(w.casefold() for w in runs(quote))
+    return {i - 1 for i in found if i < len(segments)}, in_quotes
+
+
+def _english(segment: str) -> bool:
+    words, stop = [w.casefold() for w in runs(segment)], stopwords()
+    return bool(words) and sum(w in stop for w in words) >= ENGLISH_SHARE * len(words)
+
+
+def _candidates(title: str, text: str, background: Background, language: str | None = None,
                 ) -> tuple[dict[str, _Candidate], set[str]]:
     """Candidates by key, and the keys of given names absorbed by a person's surname. A
     capitalised word alone is a name only if neither this text nor the background (its
-    ``is_lower``) writes it in lower case: "Aliyev", not "Allies" or "the Nation"."""
+    ``is_lower``) writes it in lower case: "Aliyev", not "Allies" or "the Nation". Words of
+    sentences in another language than the article's are no candidates (#Não, #Que from
+    a quoted Portuguese line), though names of two words or more found in them are."""
     stop = stopwords() | CONNECTORS  # "von der" is no phrase, "de" no word of its own
+    foreign, quoted = _foreign(title, text, language)
     title_tokens, body = tokenize(title), tokenize(text)
     spelled = respell(title_tokens + body)  # "Kiev" -> "Kyiv"; "Zelenskiy" -> "Zelenskyy"
     title_tokens, body = spelled[:len(title_tokens)], spelled[len(title_tokens):]
@@ -118,7 +157,8 @@ def _candidates(title: str, text: str, background: Background,
         return cands[key]
 
     for prev, tok, nxt, in_name in zip([None] + tokens, tokens, tokens[1:] + [None], inside):
-        if not _is_content(tok, stop):
+        if not _is_content(tok, stop) or tok.sentence in foreign \
+                or tok.lower in quoted.get(tok.sentence, ()):
             continue
         places = places_in(tok, not in_name)  # "Ukrainians" counts for Ukraine
         for form in places or [tok.text if tok.capitalised and not tok.first else tok.lower]:
@@ -137,7 +177,9 @@ def _candidates(title: str, text: str, background: Background,
     first_seen: dict[tuple[str, str], int] = {}
     capital_pairs: set[tuple[str, str]] = set()
     for a, b in zip(tokens, tokens[1:]):
-        if a.sentence == b.sentence and _is_content(a, stop) and _is_content(b, stop) \
+        if a.sentence == b.sentence and a.sentence not in foreign \
+                and not {a.lower, b.lower} & quoted.get(a.sentence, set()) \
+                and _is_content(a, stop) and _is_content(b, stop) \
                 and not b.gap and not (a.capitalised and b.capitalised) \
                 and not _CJK.search(a.text + b.text):
             pair = (a.lower, b.lower)
@@ -172,10 +214,28 @@ def _candidates(title: str, text: str, background: Background,
         cand.name, cand.person = True, cand.person or name.person
     for tok in tokens:
         used_in.setdefault(stem(tok.text), set()).add(tok.sentence)
+    _fold_us_plurals(cands, used_in)
     for cand in cands.values():  # a phrase is in at most the sentences holding all its words
         found = [used_in.get(p, set()) for p in cand.key.split()]
         cand.spread = max(1, len(set.intersection(*found)) if found else 0)
     return cands, absorbed
+
+
+def _fold_us_plurals(cands: dict[str, _Candidate], used_in: dict[str, set[int]]) -> None:
+    """Snowball keeps a final "us" ("campus", "virus"), so "menus" is no "menu": when an
+    article has both, the plural joins the singular (no #Menu beside #Menus)."""
+    for key in [k for k in cands if k.endswith("us") and k[:-1] in cands]:
+        plural, single = cands.pop(key), cands[key[:-1]]
+        single.forms.update(plural.forms)
+        single.count += plural.count
+        single.first_sentence = min(single.first_sentence, plural.first_sentence)
+        single.in_title |= plural.in_title
+        single.verb_uses += plural.verb_uses
+        single.noun_uses += plural.noun_uses
+        single.modifier_uses += plural.modifier_uses
+        single.capital_mid |= plural.capital_mid
+        single.written_lower |= plural.written_lower
+        used_in[key[:-1]] = used_in.get(key[:-1], set()) | used_in.get(key, set())
 
 
 def _score(cand: _Candidate, background: Background) -> float:
@@ -191,19 +251,19 @@ def _score(cand: _Candidate, background: Background) -> float:
     return score
 
 
-def _ranked(title: str, text: str, background: Background | None,
+def _ranked(title: str, text: str, background: Background | None, language: str | None = None,
             ) -> tuple[list[tuple[_Candidate, float]], set[str]]:
     background = background or default_background()
-    cands, absorbed = _candidates(title, text, background)
+    cands, absorbed = _candidates(title, text, background, language)
     scored = [(c, _score(c, background)) for c in cands.values()]
     scored.sort(key=lambda cs: (-cs[1], cs[0].key))
     return scored, absorbed
 
 
-def extract_keyphrases(title: str, text: str, top: int = 10,
-                       background: Background | None = None) -> list[tuple[str, float]]:
+def extract_keyphrases(title: str, text: str, top: int = 10, background: Background | None = None,
+                       language: str | None = None) -> list[tuple[str, float]]:
     """The ``top`` keyphrases, lower case, best first, with their scores."""
-    ranked, _ = _ranked(title, text, background)
+    ranked, _ = _ranked(title, text, background, language)
     return [(c.form.casefold(), round(s, 4)) for c, s in ranked[:top]]
 
 
@@ -214,14 +274,14 @@ class Tag:
     score: float   # 0..1, relative to the best tag of the article or story
 
 
-def _camel(form: str) -> str:
+def camel(form: str) -> str:
     parts = runs(form)
     return "".join(p if any(c.isupper() for c in p[1:]) or p.isupper() else p[:1].upper() + p[1:]
                    for p in parts)
 
 
 def make_tag(form: str, score: float = 1.0) -> Tag | None:
-    display = _camel(form)
+    display = camel(form)
     return Tag(display.casefold(), "#" + display, score) if display else None
 
 
@@ -292,7 +352,7 @@ def _absorbed(ranked: list[tuple[_Candidate, float]]) -> set[str]:
 
 
 def hashtags(title: str, text: str, top: int = MAX_TAGS,
-             background: Background | None = None) -> list[Tag]:
+             background: Background | None = None, language: str | None = None) -> list[Tag]:
     """Between 3 and ``top`` hashtags (fewer only when the text has few topical words).
 
     Persons are tagged by surname (#Putin), places for their demonyms (#Ukraine for
@@ -301,7 +361,7 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
     need two mentions, the title or the lede (the first sentence) before others are taken.
     """
     background = background or default_background()
-    ranked, absorbed = _ranked(title, text, background)
+    ranked, absorbed = _ranked(title, text, background, language)
     ranked = [(c, s) for c, s in ranked if _topical(c, background)]
     absorbed |= _absorbed(ranked)
     best = ranked[0][1] if ranked else 0.0
@@ -325,62 +385,3 @@ def hashtags(title: str, text: str, top: int = MAX_TAGS,
                 chosen[tag.slug] = tag
     ordered = sorted(chosen.values(), key=lambda t: -t.score)
     return [Tag(t.slug, t.display, round(t.score / ordered[0].score, 4)) for t in ordered]
-
-
-_UPPER = "A-ZÀ-ÞА-ЯЁІЇЄҐ"
-_CAMEL_WORD = re.compile(f"[{_UPPER}][^{_UPPER}]+|[{_UPPER}]+(?![^{_UPPER}])")
-
-
-def tag_words(display: str) -> tuple[str, ...]:
-    """The words of a CamelCase tag: "#NATOSummit" -> ("NATO", "Summit"); () if not CamelCase."""
-    words = tuple(_CAMEL_WORD.findall(display[1:]))
-    return words if "".join(words) == display[1:] else ()
-
-
-def _one_spelling(per_article: list[list[Tag]]) -> Counter[tuple[str, str]]:
-    """(slug, display) -> summed score, with each name in one spelling (#Kiev and #Kyiv ->
-    #Kyiv, #Zelenskiy -> #Zelenskyy) and plurals folded into the singular when the story
-    has both (#Ceasefires -> #Ceasefire)."""
-    used = Counter(w for tags in per_article for t in tags for w in tag_words(t.display))
-    fixed = spellings(used)
-    by_stem: dict[str, Counter[str]] = {}
-    for tags in per_article:
-        for tag in tags:
-            words = tag_words(tag.display)
-            shown = "#" + "".join(fixed.get(w, w) for w in words) if words else tag.display
-            key = stem_phrase(" ".join(words)) if words else tag.slug
-            by_stem.setdefault(key, Counter())[shown] += tag.score
-    total: Counter[tuple[str, str]] = Counter()
-    for shown in by_stem.values():
-        best = min(shown, key=lambda d: (len(d), -shown[d], d))  # the singular
-        total[(best[1:].casefold(), best)] = sum(shown.values())
-    return total
-
-
-def merge_story_tags(per_article: list[list[Tag]], top: int = MAX_TAGS) -> list[Tag]:
-    """Tags of a story, summed over its articles: one spelling per name and plurals into
-    the singular (``_one_spelling``), "#VladimirPutin" folds into "#Putin" (unless two
-    people of the story share the surname), "#Ukrainian" into "#Ukraine"."""
-    total: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    for (slug, shown), score in _one_spelling(per_article).items():
-        total[slug] += score
-        display.setdefault(slug, shown)
-    parts = {slug: tag_words(display[slug]) for slug in total}
-    givens: dict[str, set[str]] = {}  # surname -> given names it has in the story
-    for words in filter(None, parts.values()):
-        givens.setdefault(words[-1].casefold(), set()).add(words[0][:2])
-    for slug, words in parts.items():
-        place = place_of(display[slug][1:])
-        target = _camel(place).casefold() if place else None
-        if place:
-            display.setdefault(target, "#" + _camel(place))
-        elif len(givens.get(words[-1].casefold() if words else "", ())) <= 2:
-            target = surname_tag(words, set(total))
-        if target and target != slug and (place or target in total):
-            total[target] += total.pop(slug)
-    if not total:
-        return []
-    best = max(total.values())
-    ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return [Tag(slug, display[slug], round(score / best, 4)) for slug, score in ranked]

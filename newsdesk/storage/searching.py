@@ -107,10 +107,10 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             where += " AND (a.language = :language OR a.source_id = ANY(:language_outlets))"
         # windows of ids newest first, bitmap scans only: see pgsearch.py
         reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
-            AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""
+            AND {{window}} ORDER BY a.id DESC LIMIT :want"""
         candidates = f"""SELECT a.id, {when} AS sort_when FROM articles a
             JOIN sources s ON s.id = a.source_id
-            WHERE a.search_vector @@ {pgsearch.TSQ} AND a.id <= :top AND a.id > :lo{where}
+            WHERE a.search_vector @@ {pgsearch.TSQ} AND {{window}}{where}
             ORDER BY a.id DESC LIMIT :want"""
         page = f"""SELECT {COLS}, ts_headline('english', left(a.text, {SNIPPET_TEXT}), {pgsearch.TSQ},
                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')

@@ -128,6 +128,24 @@ def test_a_gap_in_the_ranges_falls_back_to_one_piece(port, monkeypatch):
     assert pgranges.roll(db) == []
 
 
+def test_an_outlet_search_reaches_past_the_newest_matches_of_the_words(port):
+    """With an outlet, PostgreSQL starts from the outlet's own articles: its newest matches
+    however many other outlets' matches are newer (a category stops at the ``scan``
+    newest matches of the words and says so)."""
+    db, outlet = port["db"], port["outlets"][1]
+    everything = searching.search(db, "pilots", sort="date", bound=100, limit=100).results
+    theirs = sorted((r["id"] for r in everything if r["outlet"]["id"] == outlet.id),
+                    reverse=True)
+    assert len(theirs) > 8
+    found = searching.search(db, "pilots", outlet=outlet.id, bound=4, scan=6, limit=100)
+    assert sorted((r["id"] for r in found.results), reverse=True) == theirs[:4]
+    assert found.scanned is None and not found.complete and found.matches == 4
+    whole = searching.search(db, "pilots", outlet=outlet.id, bound=100, scan=6, limit=100)
+    assert sorted(r["id"] for r in whole.results) == sorted(theirs) and whole.complete
+    by_category = searching.search(db, "pilots", category="world", bound=4, scan=6, limit=100)
+    assert by_category.scanned == 6 and len(by_category.results) < 4   # still bounded
+
+
 def test_roll_does_nothing_on_sqlite(db):
     if not db.is_sqlite:
         pytest.skip("SQLite only")

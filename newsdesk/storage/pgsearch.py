@@ -42,9 +42,13 @@ class Shape:
     ranges: list[pgranges.Range]   # the full-text index's id ranges ([]: one piece)
 
 
-def shape(conn, query: str, top: int) -> Shape:
+def shape(conn, query: str, top: int, outlet: int | None = None) -> Shape:
+    """The search's estimates; with ``outlet``, ``matches`` are the outlet's (the planner
+    multiplies the words' share of the archive by the outlet's)."""
+    also = "" if outlet is None else " AND source_id = :outlet"
     plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE "
-                             f"search_vector @@ {TSQ}"), {"q": query}).scalar()
+                             f"search_vector @@ {TSQ}{also}"),
+                        {"q": query, "outlet": outlet}).scalar()
     rows = conn.execute(text("SELECT reltuples FROM pg_class "
                              "WHERE oid = 'articles'::regclass")).scalar() or 0
     newest = conn.execute(text("SELECT max(id) FROM articles")).scalar() or 0
@@ -53,18 +57,19 @@ def shape(conn, query: str, top: int) -> Shape:
 
 
 def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
-           reach: int | None = None) -> tuple[list, bool]:
+           reach: int | None = None, walk: bool = True) -> tuple[list, bool]:
     """The rows of ``statement`` (which has ``{window}``, an id range, and ``ORDER BY a.id
     DESC LIMIT :want``) for the newest ``want`` matches above ``floor``, window by window;
     and whether they are all there is above ``floor``. With ``reach``, windows stop
     growing before they would hold more than ``reach`` matches of the words (by the
     planner's estimate), and the answer may then be short and not final. Bitmap scans
-    only: a walk of the key would read each row's vector. Each window is asked range by
+    only (``walk`` False: never walk the key, as for a filter the key does not know): a
+    walk of the key would read each row's vector. Each window is asked range by
     range of the index (``pgranges``), newest first, and only for the ids the windows
     before it did not cover."""
     density = at.matches / at.rows
     values = dict(params, want=want)
-    if reach is None and density * _listed(at, floor, want / density) > WALK * want / density:
+    if walk and reach is None and density * _listed(at, floor, want / density) > WALK * want / density:
         # a word in a good part of the archive: walking the key newest first finds
         # ``want`` matches after reading about want / density vectors, while GIN would
         # list every match in the ranges it is asked (at 1M articles in one index, a

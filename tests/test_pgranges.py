@@ -116,6 +116,21 @@ def test_roll_closes_the_tail_and_every_id_stays_covered(port, monkeypatch):
     assert _every_search(db, outlets) == before
 
 
+def test_the_workers_chores_close_a_full_tail(port, monkeypatch, settings):
+    from newsdesk.ingest.refresh import Ingest
+    from newsdesk.ingest.scheduler import run_chores
+    db, outlets = port["db"], port["outlets"]
+    _index_in_pieces(db, 25, monkeypatch)
+    for n in range(60, 80):
+        _add(db, outlets[0].id, n, f"Pilots note {n}")
+    with Ingest.open(settings, db) as ingest:
+        assert run_chores(ingest) >= 2
+        with db.read() as conn:
+            assert pgranges.ranges(conn)[-2:] == [pgranges.Range(50, 75),
+                                                  pgranges.Range(75, None)]
+        assert run_chores(ingest) == 0
+
+
 def test_a_gap_in_the_ranges_falls_back_to_one_piece(port, monkeypatch):
     db = port["db"]
     _index_in_pieces(db, 20, monkeypatch)

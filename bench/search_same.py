@@ -6,8 +6,10 @@ Runs the searches of the one-client bench (``web_modes.QUERIES``: every query, b
 and newest first, without a filter and with each category, each language and
 ``--outlets`` outlets) with the code of ``TREE`` on ``--before-db`` and with this checkout
 on ``--db`` (e.g. a copy of the same archive, migrated), each in its own process, then
-compares the result pages and the search's facts (matches, complete, scanned), and prints
-each code's median time per search (in-process, no HTTP), the two alternating.
+compares the result pages and the search's facts (matches, complete, scanned, top), and
+prints each code's median time per search (in-process, no HTTP), the two alternating.
+Differences expected from this branch (PostgreSQL outlet searches that stopped at the
+``scan`` newest matches of the words) are counted apart; any other is printed.
 """
 
 from __future__ import annotations
@@ -84,10 +86,18 @@ def main() -> None:
             times[name].append([g.pop("ms") for g in got])
             answers[name] = got
     same = [a == b for a, b in zip(answers["before"], answers["after"])]
+    # expected to differ: an outlet search the code before stopped at the newest ``scan``
+    # matches of the words (the outlet now starts from its own articles)
+    bounded = [not s and "outlet" in c and a["scanned"] and not b["scanned"]
+               and a["ids"] != b["ids"] for c, a, b, s in
+               zip(cases, answers["before"], answers["after"], same)]
     print(f"{len(cases)} searches: {sum(same)} the same (ids, order, matches, complete, "
-          f"scanned, top), {len(cases) - sum(same)} different")
-    for case, a, b, s in zip(cases, answers["before"], answers["after"], same):
-        if not s:
+          f"scanned, top), {len(cases) - sum(same)} different, of which {sum(bounded)} "
+          f"outlet searches the code before stopped at its scan of the words' matches "
+          f"(found now: {sum(b['matches'] for b, x in zip(answers['after'], bounded) if x):,} "
+          f"matches, before: {sum(a['matches'] for a, x in zip(answers['before'], bounded) if x):,})")
+    for case, a, b, s, x in zip(cases, answers["before"], answers["after"], same, bounded):
+        if not s and not x:
             print(f"  {case}: before {a} after {b}")
     for name, rounds in times.items():
         per = [min(r[i] for r in rounds) for i in range(len(cases))]   # best of the rounds

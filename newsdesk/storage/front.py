@@ -155,6 +155,8 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
     limit = max(1, min(limit, MAX_LIMIT))
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
+        if not db.is_sqlite:   # as in top_threads
+            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         first, exists = _with_articles_matching(db, conn, where, params, limit + 1)
         after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
         stories = _rows(conn, f"""{first}

@@ -3,8 +3,8 @@ paragraphs, shuffled and mixed with another article's, at their real sizes), gro
 stories of 1-8 neighbouring articles with tags and related rows.
 
 ``build_sqlite`` inserts with executemany in batches of 5,000; ``build_postgres`` streams
-every table with COPY (one pass, nothing held in memory), creates the full-text index after
-the load and VACUUMs (ANALYZE included). On PostgreSQL the archive also has 40 outlets (the 4 demo outlets
+every table with COPY (one pass, nothing held in memory), creates the full-text index (in id ranges,
+``pgranges``) after the load and VACUUMs (ANALYZE included). On PostgreSQL the archive also has 40 outlets (the 4 demo outlets
 under 10 names each, with several categories and languages) so the filters readers use
 have something to select, and publication times grow with ids as they do in a collected
 archive (an article is stored when it is published, give or take an hour).
@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, insert, select, text
 
 from newsdesk.demo.corpus import OUTLETS, load_articles
+from newsdesk.storage import pgranges
 from newsdesk.storage.db import Database
 from newsdesk.storage.schema import articles
 from newsdesk.storage.sources import add_source
@@ -157,11 +158,12 @@ def build_postgres(db: Database, total: int, seed: int = 7, progress=print) -> N
             sources.setdefault(outlet.id, []).append(src.id)
     start = datetime.now(timezone.utc) - timedelta(days=365)
     step = 365 * 86400 / max(total, 1)
+    with db.write() as conn:   # the full-text index is built after the load
+        pgranges.drop_all(conn)
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute("SET maintenance_work_mem = '512MB'")
-        cur.execute("DROP INDEX IF EXISTS articles_search")
         stories, links, a_tags, s_tags, rel = [], [], [], [], []
         with cur.copy(f"COPY articles ({', '.join(ARTICLE_COLS)}) FROM STDIN") as copy:
             story_id, left, group = 0, 0, []
@@ -197,18 +199,20 @@ def build_postgres(db: Database, total: int, seed: int = 7, progress=print) -> N
                 for row in rows:
                     copy.write_row(row)
             rows.clear()
-        progress("  stories copied; building the full-text index")
-        cur.execute("CREATE INDEX articles_search ON articles USING GIN (search_vector)")
         for table in ("articles", "stories"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))")
         raw.commit()
-        # VACUUM, not only ANALYZE: a collected archive has been vacuumed by autovacuum (its
-        # visibility map set), which index-only scans rely on; a fresh COPY has not
-        raw.autocommit = True
-        cur.execute("VACUUM (ANALYZE)")
+        progress("  stories copied; building the full-text index (in id ranges)")
+        with db.write() as conn:
+            pgranges.create(conn, mem="512MB")
     finally:
         raw.close()
+    # VACUUM, not only ANALYZE: a collected archive has been vacuumed by autovacuum (its
+    # visibility map set), which index-only scans rely on; a fresh COPY has not. (Outside
+    # a transaction: the pool's raw connection ignored ``autocommit = True`` set on it.)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
 
 
 def _pg_story(group, story_id, rng, stories, links, a_tags, s_tags, rel) -> None:

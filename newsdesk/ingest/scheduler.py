@@ -8,7 +8,8 @@ source is fetched twice at once, and a crashed worker's claims expire after ``cl
 While a refresh runs, its claim is renewed (``Heartbeat``, every third of ``claim_ttl``),
 so a slow refresh is never taken over by another worker: only a dead worker's claims
 expire. Between rounds the worker does its other chores (``run_chores``): bodies WebSub
-hubs pushed, due hub subscriptions, and due revision checks of young articles; with
+hubs pushed, due hub subscriptions, due revision checks of young articles, and on
+PostgreSQL a full-text index range when the newest one is full; with
 nothing due, the stages' idle work (``Ingest.on_idle``: articles still without a story).
 """
 
@@ -22,6 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Iterable
 
+from ..storage import pgranges
 from ..storage import sources as source_store
 from . import pushes, revisions, websub
 from .refresh import Ingest, RefreshResult, refresh_source
@@ -141,6 +143,14 @@ def run_idle(ingest: Ingest) -> int:
 
 def run_chores(ingest: Ingest) -> int:
     """What the worker does besides polling: store pushed WebSub bodies, ask hubs for due
-    subscriptions, and one batch of due revision checks. Returns how much it did."""
+    subscriptions, one batch of due revision checks, and on PostgreSQL close the
+    full-text index's tail when it is full (``pgranges.roll``). Returns how much it did."""
     done = pushes.process_pushes(ingest) + websub.maintain(ingest)
-    return done + revisions.run_due(ingest).checked
+    try:
+        rolled = pgranges.roll(ingest.db)
+    except Exception:  # logged; search still answers from the tail, only slower
+        log.exception("closing the full-text index's tail failed")
+        rolled = []
+    if rolled:
+        log.info("full-text index ranges built: %s", ", ".join(r.name for r in rolled))
+    return done + len(rolled) + revisions.run_due(ingest).checked

@@ -23,6 +23,8 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from .db import Database, as_utc
 from .reading import (MAX_LIMIT, _after, _filters, _rows, _streams, _ts, story_outlets,
                       summary_line)
@@ -89,6 +91,10 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
     """[{thread: {id, title, story_count}, stories: [...best first], more: n}], best first."""
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
+        if not db.is_sqlite:   # a parallel worker costs more to start than it saves here:
+            # the last day's count over the 300 candidate stories, at 1M articles, median
+            # 9.6 ms in one process against 12.9 with a worker (10 runs each, load ~4)
+            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         newest = as_utc(_rows(conn, "SELECT max(last_seen) AS m FROM stories")[0].m)
         if newest is None:
             return []
@@ -149,6 +155,8 @@ def front_page(db: Database, *, category: str | None = None, language: str | Non
     limit = max(1, min(limit, MAX_LIMIT))
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
+        if not db.is_sqlite:   # as in top_threads
+            conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         first, exists = _with_articles_matching(db, conn, where, params, limit + 1)
         after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
         stories = _rows(conn, f"""{first}

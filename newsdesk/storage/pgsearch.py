@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from . import pgranges
+
 TSQ = "websearch_to_tsquery('english', :q)"
 # Reading one row's vector on a key walk costs about as much as listing 25 matches in a
 # GIN bitmap (measured at 1M articles: ~14 us against ~0.6 us): walk when the matches M
@@ -37,34 +39,44 @@ class Shape:
     matches: float     # the planner's estimate of the words' matches
     rows: float        # the planner's estimate of the archive's size
     top: int           # the newest id to consider
+    ranges: list[pgranges.Range]   # the full-text index's id ranges ([]: one piece)
 
 
-def shape(conn, query: str, top: int) -> Shape:
+def shape(conn, query: str, top: int, outlet: int | None = None) -> Shape:
+    """The search's estimates; with ``outlet``, ``matches`` are the outlet's (the planner
+    multiplies the words' share of the archive by the outlet's)."""
+    also = "" if outlet is None else " AND source_id = :outlet"
     plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE "
-                             f"search_vector @@ {TSQ}"), {"q": query}).scalar()
+                             f"search_vector @@ {TSQ}{also}"),
+                        {"q": query, "outlet": outlet}).scalar()
     rows = conn.execute(text("SELECT reltuples FROM pg_class "
                              "WHERE oid = 'articles'::regclass")).scalar() or 0
     newest = conn.execute(text("SELECT max(id) FROM articles")).scalar() or 0
     return Shape(matches=max(1.0, plan[0]["Plan"]["Plan Rows"]), rows=max(1.0, rows),
-                 top=min(top, newest))
+                 top=min(top, newest), ranges=pgranges.ranges(conn))
 
 
 def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
-           reach: int | None = None) -> tuple[list, bool]:
-    """The rows of ``statement`` (which has ``a.id > :lo AND a.id <= :top`` and ``ORDER BY
-    a.id DESC LIMIT :want``) for the newest ``want`` matches above ``floor``, window by
-    window; and whether they are all there is above ``floor``. With ``reach``, windows stop
+           reach: int | None = None, walk: bool = True) -> tuple[list, bool]:
+    """The rows of ``statement`` (which has ``{window}``, an id range, and ``ORDER BY a.id
+    DESC LIMIT :want``) for the newest ``want`` matches above ``floor``, window by window;
+    and whether they are all there is above ``floor``. With ``reach``, windows stop
     growing before they would hold more than ``reach`` matches of the words (by the
     planner's estimate), and the answer may then be short and not final. Bitmap scans
-    only: a walk of the key would read each row's vector."""
+    only (``walk`` False: never walk the key, as for a filter the key does not know): a
+    walk of the key would read each row's vector. Each window is asked range by
+    range of the index (``pgranges``), newest first, and only for the ids the windows
+    before it did not cover."""
     density = at.matches / at.rows
-    values = dict(params, want=want, top=at.top)
-    if reach is None and at.matches ** 2 > WALK * want * at.rows:
+    values = dict(params, want=want)
+    if walk and reach is None and density * _listed(at, floor, want / density) > WALK * want / density:
         # a word in a good part of the archive: walking the key newest first finds
         # ``want`` matches after reading about want / density vectors, while GIN would
-        # list every match (at 1M articles a word in 30% of them: 45 ms against 180 ms)
+        # list every match in the ranges it is asked (at 1M articles in one index, a
+        # word in 30% of them: 45 ms against 180 ms)
         _plan(conn, walk=True)
-        found = conn.execute(text(statement), dict(values, lo=floor)).all()
+        found = conn.execute(text(statement.format(window=pgranges.window(floor, at.top))),
+                             values).all()
         return found, len(found) < want
     _plan(conn, walk=False)
     # with filters, how many word matches pass them is unknown: start wider (a filter
@@ -72,14 +84,39 @@ def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
     span = max(1, int(want / density * (1.5 if reach is None else 6)))
     if reach is not None:
         span = min(span, max(1, int(reach / density)))
+    found, done = [], at.top   # ``found``: the newest matches in done < id <= top
     while True:
         lo = max(floor, at.top - span)
-        found = conn.execute(text(statement), dict(values, lo=lo)).all()
+        found += _ask(conn, statement, values, want - len(found), lo, done, at.ranges)
+        done = lo
         if len(found) >= want or lo <= floor:
             return found, lo <= floor
         if reach is not None and span * 4 * density > reach:
             return found, False
         span *= 4
+
+
+def _listed(at: Shape, floor: int, span: float) -> float:
+    """How many articles' entries the index lists to find matches in the ``span`` ids
+    below ``at.top``: those of every range that window touches (all, in one index)."""
+    if not at.ranges:
+        return at.rows
+    lo = max(floor, at.top - span)
+    return sum((at.top if r.hi is None else r.hi) - r.lo
+               for r in at.ranges if r.clip(lo, at.top))
+
+
+def _ask(conn, statement: str, values: dict, want: int, lo: int, hi: int,
+         ranges: list[pgranges.Range]) -> list:
+    """The newest ``want`` rows with lo < id <= hi, range by range, newest first."""
+    pieces = [p for p in (r.clip(lo, hi) for r in reversed(ranges)) if p] or [(lo, hi)]
+    found: list = []
+    for low, high in pieces:
+        if len(found) >= want:
+            break
+        found += conn.execute(text(statement.format(window=pgranges.window(low, high))),
+                              dict(values, want=want - len(found))).all()
+    return found
 
 
 def _plan(conn, *, walk: bool) -> None:
@@ -88,6 +125,8 @@ def _plan(conn, *, walk: bool) -> None:
     conn.execute(text(f"SET LOCAL enable_bitmapscan = {off}"))
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL work_mem = '16MB'"))   # an exact bitmap: no recheck
+    # ranges are asked newest first, each as its own statement: no parallel plans
+    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 def rank(conn, ids: list[int], query: str) -> dict[int, float]:

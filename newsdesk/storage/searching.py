@@ -56,7 +56,8 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     """Full-text search, best match or newest first, with filters, over the ``bound``
     (default ``CANDIDATES``) newest matching articles with ``after`` < id <= ``top`` (``after``:
     a saved search's new matches); with filters, over
-    at most the ``scan`` (default ``FILTER_SCAN``) newest matches of the words.
+    at most the ``scan`` (default ``FILTER_SCAN``) newest matches of the words (on
+    PostgreSQL not with an outlet: its own articles bound the work, see ``_pg_candidates``).
 
     Each step is bounded: (0) with filters, find how far back ``scan`` word matches reach;
     (1) the index walks matches newest first, applying the filters, and stops after
@@ -107,10 +108,10 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             where += " AND (a.language = :language OR a.source_id = ANY(:language_outlets))"
         # windows of ids newest first, bitmap scans only: see pgsearch.py
         reach = f"""SELECT a.id FROM articles a WHERE a.search_vector @@ {pgsearch.TSQ}
-            AND a.id <= :top AND a.id > :lo ORDER BY a.id DESC LIMIT :want"""
+            AND {{window}} ORDER BY a.id DESC LIMIT :want"""
         candidates = f"""SELECT a.id, {when} AS sort_when FROM articles a
             JOIN sources s ON s.id = a.source_id
-            WHERE a.search_vector @@ {pgsearch.TSQ} AND a.id <= :top AND a.id > :lo{where}
+            WHERE a.search_vector @@ {pgsearch.TSQ} AND {{window}}{where}
             ORDER BY a.id DESC LIMIT :want"""
         page = f"""SELECT {COLS}, ts_headline('english', left(a.text, {SNIPPET_TEXT}), {pgsearch.TSQ},
                 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
@@ -132,7 +133,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
                 params["language_outlets"] = pgsearch.outlets_with(conn, "language", language)
             found, scanned, newest = _pg_candidates(conn, query, reach, candidates, params,
                                                     bound, scan, rank=sort != "date",
-                                                    filtered=bool(where))
+                                                    filtered=bool(where), outlet=outlet)
         over = len(found) > bound
         found = found[:bound]
         if sort == "date":
@@ -160,15 +161,23 @@ Candidate = namedtuple("Candidate", "id rank sort_when")
 
 
 def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, bound: int,
-                   scan: int, *, rank: bool, filtered: bool):
+                   scan: int, *, rank: bool, filtered: bool, outlet: int | None = None):
     """PostgreSQL: the newest ``bound`` + 1 matches (with filters, among the newest ``scan``
     matches of the words), found without reading a vector; then only these are ranked.
     With filters, windows of about ``scan`` word matches are tried first; only when they
-    hold too few filtered matches is the exact reach of ``scan`` word matches looked up."""
-    at = pgsearch.shape(conn, query, params["top"])
+    hold too few filtered matches is the exact reach of ``scan`` word matches looked up.
+    With an outlet, the search starts from the outlet's own articles (the outlet index
+    ANDed with the words' in each window, windows sized by the outlet's matches): its
+    newest ``bound`` + 1 matches however far back they go, not only those among the
+    ``scan`` newest of the words (which a busy archive fills with other outlets')."""
+    at = pgsearch.shape(conn, query, params["top"], outlet)
     floor, scanned, newest = params["floor"], None, None
-    found, final = pgsearch.newest(conn, candidates, params, bound + 1, floor, at,
-                                   reach=scan if filtered else None)
+    if outlet is not None:
+        found, _ = pgsearch.newest(conn, candidates, params, bound + 1, floor, at, walk=False)
+        filtered = False
+    else:
+        found, final = pgsearch.newest(conn, candidates, params, bound + 1, floor, at,
+                                       reach=scan if filtered else None)
     if filtered and not final and len(found) <= bound:
         hits, _ = pgsearch.newest(conn, reach, params, scan + 1, floor, at)
         newest = max((h.id for h in hits), default=None)

@@ -25,7 +25,7 @@ from .i12_since import m_i12_thread_visits
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .i16_features import m_i16_article_features
-from .i16_lists import m_i16_language_index, m_i16_undated_by_outlet
+from .i16_lists import m_i16_language_index, m_i16_search_ranges, m_i16_undated_by_outlet
 from .i18_security import m009_admin_sessions
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
@@ -55,6 +55,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_i16_article_features,
     m_i16_undated_by_outlet,
     m_i16_language_index,
+    m_i16_search_ranges,
 ]
 
 

@@ -176,3 +176,32 @@ def test_a_thread_merged_into_one_without_a_row_moves_its_stories(db, crisis):
     detail = thread_store.thread_detail(db, 999)
     assert (detail["story_count"], detail["article_count"]) == (2, 4)
     assert detail["tags"] and detail["name"].startswith("#")
+
+
+def test_a_thread_name_breaks_ties_of_counts_by_the_tags_scores_not_the_alphabet(db):
+    """Most threads tie on how many articles carry each tag (90 of the demo's 117), and the
+    name then came from the alphabet ("#Biden #Holcomb #House"); ties now go to the tags
+    that ranked highest in their articles, and a merge of two threads adds both up."""
+    from newsdesk.storage import threads as thread_store
+    from newsdesk.stories.tags import Tag
+
+    def tag(word, score):
+        return Tag(word.lower(), "#" + word, score)
+
+    with db.write() as conn:
+        for story in (1, 2):
+            conn.execute(text("INSERT INTO stories (id, title, first_seen, last_seen, article_count, "
+                              "outlet_count, thread_id) VALUES (:s, :t, :w, :w, 1, 1, :s)"),
+                         {"s": story, "t": f"Story {story}", "w": T0.replace(tzinfo=None)})
+        thread_store.thread_gained(conn, 1, 1, T0, True, [tag("Zeta", 1.0), tag("Alpha", 0.2),
+                                                          tag("Mid", 0.6), tag("Beta", 0.1)])
+        thread_store.thread_gained(conn, 2, 2, T0, True, [tag("Alpha", 1.0), tag("Beta", 0.9)])
+    with db.read() as conn:
+        names = dict(conn.execute(text("SELECT id, name FROM threads")).all())
+    assert names == {1: "#Zeta #Mid #Alpha", 2: "#Alpha #Beta"}
+    with db.write() as conn:
+        thread_store.merge_thread(conn, 2, 1)     # alpha and beta now in two articles each
+    with db.read() as conn:
+        assert conn.execute(text("SELECT name FROM threads WHERE id = 1")).scalar() == "#Alpha #Beta #Zeta"
+    detail = thread_store.thread_detail(db, 1)
+    assert [t["display"] for t in detail["tags"]] == ["Alpha", "Beta", "Zeta", "Mid"]

@@ -20,6 +20,10 @@ from .stories import kv_set, merged_into
 
 # ----------------------------------------------------------------- writes (stories stage)
 NAME_TAGS = 3   # hashtags in a thread's name ("#Ukraine #Russia #Zelenskyy")
+# a thread's hashtags, first: in most of its articles, then with the highest summed score
+# (a tag's score is its rank within an article, 1 for the best); most threads tie on the
+# count (90 of the demo's 117), and the name then came from the alphabet (#Holcomb)
+TAG_ORDER = "n DESC, weight DESC, slug"
 
 
 def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
@@ -40,11 +44,13 @@ def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
     first, last, lead = as_utc(row[0]), as_utc(row[1]), row[2]
     if lead != story_id and not _outranks(conn, lead, story_id):
         lead = story_id
-    rows = [{"t": thread_id, "s": tag.slug, "d": tag.display.lstrip("#")} for tag in tags]
+    rows = [{"t": thread_id, "s": tag.slug, "d": tag.display.lstrip("#"), "w": float(tag.score)}
+            for tag in tags]
     if rows:
-        conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n)
-                             VALUES (:t, :s, :d, 1) ON CONFLICT (thread_id, slug)
-                             DO UPDATE SET n = thread_tags.n + 1"""), rows)
+        conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n, weight)
+                             VALUES (:t, :s, :d, 1, :w) ON CONFLICT (thread_id, slug)
+                             DO UPDATE SET n = thread_tags.n + 1,
+                                           weight = thread_tags.weight + excluded.weight"""), rows)
     conn.execute(text("""UPDATE threads SET article_count = article_count + 1,
                          story_count = story_count + :s, first_seen = :f, last_seen = :l,
                          lead_story_id = :lead, updated_at = :n,
@@ -58,7 +64,7 @@ def thread_gained(conn, thread_id: int, story_id: int, when: datetime | None,
 
 def _rename(conn, thread_id: int) -> None:
     names = [r[0] for r in conn.execute(text(
-        "SELECT display FROM thread_tags WHERE thread_id = :t ORDER BY n DESC, slug LIMIT :k"),
+        f"SELECT display FROM thread_tags WHERE thread_id = :t ORDER BY {TAG_ORDER} LIMIT :k"),
         {"t": thread_id, "k": NAME_TAGS})]
     conn.execute(text("UPDATE threads SET name = :n WHERE id = :t"),
                  {"n": " ".join("#" + n for n in names) or None, "t": thread_id})
@@ -87,9 +93,10 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
                  {"i": into, "n": now()})
     conn.execute(text("UPDATE stories SET thread_id = :i WHERE thread_id = :a"),
                  {"i": into, "a": absorbed})
-    conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n)
-                         SELECT :i, slug, display, n FROM thread_tags WHERE thread_id = :a
-                         ON CONFLICT (thread_id, slug) DO UPDATE SET n = thread_tags.n + excluded.n"""),
+    conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n, weight)
+                         SELECT :i, slug, display, n, weight FROM thread_tags WHERE thread_id = :a
+                         ON CONFLICT (thread_id, slug) DO UPDATE SET n = thread_tags.n + excluded.n,
+                                                                     weight = thread_tags.weight + excluded.weight"""),
                  {"i": into, "a": absorbed})
     conn.execute(text("DELETE FROM thread_tags WHERE thread_id = :a"), {"a": absorbed})
     conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
@@ -131,8 +138,8 @@ def thread_detail(db: Database, thread_id: int, limit: int = 1000) -> dict[str, 
             WHERE st.thread_id = :t ORDER BY st.first_seen, st.id LIMIT :n"""),
                             {"t": thread_id, "n": limit}).all()
         outlets = _story_outlets(conn, [r.id for r in rows])
-        tags = conn.execute(text("""SELECT slug, display, n FROM thread_tags WHERE thread_id = :t
-                                    ORDER BY n DESC, slug LIMIT 12"""), {"t": thread_id}).all()
+        tags = conn.execute(text(f"""SELECT slug, display, n FROM thread_tags WHERE thread_id = :t
+                                     ORDER BY {TAG_ORDER} LIMIT 12"""), {"t": thread_id}).all()
     thread = dict(found._mapping)
     thread["name"] = thread["name"] or thread["title"]
     thread["tags"] = [{"slug": t[0], "display": t[1], "articles": t[2]} for t in tags]

@@ -47,3 +47,10 @@ CREATE INDEX stories_thread ON stories (thread_id, first_seen)
     for table in _STORY_TABLES:
         run(conn, dialect, f"DELETE FROM {table}")
     run(conn, dialect, "DELETE FROM kv WHERE key LIKE 'stories:%'")
+
+
+def m_i11_thread_tag_weight(conn: Connection, dialect: str) -> None:
+    """``thread_tags.weight``: the summed score of a hashtag over the thread's articles, so
+    the thread's name breaks a tie of counts by how central each tag was in its articles
+    instead of by the alphabet. Existing rows start at 0 and gain weight as articles arrive."""
+    run(conn, dialect, "ALTER TABLE thread_tags ADD COLUMN weight REAL NOT NULL DEFAULT 0")

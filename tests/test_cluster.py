@@ -98,9 +98,10 @@ def test_a_flood_of_identical_copies_stays_one_story_in_linear_time():
         return ids, time.perf_counter() - start
     ids, _ = feed(200)
     assert len(ids) == 1
-    ids, small = feed(500)
-    ids_big, big = feed(2000)
-    assert len(ids_big) == 1
+    small = min(feed(500)[1] for _ in range(3))     # the fastest of a few runs: a busy
+    runs = [feed(2000) for _ in range(2)]             # machine's pauses only ever add time
+    assert all(len(ids) == 1 for ids, _ in runs)
+    big = min(t for _, t in runs)
     assert big < 4 * small * 2  # 4x the copies: well under the 16x a quadratic scan costs
 
 

@@ -1,0 +1,167 @@
+"""Experiment: the thread level's embedding of a lede without the outlet's template.
+
+    python bench/demo_templates.py DEMO.db --mode words --cut 0.3 [--mode ngrams --share 0.05]
+
+Replays the demo's threads as ``demo_threads.py`` does, but the thread clusterer's embedding
+is MiniLM of ``embed_text`` with the outlet's routine material taken out first, learned
+online from the outlet's earlier items only:
+
+- ``words``: the words whose stem the outlet uses in many of its items (the event level's
+  ``OutletTerms`` weight below ``cut``, read with the thread level's prior), as the TF-IDF
+  side damps them;
+- ``ngrams``: the runs of words covered by a word n-gram (``n``) the outlet has used in at
+  least ``share`` of its earlier items (plus a prior of ``outlet_prior`` items without it).
+
+A text with nothing left has no embedding (compared on words alone). Scores on the demo's
+thread labels (tuning / reporting parts) beside the stored embeddings, same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from demo_threads import LABELS, load_labels, read_demo, score  # noqa: E402
+
+from newsdesk.stories.cluster import StoryClusterer  # noqa: E402
+from newsdesk.stories.embed import shared_embedder  # noqa: E402
+from newsdesk.stories.events import EventClusterer  # noqa: E402
+from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
+from newsdesk.stories.story import embed_text  # noqa: E402
+from newsdesk.stories.text import words as stems  # noqa: E402
+from newsdesk.words import WORD, word  # noqa: E402
+
+
+def norm_words(text: str) -> list[str]:
+    return [word(m.group().lower()) for m in WORD.finditer(text)]
+
+
+class NgramTemplates:
+    def __init__(self, n: int, share: float, prior: int):
+        self.n, self.share, self.prior = n, share, prior
+        self.df: dict[str, Counter] = defaultdict(Counter)
+        self.items: Counter = Counter()
+
+    def strip(self, outlet: str, text: str) -> str:
+        toks = text.split()
+        keys = [" ".join(norm_words(t)) for t in toks]
+        grams = [tuple(keys[i:i + self.n]) for i in range(len(keys) - self.n + 1)]
+        limit = self.share * (self.items[outlet] + self.prior)
+        drop = set()
+        df = self.df[outlet]
+        for i, g in enumerate(grams):
+            if df.get(g, 0) >= limit:
+                drop.update(range(i, i + self.n))
+        self.items[outlet] += 1
+        df.update(set(grams))
+        return " ".join(t for i, t in enumerate(toks) if i not in drop)
+
+
+class PrefixTemplates(NgramTemplates):
+    """The longest headline prefix (up to ``n`` words) the outlet has started at least
+    ``share`` of its earlier headlines with ("Greetings on opening of", "Telephone
+    conversation with") is taken out of the headline; the lede is left alone."""
+
+    def strip(self, outlet: str, text: str, title: str = "") -> str:
+        toks = title.split()
+        keys = [" ".join(norm_words(t)) for t in toks]
+        prefixes = [tuple(keys[:k]) for k in range(1, min(self.n, len(keys)) + 1)]
+        limit = self.share * (self.items[outlet] + self.prior)
+        df = self.df[outlet]
+        cut = max((len(p) for p in prefixes if df.get(p, 0) >= limit), default=0)
+        self.items[outlet] += 1
+        df.update(prefixes)
+        return " ".join(toks[cut:]) + text[len(title):] if cut else text
+
+
+def strip_words(text: str, outlet: str, outlets, prior: float, cut: float, lang) -> str:
+    out = []
+    for tok in text.split():
+        s = stems(tok, lang)
+        if s and min(outlets.weight(outlet, x, prior) for x in s) < cut:
+            continue
+        out.append(tok)
+    return " ".join(out)
+
+
+def replay(items, embed, mode: str, **opts):
+    threads = StoryClusterer(**THREAD_PARAMS)
+    events = EventClusterer(threads.vectorizer)
+    kind = PrefixTemplates if mode == "prefix" else NgramTemplates
+    grams = kind(opts["n"], opts["share"], threads.outlet_prior) if mode in ("ngrams", "prefix") else None
+    placed, stories, changed = {}, {}, 0
+    for article, feats, outlet, _ in items:
+        doc = feats.doc(article, "auto")
+        given = feats.given_embedding("auto")
+        if mode != "stored" and given is not None:
+            text = embed_text(doc)
+            if mode == "words":
+                new = strip_words(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
+            elif mode == "prefix":
+                new = grams.strip(outlet, text, doc.title)
+            else:
+                new = grams.strip(outlet, text)
+            if new != text:
+                changed += 1
+                given = embed(new) if len(new.split()) >= opts["min_words"] else None
+        thread = threads.add(doc, given, outlet=outlet, outlets=events.outlets)
+        event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
+        placed[article.id] = event.story_id
+        stories.setdefault(event.story_id, [article.title, article.published_at, None])
+    for sid, story in stories.items():
+        story[2] = threads.resolve(events.story(sid).thread_id)
+    return {aid: stories[sid][2] for aid, sid in placed.items()}, stories, changed
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("db", type=Path)
+    ap.add_argument("--mode", action="append", default=[])
+    ap.add_argument("--cut", type=float, nargs="*", default=[0.3])
+    ap.add_argument("--share", type=float, nargs="*", default=[0.05])
+    ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--min-words", type=int, default=3)
+    ap.add_argument("--show", type=int, default=0)
+    args = ap.parse_args(argv)
+    items = read_demo(args.db)
+    labels = load_labels(LABELS)
+    model = shared_embedder()
+    memo: dict[str, object] = {}
+
+    def embed(text: str):
+        if text not in memo:
+            memo[text] = model.encode([text])[0]
+        return memo[text]
+
+    runs = [("stored", {})]
+    for mode in args.mode:
+        for v in (args.cut if mode == "words" else args.share):
+            runs.append((mode, {"cut": v} if mode == "words" else {"share": v}))
+    for mode, opt in runs:
+        t = time.time()
+        pred, stories, changed = replay(items, embed, mode, n=args.n, min_words=args.min_words,
+                                        cut=opt.get("cut"), share=opt.get("share"))
+        sizes = sorted(Counter(t for t in (s[2] for s in stories.values())).values(), reverse=True)
+        res = score(labels, items, pred)
+        print(f"{mode:<7} {opt} changed {changed} ({time.time() - t:.0f}s) threads {len(sizes)} "
+              f"largest {sizes[:6]} | " + " | ".join(
+                  f"{k} P {p:.3f} R {r:.3f} F1 {f:.3f}" for k, (p, r, f, _) in res.items() if k != "all"),
+              flush=True)
+        if args.show:
+            by = defaultdict(list)
+            for sid, (title, when, tid) in stories.items():
+                by[tid].append((when, title))
+            for tid, mem in sorted(by.items(), key=lambda kv: -len(kv[1]))[1:args.show]:
+                print(f"  thread {len(mem)}: " + " / ".join(t[:50] for _, t in sorted(mem)[:12]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

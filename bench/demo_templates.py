@@ -35,7 +35,7 @@ from newsdesk.stories.embed import shared_embedder  # noqa: E402
 from newsdesk.stories.events import EventClusterer  # noqa: E402
 from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
 from newsdesk.stories.story import embed_text  # noqa: E402
-from newsdesk.stories.text import words as stems  # noqa: E402
+from newsdesk.stories.text import name_stems, words as stems  # noqa: E402
 from newsdesk.words import WORD, word  # noqa: E402
 
 
@@ -91,6 +91,17 @@ def strip_words(text: str, outlet: str, outlets, prior: float, cut: float, lang)
     return " ".join(out)
 
 
+def keep_names(text: str, outlet: str, outlets, prior: float, cut: float, lang) -> str:
+    """Only the words that name something (``text.name_stems``) the outlet rarely names."""
+    named = name_stems(text, lang)
+    out = []
+    for tok in text.split():
+        s = stems(tok, lang)
+        if s and all(x in named and outlets.weight(outlet, x, prior) >= cut for x in s):
+            out.append(tok)
+    return " ".join(out)
+
+
 def replay(items, embed, mode: str, **opts):
     threads = StoryClusterer(**THREAD_PARAMS)
     events = EventClusterer(threads.vectorizer)
@@ -104,6 +115,8 @@ def replay(items, embed, mode: str, **opts):
             text = embed_text(doc)
             if mode == "words":
                 new = strip_words(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
+            elif mode == "names":
+                new = keep_names(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
             elif mode == "prefix":
                 new = grams.strip(outlet, text, doc.title)
             else:
@@ -142,8 +155,8 @@ def main(argv=None) -> int:
 
     runs = [("stored", {})]
     for mode in args.mode:
-        for v in (args.cut if mode == "words" else args.share):
-            runs.append((mode, {"cut": v} if mode == "words" else {"share": v}))
+        for v in (args.cut if mode in ("words", "names") else args.share):
+            runs.append((mode, {"cut": v} if mode in ("words", "names") else {"share": v}))
     for mode, opt in runs:
         t = time.time()
         pred, stories, changed = replay(items, embed, mode, n=args.n, min_words=args.min_words,

@@ -12,7 +12,14 @@ online from the outlet's earlier items only:
 - ``ngrams``: the runs of words covered by a word n-gram (``n``) the outlet has used in at
   least ``share`` of its earlier items (plus a prior of ``outlet_prior`` items without it).
 
-A text with nothing left has no embedding (compared on words alone). Scores on the demo's
+- ``names``: only the words that name something (``text.name_stems``) the outlet rarely
+  names (weight at least ``cut``);
+- ``prefix``: the longest headline opening the outlet has begun ``share`` of its headlines
+  with.
+
+A text with nothing left (under ``--min-words``) has no embedding (compared on words alone).
+``--scope`` says where the stripped embedding replaces the stored one: everywhere, in the
+nearest-member term only, or for threads of the article's own outlet alone. Scores on the demo's
 thread labels (tuning / reporting parts) beside the stored embeddings, same run.
 """
 
@@ -23,6 +30,8 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -102,8 +111,46 @@ def keep_names(text: str, outlet: str, outlets, prior: float, cut: float, lang) 
     return " ".join(out)
 
 
+class Scoped(StoryClusterer):
+    """``--scope link``: the nearest-recent-member term of the embedding side compares the
+    stripped embeddings (the thread's mean stays on the stored ones); ``--scope single``: a
+    thread made of the article's own outlet alone is compared on the stripped embeddings
+    (mean and nearest member), any other on the stored ones."""
+
+    def __init__(self, scope: str, outlet_of: dict, **params):
+        super().__init__(**params)
+        self.scope, self.outlet_of, self.stripped = scope, outlet_of, {}
+        self._doc, self._by_exemplars = None, {}
+
+    def add(self, doc, embedding=None, outlet=None, outlets=None):
+        self._doc = doc.id
+        self._by_exemplars = {id(s.exemplars): s for s in self._stories.values()}
+        return super().add(doc, embedding, outlet=outlet, outlets=outlets)
+
+    def _mix(self, score, a, b, exemplars=()):
+        mine = self.stripped.get(self._doc)
+        if self.scope == "link" and self._mixed(a, b) and exemplars and mine is not None:
+            nears = [float(self.stripped[e[0]] @ mine) for e in exemplars
+                     if self.stripped.get(e[0]) is not None]
+            if nears:
+                sim = float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0)
+                sim = (1 - self.link) * sim + self.link * max(nears)
+                return (1 - self.embed_weight) * score + self.embed_weight * sim
+        story = self._by_exemplars.get(id(exemplars)) if exemplars else None
+        if (self.scope == "single" and story is not None and b is not None
+                and all(self.outlet_of[m] == self.outlet_of[self._doc] for m in story.members)):
+            own = [v for v in (self.stripped.get(m) for m in story.members) if v is not None]
+            if mine is None or not own:
+                return score  # nothing but the template: words alone
+            exemplars = [(i, t, v, self.stripped.get(i)) for i, t, v, _ in exemplars]
+            return super()._mix(score, np.sum(own, axis=0), mine, exemplars)
+        return super()._mix(score, a, b, exemplars)
+
+
 def replay(items, embed, mode: str, **opts):
-    threads = StoryClusterer(**THREAD_PARAMS)
+    scope = opts.get("scope", "all") if mode != "stored" else "all"
+    threads = (StoryClusterer(**THREAD_PARAMS) if scope == "all" else
+               Scoped(scope, {a.id: o for a, _, o, _ in items}, **THREAD_PARAMS))
     events = EventClusterer(threads.vectorizer)
     kind = PrefixTemplates if mode == "prefix" else NgramTemplates
     grams = kind(opts["n"], opts["share"], threads.outlet_prior) if mode in ("ngrams", "prefix") else None
@@ -123,7 +170,11 @@ def replay(items, embed, mode: str, **opts):
                 new = grams.strip(outlet, text)
             if new != text:
                 changed += 1
-                given = embed(new) if len(new.split()) >= opts["min_words"] else None
+            mine = given if new == text else (embed(new) if len(new.split()) >= opts["min_words"] else None)
+            if scope == "all":
+                given = mine
+            else:
+                threads.stripped[doc.id] = mine
         thread = threads.add(doc, given, outlet=outlet, outlets=events.outlets)
         event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
         placed[article.id] = event.story_id
@@ -141,6 +192,8 @@ def main(argv=None) -> int:
     ap.add_argument("--share", type=float, nargs="*", default=[0.05])
     ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--min-words", type=int, default=3)
+    ap.add_argument("--scope", choices=("all", "link", "single"), default="all",
+                    help="where the stripped embedding is used (see Scoped; default: everywhere)")
     ap.add_argument("--show", type=int, default=0)
     args = ap.parse_args(argv)
     items = read_demo(args.db)
@@ -160,11 +213,14 @@ def main(argv=None) -> int:
     for mode, opt in runs:
         t = time.time()
         pred, stories, changed = replay(items, embed, mode, n=args.n, min_words=args.min_words,
-                                        cut=opt.get("cut"), share=opt.get("share"))
+                                        cut=opt.get("cut"), share=opt.get("share"), scope=args.scope)
         sizes = sorted(Counter(t for t in (s[2] for s in stories.values())).values(), reverse=True)
         res = score(labels, items, pred)
+        biggest = Counter(pred.values()).most_common(1)[0][0]
+        topics = Counter(labels[s] for a, _, _, s in items if s in labels and pred[a.id] == biggest)
+        off = sum(topics.values()) - topics.most_common(1)[0][1]
         print(f"{mode:<7} {opt} changed {changed} ({time.time() - t:.0f}s) threads {len(sizes)} "
-              f"largest {sizes[:6]} | " + " | ".join(
+              f"largest {sizes[:6]} (off its topic: {off}) | " + " | ".join(
                   f"{k} P {p:.3f} R {r:.3f} F1 {f:.3f}" for k, (p, r, f, _) in res.items() if k != "all"),
               flush=True)
         if args.show:

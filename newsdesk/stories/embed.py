@@ -126,6 +126,17 @@ class MiniLM:
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        x, mask, _ = self.states(texts)
+        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def states(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """The forward pass without the pooling: each word piece's final state
+        ``(n, length, 384)``, the attention mask ``(n, length)`` and each text's
+        ``tokenizers.Encoding`` (its ``offsets`` tie pieces to characters). ``encode`` is
+        the masked mean of these states, normalised. Not locked: callers outside
+        ``encode`` run it on a model of their own (bench experiments)."""
         enc = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
@@ -159,6 +170,4 @@ class MiniLM:
             h = lin("output.dense", _gelu(lin("intermediate.dense", x)))
             x = _layer_norm(h + x, w[p + "output.LayerNorm.weight"],
                             w[p + "output.LayerNorm.bias"], self.eps)
-        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return x, mask, enc

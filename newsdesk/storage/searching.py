@@ -26,7 +26,7 @@ CANDIDATES = 1000
 # would otherwise make the walk go through every match of a common word).
 FILTER_SCAN = 10 * CANDIDATES
 # Snippets are made from the start of a text this long at most (PostgreSQL's ts_headline
-# parses all it is given).
+# parses all it is given; it tries the first part of that first: pgsearch.snippet).
 SNIPPET_TEXT = 6_000
 
 
@@ -113,9 +113,7 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             JOIN sources s ON s.id = a.source_id
             WHERE a.search_vector @@ {pgsearch.TSQ} AND {{window}}{where}
             ORDER BY a.id DESC LIMIT :want"""
-        page = f"""SELECT {COLS}, ts_headline('english', left(a.text, {SNIPPET_TEXT}), {pgsearch.TSQ},
-                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
-                AS snippet
+        page = f"""SELECT {COLS}, {pgsearch.snippet("a.text", SNIPPET_TEXT)} AS snippet
             FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
         marks = None
     scanned = newest = None

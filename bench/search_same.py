@@ -6,7 +6,8 @@ Runs the searches of the one-client bench (``web_modes.QUERIES``: every query, b
 and newest first, without a filter and with each category, each language and
 ``--outlets`` outlets) with the code of ``TREE`` on ``--before-db`` and with this checkout
 on ``--db`` (e.g. a copy of the same archive, migrated), each in its own process, then
-compares the result pages and the search's facts (matches, complete, scanned, top), and
+compares the result pages and the search's facts (matches, complete, scanned, top, more,
+each result's rank) and counts the results whose snippet shows a matched word, and
 prints each code's median time per search (in-process, no HTTP), the two alternating.
 Differences expected from this branch (PostgreSQL outlet searches that stopped at the
 ``scan`` newest matches of the words) are counted apart; any other is printed.
@@ -54,7 +55,9 @@ def run(url: str, cases: list[dict]) -> list[dict]:
         took = (time.perf_counter() - start) * 1000
         out.append({"ids": [r["id"] for r in found.results], "matches": found.matches,
                     "complete": found.complete, "scanned": found.scanned, "top": found.top,
-                    "ms": took})
+                    "more": found.more, "ranks": [r.get("rank") for r in found.results],
+                    "ms": took, "marked": [r["id"] for r in found.results
+                                           if "\x02" in (r.get("snippet") or "")]})
     db.close()
     return out
 
@@ -78,12 +81,13 @@ def main() -> None:
     args = parser.parse_args()
     cases = searches(args.db, args.outlets)
     times = {"before": [], "after": []}
-    answers = {}
+    answers, marked = {}, {}
     for _ in range(args.rounds):   # alternating, so load changes hit both
         for name, tree, url in (("before", Path(args.before), args.before_db),
                                 ("after", ROOT, args.db)):
             got = child(tree, url, cases)
             times[name].append([g.pop("ms") for g in got])
+            marked[name] = [g.pop("marked") for g in got]   # snippets may differ: counted
             answers[name] = got
     same = [a == b for a, b in zip(answers["before"], answers["after"])]
     # expected to differ: an outlet search the code before stopped at the newest ``scan``
@@ -91,11 +95,16 @@ def main() -> None:
     bounded = [not s and "outlet" in c and a["scanned"] and not b["scanned"]
                and a["ids"] != b["ids"] for c, a, b, s in
                zip(cases, answers["before"], answers["after"], same)]
-    print(f"{len(cases)} searches: {sum(same)} the same (ids, order, matches, complete, "
-          f"scanned, top), {len(cases) - sum(same)} different, of which {sum(bounded)} "
+    print(f"{len(cases)} searches: {sum(same)} the same (ids, order, ranks, matches, "
+          f"complete, scanned, top, more), {len(cases) - sum(same)} different, of which {sum(bounded)} "
           f"outlet searches the code before stopped at its scan of the words' matches "
           f"(found now: {sum(b['matches'] for b, x in zip(answers['after'], bounded) if x):,} "
           f"matches, before: {sum(a['matches'] for a, x in zip(answers['before'], bounded) if x):,})")
+    shown = sum(len(a["ids"]) for a in answers["after"])
+    print("snippets showing a matched word: " + ", ".join(
+        f"{name} {sum(map(len, m)):,}" for name, m in marked.items()) + f" of {shown:,} results; "
+        f"results whose snippet shows one before and not after: "
+        f"{sum(len(set(a) - set(b)) for a, b in zip(marked['before'], marked['after']))}")
     for case, a, b, s, x in zip(cases, answers["before"], answers["after"], same, bounded):
         if not s and not x:
             print(f"  {case}: before {a} after {b}")

@@ -117,3 +117,33 @@ def test_outlet_page_lists_dated_and_undated_articles_newest_first(archive):
         assert shown == expected
         undated += sum(rows[ids.index(aid)]["published_at"] is None for aid in shown)
     assert undated == 9      # ids 0, 7, ..., 56: each found in its place
+
+
+def test_a_front_page_lists_the_outlets_stories_once(archive):
+    """The web page calls ``front_page`` and ``top_threads`` with one ``shared`` dict: the
+    outlet's stories are listed (and the planner asked) once for both, to the same lists."""
+    db, outlets = archive["db"], archive["outlets"]
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    with db.write() as conn:   # the planner's estimates: the small outlet lists its stories
+        conn.execute(text("ANALYZE articles"))
+    from sqlalchemy import event
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        alone = _lists(db, outlet=outlets[2].id)
+        listings, seen[:] = sum("DISTINCT x.story_id" in s for s in seen), []
+        shared: dict = {}
+        items, _ = front.front_page(db, limit=5, outlet=outlets[2].id, shared=shared)
+        top = front.top_threads(db, outlet=outlets[2].id, shared=shared)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert listings == 2
+    assert sum("DISTINCT x.story_id" in s for s in seen) == 1
+    assert sum(s.startswith("EXPLAIN") for s in seen) == 1
+    assert ([(i["kind"], i["id"]) for i in items],
+            [[s["id"] for s in g["stories"]] for g in top]) == alone
+    assert alone[0] and shared["matching"]

@@ -61,3 +61,32 @@ def test_language_as_index_conditions_finds_what_the_language_finds(harbour):  #
         assert [r["id"] for r in found] == [r["id"] for r in everything
                                             if spoken[r["id"]] == language]
     assert [r["id"] for r in searching.search(db, "harbour", language="fr").results] == [ids[25]]
+
+
+def test_a_snippet_shows_the_matched_words_wherever_they_are_in_the_text(harbour):  # noqa: F811
+    """ts_headline is given the text's first ``FIRST`` characters, and the whole (to
+    ``SNIPPET_TEXT``) only when they hold no match of the query: the words are marked
+    whether they are early, late, split between the two, or both; a match in the title
+    alone gives the text's beginning, as when the whole text was given."""
+    db = harbour["db"]
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    filler = "The tide rose slowly over the quay and the gulls kept watch. " * 40   # 2,480
+    assert pgsearch.FIRST < len(filler) < searching.SNIPPET_TEXT - 200
+    late = _add(db, harbour["port"].id, 80, "Note 80", filler + "Then the lighthouse keeper spoke.")
+    early = _add(db, harbour["port"].id, 81, "Note 81",
+                 "The lighthouse was dark. " + filler + "The lighthouse shone again.")
+    title = _add(db, harbour["port"].id, 82, "Lighthouse", filler)
+    beyond = _add(db, harbour["port"].id, 83, "Note 83",
+                  filler * 3 + "The lighthouse keeper spoke.")   # past SNIPPET_TEXT
+    split = _add(db, harbour["port"].id, 84, "Note 84",
+                 "A lighthouse stood there. " + filler + "Its keeper left.")
+    snippets = {r["id"]: r["snippet"] for r in
+                searching.search(db, "lighthouse keepers", limit=10).results}
+    assert "\x02lighthouse\x03 \x02keeper\x03 spoke" in snippets[late]   # stemmed
+    assert snippets[split].startswith("A \x02lighthouse\x03 stood")   # the whole text's
+    found = {r["id"]: r["snippet"] for r in searching.search(db, "lighthouse", limit=10).results}
+    assert found[early].startswith("\x02lighthouse\x03 was dark")   # the start's match only
+    assert "shone" not in found[early] and "\x02lighthouse\x03" in found[late]
+    assert "\x02" not in found[title] and found[title].startswith("The tide rose slowly")
+    assert "\x02" not in found[beyond] and found[beyond].startswith("The tide rose slowly")

@@ -54,41 +54,57 @@ def _stories_from(first: str, condition: str, limit: str, joins: str = "") -> st
     return f"FROM stories st {lead}{joins} WHERE {condition} {order} LIMIT {limit}"
 
 
-def _with_articles_matching(db: Database, conn, where: str, params: dict,
-                            wanted: int) -> tuple[str, str]:
+def _with_articles_matching(db: Database, conn, where: str, params: dict, wanted: int,
+                            shared: dict | None = None) -> tuple[str, str, dict]:
     """(a WITH clause, SQL keeping the stories ``st`` that have an article matching the
-    filters). On PostgreSQL, when few articles match, their stories are listed first
-    (``few_match``); otherwise each story, newest first, is looked into."""
+    filters, the parameters they add). On PostgreSQL, when few articles match, their
+    stories are listed first (``few_match``); otherwise each story, newest first, is looked
+    into. ``shared``: a dict the calls of one page share (``top_threads`` and
+    ``front_page``, same filters), so the planner's estimate is asked and the stories are
+    listed once per page, not once per call (a listing: ~20 ms for an outlet of 3,000
+    articles at 1M); the list goes back to the database as an array."""
     if not where:
-        return "", ""
-    if not db.is_sqlite and few_match(conn, where, params, wanted):
-        # (OFFSET 0 keeps the story look-up per article: a join would read all of
-        # article_story to hash it)
-        return ("WITH matching AS MATERIALIZED (SELECT DISTINCT x.story_id FROM articles a "
-                "JOIN sources s ON s.id = a.source_id CROSS JOIN LATERAL (SELECT "
-                "x.story_id FROM article_story x WHERE x.article_id = a.id OFFSET 0) x "
-                f"WHERE TRUE{where}) ", " AND st.id IN (SELECT story_id FROM matching)")
+        return "", "", {}
+    shared = {} if shared is None else shared
+    if not db.is_sqlite and few_match(conn, where, params, wanted, shared):
+        if "matching" not in shared:
+            # (OFFSET 0 keeps the story look-up per article: a join would read all of
+            # article_story to hash it)
+            shared["matching"] = [r[0] for r in _rows(
+                conn, "SELECT DISTINCT x.story_id FROM articles a JOIN sources s ON "
+                "s.id = a.source_id CROSS JOIN LATERAL (SELECT x.story_id FROM article_story "
+                f"x WHERE x.article_id = a.id OFFSET 0) x WHERE TRUE{where}", params)]
+        return ("WITH matching AS MATERIALIZED (SELECT unnest(CAST(:matching AS bigint[])) "
+                "AS story_id) ", " AND st.id IN (SELECT story_id FROM matching)",
+                {"matching": shared["matching"]})
     return "", (" AND EXISTS (SELECT 1 FROM article_story x JOIN articles a ON a.id = x.article_id"
-                f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})")
+                f" JOIN sources s ON s.id = a.source_id WHERE x.story_id = st.id{where})"), {}
 
 
-def few_match(conn, where: str, params: dict, wanted: int) -> bool:
+def few_match(conn, where: str, params: dict, wanted: int, shared: dict | None = None) -> bool:
     """PostgreSQL: whether listing the stories of the articles passing the filters is
     cheaper than looking into stories newest first until ``wanted`` have such an article.
     The first costs a look-up per matching article (M); the second about ``wanted`` x
     archive / M (a small outlet, 3,000 of 1M articles: thousands of stories to look into,
-    0.3-0.7 s on a loaded machine). So: M^2 < wanted x archive, by the planner's estimates."""
-    rows = _rows(conn, "SELECT reltuples AS n FROM pg_class "
-                 "WHERE oid = 'articles'::regclass")[0].n   # -1: never analyzed
-    plan = _rows(conn, "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles a JOIN sources s ON "
-                 f"s.id = a.source_id WHERE TRUE{where}", params)[0][0]
-    return plan[0]["Plan"]["Plan Rows"] ** 2 < wanted * rows
+    0.3-0.7 s on a loaded machine). So: M^2 < wanted x archive, by the planner's estimates
+    (kept in ``shared`` for the page's other call)."""
+    shared = {} if shared is None else shared
+    if "estimates" not in shared:
+        rows = _rows(conn, "SELECT reltuples AS n FROM pg_class "
+                     "WHERE oid = 'articles'::regclass")[0].n   # -1: never analyzed
+        plan = _rows(conn, "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles a JOIN sources s ON "
+                     f"s.id = a.source_id WHERE TRUE{where}", params)[0][0]
+        shared["estimates"] = plan[0]["Plan"]["Plan Rows"], rows
+    matching, rows = shared["estimates"]
+    return matching ** 2 < wanted * rows
 
 
 def top_threads(db: Database, *, category: str | None = None, language: str | None = None,
                 outlet: int | None = None, threads: int = THREADS,
-                per_thread: int = PER_THREAD) -> list[dict[str, Any]]:
-    """[{thread: {id, title, story_count}, stories: [...best first], more: n}], best first."""
+                per_thread: int = PER_THREAD, shared: dict | None = None) -> list[dict[str, Any]]:
+    """[{thread: {id, title, story_count}, stories: [...best first], more: n}], best first.
+    ``shared``: the same dict for the page's ``front_page`` call (see
+    ``_with_articles_matching``)."""
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
         if not db.is_sqlite:   # a parallel worker costs more to start than it saves here:
@@ -99,7 +115,7 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
         if newest is None:
             return []
         since, day = newest - timedelta(hours=HOURS), newest - timedelta(hours=24)
-        first, exists = _with_articles_matching(db, conn, where, params, POOL)
+        first, exists, more = _with_articles_matching(db, conn, where, params, POOL, shared)
         rows = _rows(conn, f"""{first}
             SELECT st.id, st.title, st.thread_id, st.last_seen, st.article_count, st.outlet_count,
                    st.lead_article_id, substr(la.text, 1, 600) AS lead,
@@ -107,7 +123,7 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
                    t.story_count AS thread_stories
             {_stories_from(first, f"st.last_seen >= :since{exists}", ":pool",
                            " LEFT JOIN threads t ON t.id = st.thread_id")}""",
-                     dict(params, since=_ts(db, since), pool=POOL))
+                     dict(params, **more, since=_ts(db, since), pool=POOL))
         recent: dict[int, int] = {}
         if rows:
             recent = {r.story_id: r.n for r in _rows(conn, """
@@ -148,22 +164,24 @@ def top_threads(db: Database, *, category: str | None = None, language: str | No
 
 def front_page(db: Database, *, category: str | None = None, language: str | None = None,
                outlet: int | None = None, cursor: tuple | None = None,
-               limit: int = 30) -> tuple[list[dict], tuple | None]:
+               limit: int = 30, shared: dict | None = None) -> tuple[list[dict], tuple | None]:
     """Stories newest update first, plus articles not (yet) in any story as one-article
-    stories. ``cursor`` is the (time, kind, id) key of the last item already shown.
+    stories. ``cursor`` is the (time, kind, id) key of the last item already shown;
+    ``shared`` as for ``top_threads``.
     Returns (items, key for the next page or None)."""
     limit = max(1, min(limit, MAX_LIMIT))
     where, params = _filters(category, language, outlet)
     with db.read() as conn:
         if not db.is_sqlite:   # as in top_threads
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        first, exists = _with_articles_matching(db, conn, where, params, limit + 1)
+        first, exists, listed = _with_articles_matching(db, conn, where, params, limit + 1,
+                                                        shared)
         after, extra = _after(db, "st.last_seen", "st.id", cursor, "s")
         stories = _rows(conn, f"""{first}
             SELECT st.id, st.title, st.lead_article_id, st.last_seen, st.article_count,
                    st.outlet_count, substr(la.text, 1, 600) AS lead
             {_stories_from(first, f"st.last_seen IS NOT NULL{after}{exists}", ":limit")}""",
-                        dict(params, **extra, limit=limit + 1))
+                        dict(params, **extra, **listed, limit=limit + 1))
         items = [{"kind": "story", "id": r.id, "title": r.title, "updated": as_utc(r.last_seen),
                   "article_count": r.article_count, "outlet_count": r.outlet_count,
                   "lead_article_id": r.lead_article_id, "summary": summary_line(r.lead),

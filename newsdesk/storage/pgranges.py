@@ -71,13 +71,21 @@ def window(lo: int, hi: int) -> str:
     return f"a.id >= {int(lo) + 1} AND a.id <= {int(hi)}"
 
 
+# the names of the valid indexes that may be ranges (a search reads them in its first
+# statement: pgsearch.shape)
+NAMES = ("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+         "WHERE i.indrelid = 'articles'::regclass AND i.indisvalid AND i.indisready "
+         "AND c.relname LIKE 'articles\\_search\\_%'")
+
+
 def ranges(conn) -> list[Range]:
     """The ranges whose valid indexes cover every id, oldest first; [] when they do not
     (no ranges yet, a gap, a build that failed)."""
-    names = conn.execute(text(
-        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = 'articles'::regclass AND i.indisvalid AND i.indisready "
-        "AND c.relname LIKE 'articles\\_search\\_%'")).scalars()
+    return covering(conn.execute(text(NAMES)).scalars())
+
+
+def covering(names) -> list[Range]:
+    """``ranges`` from the index names ``NAMES`` lists."""
     closed, tails = {}, set()
     for name in names:
         match = NAME.match(name)

@@ -49,11 +49,11 @@ def shape(conn, query: str, top: int, outlet: int | None = None) -> Shape:
     plan = conn.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE "
                              f"search_vector @@ {TSQ}{also}"),
                         {"q": query, "outlet": outlet}).scalar()
-    rows = conn.execute(text("SELECT reltuples FROM pg_class "
-                             "WHERE oid = 'articles'::regclass")).scalar() or 0
-    newest = conn.execute(text("SELECT max(id) FROM articles")).scalar() or 0
-    return Shape(matches=max(1.0, plan[0]["Plan"]["Plan Rows"]), rows=max(1.0, rows),
-                 top=min(top, newest), ranges=pgranges.ranges(conn))
+    rows, newest, names = conn.execute(text(   # one round trip for the rest
+        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'articles'::regclass), "
+        f"(SELECT max(id) FROM articles), ARRAY({pgranges.NAMES})")).one()
+    return Shape(matches=max(1.0, plan[0]["Plan"]["Plan Rows"]), rows=max(1.0, rows or 0),
+                 top=min(top, newest or 0), ranges=pgranges.covering(names))
 
 
 def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
@@ -120,23 +120,41 @@ def _ask(conn, statement: str, values: dict, want: int, lo: int, hi: int,
 
 
 def _plan(conn, *, walk: bool) -> None:
+    """The plan's settings for the rest of the transaction (SET LOCAL), in one round trip."""
     on, off = ("on", "off") if walk else ("off", "on")
-    conn.execute(text(f"SET LOCAL enable_indexscan = {on}"))
-    conn.execute(text(f"SET LOCAL enable_bitmapscan = {off}"))
-    conn.execute(text("SET LOCAL enable_seqscan = off"))
-    conn.execute(text("SET LOCAL work_mem = '16MB'"))   # an exact bitmap: no recheck
-    # ranges are asked newest first, each as its own statement: no parallel plans
-    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    settings = {"enable_indexscan": on, "enable_bitmapscan": off, "enable_seqscan": "off",
+                "work_mem": "16MB",   # an exact bitmap: no recheck
+                # ranges are asked newest first, each as its own statement: no parallel plans
+                "max_parallel_workers_per_gather": "0"}
+    conn.execute(text("SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
+                                            for name, value in settings.items())))
 
 
-def rank(conn, ids: list[int], query: str) -> dict[int, float]:
-    """ts_rank of these articles (their vectors read here, and only here). The ids go as
-    one array, not 1,000 parameters (15.5 against 17.8 ms a query, median of 32, load 9.5)."""
-    if not ids:
-        return {}
-    statement = text(f"SELECT id, ts_rank(search_vector, {TSQ}) FROM articles "
-                     f"WHERE id = ANY(:ids)")
-    return dict(conn.execute(statement, {"q": query, "ids": ids}).all())
+# The candidates (``:ids``, one array, not 1,000 parameters: 15.5 against 17.8 ms a query,
+# median of 32, load 9.5) with their ts_rank: their vectors are read here, and only here.
+RANKED = f"SELECT id, ts_rank(search_vector, {TSQ}) AS rank FROM articles WHERE id = ANY(:ids)"
+
+
+# Snippets: ts_headline parses and stems every word it is given, and that is most of its
+# cost (20 snippets of up to 6,000 characters: 5-15 ms at 1M articles). So the start of the
+# text is tried first, and the whole only when the start holds no match.
+HEADLINE = ("'StartSel=' || chr(2) || ', StopSel=' || chr(3) || "
+            "', MaxFragments=2, MaxWords=30'")
+FIRST = 1_200     # about 200 words: a lede and more (the page shows 600 characters of lead)
+
+
+def snippet(text_sql: str, end: int) -> str:
+    """SQL for the snippet of ``text_sql`` (its first ``end`` characters), matched words
+    between chr(2) and chr(3): from its first ``FIRST`` characters when they hold a match
+    of the whole query (each word of 'security council'), else from the whole as before.
+    So a snippet shows matched words exactly when the whole text's did. The text is read
+    once (``OFFSET 0`` keeps each sub-select from being folded into its uses)."""
+    first = f"ts_headline('english', left(x.t, {FIRST}), {TSQ}, {HEADLINE})"
+    whole = f"ts_headline('english', x.t, {TSQ}, {HEADLINE})"
+    return (f"(SELECT CASE WHEN strpos(h.first, chr(2)) > 0 OR length(x.t) <= {FIRST} "
+            f"THEN h.first ELSE {whole} END "
+            f"FROM (SELECT left({text_sql}, {end}) AS t OFFSET 0) x, "
+            f"LATERAL (SELECT {first} AS first OFFSET 0) h)")
 
 
 def outlets_with(conn, column: str, value: str) -> list[int]:

@@ -26,7 +26,7 @@ CANDIDATES = 1000
 # would otherwise make the walk go through every match of a common word).
 FILTER_SCAN = 10 * CANDIDATES
 # Snippets are made from the start of a text this long at most (PostgreSQL's ts_headline
-# parses all it is given).
+# parses all it is given; it tries the first part of that first: pgsearch.snippet).
 SNIPPET_TEXT = 6_000
 
 
@@ -113,10 +113,14 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             JOIN sources s ON s.id = a.source_id
             WHERE a.search_vector @@ {pgsearch.TSQ} AND {{window}}{where}
             ORDER BY a.id DESC LIMIT :want"""
-        page = f"""SELECT {COLS}, ts_headline('english', left(a.text, {SNIPPET_TEXT}), {pgsearch.TSQ},
-                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30')
-                AS snippet
+        page = f"""SELECT {COLS}, {pgsearch.snippet("a.text", SNIPPET_TEXT)} AS snippet
             FROM articles a JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"""
+        if sort != "date":   # rank the candidates and make the page in one statement
+            page = f"""SELECT {COLS}, {pgsearch.snippet("a.text", SNIPPET_TEXT)} AS snippet,
+                    shown.rank FROM ({pgsearch.RANKED} ORDER BY rank DESC, id DESC
+                        OFFSET :offset LIMIT :limit) shown
+                JOIN articles a ON a.id = shown.id JOIN sources s ON s.id = a.source_id
+                ORDER BY shown.rank DESC, shown.id DESC"""
         marks = None
     scanned = newest = None
     with db.read() as conn:
@@ -132,8 +136,11 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
             if language:
                 params["language_outlets"] = pgsearch.outlets_with(conn, "language", language)
             found, scanned, newest = _pg_candidates(conn, query, reach, candidates, params,
-                                                    bound, scan, rank=sort != "date",
-                                                    filtered=bool(where), outlet=outlet)
+                                                    bound, scan, filtered=bool(where),
+                                                    outlet=outlet)
+            if sort != "date":
+                return _pg_ranked(conn, page, params, found, bound, offset, limit, scanned,
+                                  newest, top)
         over = len(found) > bound
         found = found[:bound]
         if sort == "date":
@@ -160,8 +167,24 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
 Candidate = namedtuple("Candidate", "id rank sort_when")
 
 
+def _pg_ranked(conn, page: str, params: dict, found: list, bound: int, offset: int,
+               limit: int, scanned: int | None, newest: int | None, top: int | None) -> Found:
+    """PostgreSQL, best match first: the candidates ranked and the page's rows read in one
+    statement (``page``), in the order of ``rank``: ts_rank descending, then id descending."""
+    over = len(found) > bound
+    found = found[:bound]
+    rows = (_rows(conn, page, dict(params, ids=[r.id for r in found], offset=offset,
+                                   limit=limit)) if offset < len(found) else [])
+    results = [dict(_item(r), snippet=r.snippet or "", rank=-r.rank) for r in rows]
+    if newest is None:
+        newest = max((r.id for r in found), default=top)
+    return Found(results=results, more=len(found) > offset + limit, matches=len(found),
+                 complete=not over and scanned is None, bound=bound, top=newest,
+                 scanned=None if over else scanned)
+
+
 def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, bound: int,
-                   scan: int, *, rank: bool, filtered: bool, outlet: int | None = None):
+                   scan: int, *, filtered: bool, outlet: int | None = None):
     """PostgreSQL: the newest ``bound`` + 1 matches (with filters, among the newest ``scan``
     matches of the words), found without reading a vector; then only these are ranked.
     With filters, windows of about ``scan`` word matches are tried first; only when they
@@ -185,9 +208,7 @@ def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, 
             scanned, floor = scan, max(min(h.id for h in hits), floor)
             params["floor"] = floor
         found, _ = pgsearch.newest(conn, candidates, params, bound + 1, floor, at)
-    ranks = pgsearch.rank(conn, [r.id for r in found[:bound]], query) if rank else {}
-    return ([Candidate(r.id, -ranks.get(r.id, 0.0), r.sort_when) for r in found],
-            scanned, newest)
+    return [Candidate(r.id, 0.0, r.sort_when) for r in found], scanned, newest
 
 
 def search_articles(db: Database, query: str, limit: int = 20) -> list[dict]:

@@ -32,8 +32,10 @@ async def front_page(request: Request, category: str | None = Query(None, max_le
     filters = filters_from(category, language, outlet)
     key = cursor_param(cursor, "tsi")
     size = int_param(limit, "limit", 1, reading.MAX_LIMIT) or 30
-    items, next_key = front_store.front_page(state.db, cursor=key, limit=size, **filters)
-    top = [] if key else front_store.top_threads(state.db, **filters)
+    shared: dict = {}   # the two calls find the filters' stories once
+    items, next_key = front_store.front_page(state.db, cursor=key, limit=size, shared=shared,
+                                             **filters)
+    top = [] if key else front_store.top_threads(state.db, shared=shared, **filters)
     _add_comment_counts(request, items)
     next_url = page_link(request, cursor=encode_cursor(*next_key)) if next_key else None
     if request.url.path.endswith(".json") or _json(request):

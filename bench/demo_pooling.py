@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from demo_threads import LABELS, load_labels, read_demo, score  # noqa: E402
+from demo_threads import replay as replay_threads  # noqa: E402
 
 from newsdesk.stories.cluster import StoryClusterer  # noqa: E402
 from newsdesk.stories.embed import load_embedder  # noqa: E402
-from newsdesk.stories.events import EventClusterer  # noqa: E402
 from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
 from newsdesk.stories.story import embed_text  # noqa: E402
 from newsdesk.stories.text import words as stems  # noqa: E402
@@ -66,31 +66,24 @@ def pooled(states, offsets, text, weigh) -> np.ndarray:
 
 
 def replay(items, cache, floor, power):
-    threads = StoryClusterer(**THREAD_PARAMS)
-    events = EventClusterer(threads.vectorizer)
-    prior = threads.outlet_prior
-    placed, stories = {}, {}
-    for article, feats, outlet, _ in items:
-        doc = feats.doc(article, "auto")
-        given = feats.given_embedding("auto")
-        if given is not None and floor < 1:
-            text = embed_text(doc)
-            states, offsets = cache(text)
+    """article id -> thread id, with MiniLM's word pieces pooled by the outlet's word weights."""
+    prior = StoryClusterer(**THREAD_PARAMS).outlet_prior
 
-            def weigh(tok):
-                s = stems(tok, doc.language)
-                if not s:
-                    return 1.0
-                wt = min(events.outlets.weight(outlet, x, prior) for x in s)
-                return floor + (1 - floor) * max(wt, 0.0) ** power
-            given = pooled(states, offsets, text, weigh)
-        thread = threads.add(doc, given, outlet=outlet, outlets=events.outlets)
-        event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
-        placed[article.id] = event.story_id
-        stories.setdefault(event.story_id, [article.title, article.published_at, None])
-    for sid, story in stories.items():
-        story[2] = threads.resolve(events.story(sid).thread_id)
-    return {aid: stories[sid][2] for aid, sid in placed.items()}, stories
+    def embedding(doc, given, outlet, events):
+        if given is None or floor >= 1:
+            return given
+        text = embed_text(doc)
+        states, offsets = cache(text)
+
+        def weigh(tok):
+            s = stems(tok, doc.language)
+            if not s:
+                return 1.0
+            wt = min(events.outlets.weight(outlet, x, prior) for x in s)
+            return floor + (1 - floor) * max(wt, 0.0) ** power
+        return pooled(states, offsets, text, weigh)
+    placed, stories = replay_threads(items, embedding=embedding)
+    return {aid: tid for aid, (_, tid) in placed.items()}, stories
 
 
 def main(argv=None) -> int:

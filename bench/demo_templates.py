@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from demo_threads import LABELS, load_labels, read_demo, score  # noqa: E402
+from demo_threads import replay as replay_threads  # noqa: E402
 
 from newsdesk.stories.cluster import StoryClusterer  # noqa: E402
 from newsdesk.stories.embed import shared_embedder  # noqa: E402
-from newsdesk.stories.events import EventClusterer  # noqa: E402
 from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
 from newsdesk.stories.story import embed_text  # noqa: E402
 from newsdesk.stories.text import name_stems, words as stems  # noqa: E402
@@ -148,40 +148,36 @@ class Scoped(StoryClusterer):
 
 
 def replay(items, embed, mode: str, **opts):
+    """(article id -> thread id, stories, how many texts lost a template part)."""
     scope = opts.get("scope", "all") if mode != "stored" else "all"
     threads = (StoryClusterer(**THREAD_PARAMS) if scope == "all" else
                Scoped(scope, {a.id: o for a, _, o, _ in items}, **THREAD_PARAMS))
-    events = EventClusterer(threads.vectorizer)
     kind = PrefixTemplates if mode == "prefix" else NgramTemplates
     grams = kind(opts["n"], opts["share"], threads.outlet_prior) if mode in ("ngrams", "prefix") else None
-    placed, stories, changed = {}, {}, 0
-    for article, feats, outlet, _ in items:
-        doc = feats.doc(article, "auto")
-        given = feats.given_embedding("auto")
-        if mode != "stored" and given is not None:
-            text = embed_text(doc)
-            if mode == "words":
-                new = strip_words(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
-            elif mode == "names":
-                new = keep_names(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
-            elif mode == "prefix":
-                new = grams.strip(outlet, text, doc.title)
-            else:
-                new = grams.strip(outlet, text)
-            if new != text:
-                changed += 1
-            mine = given if new == text else (embed(new) if len(new.split()) >= opts["min_words"] else None)
-            if scope == "all":
-                given = mine
-            else:
-                threads.stripped[doc.id] = mine
-        thread = threads.add(doc, given, outlet=outlet, outlets=events.outlets)
-        event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
-        placed[article.id] = event.story_id
-        stories.setdefault(event.story_id, [article.title, article.published_at, None])
-    for sid, story in stories.items():
-        story[2] = threads.resolve(events.story(sid).thread_id)
-    return {aid: stories[sid][2] for aid, sid in placed.items()}, stories, changed
+    changed = 0
+
+    def embedding(doc, given, outlet, events):
+        nonlocal changed
+        if mode == "stored" or given is None:
+            return given
+        text = embed_text(doc)
+        if mode == "words":
+            new = strip_words(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
+        elif mode == "names":
+            new = keep_names(text, outlet, events.outlets, threads.outlet_prior, opts["cut"], doc.language)
+        elif mode == "prefix":
+            new = grams.strip(outlet, text, doc.title)
+        else:
+            new = grams.strip(outlet, text)
+        if new != text:
+            changed += 1
+        mine = given if new == text else (embed(new) if len(new.split()) >= opts["min_words"] else None)
+        if scope == "all":
+            return mine
+        threads.stripped[doc.id] = mine
+        return given
+    placed, stories = replay_threads(items, threads, embedding)
+    return {aid: tid for aid, (_, tid) in placed.items()}, stories, changed
 
 
 def main(argv=None) -> int:

@@ -71,14 +71,20 @@ def read_demo(path: Path):
     return out
 
 
-def replay(items, **params):
-    """article id -> (story id, thread id); story id -> (title, first published)."""
-    threads = StoryClusterer(**{**THREAD_PARAMS, **params})
+def replay(items, threads: StoryClusterer | None = None, embedding=None, **params):
+    """article id -> (story id, thread id); story id -> (title, first published, thread id).
+    ``threads``: the thread clusterer to use (default: the stage's, with ``params``);
+    ``embedding(doc, stored, outlet, events)``: the embedding the thread level is given
+    instead of the stored one (the experiments in demo_pooling.py, demo_templates.py)."""
+    threads = threads or StoryClusterer(**{**THREAD_PARAMS, **params})
     events = EventClusterer(threads.vectorizer)
     placed, stories = {}, {}
     for article, feats, outlet, _ in items:
         doc = feats.doc(article, "auto")
-        thread = threads.add(doc, feats.given_embedding("auto"), outlet=outlet, outlets=events.outlets)
+        given = feats.given_embedding("auto")
+        if embedding is not None:
+            given = embedding(doc, given, outlet, events)
+        thread = threads.add(doc, given, outlet=outlet, outlets=events.outlets)
         event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
         placed[article.id] = event.story_id
         stories.setdefault(event.story_id, [article.title, article.published_at, None])

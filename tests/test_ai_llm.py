@@ -241,8 +241,10 @@ def test_an_answer_in_content_parts_is_read(server, story, tmp_path):
 
 def test_a_model_finding_nothing_is_not_found_but_garbage_falls_back(server, story, tmp_path):
     FakeLLM.mode, FakeLLM.script = "scripted", []           # {"items": []}: the model found nothing
+    asked = len(FakeLLM.requests)
     found = run("ask", story, provider=provider(server, tmp_path), cache=MemoryCache(),
-                question="Who won the football match?")
+                question="How many people were injured?")
+    assert len(FakeLLM.requests) == asked + 1              # the model was asked, and said nothing
     assert found.status == "not_found" and found.note.startswith("Not found in the coverage")
     FakeLLM.script = [{"text": None}, {"citations": ["S1"]}]   # items, none a sentence
     garbage = run("ask", story, provider=provider(server, tmp_path), cache=MemoryCache(),

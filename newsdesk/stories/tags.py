@@ -82,6 +82,19 @@ class _Candidate:
     written_lower: bool = False    # written in lower case somewhere (title included)
     spread: int = 1                # sentences using it (every word of it), the title one of them
 
+    def absorb(self, other: "_Candidate") -> None:
+        """Count ``other``'s uses as this candidate's (a plural joining its singular); what
+        marks a name (name, person, half_name) stays this candidate's own."""
+        self.forms.update(other.forms)
+        self.count += other.count
+        self.first_sentence = min(self.first_sentence, other.first_sentence)
+        self.in_title |= other.in_title
+        self.verb_uses += other.verb_uses
+        self.noun_uses += other.noun_uses
+        self.modifier_uses += other.modifier_uses
+        self.capital_mid |= other.capital_mid
+        self.written_lower |= other.written_lower
+
     def see(self, form: str, sentence: int, in_title: bool, n: int = 1) -> None:
         self.forms[form] += n
         self.count += n
@@ -225,16 +238,7 @@ def _fold_us_plurals(cands: dict[str, _Candidate], used_in: dict[str, set[int]])
     """Snowball keeps a final "us" ("campus", "virus"), so "menus" is no "menu": when an
     article has both, the plural joins the singular (no #Menu beside #Menus)."""
     for key in [k for k in cands if k.endswith("us") and k[:-1] in cands]:
-        plural, single = cands.pop(key), cands[key[:-1]]
-        single.forms.update(plural.forms)
-        single.count += plural.count
-        single.first_sentence = min(single.first_sentence, plural.first_sentence)
-        single.in_title |= plural.in_title
-        single.verb_uses += plural.verb_uses
-        single.noun_uses += plural.noun_uses
-        single.modifier_uses += plural.modifier_uses
-        single.capital_mid |= plural.capital_mid
-        single.written_lower |= plural.written_lower
+        cands[key[:-1]].absorb(cands.pop(key))
         used_in[key[:-1]] = used_in.get(key[:-1], set()) | used_in.get(key, set())
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newsdesk.ai import Citation, Doc, run  # noqa: E402
 from newsdesk.ai.io import parse_date  # noqa: E402
-from newsdesk.ai.sentences import split_sentences  # noqa: E402
+from newsdesk.sentences import split_sentences  # noqa: E402
 from newsdesk.ai.text import normalize  # noqa: E402
 
 SHARED_JSONL = Path(__file__).resolve().parents[2] / "shared" / "demo-corpus" / "demo-articles.jsonl"

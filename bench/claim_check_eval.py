@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newsdesk.ai.claims import NEGATIONS, check_claim  # noqa: E402
 from newsdesk.ai.quantities import NUMBER_WORDS, quantities  # noqa: E402
-from newsdesk.ai.sentences import split_sentences  # noqa: E402
+from newsdesk.sentences import split_sentences  # noqa: E402
 from newsdesk.ai.text import ALL_STOPWORDS, support, words  # noqa: E402
 
 ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "eval" / "keyphrase-liaad" / "500N-KPCrowd-v1.1.zip"

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from newsdesk.ai.compare import DENIALS, NEGATIONS, contradiction  # noqa: E402
-from newsdesk.ai.sentences import split_sentences  # noqa: E402
+from newsdesk.sentences import split_sentences  # noqa: E402
 from newsdesk.ai.text import words  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "wikiref-news-clustering" / "wikiref" / "WikiRef220"

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evalsplit import PARTS, part  # noqa: E402
 
 from newsdesk.ai.model import Doc  # noqa: E402
-from newsdesk.ai.sentences import split_sentences  # noqa: E402
+from newsdesk.sentences import split_sentences  # noqa: E402
 from newsdesk.ai.text import ALL_STOPWORDS, stem, words  # noqa: E402
 from newsdesk.ai.timeline import build_timeline  # noqa: E402
 

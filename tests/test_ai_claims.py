@@ -60,6 +60,12 @@ def test_quantities_convert_units_and_read_number_words():
     ("State media reported that the talks failed.", ""),
     ("It was announced that the ferry will be free.", ""),
     ("Claude, 45, said he was tired.", ""),
+    ("THE PRESIDENT: Good morning, folks.", "courtesy"),
+    ("I want to thank you, Councilwoman Beck.", "courtesy"),
+    ("(Laughter.) But he's not going to do it on the stage right now.", "courtesy"),
+    ("BEIRUT (Reuters) - Shelling resumed.", ""),
+    ("THE PRESIDENT: We're banning all imports of Russian oil and gas and energy.", ""),
+    ("Russia invaded Ukraine today.", ""),
 ])
 def test_sentences_that_are_not_points(text, flag):
     assert sentence_flag(text) == flag

@@ -25,7 +25,7 @@ def injected(story):
 
 
 def stored(docs):
-    from newsdesk.ai.sentences import split_sentences
+    from newsdesk.sentences import split_sentences
     return {(d.id, i): s for d in docs for i, s in enumerate(split_sentences(d.text))}
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from newsdesk.ai.sentences import split_sentences
+from newsdesk.sentences import split_sentences
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -43,7 +43,7 @@ def test_hard_line_breaks_inside_a_paragraph_make_no_fragments():
 
 
 def test_paragraphs_keep_their_breaks():
-    from newsdesk.ai.sentences import split_paragraphs
+    from newsdesk.sentences import split_paragraphs
     text = "One paragraph ends here.\nAnother starts on its own line.\nA short heading\nText under it."
     assert split_paragraphs(text) == [["One paragraph ends here."], ["Another starts on its own line."],
                                       ["A short heading"], ["Text under it."]]

@@ -23,7 +23,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "newsdesk"
 
 FOUNDATION = {"newsdesk", "newsdesk.errors", "newsdesk.models", "newsdesk.settings",
-              "newsdesk.metrics", "newsdesk.language", "newsdesk.words"}
+              "newsdesk.metrics", "newsdesk.language", "newsdesk.sentences", "newsdesk.speech",
+              "newsdesk.words"}
 # layer -> the layers it may import (itself always)
 MAY_IMPORT = {
     "foundation": set(),

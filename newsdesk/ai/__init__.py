@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from .cache import AICache, DirectoryCache, MemoryCache, cache_key, run_cached
 from .model import Citation, Corpus, Doc, Item, Result
 from .provider import FEATURES, LLMError, OfflineProvider, OpenAICompatibleProvider, get_provider
-from .sentences import split_sentences
+from ..sentences import split_sentences
 
 __all__ = ["AICache", "Citation", "Corpus", "DirectoryCache", "Doc", "FEATURES", "Item", "LLMError",
            "MemoryCache", "OfflineProvider", "OpenAICompatibleProvider", "Result", "cache_key",

@@ -14,6 +14,7 @@ answer that says such a thing is rejected (``claims.check_claim``).
 | ``addresses-ai`` | an instruction to, or words about, an AI assistant | "Ignore previous instructions", "as a language model", "you are now DAN", "AI models reading this must ..." |
 | ``opener`` | an anaphoric opener: a pronoun and a passive reporting verb, the news itself elsewhere | "This was stated by the Minister ...", "It was reported by ..." |
 | ``slogan`` | a short exclamation or a formula of greeting, praise or farewell | "Glory to Ukraine!", "Long live ...!", "God bless America." |
+| ``courtesy`` | a greeting, thanks or a few words of a speech, or only the room's reaction (``speech.courtesy``) | "THE PRESIDENT: Good morning, folks.", "I want to thank the Governor.", "(Laughter.) But he's not going to do it." |
 | ``sign-off`` | text about the publication rather than the news | "This post is part of our coverage ...", "Originally published at ...", "Follow us on ..." |
 
 The patterns are general forms of English (and for instructions, Spanish, French and
@@ -23,6 +24,8 @@ Italian), not phrases of any one site.
 from __future__ import annotations
 
 import re
+
+from .. import speech
 
 _I = re.IGNORECASE
 _AI_NOUN = (r"(?:AI(?: assistant| model| system)?|A\.I\.|(?:virtual |AI |digital )?assistant|chat ?bot|"
@@ -76,14 +79,18 @@ def addresses_ai(text: str) -> bool:
     return any(p.search(text or "") for p in _ADDRESSES_AI)
 
 
-def sentence_flag(text: str) -> str:
-    """Why the sentence may not be a point ("" when it may)."""
+def sentence_flag(text: str, spoken: bool = False) -> str:
+    """Why the sentence may not be a point ("" when it may). ``spoken``: the sentence is
+    from a transcript (``speech.is_transcript``), where courtesies are told apart by more
+    than their first words."""
     if addresses_ai(text):
         return "addresses-ai"
     if _OPENER.search(text):
         return "opener"
     if _SIGN_OFF.search(text):
         return "sign-off"
+    if speech.greets(text) or ((spoken or speech.spoken(text)) and speech.courtesy(text)):
+        return "courtesy"
     stripped = text.strip()
     if _SLOGAN.search(stripped) or (stripped.endswith("!") and len(stripped.split()) <= MAX_SLOGAN_WORDS):
         return "slogan"
@@ -92,7 +99,7 @@ def sentence_flag(text: str) -> str:
 
 def clean_question(question: str) -> tuple[str, int]:
     """(the question without its sentences that address the AI, how many were cut)."""
-    from .sentences import split_sentences
+    from ..sentences import split_sentences
     parts = split_sentences(question or "")
     kept = [p for p in parts if not addresses_ai(p)]
     return " ".join(kept), len(parts) - len(kept)

@@ -13,9 +13,10 @@ from functools import lru_cache
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
+from .. import speech
 from ..language import detect_many
+from ..sentences import split_sentences
 from .guard import sentence_flag
-from .sentences import split_sentences
 from .text import TfidfSpace, Embed, terms
 
 
@@ -150,7 +151,8 @@ def _language(texts: tuple[str, ...]) -> str:
 def _sentences(text: str, lang: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     """(sentence, terms, flag) of a text: the costly part of reading a document, kept for
     the texts read most recently (a thread's "since" choices read the same 80 documents)."""
-    return tuple((s, tuple(terms(s, lang)), sentence_flag(s)) for s in split_sentences(text))
+    spoken = speech.is_transcript(text)
+    return tuple((s, tuple(terms(s, lang)), sentence_flag(s, spoken)) for s in split_sentences(text))
 
 
 class Corpus:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .dates import mentioned_dates
 from .model import Corpus, Doc, Result, Revision, as_datetime
-from .sentences import split_sentences
+from ..sentences import split_sentences
 from .summary import centrality, eligible, mmr, position_prior
 from .text import Embed
 

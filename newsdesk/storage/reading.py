@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
+from .. import speech
 from ..errors import NotFound
 from .db import Database, as_utc, db_time, sqlite_rows
 
@@ -106,9 +107,14 @@ def summary_line(lead: str | None, limit: int = 240) -> str:
     dateline ("East Room", "Chandler, AZ"), a document's heading ("MEMORANDUM FOR THE
     SECRETARY OF STATE"), a salutation ("To the Members of the Federal Workforce:"), a
     link ("Read the full strategy here"). They are skipped; a short paragraph that ends
-    as a sentence ends ("The President chaired a meeting on economic issues.") is a lede."""
+    as a sentence ends ("The President chaired a meeting on economic issues.") is a lede.
+    A transcript's opening turn starts after its speaker label, greetings, thanks and
+    stage directions (``speech.spoken_opening``), when something follows them."""
     paragraphs = [p.strip() for p in (lead or "").strip().split("\n") if p.strip()]
-    first = next((p for p in paragraphs if _reads_as_opening(p)), paragraphs[0] if paragraphs else "")
+    start = next((i for i, p in enumerate(paragraphs) if _reads_as_opening(p)), 0)
+    first = paragraphs[start] if paragraphs else ""
+    if first and speech.is_turn(first):
+        first = speech.spoken_opening(paragraphs, start) or first
     if len(first) <= limit:
         return first
     return first[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—") + "…"

@@ -121,7 +121,7 @@ def time_tag(when: datetime | None, relative: bool = True) -> Markup:
 def cited_paragraphs(text: str | None) -> list[list[tuple[int, str]]]:
     """Paragraphs of (sentence index, sentence), numbered exactly as the AI features
     number stored sentences, so a citation ``#s12`` lands on sentence 12."""
-    from ..ai.sentences import split_paragraphs
+    from ..sentences import split_paragraphs
     out, index = [], 0
     for sentences in split_paragraphs(text or ""):
         out.append([(index + i, s) for i, s in enumerate(sentences)])

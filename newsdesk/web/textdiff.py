@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 
-from ..ai.sentences import split_sentences
+from ..sentences import split_sentences
 from ..ingest.revisions import normalize
 from ..words import runs
 

@@ -52,3 +52,4 @@ def test_an_article_summary_of_remarks_skips_the_courtesies():
     texts = [item.text for item in result.items]
     assert texts and not any("Good morning" in t or "Thank you" in t or "phone calls" in t for t in texts)
     assert any("Russian oil" in t or "Russia's economy" in t for t in texts)
+

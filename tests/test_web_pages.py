@@ -307,3 +307,15 @@ def test_a_preview_starts_at_the_lede_not_at_a_venue_or_heading_line():
     # nothing reads as an opening: the first paragraph, as before
     assert summary_line("Chandler, AZ\n\nPhoto: AP") == "Chandler, AZ"
     assert summary_line("") == "" and summary_line(None) == ""
+
+
+def test_times_older_than_a_week_show_their_day_not_years_ago():
+    from datetime import datetime, timedelta, timezone
+
+    from newsdesk.web.render import time_tag, when_label
+    now = datetime(2026, 12, 5, 12, tzinfo=timezone.utc)
+    assert when_label(now - timedelta(hours=11), now) == "11 hours ago"
+    assert when_label(now - timedelta(days=6), now) == "6 days ago"
+    assert when_label(datetime(2022, 3, 9, 23, tzinfo=timezone.utc), now) == "9 Mar 2022"
+    tag = str(time_tag(datetime(2022, 3, 9, 23, tzinfo=timezone.utc)))
+    assert ">9 Mar 2022</time>" in tag and 'title="09 March 2022, 23:00 UTC"' in tag

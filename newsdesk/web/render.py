@@ -7,7 +7,7 @@ input with a clear 400 instead of a 500.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +109,24 @@ def exact(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%d %B %Y, %H:%M UTC") if when else ""
 
 
+RECENT = timedelta(days=7)  # older than this, "4 years ago" says less than the date
+
+
+def when_label(when: datetime, now: datetime | None = None) -> str:
+    """"11 hours ago" within a week of now, else the day ("9 Mar 2022")."""
+    now = now or datetime.now(timezone.utc)
+    if abs(now - when) < RECENT:
+        return ago(when, now)
+    day = when.astimezone(timezone.utc)
+    return f"{day.day} {day:%b %Y}"
+
+
 def time_tag(when: datetime | None, relative: bool = True) -> Markup:
-    """``<time datetime=ISO title="exact">11 hours ago</time>``."""
+    """``<time datetime=ISO title="exact">11 hours ago</time>`` (the day when older than
+    ``RECENT``; the exact time when not ``relative``)."""
     if when is None:
         return Markup('<span class="muted">date unknown</span>')
-    label = ago(when) if relative else exact(when)
+    label = when_label(when) if relative else exact(when)
     return Markup(f'<time datetime="{escape(when.isoformat())}" title="{escape(exact(when))}">'
                   f'{escape(label)}</time>')
 

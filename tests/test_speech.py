@@ -32,9 +32,9 @@ def test_a_transcript_preview_starts_after_greetings_and_stage_directions():
     assert summary_line(question) == question
 
 
-def test_a_transcript_that_is_all_courtesies_keeps_its_opening():
+def test_a_transcript_that_opens_with_courtesies_only_has_no_preview():
     text = "THE PRESIDENT: Hello, hello, hello. (Applause.) Great to see you all.\n\nAUDIENCE: Joe! Joe!"
-    assert summary_line(text) == "THE PRESIDENT: Hello, hello, hello. (Applause.) Great to see you all."
+    assert summary_line(text) == ""
 
 
 def test_documents_that_are_not_speech_are_untouched():

@@ -293,8 +293,8 @@ def test_openapi_describes_the_api(client):
 def test_a_preview_starts_at_the_lede_not_at_a_venue_or_heading_line():
     from newsdesk.storage.reading import summary_line
     # venue and dateline lines, a document heading, a salutation: skipped
-    assert summary_line("East Room\n\n2:29 P.M. EST\n\nTHE VICE PRESIDENT: Thank you. Please have a seat."
-                        ) == "THE VICE PRESIDENT: Thank you. Please have a seat."
+    assert summary_line("East Room\n\n2:29 P.M. EST\n\nTHE VICE PRESIDENT: We meet today as Russian forces shell Kharkiv."
+                        ) == "THE VICE PRESIDENT: We meet today as Russian forces shell Kharkiv."
     assert summary_line("MEMORANDUM FOR THE SECRETARY OF STATE\n\nSUBJECT: Delegation of Authority "
                         "Under Section 506(a)(1) of the Foreign Assistance Act").startswith("SUBJECT:")
     assert summary_line("To the Members of the Federal Workforce:\nTonight, I will deliver my State of "

@@ -109,12 +109,13 @@ def summary_line(lead: str | None, limit: int = 240) -> str:
     link ("Read the full strategy here"). They are skipped; a short paragraph that ends
     as a sentence ends ("The President chaired a meeting on economic issues.") is a lede.
     A transcript's opening turn starts after its speaker label, greetings, thanks and
-    stage directions (``speech.spoken_opening``), when something follows them."""
+    stage directions (``speech.spoken_opening``); when nothing near the opening says
+    anything, there is no preview: a title alone tells more than "Hello, hello, hello." """
     paragraphs = [p.strip() for p in (lead or "").strip().split("\n") if p.strip()]
     start = next((i for i, p in enumerate(paragraphs) if _reads_as_opening(p)), 0)
     first = paragraphs[start] if paragraphs else ""
     if first and speech.is_turn(first):
-        first = speech.spoken_opening(paragraphs, start) or first
+        first = speech.spoken_opening(paragraphs, start)
     if len(first) <= limit:
         return first
     return first[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—") + "…"

@@ -52,6 +52,7 @@ def test_abbreviations_numbers_and_urls_are_left_alone(text):
     "Foto: dpa", "© 2024 Example Media. All rights reserved.", "Bild anzeigen",
     "We use cookies to improve your experience. By continuing you accept our use of cookies.",
     "Subscribe now to our print edition for the full story.",
+    "<!-- -->", "<!-- wp:paragraph --> <br/>", "</div>",
 ])
 def test_boilerplate_paragraphs(line):
     assert is_boilerplate(line)
@@ -69,6 +70,7 @@ def test_boilerplate_paragraphs(line):
     "The full story is more complicated than the minister suggested.",
     "The paper introduced a paywall in 2019.",
     "Millions of people sign up for the lottery every week.",
+    "The tag <br> breaks a line, the manual says.",
 ])
 def test_real_sentences_are_kept(line):
     assert not is_boilerplate(line)

@@ -136,6 +136,10 @@ _COOKIE_CONTEXT = re.compile(
     r"\b(we use|this (web)?site uses|uses cookies|accept|consent|agree|privacy|datenschutz|"
     r"verwendet|nutzt|akzeptier|zustimm|einverstanden|utilise|acept)", re.I)
 # agency signatures at the end of a news item: "(dpa)", "aja/PAP", "AFP/Reuters"
+# Markup left in the text as text: an escaped HTML comment ("<!-- -->", which React pages
+# put between adjacent strings) or a lone tag. No article sentence is made of tags alone,
+# in any language, so the form is enough.
+_MARKUP_ONLY = re.compile(r"^(?:<!--.*?-->|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|\s)+$")
 _AGENCY = re.compile(r"^\(?[\w.]{2,8}(\s?/\s?[\w.]{2,8})*\)?$")
 # headings after which only comments or teasers of other articles follow
 _TAIL_MARKERS = frozenset("""comments|no comments|no comments yet|leave a comment|leave a reply|
@@ -228,6 +232,8 @@ def is_boilerplate(paragraph: str) -> bool:
     stripped = paragraph.strip()
     if not stripped or len(stripped) > 300:
         return False
+    if _MARKUP_ONLY.match(stripped):
+        return True
     key = _key(stripped)
     if len(key) <= 80:
         if key in _BOILERPLATE or any(rx.match(key) for rx in _BOILERPLATE_RE):

@@ -66,6 +66,8 @@ def test_quantities_convert_units_and_read_number_words():
     ("BEIRUT (Reuters) - Shelling resumed.", ""),
     ("THE PRESIDENT: We're banning all imports of Russian oil and gas and energy.", ""),
     ("Russia invaded Ukraine today.", ""),
+    ("Trostyanets - Sumy - Holubivka - Vilshany - Nedryhailiv - Romny - Lubny - Poltava. 2.", "list"),
+    ("Die Bundesregierung hat am Montag neue Sanktionen gegen Russland beschlossen.", ""),
 ])
 def test_sentences_that_are_not_points(text, flag):
     assert sentence_flag(text) == flag

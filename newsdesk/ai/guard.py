@@ -15,6 +15,7 @@ answer that says such a thing is rejected (``claims.check_claim``).
 | ``opener`` | an anaphoric opener: a pronoun and a passive reporting verb, the news itself elsewhere | "This was stated by the Minister ...", "It was reported by ..." |
 | ``slogan`` | a short exclamation or a formula of greeting, praise or farewell | "Glory to Ukraine!", "Long live ...!", "God bless America." |
 | ``courtesy`` | a greeting, thanks or a few words of a speech, or only the room's reaction (``speech.courtesy``) | "THE PRESIDENT: Good morning, folks.", "I want to thank the Governor.", "(Laughter.) But he's not going to do it." |
+| ``list`` | a list of names or a heading: six or more words and (almost) none in lower case | "Trostyanets - Sumy - Holubivka - Vilshany - Romny - Poltava. 2.", "FACT SHEET: UNITED STATES BANS IMPORTS" |
 | ``sign-off`` | text about the publication rather than the news | "This post is part of our coverage ...", "Originally published at ...", "Follow us on ..." |
 
 The patterns are general forms of English (and for instructions, Spanish, French and
@@ -72,6 +73,8 @@ _SIGN_OFF = re.compile(
     r"|\ball rights reserved\b"
     r"|^\W*(?:photo|image|video|source|editor'?s note)\s*:", _I)
 MAX_SLOGAN_WORDS = 6
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+LIST_MIN_WORDS = 6   # a list or heading: this many words, at most one in ten in lower case
 
 
 def addresses_ai(text: str) -> bool:
@@ -91,6 +94,9 @@ def sentence_flag(text: str, spoken: bool = False) -> str:
         return "sign-off"
     if speech.greets(text) or ((spoken or speech.spoken(text)) and speech.courtesy(text)):
         return "courtesy"
+    words = _LETTER_WORD.findall(text)
+    if len(words) >= LIST_MIN_WORDS and sum(w[0].islower() for w in words) * 10 <= len(words):
+        return "list"  # a statement needs verbs and function words, written in lower case
     stripped = text.strip()
     if _SLOGAN.search(stripped) or (stripped.endswith("!") and len(stripped.split()) <= MAX_SLOGAN_WORDS):
         return "slogan"

@@ -22,9 +22,21 @@ P / R, the number of threads and the seconds the run took.
   share ``frac`` of all; if not, it is asked again ``k`` x 2, 4, ... articles later, up to
   ``rounds`` times. A fold is a thread merge (``merged_into``), which the app already knows
   how to apply (``storage.threads.merge_thread``).
+- ``knnx``: ``knn``, and the fragment merges the clusterer already makes held to
+  nearest-neighbour evidence as well (idea 2): ``mfrac`` of the smaller thread's members'
+  neighbours must sit in the larger one.
 - ``exknn``: ``knn`` with the neighbours taken from the 16 recent members each active thread
   keeps (``exemplars``, already in the saved state) among the ``cands`` threads closest by
   centroid, instead of a buffer of the stream.
+
+Measured (2026-12-05, same run, load 4-5; NMI / B-cubed F1, tuning half then reporting half):
+News-T base 0.937 / 0.862, 0.932 / 0.849; knn 0.947 / 0.878, 0.941 / 0.864; knnx 0.948 / 0.883,
+0.942 / 0.869 (News: base 0.929 / 0.840 reporting, knnx 0.934 / 0.853; WikiRef220 reporting
+0.939 / 0.929 for all three, tuning half 0.961 / 0.952 for knnx against 0.966 / 0.961). With
+joins held higher (``--set embed_threshold=0.33 --x small=5``) knnx reaches 0.950 / 0.889,
+0.945 / 0.878 on News-T but lowers WikiRef220 (0.935 / 0.925) and News (0.927 / 0.840).
+``defer`` (centroid score) at its best: 0.940 / 0.865, 0.933 / 0.850; ``exknn`` 0.939 / 0.865,
+0.931 / 0.846. The buffer costs ~0.9 ms per article here (News-T: 17 s against 7 s).
 
 ``--split`` prints, for the ``knn`` threads of 20+ articles, the silhouette of a 2-means
 split of their MiniLM embeddings next to how mixed they are (idea 3: split a thread whose
@@ -346,6 +358,39 @@ class ExemplarKnn(KnnDeferred):
                 tally[sid] = tally.get(sid, 0.0) + sim
                 count[sid] = count.get(sid, 0) + 1
         return self.vote(story, tally, count, voters)
+
+@variant("knnx")
+class KnnCrossMerge(KnnDeferred):
+    """``knn``, and the clusterer's own fragment merges (``_try_merge``) held to
+    nearest-neighbour evidence too (idea 2): the smaller thread's members must have a share
+    ``mfrac`` of their ``K`` nearest recent articles outside it in the larger one."""
+    mfrac = 0.4  # the best of 0.2-0.7 on the tuning half
+
+    def _try_merge(self, story):
+        best = self._merge_partner(story)
+        if best is None or (self.mutual and self._merge_partner(best) is not story):
+            return story, ()
+        big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
+        mine, inside, total = set(small.members), 0, 0
+        for doc_id in small.members:
+            if doc_id not in self.slot_of:
+                continue
+            _, vec, emb = self.slot_of[doc_id]
+            sims = self.recent.sims(vec, emb, self.embed_weight)
+            seen = 0
+            for s in np.argsort(-sims):
+                if seen >= self.K:
+                    break
+                did, sid = self.recent.doc[s]
+                if did in mine:
+                    continue
+                seen += 1
+                inside += self.resolve(sid) == big.id
+            total += seen
+        if total and inside < self.mfrac * total:
+            return story, ()
+        return super()._try_merge(story)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,8 +35,12 @@ News-T base 0.937 / 0.862, 0.932 / 0.849; knn 0.947 / 0.878, 0.941 / 0.864; knnx
 0.939 / 0.929 for all three, tuning half 0.961 / 0.952 for knnx against 0.966 / 0.961). With
 joins held higher (``--set embed_threshold=0.33 --x small=5``) knnx reaches 0.950 / 0.889,
 0.945 / 0.878 on News-T but lowers WikiRef220 (0.935 / 0.925) and News (0.927 / 0.840).
-``defer`` (centroid score) at its best: 0.940 / 0.865, 0.933 / 0.850; ``exknn`` 0.939 / 0.865,
+``defer`` (centroid score) at its best (its defaults): 0.940 / 0.865, 0.933 / 0.850; ``exknn`` 0.939 / 0.865,
 0.931 / 0.846. The buffer costs ~0.9 ms per article here (News-T: 17 s against 7 s).
+
+``--singletons`` tells, for the shipped clusterer's one-article threads, how often their topic's
+main thread is the nearest other centroid and how often it is where most of their 5 nearest
+articles sit (the evidence for ``knn``).
 
 ``--split`` prints, for the ``knn`` threads of 20+ articles, the silhouette of a 2-means
 split of their MiniLM embeddings next to how mixed they are (idea 3: split a thread whose
@@ -108,6 +112,54 @@ def split_report(docs, labels, vectors, pred) -> None:
           f"; the pure ones reach silhouette {max(r[0] for r in rows if r[2] < 0.25):.2f}")
 
 
+def singletons_report(docs, labels, vectors, pred, clusterer) -> None:
+    """For each one-article thread of the shipped clusterer: is its topic's main thread the
+    nearest final centroid (TF-IDF and MiniLM cosines mixed half and half), or the thread most
+    of its 5 nearest articles sit in (those before it and the 20 after, same mix)?"""
+    import scipy.sparse as sp
+    from newsdesk.stories.text import features
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    vecs = [clusterer.vectorizer.vector(features(d.title, d.text)) for d in docs]
+    vocab: dict = {}
+    rows, cols, vals = [], [], []
+    for i, v in enumerate(vecs):
+        for t, w in v.items():
+            rows.append(i)
+            cols.append(vocab.setdefault(t, len(vocab)))
+            vals.append(w)
+    tfidf = sp.csr_matrix((vals, (rows, cols)), shape=(len(vecs), len(vocab)))
+    members = defaultdict(list)
+    for i, p in enumerate(pred):
+        members[p].append(i)
+    threads = list(members)
+    cent = sp.vstack([sp.csr_matrix(tfidf[members[p]].sum(axis=0)) for p in threads]).tocsr()
+    cent = sp.diags(1 / np.sqrt(np.asarray(cent.multiply(cent).sum(axis=1)).ravel() + 1e-12)) @ cent
+    emb = np.stack([unit[members[p]].sum(0) for p in threads])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    by_gold = defaultdict(Counter)
+    for g, p in zip(labels, pred):
+        by_gold[g][p] += 1
+    main = {g: parts.most_common(1)[0][0] for g, parts in by_gold.items()}
+    n = by_centroid = by_neighbours = 0
+    for i, p in enumerate(pred):
+        if len(members[p]) != 1:
+            continue
+        n += 1
+        sc = 0.5 * (cent @ tfidf[i].T).toarray().ravel() + 0.5 * (emb @ unit[i])
+        sc[threads.index(p)] = -9
+        by_centroid += threads[int(np.argmax(sc))] == main[labels[i]]
+        sims = 0.5 * (tfidf @ tfidf[i].T).toarray().ravel() + 0.5 * (unit @ unit[i])
+        sims[i] = -9
+        sims[i + 21:] = -9
+        vote = Counter()
+        for j in np.argsort(-sims)[:5]:
+            if pred[j] != p:
+                vote[pred[j]] += sims[j]
+        by_neighbours += bool(vote) and vote.most_common(1)[0][0] == main[labels[i]]
+    print(f"{n} one-article threads: their topic's main thread is the nearest other centroid for "
+          f"{by_centroid}, the thread of most of their 5 nearest articles for {by_neighbours}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variant", nargs="+", choices=sorted(VARIANTS))
@@ -116,6 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--x", action="append", default=[], help="variant attribute NAME=VALUE")
     ap.add_argument("--embeddings", choices=("auto", "off"), default="auto")
     ap.add_argument("--split", action="store_true")
+    ap.add_argument("--singletons", action="store_true",
+                    help="with base: where its one-article threads' topics are")
     args = ap.parse_args(argv)
     if not ce.SHARED.exists():
         print(f"no evaluation data at {ce.SHARED}")
@@ -130,13 +184,15 @@ def main(argv=None) -> int:
         vectors = ce.encode(embedder, docs, ROOT / "bench" / "out" / "embeddings") if embedder else None
         for v in args.variant:
             t = time.time()
-            pred, _ = run(VARIANTS[v], docs, vectors, params, extra if v != "base" else {})
+            pred, clusterer = run(VARIANTS[v], docs, vectors, params, extra if v != "base" else {})
             seconds = time.time() - t
             s = ce.scores(labels, pred, ids)
             print(f"{name:<10} {v:<6} {' '.join(args.set + (args.x if v != 'base' else [])):<44} "
                   f"tune {s['tune'][0]:.3f} / {s['tune'][1]:.3f}  report {s['report'][0]:.3f} / "
                   f"{s['report'][1]:.3f}  P {s['B3-P']:.3f} R {s['B3-R']:.3f} "
                   f"threads {s['stories']:4d} {seconds:5.1f}s", flush=True)
+            if args.singletons and v == "base" and vectors is not None:
+                singletons_report(docs, labels, vectors, pred, clusterer)
             if args.split and v == "knn" and vectors is not None:
                 split_report(docs, labels, vectors, pred)
     return 0
@@ -147,10 +203,10 @@ def main(argv=None) -> int:
 class Deferred(StoryClusterer):
     """Idea 1: a thread that opened ``k`` articles ago and still holds at most ``small``
     articles is re-placed into its best other thread at a looser level (``slack`` below
-    the join level)."""
-    k = 20
+    the join level). Defaults: the best of slack 0-0.1 and k 5-50 on the tuning half."""
+    k = 50
     small = 1
-    slack = 0.1
+    slack = 0.06
 
     def setup(self):
         self.pending = deque()

@@ -534,3 +534,41 @@ def test_an_article_in_another_language_than_its_feed_declares_keeps_its_words()
             "social manque dans les grandes villes, selon le gouvernement.")
     tags = displays(hashtags("Logement social : un projet de loi", text, language="en"))
     assert {"#Gouvernement", "#LogementSocial"} <= set(tags)
+
+
+# --- the learned scorer (stories/tagmodel.py, data/hashtag-model.json) -----------------
+
+def test_the_hashtag_model_file_loads_and_scores_every_candidate():
+    from newsdesk.stories import tagmodel
+    from newsdesk.stories.tags import _pool
+
+    model = tagmodel.model()
+    assert len(model.roots) >= 10 and model.depth >= 1
+    pool = _pool(TITLE, TEXT, default_background(), None)
+    rows = tagmodel.features(pool, default_background())
+    assert rows.shape == (len(pool), len(tagmodel.FEATURES))
+    scores = tagmodel.learned(pool, default_background())
+    assert len(scores) == len(pool) and all(0 < s < 1 for s in scores)
+    assert len(set(scores)) > 1  # the model tells candidates apart
+    with pytest.raises(ValueError):
+        tagmodel.read({"features": ["log_count"], "base": 0.0, "trees": []})
+
+
+def test_hashtags_are_ranked_by_the_learned_scorer(monkeypatch):
+    """``hashtags`` orders its candidates by what the model file says: a model of one tree
+    that prefers long forms puts the longest tags first, one that prefers short forms the
+    shortest (the filters that make tags tags still apply: no #President, no #Vladimir)."""
+    from newsdesk.stories import tagmodel
+
+    def by_length(longer_first: bool):
+        low, high = (-1.0, 1.0) if longer_first else (1.0, -1.0)
+        return tagmodel.read({"features": list(tagmodel.FEATURES), "base": 0.0, "trees": [
+            [["chars", 5.5, 1, 2], [low], ["chars", 8.5, 3, 4], [0.0], [high]]]})
+
+    shown = {}
+    for longer_first in (True, False):
+        monkeypatch.setattr(tagmodel, "model", lambda m=by_length(longer_first): m)
+        shown[longer_first] = displays(hashtags(TITLE, TEXT))
+        assert not {"#President", "#Vladimir"} & set(shown[longer_first])
+    assert len(shown[True][0]) > 9 and len(shown[False][0]) <= 6  # "#WhiteHouse", "#Putin"
+    assert set(shown[True]) & set(shown[False])

@@ -38,7 +38,8 @@ print(f"{1000 * spent / len(arts):.3f}")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs=2, help="two checkouts (their directories holding newsdesk/)")
+    parser.add_argument("roots", nargs=2,
+                        help="two checkouts (their directories holding newsdesk/)")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args(argv)
     times: dict[str, list[float]] = {r: [] for r in args.roots}

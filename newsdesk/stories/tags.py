@@ -42,7 +42,6 @@ from .background import Background, default_background, stem, stem_phrase
 from .entities import (CONNECTORS, Token, given_names, in_longer_name, is_title, place_of,
                        places_in, sentences, stopwords, tokenize, word_list)
 from .names import find_names
-from .tagmodel import learned, reranked
 from .tagrules import adjective_only, never_a_tag
 from .variants import preferred, respell
 
@@ -82,7 +81,6 @@ class _Candidate:
     capital_mid: bool = False      # written with a capital inside a sentence of the body
     written_lower: bool = False    # written in lower case somewhere (title included)
     spread: int = 1                # sentences using it (every word of it), the title one of them
-    last_sentence: int = -1        # the last of them
 
     def absorb(self, other: "_Candidate") -> None:
         """Count ``other``'s uses as this candidate's (a plural joining its singular); what
@@ -90,7 +88,6 @@ class _Candidate:
         self.forms.update(other.forms)
         self.count += other.count
         self.first_sentence = min(self.first_sentence, other.first_sentence)
-        self.last_sentence = max(self.last_sentence, other.last_sentence)
         self.in_title |= other.in_title
         self.verb_uses += other.verb_uses
         self.noun_uses += other.noun_uses
@@ -233,8 +230,7 @@ def _candidates(title: str, text: str, background: Background, language: str | N
     _fold_us_plurals(cands, used_in)
     for cand in cands.values():  # a phrase is in at most the sentences holding all its words
         found = [used_in.get(p, set()) for p in cand.key.split()]
-        used = set.intersection(*found) if found else set()
-        cand.spread, cand.last_sentence = max(1, len(used)), max(used, default=-1)
+        cand.spread = max(1, len(set.intersection(*found)) if found else 0)
     return cands, absorbed
 
 
@@ -359,40 +355,25 @@ def _absorbed(ranked: list[tuple[_Candidate, float]]) -> set[str]:
     return out
 
 
-def _pool(title: str, text: str, background: Background, language: str | None,
-          ) -> list[tuple[_Candidate, float, bool]]:
-    """The candidates ``hashtags`` may show, with their unsupervised scores (names boosted)
-    and whether they are eligible at once (see ``hashtags``), best first."""
-    ranked, absorbed = _ranked(title, text, background, language)
-    ranked = [(c, s) for c, s in ranked if _topical(c, background)]
-    absorbed |= _absorbed(ranked)
-    pool = [(c, s * NAME_TAG_BOOST if c.name else s,
-             c.name or c.count >= 2 or c.in_title or c.first_sentence == 0)
-            for c, s in ranked if c.key not in absorbed]
-    pool.sort(key=lambda t: (-t[1], t[0].key))
-    return pool
-
-
 def hashtags(title: str, text: str, top: int = MAX_TAGS,
              background: Background | None = None, language: str | None = None) -> list[Tag]:
     """Between 3 and ``top`` hashtags (fewer only when the text has few topical words).
 
     Persons are tagged by surname (#Putin), places for their demonyms (#Ukraine for
     "Ukrainian"), organisations and places whole (#WhiteHouse); see ``_topical`` for what
-    is never a tag and ``_absorbed`` for what a longer tag covers. The single words that
-    are not names are put in the learned scorer's order (``tagmodel``). Words that are not
-    names need two mentions, the title or the lede (the first sentence) before others are taken.
+    is never a tag and ``_absorbed`` for what a longer tag covers. Words that are not names
+    need two mentions, the title or the lede (the first sentence) before others are taken.
     """
     background = background or default_background()
-    pool = _pool(title, text, background, language)
-    scores = reranked(pool, learned(pool, background))
-    return choose([(s, c, ok) for (c, _, ok), s in zip(pool, scores)], background, top)
-
-
-def choose(scored: list[tuple[float, _Candidate, bool]], background: Background,
-           top: int = MAX_TAGS) -> list[Tag]:
-    """The tags of (score, candidate, eligible) triples, by score."""
-    scored = sorted(scored, key=lambda t: (-t[0], t[1].key))
+    ranked, absorbed = _ranked(title, text, background, language)
+    ranked = [(c, s) for c, s in ranked if _topical(c, background)]
+    absorbed |= _absorbed(ranked)
+    best = ranked[0][1] if ranked else 0.0
+    scored = [(s * NAME_TAG_BOOST if c.name else s, c,
+               c.name or c.count >= 2 or c.in_title or c.first_sentence == 0)
+              for c, s in ranked if c.key not in absorbed
+              and (c.name or " " not in c.key or s >= best * 0.5)]
+    scored.sort(key=lambda t: (-t[0], t[1].key))
     chosen: dict[str, Tag] = {}
     for strict in (True, False):  # relax that rule only to reach MIN_TAGS
         for score, cand, eligible in scored:

@@ -17,7 +17,9 @@ Variants (``VARIANTS``), each reading the same pool and keeping every reader fil
 - ``names kept``: names keep the places the unsupervised score gives them, the model orders
   the other candidates (the best taking the best of their scores...);
 - ``words only``: names and phrases keep their places, the model orders single words, and
-  a word said once waits as before (``hashtags``' rule).
+  a word said once waits as before (``hashtags``' rule);
+- ``untitled``: the same, but words of the title keep their places too (#Jobs in "February
+  Jobs Report": the model demotes short words).
 
 What it found (README, quality table): the crowd's keys are mostly single common words and
 seldom a name or a phrase whole, and the model learns exactly that; the more it is allowed
@@ -69,6 +71,7 @@ VARIANTS = {
     "every": Variant(lambda c: True, False),
     "names kept": Variant(lambda c: not c.name, False),
     "words only": Variant(lambda c: not c.name and " " not in c.key, True),
+    "untitled": Variant(lambda c: not c.name and " " not in c.key and not c.in_title, True),
 }
 
 

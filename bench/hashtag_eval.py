@@ -191,10 +191,10 @@ def demo(sample: int = 12) -> None:
         print("\n".join(shown))
 
 
-def demo_sample(n: int, seed: int = 18) -> None:
-    """``n`` random demo articles (fixed seed) with the tags the stories stage gives them:
-    articles in publication order, each tagged with what the ones before taught the
-    background. Run it on two checkouts to compare what readers see, side by side."""
+def tag_demo_sample(n: int, tag, seed: int = 18) -> list:
+    """[(article, tag(article, background, language))] for ``n`` random demo articles (fixed
+    seed), in the sample's order: articles are read in publication order, each tagged with
+    what the ones before taught the background, as the stories stage tags them."""
     import random
     from datetime import datetime
 
@@ -206,13 +206,20 @@ def demo_sample(n: int, seed: int = 18) -> None:
     chosen, background, found = set(ids[:n]), default_background(), {}
     for article in articles:
         if article.id in chosen:
-            found[article.id] = [t.display for t in tags.hashtags(
-                article.title, article.text, background=background,
-                language=OUTLETS[article.outlet_id].language)]
+            found[article.id] = tag(article, background, OUTLETS[article.outlet_id].language)
         background.learn(f"{article.title}\n{article.text}")
     by_id = {a.id: a for a in articles}
-    for i in ids[:n]:
-        print(f"{by_id[i].outlet_id:<16} {by_id[i].title[:55]:<55} {' '.join(found[i])}")
+    return [(by_id[i], found[i]) for i in ids[:n]]
+
+
+def demo_sample(n: int, seed: int = 18) -> None:
+    """``n`` random demo articles (fixed seed) with the tags the stories stage gives them.
+    Run it on two checkouts to compare what readers see, side by side."""
+    def shown(article, background, language):
+        return [t.display for t in tags.hashtags(article.title, article.text,
+                                                 background=background, language=language)]
+    for article, found in tag_demo_sample(n, shown, seed):
+        print(f"{article.outlet_id:<16} {article.title[:55]:<55} {' '.join(found)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -240,32 +240,23 @@ def _yake(docs: list[Doc]) -> dict[str, list[str]]:
 
 def sample(docs: list[Doc], n: int, seed: int = 18) -> None:
     """``hashtag_eval.py --sample``'s demo articles, tagged as it is and by each variant."""
-    import random
-    from datetime import datetime
-
-    from newsdesk.demo.corpus import OUTLETS, load_articles
+    from hashtag_eval import tag_demo_sample
 
     _, fitted = trained(docs)
-    articles = sorted(load_articles(), key=lambda a: (datetime.fromisoformat(a.published), a.id))
-    ids = sorted(a.id for a in articles)
-    random.Random(seed).shuffle(ids)
-    chosen, background, lines = set(ids[:n]), default_background(), {}
-    for article in articles:
-        if article.id in chosen:
-            pool = candidate_pool(article.title, article.text, background,
-                                  OUTLETS[article.outlet_id].language)
-            shares = {c.key: background.share(c.key) for c, _, _ in pool}
-            rows = features(pool, background)
-            out = [("as it is", choose(pool, [s for _, s, _ in pool], shares, True))]
-            for name, (variant, model, _) in fitted.items():
-                learned = model.predict_proba(rows)[:, 1] if pool else []
-                out.append((name, choose(pool, final_scores(pool, learned, variant) if pool
-                                         else [], shares, variant.strict)))
-            lines[article.id] = (article.title, out)
-        background.learn(f"{article.title}\n{article.text}")
-    for i in ids[:n]:
-        title, out = lines[i]
-        print(f"\n{title[:90]}")
+
+    def each_variant(article, background, language):
+        pool = candidate_pool(article.title, article.text, background, language)
+        shares = {c.key: background.share(c.key) for c, _, _ in pool}
+        rows = features(pool, background)
+        out = [("as it is", choose(pool, [s for _, s, _ in pool], shares, True))]
+        for name, (variant, model, _) in fitted.items():
+            learned = model.predict_proba(rows)[:, 1] if pool else []
+            out.append((name, choose(pool, final_scores(pool, learned, variant) if pool
+                                     else [], shares, variant.strict)))
+        return out
+
+    for article, out in tag_demo_sample(n, each_variant, seed):
+        print(f"\n{article.title[:90]}")
         for name, shown in out:
             print(f"  {name:<11} {' '.join(shown)}")
 

@@ -354,27 +354,35 @@ class KnnDeferred(Deferred):
                 heapq.heappush(self.heap, (self.seen + self.k * 2 ** (rnd + 1), story.id, rnd + 1))
         return a
 
+    def neighbours(self, doc_id, mine):
+        """(similarity, thread) of the ``K`` buffered articles nearest ``doc_id`` outside
+        ``mine``, nearest first; None when ``doc_id`` has left the buffer."""
+        if doc_id not in self.slot_of:
+            return None
+        _, vec, emb = self.slot_of[doc_id]
+        sims = self.recent.sims(vec, emb, self.embed_weight)
+        near = []
+        for s in np.argsort(-sims):
+            if len(near) >= self.K:
+                break
+            did, sid = self.recent.doc[s]
+            if did not in mine:
+                near.append((float(sims[s]), sid))
+        return near
+
     def replace(self, story) -> bool:
         mine = set(story.members)
         tally, count, voters = {}, {}, 0
         for doc_id in story.members:
-            if doc_id not in self.slot_of:
+            near = self.neighbours(doc_id, mine)
+            if near is None:
                 continue  # left the buffer
-            _, vec, emb = self.slot_of[doc_id]
             voters += 1
-            sims = self.recent.sims(vec, emb, self.embed_weight)
-            seen = 0
-            for s in np.argsort(-sims):
-                if seen >= self.K:
-                    break
-                did, sid = self.recent.doc[s]
-                if did in mine:
-                    continue
-                seen += 1
-                if sims[s] < self.min_sim:
+            for sim, sid in near:
+                if sim < self.min_sim:
                     continue
                 sid = self.resolve(sid)
-                tally[sid] = tally.get(sid, 0.0) + float(sims[s])
+                tally[sid] = tally.get(sid, 0.0) + sim
                 count[sid] = count.get(sid, 0) + 1
         return self.vote(story, tally, count, voters)
 
@@ -432,20 +440,9 @@ class KnnCrossMerge(KnnDeferred):
         big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
         mine, inside, total = set(small.members), 0, 0
         for doc_id in small.members:
-            if doc_id not in self.slot_of:
-                continue
-            _, vec, emb = self.slot_of[doc_id]
-            sims = self.recent.sims(vec, emb, self.embed_weight)
-            seen = 0
-            for s in np.argsort(-sims):
-                if seen >= self.K:
-                    break
-                did, sid = self.recent.doc[s]
-                if did in mine:
-                    continue
-                seen += 1
-                inside += self.resolve(sid) == big.id
-            total += seen
+            near = self.neighbours(doc_id, mine) or []
+            inside += sum(self.resolve(sid) == big.id for _, sid in near)
+            total += len(near)
         if total and inside < self.mfrac * total:
             return story, ()
         return super()._try_merge(story)

@@ -143,16 +143,25 @@ HEADLINE = ("'StartSel=' || chr(2) || ', StopSel=' || chr(3) || "
 FIRST = 1_200     # about 200 words: a lede and more (the page shows 600 characters of lead)
 
 
-def snippet(text_sql: str, end: int) -> str:
+def snippet(text_sql: str, end: int, vector_sql: str = "a.search_vector") -> str:
     """SQL for the snippet of ``text_sql`` (its first ``end`` characters), matched words
     between chr(2) and chr(3): from its first ``FIRST`` characters when they hold a match
     of the whole query (each word of 'security council'), else from the whole as before.
     So a snippet shows matched words exactly when the whole text's did. The text is read
-    once (``OFFSET 0`` keeps each sub-select from being folded into its uses)."""
+    once (``OFFSET 0`` keeps each sub-select from being folded into its uses).
+
+    The whole is not parsed when the article's stored vector (``vector_sql``) says its
+    text cannot match: no match in the text's part of it (weight B: the title's words are
+    weight A), and no negated word in the query (a word missing from the text may sit
+    past ``end``). ts_headline finds nothing in the whole then, nor in the start, and
+    both show the text's first words: the start's snippet is the whole's. (A word found
+    in the title only: a page of results for 'war' had 5 such articles in 20.)"""
     first = f"ts_headline('english', left(x.t, {FIRST}), {TSQ}, {HEADLINE})"
     whole = f"ts_headline('english', x.t, {TSQ}, {HEADLINE})"
+    text_cannot_match = (f"NOT ts_filter({vector_sql}, '{{b}}') @@ {TSQ} "
+                         f"AND strpos(querytree({TSQ}), '!') = 0")
     return (f"(SELECT CASE WHEN strpos(h.first, chr(2)) > 0 OR length(x.t) <= {FIRST} "
-            f"THEN h.first ELSE {whole} END "
+            f"OR ({text_cannot_match}) THEN h.first ELSE {whole} END "
             f"FROM (SELECT left({text_sql}, {end}) AS t OFFSET 0) x, "
             f"LATERAL (SELECT {first} AS first OFFSET 0) h)")
 

@@ -32,6 +32,9 @@ TSQ = "websearch_to_tsquery('english', :q)"
 # GIN bitmap (measured at 1M articles: ~14 us against ~0.6 us): walk when the matches M
 # are so many that want / density * 25 < M, i.e. M^2 > 25 * want * rows.
 WALK = 25
+# Ask every range of a window in one statement when the planner expects at most this many
+# times the matches wanted there (``_ask``).
+ALL = 1.25
 
 
 @dataclass
@@ -87,7 +90,8 @@ def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
     found, done = [], at.top   # ``found``: the newest matches in done < id <= top
     while True:
         lo = max(floor, at.top - span)
-        found += _ask(conn, statement, values, want - len(found), lo, done, at.ranges)
+        found += _ask(conn, statement, values, want - len(found), lo, done, at.ranges,
+                      expected=density * (done - lo))
         done = lo
         if len(found) >= want or lo <= floor:
             return found, lo <= floor
@@ -107,13 +111,32 @@ def _listed(at: Shape, floor: int, span: float) -> float:
 
 
 def _ask(conn, statement: str, values: dict, want: int, lo: int, hi: int,
-         ranges: list[pgranges.Range]) -> list:
-    """The newest ``want`` rows with lo < id <= hi, range by range, newest first."""
+         ranges: list[pgranges.Range], expected: float = float("inf")) -> list:
+    """The newest ``want`` rows with lo < id <= hi, range by range, newest first.
+
+    Each statement costs its planning and its index look-ups however few rows it finds,
+    so when every range will be needed, the ranges after the first are asked in one
+    statement, ``(window 2 OR window 3 ...)``: the planner ORs the ranges' own indexes
+    (each arm of the OR proves its range's predicate) and the rows are the same. Every
+    range will be needed when both the planner's estimate of the window's matches
+    (``expected``) and the first range's real matches, scaled to the rest, say that the
+    rest holds at most ``ALL`` times what is still wanted. (The estimate alone misleads
+    for words that go together, 'energy prices': asking every range of such a search at
+    once visits every match of the archive, 370 ms against 27 ms.) At 1M articles, an
+    outlet's search for a word in 1 article in 25 (11 ranges): 23-35 ms range by range,
+    16-25 ms in one statement (medians of 9, load ~5)."""
     pieces = [p for p in (r.clip(lo, hi) for r in reversed(ranges)) if p] or [(lo, hi)]
     found: list = []
-    for low, high in pieces:
+    for k, (low, high) in enumerate(pieces):
         if len(found) >= want:
             break
+        rest = pieces[k:]
+        if k == 1 and len(rest) > 1 and expected <= ALL * want:
+            first = pieces[0][1] - pieces[0][0]
+            if len(found) / first * (rest[0][1] - rest[-1][0]) <= ALL * (want - len(found)):
+                either = " OR ".join(f"({pgranges.window(a, b)})" for a, b in rest)
+                return found + conn.execute(text(statement.format(window=f"({either})")),
+                                            dict(values, want=want - len(found))).all()
         found += conn.execute(text(statement.format(window=pgranges.window(low, high))),
                               dict(values, want=want - len(found))).all()
     return found

@@ -30,7 +30,9 @@ from . import pgranges
 TSQ = "websearch_to_tsquery('english', :q)"
 # Reading one row's vector on a key walk costs about as much as listing 25 matches in a
 # GIN bitmap (measured at 1M articles: ~14 us against ~0.6 us): walk when the matches M
-# are so many that want / density * 25 < M, i.e. M^2 > 25 * want * rows.
+# are so many that want / density * 25 < M, i.e. M^2 > 25 * want * rows. (With the vector
+# in the row, migration i16_toast, a walk reads ~2-3 us a row at 1M, and for the bench's
+# common words walk and windows took within 10% of each other: left as it was.)
 WALK = 25
 # Ask every range of a window in one statement when the planner expects at most this many
 # times the matches wanted there (``_ask``).

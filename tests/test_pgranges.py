@@ -71,8 +71,8 @@ def test_ranges_find_what_one_index_finds(port, monkeypatch):
     assert any(r[4] for r in whole) and not all(r[1] for r in whole)  # bounds were reached
 
 
-def test_the_rest_of_the_ranges_in_one_statement_finds_what_each_finds(port, monkeypatch):
-    """When every range will be needed, the ranges after the first are asked in one
+def test_ranges_asked_together_find_what_each_finds(port, monkeypatch):
+    """After the first range, the ranges expected to hold the rest are asked in one
     statement (their windows ORed): the same results, in fewer statements."""
     db = port["db"]
     _index_in_pieces(db, 7, monkeypatch)   # 9 ranges
@@ -85,7 +85,7 @@ def test_the_rest_of_the_ranges_in_one_statement_finds_what_each_finds(port, mon
     monkeypatch.setattr(pgsearch, "ALL", 0)          # never: range by range
     each, asked_each = _every_search(db, port["outlets"]), len(statements)
     statements.clear()
-    monkeypatch.setattr(pgsearch, "ALL", 10**9)      # always, after the first range
+    monkeypatch.setattr(pgsearch, "ALL", 10**9)      # as many as the rate so far asks for
     assert _every_search(db, port["outlets"]) == each
     assert len(statements) < asked_each
     assert any(" OR (a.id >= " in s for s in statements)

@@ -34,8 +34,8 @@ TSQ = "websearch_to_tsquery('english', :q)"
 # in the row, migration i16_toast, a walk reads ~2-3 us a row at 1M, and for the bench's
 # common words walk and windows took within 10% of each other: left as it was.)
 WALK = 25
-# Ask every range of a window in one statement when the planner expects at most this many
-# times the matches wanted there (``_ask``).
+# Ranges asked together in one statement hold at most this many times the rows still
+# wanted, by the planner's estimate (``_ask``).
 ALL = 1.25
 
 
@@ -93,7 +93,7 @@ def newest(conn, statement: str, params: dict, want: int, floor: int, at: Shape,
     while True:
         lo = max(floor, at.top - span)
         found += _ask(conn, statement, values, want - len(found), lo, done, at.ranges,
-                      expected=density * (done - lo))
+                      density=density)
         done = lo
         if len(found) >= want or lo <= floor:
             return found, lo <= floor
@@ -113,35 +113,50 @@ def _listed(at: Shape, floor: int, span: float) -> float:
 
 
 def _ask(conn, statement: str, values: dict, want: int, lo: int, hi: int,
-         ranges: list[pgranges.Range], expected: float = float("inf")) -> list:
+         ranges: list[pgranges.Range], density: float | None = None) -> list:
     """The newest ``want`` rows with lo < id <= hi, range by range, newest first.
 
     Each statement costs its planning and its index look-ups however few rows it finds,
-    so when every range will be needed, the ranges after the first are asked in one
-    statement, ``(window 2 OR window 3 ...)``: the planner ORs the ranges' own indexes
-    (each arm of the OR proves its range's predicate) and the rows are the same. Every
-    range will be needed when both the planner's estimate of the window's matches
-    (``expected``) and the first range's real matches, scaled to the rest, say that the
-    rest holds at most ``ALL`` times what is still wanted. (The estimate alone misleads
-    for words that go together, 'energy prices': asking every range of such a search at
-    once visits every match of the archive, 370 ms against 27 ms.) At 1M articles, an
-    outlet's search for a word in 1 article in 25 (11 ranges): 23-35 ms range by range,
-    16-25 ms in one statement (medians of 9, load ~5)."""
+    so after the first range, the ranges expected to hold the rest are asked together in
+    one statement, ``(window 2 OR window 3 ...)``: the planner ORs the ranges' own indexes
+    (each arm of the OR proves its range's predicate), and the newest rows of those ranges
+    are the rows the ranges would give one by one. How many ranges: enough to hold what is
+    still wanted at the rate of the ranges asked so far (real matches), but no more than
+    the planner's estimate (``density``) says hold ``ALL`` times it. Both bounds are
+    needed: the rate alone misleads for a word common only in older articles, the
+    estimate alone for words that go together ('energy prices': asking every range at
+    once visited every match, 370 ms against 27 ms). At 1M articles, an outlet's search
+    for a word in 1 article in 25 (11 ranges): 23-35 ms range by range, 16-25 ms in two
+    statements (medians of 9, load ~5)."""
     pieces = [p for p in (r.clip(lo, hi) for r in reversed(ranges)) if p] or [(lo, hi)]
     found: list = []
-    for k, (low, high) in enumerate(pieces):
-        if len(found) >= want:
-            break
-        rest = pieces[k:]
-        if k == 1 and len(rest) > 1 and expected <= ALL * want:
-            first = pieces[0][1] - pieces[0][0]
-            if len(found) / first * (rest[0][1] - rest[-1][0]) <= ALL * (want - len(found)):
-                either = " OR ".join(f"({pgranges.window(a, b)})" for a, b in rest)
-                return found + conn.execute(text(statement.format(window=f"({either})")),
-                                            dict(values, want=want - len(found))).all()
-        found += conn.execute(text(statement.format(window=pgranges.window(low, high))),
+    k, asked = 0, 0   # pieces done, and the ids they covered
+    while k < len(pieces) and len(found) < want:
+        group = pieces[k:k + _together(pieces[k:], want - len(found), len(found), asked,
+                                       density)]
+        window = " OR ".join(f"({pgranges.window(a, b)})" for a, b in group)
+        found += conn.execute(text(statement.format(window=f"({window})")),
                               dict(values, want=want - len(found))).all()
+        k += len(group)
+        asked += sum(b - a for a, b in group)
     return found
+
+
+def _together(pieces: list[tuple[int, int]], still: int, had: int, asked: int,
+              density: float | None) -> int:
+    """How many of ``pieces`` to ask in one statement for ``still`` more rows, after
+    ``had`` rows from ``asked`` ids (see ``_ask``): 1 for the first range or without an
+    estimate."""
+    if not asked or density is None or len(pieces) == 1:
+        return 1
+    need = still / (had / asked) if had else float("inf")   # ids, at the rate so far
+    cap = ALL * still / max(density, 1e-12)                  # ids, by the estimate
+    n, ids = 0, 0
+    for a, b in pieces:
+        if n and (ids >= need or ids + (b - a) > cap):
+            break
+        n, ids = n + 1, ids + (b - a)
+    return n
 
 
 def _plan(conn, *, walk: bool) -> None:

@@ -56,7 +56,8 @@ def run(url: str, cases: list[dict]) -> list[dict]:
         out.append({"ids": [r["id"] for r in found.results], "matches": found.matches,
                     "complete": found.complete, "scanned": found.scanned, "top": found.top,
                     "more": found.more, "ranks": [r.get("rank") for r in found.results],
-                    "ms": took, "marked": [r["id"] for r in found.results
+                    "ms": took, "snippets": [r.get("snippet") for r in found.results],
+                    "marked": [r["id"] for r in found.results
                                            if "\x02" in (r.get("snippet") or "")]})
     db.close()
     return out
@@ -81,13 +82,14 @@ def main() -> None:
     args = parser.parse_args()
     cases = searches(args.db, args.outlets)
     times = {"before": [], "after": []}
-    answers, marked = {}, {}
+    answers, marked, snippets = {}, {}, {}
     for _ in range(args.rounds):   # alternating, so load changes hit both
         for name, tree, url in (("before", Path(args.before), args.before_db),
                                 ("after", ROOT, args.db)):
             got = child(tree, url, cases)
             times[name].append([g.pop("ms") for g in got])
             marked[name] = [g.pop("marked") for g in got]   # snippets may differ: counted
+            snippets[name] = [g.pop("snippets") for g in got]
             answers[name] = got
     same = [a == b for a, b in zip(answers["before"], answers["after"])]
     # expected to differ: an outlet search the code before stopped at the newest ``scan``
@@ -104,7 +106,8 @@ def main() -> None:
     print("snippets showing a matched word: " + ", ".join(
         f"{name} {sum(map(len, m)):,}" for name, m in marked.items()) + f" of {shown:,} results; "
         f"results whose snippet shows one before and not after: "
-        f"{sum(len(set(a) - set(b)) for a, b in zip(marked['before'], marked['after']))}")
+        f"{sum(len(set(a) - set(b)) for a, b in zip(marked['before'], marked['after']))}; "
+        f"snippets identical (same results): {sum(x == y for a, b in zip(snippets['before'], snippets['after']) for x, y in zip(a, b)):,}")
     for case, a, b, s, x in zip(cases, answers["before"], answers["after"], same, bounded):
         if not s and not x:
             print(f"  {case}: before {a} after {b}")

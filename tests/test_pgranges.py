@@ -71,6 +71,27 @@ def test_ranges_find_what_one_index_finds(port, monkeypatch):
     assert any(r[4] for r in whole) and not all(r[1] for r in whole)  # bounds were reached
 
 
+def test_ranges_asked_together_find_what_each_finds(port, monkeypatch):
+    """After the first range, the ranges expected to hold the rest are asked in one
+    statement (their windows ORed): the same results, in fewer statements."""
+    db = port["db"]
+    _index_in_pieces(db, 7, monkeypatch)   # 9 ranges
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+    from sqlalchemy import event
+    event.listen(db.engine, "before_cursor_execute", count)
+    monkeypatch.setattr(pgsearch, "ALL", 0)          # never: range by range
+    each, asked_each = _every_search(db, port["outlets"]), len(statements)
+    statements.clear()
+    monkeypatch.setattr(pgsearch, "ALL", 10**9)      # as many as the rate so far asks for
+    assert _every_search(db, port["outlets"]) == each
+    assert len(statements) < asked_each
+    assert any(" OR (a.id >= " in s for s in statements)
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
 def test_the_planner_uses_a_ranges_index(db, monkeypatch):
     """A window inside a range: its index, ANDed with the key's bitmap of the window."""
     if db.is_sqlite:

@@ -90,3 +90,37 @@ def test_a_snippet_shows_the_matched_words_wherever_they_are_in_the_text(harbour
     assert "shone" not in found[early] and "\x02lighthouse\x03" in found[late]
     assert "\x02" not in found[title] and found[title].startswith("The tide rose slowly")
     assert "\x02" not in found[beyond] and found[beyond].startswith("The tide rose slowly")
+
+
+def test_snippets_skip_the_whole_text_only_when_it_cannot_match(db):
+    """A snippet is made from the text's start when that holds a match, else from the whole;
+    the whole is not parsed when the stored vector says the text cannot match (the words
+    in the title only). The snippets are those of the start-or-whole rule in every case:
+    a word in the title only, early in the text, late in it, past what a snippet reads,
+    and a query with a negated word."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    from sqlalchemy import text
+    from newsdesk.storage import sources
+    from test_search import _add
+    outlet = sources.add_source(db, "http://port.example/feed.xml", title="Port")
+    filler = " ".join(f"Cargo note {n} about quays and cranes." for n in range(60))   # ~2,000
+    bodies = {"title only": filler, "early": "The pilots struck. " + filler,
+              "late": filler + " The pilots struck.", "past the end": filler * 4 + " pilots",
+              "short": "The pilots struck."}
+    ids = {name: _add(db, outlet.id, n, f"Harbour pilots {name}", body)
+           for n, (name, body) in enumerate(bodies.items())}
+    first, whole = (f"ts_headline('english', left(left(a.text, 6000), {end}), {pgsearch.TSQ}, "
+                    f"{pgsearch.HEADLINE})" for end in (pgsearch.FIRST, 6000))
+    rule = (f"CASE WHEN strpos({first}, chr(2)) > 0 OR length(left(a.text, 6000)) <= "
+            f"{pgsearch.FIRST} THEN {first} ELSE {whole} END")
+    for query in ("pilots", "harbour pilots", "pilots -peace", "cranes", "peace"):
+        with db.read() as conn:
+            got = conn.execute(text(f"SELECT a.id, {pgsearch.snippet('a.text', 6000)}, {rule} "
+                                    "FROM articles a ORDER BY a.id"), {"q": query}).all()
+        assert [r[1] for r in got] == [r[2] for r in got], query
+    with db.read() as conn:   # the title-only article's text cannot match; the others' can
+        cannot = conn.execute(text(f"SELECT a.id FROM articles a WHERE NOT ts_filter("
+                                   f"a.search_vector, '{{b}}') @@ {pgsearch.TSQ}"),
+                              {"q": "pilots"}).scalars().all()
+    assert cannot == [ids["title only"]]

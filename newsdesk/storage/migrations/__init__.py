@@ -26,6 +26,7 @@ from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
 from .i16_features import m_i16_article_features
 from .i16_lists import m_i16_language_index, m_i16_search_ranges, m_i16_undated_by_outlet
+from .i16_toast import m_i16_search_storage
 from .i18_security import m009_admin_sessions
 from .news import (m001_core, m002_search, m003_stories, m004_ai, m006_front_page_index,
                    m007_search_keys, m008_stories_at_scale)
@@ -57,6 +58,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_i16_language_index,
     m_i16_search_ranges,
     m_i11_thread_tag_weight,
+    m_i16_search_storage,
 ]
 
 

@@ -32,7 +32,7 @@ STAGE = re.compile(r"\((?:[A-Z][a-z]+|[a-z]{3,})(?:\s+[a-z]+){0,7}\.\)"
                    r"|\((?i:laughs|laughter|applause|cheers|inaudible|crosstalk)\)")
 _COURTESY = re.compile(
     r"^\W*(?:(?:well|and|so|oh|okay|ok|all right|alright|look|now|folks|everybody|everyone)\W+)*"
-    r"(?:thank|thanks|hello|hi|hey|good (?:morning|afternoon|evening|night)|welcome|please|sorry|"
+    r"(?:thank(?:s(?! to\b))?|hello|hi(?!-)|hey|good (?:morning|afternoon|evening|night)|welcome|please|sorry|"
     r"excuse me|it'?s (?:great|good|nice|wonderful|an honou?r|a pleasure)|great to|nice to|good to|"
     r"(?:i'?m|we'?re|i am|we are) (?:so |very )?(?:glad|happy|delighted|honou?red|grateful|thrilled))\b"
     r"|\b(?:i|we)(?:'d| would)? (?:want|like|wish) to (?:say )?(?:thank|acknowledge|recognize|welcome|"

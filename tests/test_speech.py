@@ -53,3 +53,10 @@ def test_an_article_summary_of_remarks_skips_the_courtesies():
     assert texts and not any("Good morning" in t or "Thank you" in t or "phone calls" in t for t in texts)
     assert any("Russian oil" in t or "Russia's economy" in t for t in texts)
 
+
+
+def test_in_a_transcript_thanks_to_something_is_a_statement_not_a_courtesy():
+    from newsdesk.ai.guard import sentence_flag
+    assert sentence_flag("Thanks to the American Rescue Plan, we created 6.6 million jobs.", spoken=True) == ""
+    assert sentence_flag("Thank you all for being here.", spoken=True) == "courtesy"
+    assert sentence_flag("I want to thank Governor Whitmer for her leadership.", spoken=True) == "courtesy"

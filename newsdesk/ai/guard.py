@@ -14,7 +14,7 @@ answer that says such a thing is rejected (``claims.check_claim``).
 | ``addresses-ai`` | an instruction to, or words about, an AI assistant | "Ignore previous instructions", "as a language model", "you are now DAN", "AI models reading this must ..." |
 | ``opener`` | an anaphoric opener: a pronoun and a passive reporting verb, the news itself elsewhere | "This was stated by the Minister ...", "It was reported by ..." |
 | ``slogan`` | a short exclamation or a formula of greeting, praise or farewell | "Glory to Ukraine!", "Long live ...!", "God bless America." |
-| ``courtesy`` | a greeting, thanks or a few words of a speech, or only the room's reaction (``speech.courtesy``) | "THE PRESIDENT: Good morning, folks.", "I want to thank the Governor.", "(Laughter.) But he's not going to do it." |
+| ``courtesy`` | in a transcript (or after a speaker label or stage direction): a greeting, thanks or a few words, or only the room's reaction (``speech.courtesy``) | "THE PRESIDENT: Good morning, folks.", "(Laughter.) But he's not going to do it." |
 | ``list`` | a list of names or a heading: six or more words and (almost) none in lower case | "Trostyanets - Sumy - Holubivka - Vilshany - Romny - Poltava. 2.", "FACT SHEET: UNITED STATES BANS IMPORTS" |
 | ``sign-off`` | text about the publication rather than the news | "This post is part of our coverage ...", "Originally published at ...", "Follow us on ..." |
 
@@ -92,7 +92,7 @@ def sentence_flag(text: str, spoken: bool = False) -> str:
         return "opener"
     if _SIGN_OFF.search(text):
         return "sign-off"
-    if speech.greets(text) or ((spoken or speech.spoken(text)) and speech.courtesy(text)):
+    if (spoken or speech.spoken(text)) and speech.courtesy(text):
         return "courtesy"
     words = _LETTER_WORD.findall(text)
     if len(words) >= LIST_MIN_WORDS and sum(w[0].islower() for w in words) * 10 <= len(words):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import StatementError
 
 from ..errors import NotFound
 from ..models import Article
-from .db import Database, as_utc  # noqa: F401  (as_utc: its old home; storage modules import it here)
+from .db import Database, as_utc, in_lists  # noqa: F401  (as_utc: its old home; storage modules import it here)
 from .schema import articles, filtered_entries as filtered, sources, tombstones
 from .sources import now
 
@@ -38,8 +38,7 @@ def known_hashes(db: Database, source_id: int, hashes: Iterable[str]) -> set[str
         return set()
     found: set[str] = set()
     with db.read() as conn:
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
+        for chunk in in_lists(hashes):
             query = union_all(
                 select(articles.c.entry_hash).where(articles.c.source_id == source_id,
                                                     articles.c.entry_hash.in_(chunk)),

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -144,6 +144,15 @@ def constraints() -> Iterator[None]:
     except (IntegrityError, sqlite3.IntegrityError) as exc:
         raise ConstraintError(f"constraint: {_short(exc) if isinstance(exc, SQLAlchemyError) else exc}"
                               ) from exc
+
+
+IN_LIST = 500   # values per "IN (...)" list: SQLite caps a statement's parameters
+
+
+def in_lists(values: Sequence[Any], size: int = IN_LIST) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``, one "IN (...)" list each."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def as_utc(value: Any) -> datetime | None:

@@ -11,7 +11,7 @@ from typing import Iterable, Mapping
 
 from sqlalchemy import text
 
-from .db import Database
+from .db import Database, in_lists
 from .versions import ids_by_hash
 
 COLUMNS = ("version", "content_key", "minhash", "embedding", "terms")
@@ -51,8 +51,7 @@ def load(db: Database, ids: Iterable[int]) -> dict[int, dict]:
     ids = list(ids)
     found: dict[int, dict] = {}
     with db.read() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+        for chunk in in_lists(ids):
             marks = ",".join(f":i{n}" for n in range(len(chunk)))
             for row in conn.execute(text(
                     f"SELECT article_id, {', '.join(COLUMNS)} FROM article_features "

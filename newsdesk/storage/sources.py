@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound, StorageError
 from ..models import Source
-from .db import Database
+from .db import Database, in_lists
 from .schema import articles, fetch_log, sources
 
 EDITABLE = {"title", "category", "language", "outlet_label", "attribution", "poll_interval",
@@ -67,9 +67,7 @@ def add_sources(db: Database, rows: list[tuple[str, dict[str, Any]]]
     try:
         with db.write() as conn:
             stored = set()
-            urls = list(fresh)
-            for start in range(0, len(urls), 500):   # bound the IN list
-                chunk = urls[start:start + 500]
+            for chunk in in_lists(list(fresh)):
                 stored.update(conn.execute(select(sources.c.url).where(sources.c.url.in_(chunk))).scalars())
             skipped += [(url, f"a source with this URL already exists: {url}") for url in fresh if url in stored]
             new = [{"url": url, "created_at": stamp, "next_check_at": stamp, "error_count": 0,
@@ -88,8 +86,7 @@ def add_sources(db: Database, rows: list[tuple[str, dict[str, Any]]]
     with db.read() as conn:
         found = {}
         urls = [row["url"] for row in new]
-        for start in range(0, len(urls), 500):
-            chunk = urls[start:start + 500]
+        for chunk in in_lists(urls):
             found.update((r.url, _row(r)) for r in conn.execute(select(sources).where(sources.c.url.in_(chunk))))
     return [found[url] for url in urls], skipped
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import text
 
 from .articles import as_utc
-from .db import Database
+from .db import Database, in_lists
 from .sources import now
 
 STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplicates", "signatures",
@@ -87,8 +87,8 @@ def threads_of(db: Database, story_ids: Iterable[int]) -> dict[int, int | None]:
     ids = [int(i) for i in story_ids]
     out: dict[int, int | None] = {}
     with db.read() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ",".join(str(i) for i in ids[start:start + 500])
+        for some in in_lists(ids):
+            chunk = ",".join(str(i) for i in some)
             out.update((r[0], r[1]) for r in conn.execute(text(
                 f"SELECT id, thread_id FROM stories WHERE id IN ({chunk})")))
     return out

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from sqlalchemy import text
 
 from .articles import as_utc
-from .db import Database
+from .db import Database, in_lists
 from .sources import now
 
 _CHECK_COLUMNS = ("article_id", "source_id", "feed_fingerprint", "page_etag", "page_last_modified",
@@ -53,8 +53,7 @@ def watch(conn, rows: Iterable[dict[str, Any]]) -> None:
 def ids_by_hash(conn, source_id: int, hashes: list[str]) -> dict[str, int]:
     """Article ids of this source's ``hashes`` (entry hashes), within ``conn``."""
     found: dict[str, int] = {}
-    for start in range(0, len(hashes), 500):
-        chunk = hashes[start:start + 500]
+    for chunk in in_lists(hashes):
         marks = ",".join(f":h{i}" for i in range(len(chunk)))
         found.update((h, i) for h, i in conn.execute(text(
             f"SELECT entry_hash, id FROM articles WHERE source_id = :s AND entry_hash IN ({marks})"),
@@ -69,8 +68,7 @@ def fingerprints(db: Database, source_id: int, hashes: Iterable[str]) -> dict[st
     hashes = list(set(hashes))
     out: dict[str, dict[str, Any]] = {}
     with db.read() as conn:
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
+        for chunk in in_lists(hashes):
             marks = ",".join(f":h{i}" for i in range(len(chunk)))
             rows = conn.execute(text(f"""
                 SELECT a.entry_hash, a.id AS article_id, c.feed_fingerprint, c.gone_at,

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import escape
-from sqlalchemy import text
 
 from . import pgsearch
 from .articles import fts5_query
@@ -157,6 +156,12 @@ def search(db: Database, query: str, *, sort: str = "relevance", category: str |
     by_id = {r.id: r for r in rows}
     results = [dict(_item(by_id[c.id]), snippet=snippets.get(c.id) or "", rank=c.rank)
                for c in shown if c.id in by_id]
+    return _found(results, found, over, bound, offset, limit, scanned, newest, top)
+
+
+def _found(results: list[dict], found: list, over: bool, bound: int, offset: int, limit: int,
+           scanned: int | None, newest: int | None, top: int | None) -> Found:
+    """The answer, from the page's ``results`` and the (at most ``bound``) candidates."""
     if newest is None:
         newest = max((r.id for r in found), default=top)
     return Found(results=results, more=len(found) > offset + limit, matches=len(found),
@@ -176,11 +181,7 @@ def _pg_ranked(conn, page: str, params: dict, found: list, bound: int, offset: i
     rows = (_rows(conn, page, dict(params, ids=[r.id for r in found], offset=offset,
                                    limit=limit)) if offset < len(found) else [])
     results = [dict(_item(r), snippet=r.snippet or "", rank=-r.rank) for r in rows]
-    if newest is None:
-        newest = max((r.id for r in found), default=top)
-    return Found(results=results, more=len(found) > offset + limit, matches=len(found),
-                 complete=not over and scanned is None, bound=bound, top=newest,
-                 scanned=None if over else scanned)
+    return _found(results, found, over, bound, offset, limit, scanned, newest, top)
 
 
 def _pg_candidates(conn, query: str, reach: str, candidates: str, params: dict, bound: int,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from .sentences import split_sentences
+from .words import runs
 
 LABEL = re.compile(r"^(?:\d{1,2}:\d{2}\s*[AP]\.?M\.?\s+(?:[A-Z]{2,4}\s+)?)?"  # a time of day first
                    r"(?:(?:[A-Z][A-Z.'’\-]*\s+){0,4}[A-Z][A-Z.'’\-]*[A-Z.]\s*:|Q\s*:|Q\s+(?=[A-Z\"“]))\s*")
@@ -38,7 +39,6 @@ _COURTESY = re.compile(
     r"|\b(?:i|we)(?:'d| would)? (?:want|like|wish) to (?:say )?(?:thank|acknowledge|recognize|welcome|"
     r"congratulate|start by thanking)\b", re.IGNORECASE)
 _THANKS = re.compile(r"\bthank (?:you|all)\b", re.IGNORECASE)  # anywhere, but only in a speech
-_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 MIN_WORDS = 4        # distinct words of 4+ letters for a spoken sentence to say something
 MIN_WORDS_LATER = 8  # ... to be a preview from a later paragraph than the opening one
 
@@ -71,7 +71,8 @@ def core(sentence: str) -> str:
 
 
 def long_words(text: str) -> int:
-    return len({w.casefold() for w in _LONG_WORD.findall(text or "")})
+    """Distinct words of four letters or more (``words.runs``; numbers aside)."""
+    return len({w.casefold() for w in runs(text) if len(w) >= 4 and w.isalpha()})
 
 
 def courtesy(sentence: str, min_words: int = MIN_WORDS) -> bool:

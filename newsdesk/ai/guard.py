@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from .. import speech
+from ..words import runs
 
 _I = re.IGNORECASE
 _AI_NOUN = (r"(?:AI(?: assistant| model| system)?|A\.I\.|(?:virtual |AI |digital )?assistant|chat ?bot|"
@@ -73,7 +74,6 @@ _SIGN_OFF = re.compile(
     r"|\ball rights reserved\b"
     r"|^\W*(?:photo|image|video|source|editor'?s note)\s*:", _I)
 MAX_SLOGAN_WORDS = 6
-_LETTER_WORD = re.compile(r"[^\W\d_]+")
 LIST_MIN_WORDS = 6   # a list or heading: this many words, at most one in ten in lower case
 
 
@@ -94,7 +94,7 @@ def sentence_flag(text: str, spoken: bool = False) -> str:
         return "sign-off"
     if (spoken or speech.spoken(text)) and speech.courtesy(text):
         return "courtesy"
-    words = _LETTER_WORD.findall(text)
+    words = [w for w in runs(text) if w.isalpha()]
     if len(words) >= LIST_MIN_WORDS and sum(w[0].islower() for w in words) * 10 <= len(words):
         return "list"  # a statement needs verbs and function words, written in lower case
     stripped = text.strip()

@@ -135,11 +135,11 @@ _COOKIE = re.compile(r"\bcookies?\b", re.I)
 _COOKIE_CONTEXT = re.compile(
     r"\b(we use|this (web)?site uses|uses cookies|accept|consent|agree|privacy|datenschutz|"
     r"verwendet|nutzt|akzeptier|zustimm|einverstanden|utilise|acept)", re.I)
-# agency signatures at the end of a news item: "(dpa)", "aja/PAP", "AFP/Reuters"
 # Markup left in the text as text: an escaped HTML comment ("<!-- -->", which React pages
 # put between adjacent strings) or a lone tag. No article sentence is made of tags alone,
 # in any language, so the form is enough.
 _MARKUP_ONLY = re.compile(r"^(?:<!--.*?-->|</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|\s)+$")
+# agency signatures at the end of a news item: "(dpa)", "aja/PAP", "AFP/Reuters"
 _AGENCY = re.compile(r"^\(?[\w.]{2,8}(\s?/\s?[\w.]{2,8})*\)?$")
 # headings after which only comments or teasers of other articles follow
 _TAIL_MARKERS = frozenset("""comments|no comments|no comments yet|leave a comment|leave a reply|

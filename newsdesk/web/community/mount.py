@@ -16,7 +16,7 @@ from ...community.markdown import sanitize
 from ...settings import Settings
 from ...storage.db import Database
 from ..errors import error_response
-from ..render import ago
+from ..render import when_label
 from .base import Community, build
 from .routes import router
 
@@ -42,9 +42,10 @@ def _resanitize(html: str | None) -> Markup:
 
 
 def comment_time(when) -> Markup:
-    """``<time>`` for a comment: relative, exact in the tooltip (cheaper than time_tag)."""
+    """``<time>`` for a comment: relative within a week, else the day (``when_label``, as
+    every page's times), exact in the tooltip (cheaper than time_tag)."""
     return Markup('<time datetime="%s" title="%s">%s</time>' % (
-        when.isoformat(), when.strftime("%d %B %Y, %H:%M UTC"), ago(when)))
+        when.isoformat(), when.strftime("%d %B %Y, %H:%M UTC"), when_label(when)))
 
 
 async def _community_error(request: Request, exc: CommunityError) -> Response:

@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from newsdesk.stories.cluster import DEFAULTS, Doc, StoryClusterer, embed_text  # noqa: E402
+from newsdesk.stories.lookahead import ThreadClusterer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 T0 = datetime(2024, 1, 1)
@@ -168,8 +169,11 @@ def encode(embedder, docs: list[Doc], cache: Path | None = None):
     return table[[row[embed_text(d)] for d in docs]]
 
 
-def newsdesk(docs: list[Doc], embedder=None, embeddings=None, **params) -> list[int]:
-    clusterer = StoryClusterer(embedder=embedder, **params)
+def newsdesk(docs: list[Doc], embedder=None, embeddings=None, lookahead=True, **params) -> list[int]:
+    """The app's thread clusterer (``ThreadClusterer``); ``lookahead=False``: without its
+    deferred decisions (``StoryClusterer``, the clusterer shipped before them)."""
+    kind = ThreadClusterer if lookahead else StoryClusterer
+    clusterer = kind(embedder=embedder, **params)
     if embedder is not None and embeddings is None:
         embeddings = encode(embedder, docs)
     assigned = [clusterer.add(d, None if embeddings is None else embeddings[i]).story_id
@@ -197,7 +201,7 @@ def events(docs: list[Doc]) -> list[int]:
 def line(dataset: str, method: str, s: dict, seconds: float) -> str:
     half = (f" | report half NMI {s['report'][0]:.3f} F1 {s['report'][1]:.3f}"
             f" (tune half {s['tune'][0]:.3f} / {s['tune'][1]:.3f})" if "report" in s else "")
-    return (f"{dataset:<11} {method:<15} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
+    return (f"{dataset:<11} {method:<24} NMI {s['NMI']:.3f} B-cubed-F1 {s['B-cubed-F1']:.3f} "
             f"(P {s['B3-P']:.3f} R {s['B3-R']:.3f}) ARI {s['ARI']:.3f} "
             f"stories {s['stories']:>5}  {seconds:6.1f}s{half}")
 
@@ -262,13 +266,16 @@ def main(argv=None) -> int:
             print(line(name, "events (story)", scores(labels, events(docs), ids), time.time() - t))
         if args.level == "story":
             continue
-        t = time.time()
-        print(line(name, "newsdesk", scores(labels, newsdesk(docs, **params), ids), time.time() - t))
-        if embedder is not None:
+        vectors = encode(embedder, docs, args.embed_cache) if embedder is not None else None
+        for ahead in (False, True):   # the clusterer without look-ahead: a same-run baseline
+            suffix = "" if ahead else " w/o look"
             t = time.time()
-            vectors = encode(embedder, docs, args.embed_cache)
-            pred = newsdesk(docs, embedder, vectors, **params)
-            print(line(name, "newsdesk+MiniLM", scores(labels, pred, ids), time.time() - t))
+            print(line(name, "newsdesk" + suffix, scores(labels, newsdesk(docs, lookahead=ahead, **params), ids),
+                       time.time() - t))
+            if vectors is not None:
+                t = time.time()
+                pred = newsdesk(docs, embedder, vectors, lookahead=ahead, **params)
+                print(line(name, "newsdesk+MiniLM" + suffix, scores(labels, pred, ids), time.time() - t))
         sys.stdout.flush()
     return 0
 

@@ -7,7 +7,7 @@ replayed through the stories stage's two clusterers in seconds.
 --no-serve`` and its ``newsdesk-data/demo.db``; which code built it does not matter, as
 everything is re-clustered): its articles and the features their workers stored are read,
 then fed, in the stage's order (publication time, then id), to a fresh thread clusterer
-(``cluster.StoryClusterer`` with the stage's ``THREAD_PARAMS``, overridden by ``--set``) and
+(``lookahead.ThreadClusterer`` with the stage's ``THREAD_PARAMS``, overridden by ``--set``) and
 event clusterer, exactly as ``StoriesStage._place`` feeds them. A story's thread is its
 first article's, as in the stage. Nothing is written.
 
@@ -16,7 +16,8 @@ largest thread, and the ``--show`` largest threads with their stories' headlines
 hand check: are the members on the thread's topic? With ``--labels`` (default
 ``bench/data/demo-threads.tsv``, rule in ``bench/data/README.md``), it also scores the
 threads' B-cubed precision, recall and F1 against those topic labels, beside "every article
-alone", "one thread per outlet" and the same threads without the outlet damping
+alone", "one thread per outlet", the same threads without the look-ahead (the online
+clusterer alone, ``cluster.StoryClusterer``) and without the outlet damping
 (``outlet_prior=0``, the code before it), on the tuning and reporting parts (``evalsplit.part``
 of the article: the war holds most articles, so a split by topic would put it whole in one
 part).
@@ -43,6 +44,7 @@ from evalsplit import part  # noqa: E402
 from newsdesk.models import Article  # noqa: E402
 from newsdesk.storage.db import as_utc  # noqa: E402
 from newsdesk.stories.cluster import StoryClusterer  # noqa: E402
+from newsdesk.stories.lookahead import ThreadClusterer  # noqa: E402
 from newsdesk.stories.events import EventClusterer  # noqa: E402
 from newsdesk.stories.features import decode  # noqa: E402
 from newsdesk.stories.stage import THREAD_PARAMS  # noqa: E402
@@ -71,12 +73,13 @@ def read_demo(path: Path):
     return out
 
 
-def replay(items, threads: StoryClusterer | None = None, embedding=None, **params):
+def replay(items, threads: StoryClusterer | None = None, embedding=None, lookahead=True, **params):
     """article id -> (story id, thread id); story id -> (title, first published, thread id).
-    ``threads``: the thread clusterer to use (default: the stage's, with ``params``);
+    ``threads``: the thread clusterer to use (default: the stage's, ``ThreadClusterer`` with
+    ``params``; ``lookahead=False``: ``StoryClusterer``, the one before it);
     ``embedding(doc, stored, outlet, events)``: the embedding the thread level is given
     instead of the stored one (the experiments in demo_pooling.py, demo_templates.py)."""
-    threads = threads or StoryClusterer(**{**THREAD_PARAMS, **params})
+    threads = threads or (ThreadClusterer if lookahead else StoryClusterer)(**{**THREAD_PARAMS, **params})
     events = EventClusterer(threads.vectorizer)
     placed, stories = {}, {}
     for article, feats, outlet, _ in items:
@@ -143,7 +146,9 @@ def main(argv=None) -> int:
         labels = load_labels(args.labels)
         outlet_of = {a.id: outlet for a, _, outlet, _ in items}
         before, _ = replay(items, **{**params, "outlet_prior": 0})
+        online, _ = replay(items, lookahead=False, **params)
         for method, pred in (("newsdesk threads", {aid: tid for aid, (_, tid) in placed.items()}),
+                             ("without look-ahead", {aid: tid for aid, (_, tid) in online.items()}),
                              ("without outlet damping", {aid: tid for aid, (_, tid) in before.items()}),
                              ("every article alone", {aid: aid for aid in placed}),
                              ("one thread per outlet", outlet_of)):

@@ -10,7 +10,7 @@ time (a feed refresh; the app calls the stage once per refresh), so per-call cos
 pending-article query, the saved clusterer state) are spread as they are in production.
 The per-stage columns come from thin timers wrapped around the stage's own steps:
 
-    dedup    signature + DuplicateIndex lookup      cluster  StoryClusterer.add (threads)
+    dedup    signature + DuplicateIndex lookup      cluster  ThreadClusterer.add (threads)
     events   EventClusterer.add (stories)
     tags     hashtags() of the article              story    story tags merge
     related  candidate queries + related()          state    clusterer state saved per batch

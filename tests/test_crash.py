@@ -23,7 +23,7 @@ from sqlalchemy import text
 from newsdesk.storage import articles as store
 from newsdesk.storage import sources as source_store
 from newsdesk.storage import stories as story_store
-from newsdesk.stories import checkpoint
+from newsdesk.stories import checkpoint, lookahead
 from newsdesk.stories import stage as stage_module
 from newsdesk.stories.stage import StoriesStage
 from newsstream import make_stream
@@ -110,13 +110,31 @@ def _run_crashing(db, settings, monkeypatch, point, rng) -> bool:
     return False
 
 
+def _folds(monkeypatch) -> list[bool]:
+    """The thread look-ahead made to decide within a small archive, with a ring that wraps;
+    what each of its decisions was (folded or not)."""
+    monkeypatch.setitem(lookahead.LOOKAHEAD, "due", 8)
+    monkeypatch.setitem(lookahead.LOOKAHEAD, "small", 30)
+    monkeypatch.setitem(lookahead.LOOKAHEAD, "buffer", 40)
+    decided: list[bool] = []
+    real = lookahead.ThreadClusterer._fold
+
+    def fold(self, story):
+        decided.append(real(self, story))
+        return decided[-1]
+    monkeypatch.setattr(lookahead.ThreadClusterer, "_fold", fold)
+    return decided
+
+
 def test_crashes_at_chosen_points_leave_the_stories_of_a_clean_run(db, settings, monkeypatch):
     monkeypatch.setattr(stage_module, "COMMIT_EVERY", 7)
     monkeypatch.setattr(stage_module, "BATCH", 30)
     monkeypatch.setattr(stage_module, "DF_SAVE_EVERY", 25)   # snapshots between the crashes
-    total = _archive(db)
+    decided = _folds(monkeypatch)
+    total = _archive(db, events=40)
     clean = _clean_then_reset(db, settings)
     assert len(clean["article_story"]) == total and clean["duplicates"]
+    assert sum(decided) >= 2 and not all(decided)   # threads folded, and threads left alone
     rng = random.Random(5)
     crashes, rounds = 0, 0
     while story_store.count_pending(db) and rounds < 100:

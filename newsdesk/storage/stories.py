@@ -14,7 +14,7 @@ from .db import Database, in_lists
 from .sources import now
 
 STORY_TABLES = ("related", "story_tags", "article_tags", "provenance", "duplicates", "signatures",
-                "story_outlets", "article_story", "stories", "thread_tags", "threads")
+                "story_outlets", "article_story", "stories", "thread_tags", "threads", "thread_recent")
 
 
 def pending_article_ids(db: Database, limit: int, after: int = 0) -> list[int]:

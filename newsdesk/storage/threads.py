@@ -6,6 +6,7 @@ headline that merely sits near the middle of its words."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -81,6 +82,25 @@ def _outranks(conn, lead: int | None, story_id: int) -> bool:
     if lead not in rows:
         return False
     return rows[lead] >= rows.get(story_id, (0, 0))
+
+
+def save_recent(conn, rows: list) -> None:
+    """Slots of the thread clusterer's ring of recent articles (``lookahead.RecentArticles``:
+    slot, article id, thread, term weights, embedding bytes), in the chunk's transaction."""
+    if rows:
+        conn.execute(text("DELETE FROM thread_recent WHERE slot IN (%s)"
+                          % ",".join(str(int(r[0])) for r in rows)))
+        conn.execute(text("INSERT INTO thread_recent (slot, article_id, thread_id, terms, embedding) "
+                          "VALUES (:s, :a, :t, :v, :e)"),
+                     [{"s": s, "a": a, "t": t, "v": json.dumps(v), "e": e} for s, a, t, v, e in rows])
+
+
+def recent_rows(db: Database) -> list:
+    """The saved ring, as ``save_recent`` takes it."""
+    with db.read() as conn:
+        return [(s, a, t, json.loads(v), None if e is None else bytes(e)) for s, a, t, v, e in
+                conn.execute(text("SELECT slot, article_id, thread_id, terms, embedding "
+                                  "FROM thread_recent ORDER BY slot"))]
 
 
 def merge_thread(conn, absorbed: int, into: int) -> None:

@@ -7,7 +7,9 @@ produced them go in **one transaction** (``save``). What the saved state holds:
 - the clocks and the next story and thread ids of both clusterers ("heads"): the ids the
   chunk handed out are committed with the rows that use them, so a process that starts
   after a crash never hands out an id that already exists;
-- the changed threads' and stories' states (``threads.state``, ``stories.state``);
+- the changed threads' and stories' states (``threads.state``, ``stories.state``), and the
+  thread clusterer's deferred decisions with the changed slots of its ring of recent
+  articles (``lookahead.py``; ``thread_recent``);
 - every ``df_every`` articles, a snapshot of the document frequencies (stream-wide,
   per outlet, and the hashtags' background); between snapshots, the ids of the articles
   learned since (``stories:learned``), which ``load`` replays into the snapshot, so a
@@ -30,11 +32,12 @@ from typing import TYPE_CHECKING
 
 from ..storage import articles as article_store
 from ..storage import stories as story_store
+from ..storage import threads as thread_store
 from ..storage.sources import now
 from .background import default_background
-from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
 from .events import EventClusterer, OutletTerms
+from .lookahead import ThreadClusterer
 from .vectors import Vectorizer
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def load(stage: "StoriesStage", version: int, *, dedup_window: timedelta, df_eve
          thread_params: dict) -> None:
     """Replace the stage's in-memory state by the committed one (``version``)."""
     db = stage.db
-    stage.clusterer = StoryClusterer(**thread_params)
+    stage.clusterer = ThreadClusterer(**thread_params)
     df = story_store.kv_get(db, "stories:df")
     stage._dirty, stage._dirty_events = set(), set()
     learned = story_store.kv_get(db, "stories:learned")
@@ -65,6 +68,7 @@ def load(stage: "StoriesStage", version: int, *, dedup_window: timedelta, df_eve
         data["vectorizer"] = json.loads(df) if df else Vectorizer().to_dict()
         data["stories"] = [json.loads(s) for s in story_store.active_states(db, "threads")]
         stage.clusterer.load(data)
+        stage.clusterer.restore_lookahead(head.get("lookahead"), thread_store.recent_rows(db))
     stage.background = default_background()
     background = story_store.kv_get(db, "tags:background")
     if background:
@@ -141,6 +145,7 @@ def save(stage: "StoriesStage", conn, df_every: int) -> None:
     stage._dirty, stage._dirty_events = set(), set()
     story_store.save_states(conn, "threads", states)
     story_store.save_states(conn, "stories", event_states)
+    thread_store.save_recent(conn, threads.recent.take_dirty())
     if stage._df_unsaved >= df_every:
         story_store.kv_set(conn, "stories:df", json.dumps(threads.vectorizer.to_dict()).encode())
         story_store.kv_set(conn, "stories:outlets", json.dumps(events.outlets.to_dict()).encode())
@@ -155,5 +160,6 @@ def save(stage: "StoriesStage", conn, df_every: int) -> None:
                 "next_id": clusterer.next_id}
         if clusterer is threads:
             head["dedup_newest"] = newest.isoformat() if newest else None
+            head["lookahead"] = threads.lookahead_state()
         story_store.kv_set(conn, key, json.dumps(head).encode())
     story_store.kv_set(conn, "stories:version", str(stage._version).encode())

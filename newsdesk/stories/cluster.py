@@ -3,18 +3,15 @@ starts a new one.
 
 One article at a time (``StoryClusterer.add``):
 
-1. The clock moves to the article's publication time (never backwards; articles without a
-   date leave it where it is). Stories whose last article is older than ``window`` leave the
-   candidate index: they keep their members but receive nothing new. A story that keeps
-   getting articles stays active for as long as coverage continues.
+1. The clock moves to the article's publication time (never backwards). Stories whose last
+   article is older than ``window`` leave the candidate index and receive nothing new.
 2. The article becomes a TF-IDF vector (``text.features``: stemmed title words counted twice,
    adjacent title word pairs, the lead, capitalised names; IDF from the document frequencies
    seen so far), each weight damped by how routine the word is in the headlines and ledes
    of the article's outlet (the ``outlets`` argument: the event level's ``OutletTerms``):
    the Kremlin names Putin in nearly every release, so "Putin" says nothing about which
    topic one of its releases is on.
-3. Candidates come from an inverted index over active stories' centroids (``CentroidIndex``):
-   only stories sharing a term are looked at, never the archive.
+3. Candidates: active stories sharing a term (an inverted index, ``CentroidIndex``).
 4. Score = ``(1 - link) * cosine(article, centroid) + link * cosine(article, nearest recent
    member)`` for the best ``rerank`` candidates. With an embedder (``embed.py``) the title
    embedding's similarity is mixed in with weight ``embed_weight``: cosine to the story's mean
@@ -23,8 +20,8 @@ One article at a time (``StoryClusterer.add``):
    higher). A story older than ``spread_age`` is compared on TF-IDF alone: its mean
    embedding has become its topic's, close to every article on the topic. An article the
    English-only model cannot read (``embed.reads_english``) is compared on TF-IDF alone too.
-   Embeddings (``story.embed_text``): the ``embedding`` argument, the ``embedder``, or for
-   ``embeddings="auto"`` the MiniLM model when installed (``embed.shared_embedder``).
+   Embeddings (``story.embed_text``): the ``embedding`` argument, the ``embedder``, or the
+   MiniLM model when installed and ``embeddings="auto"`` (``embed.shared_embedder``).
 5. Best score reaches its level: join that story; otherwise start a new one. An article dated
    more than ``window`` before a story began or after it ended never joins it, and an
    article with a real body (``BODY_WORDS``) never joins a story its body alone does not
@@ -33,11 +30,14 @@ One article at a time (``StoryClusterer.add``):
 6. Fragments: at sizes 2, 4, 8, ... (and every 16th article) a story is merged with its
    most similar active story when their centroids reach ``merge`` and each is the other's
    best partner (``mutual``: reciprocal nearest neighbours, as in agglomerative
-   clustering), so a fragment is not pulled into a broad story that prefers another.
+   clustering), so a fragment is not pulled into a broad story that prefers another. The
+   caller applies each merge to its rows (``pop_merges``).
 
-``DEFAULTS``: chosen on News-T, confirmed on News and WikiRef220 (``bench/cluster_eval.py``);
-``outlet_prior`` on the demo's thread labels (``bench/demo_threads.py``). `newsdesk
-recluster` replays the archive through this same online code (``StoriesStage.rebuild``).
+The app's threads are ``lookahead.ThreadClusterer``: this clusterer, with decisions
+revisited in the light of the articles that came after. ``DEFAULTS``: chosen on News-T,
+confirmed on News and WikiRef220 (``bench/cluster_eval.py``); ``outlet_prior`` on the demo's
+thread labels (``bench/demo_threads.py``). `newsdesk recluster` replays the archive through
+the same online code (``StoriesStage.rebuild``).
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class StoryClusterer:
             setattr(self, name, value)
         self.embedder = embedder
         self.merged_into: dict[int, int] = {}  # absorbed story id -> the story that took it
+        self._merges: list[tuple[int, int]] = []  # (absorbed, into) not yet popped
         self.vectorizer = Vectorizer()
         self.index = CentroidIndex(self.max_terms)
         self._stories: dict[int, StoryState] = {}  # active stories
@@ -109,10 +110,8 @@ class StoryClusterer:
         return self.embedder is not None and self.embed_weight > 0
 
     def _embedding(self, doc: Doc, given: np.ndarray | None = None) -> np.ndarray | None:
-        """The unit embedding of ``doc``'s headline and lede: ``given`` (precomputed), or
-        made by the clusterer's embedder or, for ``embeddings="auto"``, the shared MiniLM
-        model. None when there is no model, and for a text the English-only model cannot
-        read, whoever made the embedding."""
+        """The unit embedding of ``doc``'s headline and lede (``given``, or made by the
+        embedder); None without a model, and for a text the English-only model can't read."""
         if given is None:
             if self.embedder is None and doc.embeddings == "auto":
                 self.embedder = shared_embedder()
@@ -159,7 +158,11 @@ class StoryClusterer:
         n = len(story.members)
         if self.merge and n >= self.merge_min and (n & (n - 1) == 0 or n % 16 == 0):
             story, merged = self._try_merge(story)
+        self._placed(doc.id, story.id, vec, embedding, is_new)
         return Assignment(story.id, score, is_new, merged)
+
+    def _placed(self, doc_id, story_id: int, vec: Vector, embedding, is_new: bool) -> None:
+        """After each article is placed (where ``lookahead.ThreadClusterer`` acts)."""
 
     def learn(self, doc: Doc) -> None:
         """Count ``doc`` in the document frequencies alone, as ``add`` does (a replay)."""
@@ -180,38 +183,40 @@ class StoryClusterer:
             return story, ()
         # the larger story keeps its id; on a tie, the older one
         big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
-        big.members.extend(small.members)
-        big.centroid.add(small.centroid.weights)
-        if small.embedding is not None:
-            big.embedding = small.embedding if big.embedding is None else big.embedding + small.embedding
-        for when in (small.first_seen, small.last_seen):
-            if when is not None:
-                big.first_seen = min(big.first_seen or when, when)
-                big.last_seen = max(big.last_seen or when, when)
+        if not self._merge_allowed(big, small):
+            return story, ()
+        self._absorb(big, small)
+        return big, (small.id,)
+
+    def _merge_allowed(self, big: StoryState, small: StoryState) -> bool:
+        return True  # ThreadClusterer asks for evidence
+
+    def _absorb(self, big: StoryState, small: StoryState) -> None:
+        """``small`` becomes part of ``big`` (``pop_merges`` tells the caller)."""
+        big.absorb(small)
         if big.last_seen is not None:
             heapq.heappush(self._expiry, (big.last_seen, big.id))
-        big.exemplars.extend(small.exemplars)
         self.index.remove(small.id)
         self.index.put(big.id, big.centroid)
         self._retitle(big)
         del self._stories[small.id]
         self.merged_into[small.id] = big.id
-        return big, (small.id,)
+        self._merges.append((small.id, big.id))
+
+    def pop_merges(self) -> list[tuple[int, int]]:
+        """(absorbed, into) of the merges since the last call, in order."""
+        merges, self._merges = self._merges, []
+        return merges
 
     def _body(self, doc: Doc, counts: Counter) -> Vector | None:
-        """The article's body alone as a vector (None when it has no real body): its
-        terms minus the title's (``features`` adds the two up)."""
+        """The article's body alone as a vector (None without a real body): its terms minus
+        the title's. A shared headline ("Live updates") is not a shared story: a real body
+        must resemble the story too (``_best``)."""
         if not self.body_floor or not doc.text or len(doc.text.split(None, BODY_WORDS)) <= BODY_WORDS:
             return None
         title = (Counter(doc.title_terms) if doc.title_terms is not None
                  else features(doc.title, "", doc.language))
         return self.vectorizer.vector(Counter(counts) - title)
-
-    def _body_fits(self, body: Vector | None, story: StoryState) -> bool:
-        """A shared headline ("Live updates") is not a shared story: a real body must
-        resemble the story too."""
-        return body is None or (dot(body, story.centroid.weights)
-                                / (story.centroid.norm or 1.0)) >= self.body_floor
 
     def _merge_partner(self, story: StoryState) -> StoryState | None:
         norm = story.centroid.norm or 1.0
@@ -266,7 +271,8 @@ class StoryClusterer:
             mine = embedding if self._young(story, when) else None
             score = self._mix(score, story.embedding, mine, story.exemplars)
             margin = score - self._level(self._mixed(story.embedding, mine))
-            if margin >= 0 and not self._body_fits(body(), story):
+            if margin >= 0 and (b := body()) is not None and (
+                    dot(b, story.centroid.weights) / (story.centroid.norm or 1.0) < self.body_floor):
                 continue
             if margin > best_margin:
                 best, best_score, best_margin = story, score, margin
@@ -303,17 +309,9 @@ class StoryClusterer:
         return story.first_seen - self.window <= when <= story.last_seen + self.window
 
     def _join(self, story: StoryState, doc: Doc, vec: Vector, when, embedding) -> None:
-        story.members.append(doc.id)
-        story.centroid.add(vec)
-        if embedding is not None:
-            story.embedding = embedding.copy() if story.embedding is None else story.embedding + embedding
+        story.add(doc.id, doc.title, vec, when, embedding)
         if when is not None:
-            story.first_seen = when if story.first_seen is None else min(story.first_seen, when)
-            story.last_seen = when if story.last_seen is None else max(story.last_seen, when)
             heapq.heappush(self._expiry, (story.last_seen, story.id))
-        # float16, in memory as in the saved state, so a resumed stream scores exactly alike
-        story.exemplars.append((doc.id, doc.title, vec,
-                                None if embedding is None else embedding.astype(np.float16)))
         n = len(story.members)
         if n <= 8 or n % 8 == 0 or story.id not in self.index:
             self.index.put(story.id, story.centroid)

@@ -58,9 +58,9 @@ from ..storage.db import Database
 from ..storage.sources import now
 from . import checkpoint
 from .candidates import candidates
-from .cluster import StoryClusterer
 from .dedup import DuplicateIndex
 from .events import EventClusterer
+from .lookahead import ThreadClusterer
 from .features import Features, for_articles
 from .provenance import EarlierMatch, Record, classify
 from .related import related
@@ -99,7 +99,7 @@ class StoriesStage:
         self._lock = threading.Lock()
         self._wanted = threading.Event()    # new articles arrived since the last pass began
         self._version: int | None = None
-        self.clusterer = StoryClusterer(**THREAD_PARAMS)   # threads
+        self.clusterer = ThreadClusterer(**THREAD_PARAMS)   # threads
         self.events = EventClusterer(self.clusterer.vectorizer)   # stories
         self.duplicates = DuplicateIndex.from_settings(settings)
         self._floor = 0                     # every article id <= this is processed
@@ -254,7 +254,7 @@ class StoriesStage:
         """Forget all stories, duplicates, tags and related lists; replay the archive."""
         with self._lock:
             story_store.reset(self.db)
-            self.clusterer = StoryClusterer(**THREAD_PARAMS)
+            self.clusterer = ThreadClusterer(**THREAD_PARAMS)
             self.events = EventClusterer(self.clusterer.vectorizer)
             self.duplicates = DuplicateIndex.from_settings(self.settings)
             self._version, self._floor = 0, 0
@@ -338,9 +338,10 @@ class StoriesStage:
         doc = feats.doc(article, self.settings.embeddings)
         thread = self.clusterer.add(doc, feats.given_embedding(self.settings.embeddings),
                                     outlet=str(article.source_id), outlets=self.events.outlets)
-        for absorbed in thread.merged:  # two threads turned out to be one
-            thread_store.merge_thread(conn, absorbed, thread.story_id)
+        for absorbed, into in self.clusterer.pop_merges():  # two threads turned out to be one
+            thread_store.merge_thread(conn, absorbed, into)
             self._dirty.discard(absorbed)
+            self._dirty.add(into)
         self._dirty.add(thread.story_id)
         self._df_unsaved += 1
         event = self.events.add(doc, outlet=str(article.source_id), thread_id=thread.story_id)

@@ -66,6 +66,32 @@ class StoryState:
     exemplars: deque = field(default_factory=deque)
     title_vec: Vector = field(default_factory=dict)
 
+    def add(self, doc_id, title: str, vec: Vector, when: datetime | None,
+            embedding: np.ndarray | None) -> None:
+        """One member more. Its embedding is kept among the recent members as float16, in
+        memory as in the saved state, so a resumed stream scores exactly alike."""
+        self.members.append(doc_id)
+        self.centroid.add(vec)
+        if embedding is not None:
+            self.embedding = embedding.copy() if self.embedding is None else self.embedding + embedding
+        if when is not None:
+            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
+            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+        self.exemplars.append((doc_id, title, vec,
+                               None if embedding is None else embedding.astype(np.float16)))
+
+    def absorb(self, other: "StoryState") -> None:
+        """``other``'s members, centroid, embedding, span and recent members become ours."""
+        self.members.extend(other.members)
+        self.centroid.add(other.centroid.weights)
+        if other.embedding is not None:
+            self.embedding = other.embedding if self.embedding is None else self.embedding + other.embedding
+        for when in (other.first_seen, other.last_seen):
+            if when is not None:
+                self.first_seen = min(self.first_seen or when, when)
+                self.last_seen = max(self.last_seen or when, when)
+        self.exemplars.extend(other.exemplars)
+
     def to_dict(self) -> dict:
         """JSON-ready state (the centroid as a sparse dict); recent exemplars are kept."""
         return {

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from .community import m005_community
 from .freshness import m_article_revisions, m_websub
-from .i11_threads import m009_threads, m_i11_thread_tag_weight
+from .i11_threads import m009_threads, m_i11_thread_recent, m_i11_thread_tag_weight
 from .i12_since import m_i12_thread_visits
 from .i14_apps import m101_apps_and_filters
 from .i17_hostile import m_i17_believable_dates, m_i17_fetch_notes
@@ -59,6 +59,7 @@ MIGRATIONS: list[Callable[[Connection, str], None]] = [
     m_i16_search_ranges,
     m_i11_thread_tag_weight,
     m_i16_search_storage,
+    m_i11_thread_recent,
 ]
 
 

@@ -54,3 +54,19 @@ def m_i11_thread_tag_weight(conn: Connection, dialect: str) -> None:
     the thread's name breaks a tie of counts by how central each tag was in its articles
     instead of by the alphabet. Existing rows start at 0 and gain weight as articles arrive."""
     run(conn, dialect, "ALTER TABLE thread_tags ADD COLUMN weight REAL NOT NULL DEFAULT 0")
+
+
+def m_i11_thread_recent(conn: Connection, dialect: str) -> None:
+    """``thread_recent``: the thread clusterer's ring of recent articles
+    (``stories.lookahead.RecentArticles``), one row per slot, rewritten with the chunk that
+    changed it, so a resumed process holds the same ring. A database upgraded to it starts
+    with an empty ring: deferred decisions begin with the next articles."""
+    run(conn, dialect, """
+CREATE TABLE thread_recent (
+    slot INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    terms TEXT NOT NULL,
+    embedding {blob}
+)
+""")

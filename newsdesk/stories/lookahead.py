@@ -45,7 +45,7 @@ LOOKAHEAD: dict[str, Any] = {
     "neighbours": 7,     # nearest recent articles each member asks
     "votes": 2,          # the chosen thread holds at least this many of them
     "share": 0.7,        # ...and this share of all members' neighbours
-    "rounds": 2,         # times a thread is asked (again at due x 2, 4, ...)
+    "rounds": 4,         # times a thread is asked (again at due x 2, 4, 8 articles later)
     "merge_share": 0.25,  # a fragment merge needs this share of (similar) neighbours in the other
     "buffer": 4000,      # recent articles kept
 }

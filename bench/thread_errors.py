@@ -3,7 +3,7 @@
     python bench/thread_errors.py [--dataset News-T] [--embeddings auto|off] [--show 12]
                                   [--offline]
 
-Runs the thread clusterer (``StoryClusterer`` with its defaults, as ``cluster_eval.py``
+Runs the thread clusterer (``lookahead.ThreadClusterer`` with its defaults, as ``cluster_eval.py``
 does, MiniLM embeddings from its cache) and prints, for the tuning half of the set
 (``cluster_eval.report_half`` false):
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from ..errors import NotFound
 from .articles import as_utc
-from .db import Database
+from .db import Database, in_lists
 from .sources import now
 from .stories import kv_set, merged_into
 
@@ -87,9 +87,9 @@ def _outranks(conn, lead: int | None, story_id: int) -> bool:
 def save_recent(conn, rows: list) -> None:
     """Slots of the thread clusterer's ring of recent articles (``lookahead.RecentArticles``:
     slot, article id, thread, term weights, embedding bytes), in the chunk's transaction."""
+    for chunk in in_lists([int(r[0]) for r in rows]):
+        conn.execute(text("DELETE FROM thread_recent WHERE slot IN (%s)" % ",".join(map(str, chunk))))
     if rows:
-        conn.execute(text("DELETE FROM thread_recent WHERE slot IN (%s)"
-                          % ",".join(str(int(r[0])) for r in rows)))
         conn.execute(text("INSERT INTO thread_recent (slot, article_id, thread_id, terms, embedding) "
                           "VALUES (:s, :a, :t, :v, :e)"),
                      [{"s": s, "a": a, "t": t, "v": json.dumps(v), "e": e} for s, a, t, v, e in rows])

@@ -175,3 +175,25 @@ def test_the_panel_says_when_it_reads_only_the_newest_articles(client, db, crisi
     doc = html.fromstring(client.get(f"/threads/{thread_id}?since=2022-02-01").text)
     [note] = css(doc, "section#ai p.reads-from")
     assert "newest" in note.text_content() and "21 February 2022" in note.text_content()
+
+
+def test_a_readers_last_visit_follows_a_thread_merged_into_another(db, crisis):  # noqa: F811
+    """The thread look-ahead folds small threads into others: a reader who last opened the
+    absorbed thread is redirected to the other one, and "since your last visit" still
+    counts from that visit (the earlier of the two visits when they opened both)."""
+    from newsdesk.storage import threads as thread_store
+    thread_id = _thread(db, crisis["rec1"])
+    both, one = (accounts(db).signup(name, PASSWORD) for name in ("bothreader", "onereader"))
+    early, late = datetime(2022, 2, 23, 9, tzinfo=timezone.utc), datetime(2022, 2, 24, 9, tzinfo=timezone.utc)
+    with db.write() as conn:   # a second thread, which this one is about to be folded into
+        conn.execute(text("INSERT INTO threads (id, title, story_count, article_count) "
+                          "VALUES (777, 'Other', 0, 0)"))
+    visits.record_thread_visit(db, both.id, thread_id, at=early)
+    visits.record_thread_visit(db, both.id, 777, at=late)
+    visits.record_thread_visit(db, one.id, thread_id, at=late)
+    with db.write() as conn:
+        thread_store.merge_thread(conn, thread_id, 777)
+    assert visits.last_thread_visit(db, both.id, 777) == early
+    assert visits.last_thread_visit(db, one.id, 777) == late
+    assert visits.last_thread_visit(db, one.id, thread_id) is None
+    assert thread_store.merged_thread(db, thread_id) == 777

@@ -119,6 +119,15 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
                                                                      weight = thread_tags.weight + excluded.weight"""),
                  {"i": into, "a": absorbed})
     conn.execute(text("DELETE FROM thread_tags WHERE thread_id = :a"), {"a": absorbed})
+    # a reader's last visit carries over (the earlier of the two: nothing new to them hidden),
+    # so "since your last visit" still works where the absorbed thread's links now lead
+    conn.execute(text("""INSERT INTO thread_visits (user_id, thread_id, opened_at)
+                         SELECT user_id, :i, opened_at FROM thread_visits WHERE thread_id = :a
+                         ON CONFLICT (user_id, thread_id) DO UPDATE SET opened_at =
+                             CASE WHEN excluded.opened_at < thread_visits.opened_at
+                                  THEN excluded.opened_at ELSE thread_visits.opened_at END"""),
+                 {"i": into, "a": absorbed})
+    conn.execute(text("DELETE FROM thread_visits WHERE thread_id = :a"), {"a": absorbed})
     conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
     kv_set(conn, f"threads:merged:{absorbed}", str(into).encode())
     stats = conn.execute(text("""SELECT count(*), coalesce(sum(article_count), 0),

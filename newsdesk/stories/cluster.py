@@ -154,12 +154,11 @@ class StoryClusterer:
             self._stories[story.id] = story
             score = 0.0
         self._join(story, doc, vec, when, embedding)
-        merged: tuple[int, ...] = ()
         n = len(story.members)
         if self.merge and n >= self.merge_min and (n & (n - 1) == 0 or n % 16 == 0):
-            story, merged = self._try_merge(story)
+            story = self._try_merge(story)
         self._placed(doc.id, story.id, vec, embedding, is_new)
-        return Assignment(story.id, score, is_new, merged)
+        return Assignment(story.id, score, is_new)
 
     def _placed(self, doc_id, story_id: int, vec: Vector, embedding, is_new: bool) -> None:
         """After each article is placed (where ``lookahead.ThreadClusterer`` acts)."""
@@ -175,18 +174,19 @@ class StoryClusterer:
             story_id = self.merged_into[story_id]
         return story_id
 
-    def _try_merge(self, story: StoryState) -> tuple[StoryState, tuple[int, ...]]:
+    def _try_merge(self, story: StoryState) -> StoryState:
         """Second chance for fragments: fold ``story`` and its most similar active story
-        together when their centroids are close (the larger one keeps its id)."""
+        together when their centroids are close (the larger one keeps its id, and is
+        returned)."""
         best = self._merge_partner(story)
         if best is None or (self.mutual and self._merge_partner(best) is not story):
-            return story, ()
+            return story
         # the larger story keeps its id; on a tie, the older one
         big, small = sorted((story, best), key=lambda x: (-len(x.members), x.id))
         if not self._merge_allowed(big, small):
-            return story, ()
+            return story
         self._absorb(big, small)
-        return big, (small.id,)
+        return big
 
     def _merge_allowed(self, big: StoryState, small: StoryState) -> bool:
         return True  # ThreadClusterer asks for evidence

@@ -47,10 +47,10 @@ def embed_text(doc: Doc) -> str:
 
 @dataclass(frozen=True)
 class Assignment:
+    """Where an article went (stories merged on the way: the clusterer's ``pop_merges``)."""
     story_id: int
     similarity: float  # join score (may exceed 1 for broad stories); 0.0 for a new story
     is_new: bool
-    merged: tuple[int, ...] = ()  # stories absorbed into story_id by this step (redirect them)
 
 
 @dataclass

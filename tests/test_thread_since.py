@@ -39,7 +39,8 @@ def test_thread_page_shows_what_changed_for_every_choice(client, db, crisis):  #
     assert panel.get("data-thread") == str(thread_id) and panel.get("data-poll") is None
     choices = {a.text_content(): a.get("href") for a in doc.xpath(CHOICES)}
     assert list(choices) == ["since the previous story", "since the thread began", "the last 3 days"]
-    assert choices["since the previous story"] == "?since=2022-02-21#ai"   # the first story's last day
+    # the instant the first story's last article came (the newest began the next day)
+    assert choices["since the previous story"] == "?since=2022-02-21T14%3A00%3A00Z#ai"
     whole = _timeline(doc)
     assert [d for d, _ in whole] == ["2022-02-21", "2022-02-22"]           # both stories' days
     assert "Putin" in whole[0][1] and "sanctions" in whole[1][1]
@@ -152,13 +153,18 @@ def test_a_slow_part_is_polled_and_never_cached(db, settings, crisis):  # noqa: 
         service.close()
 
 
-def test_previous_story_end_is_the_day_the_stories_before_the_newest_ended():
+def test_previous_story_end_is_the_instant_the_stories_before_the_newest_ended():
+    """The instant, not the day: on the demo the war thread's newest story began 98 seconds
+    after the one before it ended, the same day, and "since the previous story" as a day
+    showed "Nothing new"."""
     from newsdesk.web.threads import previous_story_end
     t = datetime(2022, 2, 21, 12, tzinfo=timezone.utc)
     stories = [{"id": 1, "first_seen": t, "last_seen": t + timedelta(hours=5)},
                {"id": 2, "first_seen": t + timedelta(hours=2), "last_seen": t + timedelta(days=3)},  # overlaps
                {"id": 3, "first_seen": t + timedelta(days=2), "last_seen": t + timedelta(days=2)}]
-    assert previous_story_end(stories) == (t + timedelta(hours=5)).date()
+    assert previous_story_end(stories) == t + timedelta(hours=5)
+    same_day = [stories[0], dict(stories[2], first_seen=t + timedelta(hours=6))]
+    assert previous_story_end(same_day) == t + timedelta(hours=5)
     assert previous_story_end(stories[:1]) is None
     assert previous_story_end([dict(stories[0], first_seen=None), stories[2]]) is None
 

@@ -4,7 +4,7 @@ signatures, hashtags, related articles, and the saved state of the online cluste
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import text
@@ -211,9 +211,9 @@ def merged_into(db: Database, story_id: int, kind: str = "stories") -> int | Non
     return target
 
 
-def previous_in_thread(db: Database, story_id: int) -> date | None:
+def previous_in_thread(db: Database, story_id: int) -> datetime | None:
     """When the previous story of this one's thread (an earlier story of the same thread)
-    last had coverage: "what changed since they last spoke"."""
+    last had coverage, to the instant: "what changed since they last spoke"."""
     with db.read() as conn:
         return previous_in_thread_on(conn, story_id, db)
 
@@ -223,10 +223,9 @@ _PREVIOUS_IN_THREAD = ("""
         WHERE o.thread_id = me.thread_id AND o.id <> :s AND o.last_seen < me.first_seen""")
 
 
-def previous_in_thread_on(conn, story_id: int, db: Database) -> date | None:
+def previous_in_thread_on(conn, story_id: int, db: Database) -> datetime | None:
     """``previous_in_thread`` over an open connection of ``db``."""
-    value = as_utc(db.fetch(conn, _PREVIOUS_IN_THREAD, {"s": story_id})[0][0])
-    return value.date() if value else None
+    return as_utc(db.fetch(conn, _PREVIOUS_IN_THREAD, {"s": story_id})[0][0])
 
 
 def set_title(conn, story_id: int, title: str) -> None:

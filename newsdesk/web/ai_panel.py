@@ -195,7 +195,7 @@ class AIPanel:
         self.service = service
         self.wait = service.settings.ai_page_wait if wait is None else wait
 
-    def __call__(self, item: dict, since: date | datetime | None = None, previous: date | None = None,
+    def __call__(self, item: dict, since: date | datetime | None = None, previous: datetime | None = None,
                  last_visit: datetime | None = None, previous_of: int | None = None) -> dict | None:
         """``previous_of``: a story id whose ``previous_in_thread`` is read here, over the
         same connection as the AI results (instead of ``previous``)."""
@@ -234,7 +234,7 @@ class AIPanel:
         return panel
 
     def thread(self, thread_id: int, story_ids: list[int], since: date | datetime | None = None,
-               previous: date | None = None, last_visit: datetime | None = None,
+               previous: datetime | None = None, last_visit: datetime | None = None,
                articles: int | None = None) -> dict | None:
         """A thread page's panel: what changed across its stories (read as one, the newest
         ``MAX_STORIES_DOCS`` articles) since the reader's choice, through the same

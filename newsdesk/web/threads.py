@@ -8,7 +8,7 @@ another redirects to it."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -27,17 +27,18 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
 
 
-def previous_story_end(stories: list[dict]) -> date | None:
-    """When the stories before the thread's newest one last had coverage (the day), as a
-    story page's "since the previous story in this thread" is for that story: "what the
-    newest story brought"."""
+def previous_story_end(stories: list[dict]) -> datetime | None:
+    """When the stories before the thread's newest one last had coverage (the instant, not
+    the day: the newest story often begins the day the one before it ended, and "since
+    that day" then showed nothing), as a story page's "since the previous story in this
+    thread" is for that story: "what the newest story brought"."""
     dated = [s for s in stories if s.get("first_seen")]
     if len(dated) < 2:
         return None
     newest = max(dated, key=lambda s: (s["first_seen"], s["id"]))
     ends = [s["last_seen"] for s in dated if s is not newest and s.get("last_seen")
             and s["last_seen"] < newest["first_seen"]]
-    return max(ends).date() if ends else None
+    return max(ends) if ends else None
 
 
 def thread_panel(request: Request, thread: dict, record: bool = False) -> dict | None:

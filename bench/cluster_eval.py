@@ -176,9 +176,16 @@ def newsdesk(docs: list[Doc], embedder=None, embeddings=None, lookahead=True, **
     clusterer = kind(embedder=embedder, **params)
     if embedder is not None and embeddings is None:
         embeddings = encode(embedder, docs)
-    assigned = [clusterer.add(d, None if embeddings is None else embeddings[i]).story_id
-                for i, d in enumerate(docs)]
-    return [clusterer.resolve(sid) for sid in assigned]
+    for i, d in enumerate(docs):
+        clusterer.add(d, None if embeddings is None else embeddings[i])
+    return final_threads(clusterer, docs)
+
+
+def final_threads(clusterer, docs: list[Doc]) -> list[int]:
+    """The thread holding each document at the end of the stream (after merges, folds and
+    splits: a split moves articles, so where an article was placed is not where it is)."""
+    where = {m: story.id for story in clusterer.stories() for m in story.members}
+    return [where[d.id] for d in docs]
 
 
 def events(docs: list[Doc]) -> list[int]:

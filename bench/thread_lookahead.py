@@ -95,9 +95,9 @@ def run(cls, docs, vectors, params, extra):
         setattr(c, k, v)
     if hasattr(c, "setup"):
         c.setup()
-    assigned = [c.add(d, None if vectors is None else vectors[i]).story_id
-                for i, d in enumerate(docs)]
-    return [c.resolve(s) for s in assigned], c
+    for i, d in enumerate(docs):
+        c.add(d, None if vectors is None else vectors[i])
+    return ce.final_threads(c, docs), c
 
 
 def split_report(docs, labels, vectors, pred) -> None:

@@ -130,19 +130,71 @@ def merge_thread(conn, absorbed: int, into: int) -> None:
     conn.execute(text("DELETE FROM thread_visits WHERE thread_id = :a"), {"a": absorbed})
     conn.execute(text("DELETE FROM threads WHERE id = :a"), {"a": absorbed})
     kv_set(conn, f"threads:merged:{absorbed}", str(into).encode())
+    _recount(conn, into)
+
+
+def split_thread(conn, thread_id: int, new_id: int, article_ids: Iterable[int]) -> list[int]:
+    """One thread held two topics (``ThreadClusterer._split``): the stories of ``thread_id``
+    most of whose original articles are among ``article_ids`` move to the new thread
+    ``new_id``. Both threads' counts, span, lead story and hashtags are recounted; a reader
+    who had opened the thread has seen the stories that left, so the visit is copied.
+    Returns the ids of the stories that moved (maybe none: the stories of the articles that
+    left hold more that stayed)."""
+    # the row exists even when no story moves: the clusterer's state of the new thread is
+    # saved in it (``save_states``), and its next articles' stories will be its own
+    conn.execute(text("""INSERT INTO threads (id, title, story_count, article_count, updated_at)
+                         VALUES (:i, '', 0, 0, :n) ON CONFLICT (id) DO NOTHING"""),
+                 {"i": new_id, "n": now()})
+    moved: dict[int, int] = {}
+    for chunk in in_lists(sorted({int(a) for a in article_ids})):
+        for story_id, n in conn.execute(text(
+                "SELECT s.story_id, count(*) FROM article_story s JOIN stories st ON st.id = s.story_id "
+                "WHERE st.thread_id = :t AND s.article_id IN (%s) GROUP BY s.story_id"
+                % ",".join(map(str, chunk))), {"t": thread_id}):
+            moved[story_id] = moved.get(story_id, 0) + n
+    if not moved:
+        return []
+    originals = {sid: n for sid, n in conn.execute(text(
+        "SELECT s.story_id, count(*) FROM article_story s LEFT JOIN duplicates d "
+        "ON d.article_id = s.article_id WHERE d.article_id IS NULL AND s.story_id IN (%s) "
+        "GROUP BY s.story_id" % ",".join(map(str, moved))))}
+    stories = sorted(sid for sid, n in moved.items() if 2 * n > originals.get(sid, 0))
+    if not stories:
+        return []
+    conn.execute(text("UPDATE stories SET thread_id = :i WHERE id IN (%s)" % ",".join(map(str, stories))),
+                 {"i": new_id})
+    # hashtags are counted per original article (``thread_gained``): count both halves anew
+    conn.execute(text("DELETE FROM thread_tags WHERE thread_id IN (:a, :b)"), {"a": thread_id, "b": new_id})
+    conn.execute(text("""INSERT INTO thread_tags (thread_id, slug, display, n, weight)
+                         SELECT st.thread_id, t.slug, min(t.display), count(*), sum(t.score)
+                         FROM article_tags t JOIN article_story s ON s.article_id = t.article_id
+                         JOIN stories st ON st.id = s.story_id
+                         LEFT JOIN duplicates d ON d.article_id = t.article_id
+                         WHERE st.thread_id IN (:a, :b) AND d.article_id IS NULL
+                         GROUP BY st.thread_id, t.slug"""), {"a": thread_id, "b": new_id})
+    conn.execute(text("""INSERT INTO thread_visits (user_id, thread_id, opened_at)
+                         SELECT user_id, :b, opened_at FROM thread_visits WHERE thread_id = :a
+                         ON CONFLICT (user_id, thread_id) DO NOTHING"""), {"a": thread_id, "b": new_id})
+    for tid in (thread_id, new_id):
+        _recount(conn, tid)
+    return stories
+
+
+def _recount(conn, thread_id: int) -> None:
+    """A thread's counts, span, lead story, title and name, from its stories."""
     stats = conn.execute(text("""SELECT count(*), coalesce(sum(article_count), 0),
                                         min(first_seen), max(last_seen)
-                                 FROM stories WHERE thread_id = :i"""), {"i": into}).first()
+                                 FROM stories WHERE thread_id = :i"""), {"i": thread_id}).first()
     lead = conn.execute(text("""SELECT id FROM stories WHERE thread_id = :i
                                 ORDER BY outlet_count DESC, article_count DESC, id LIMIT 1"""),
-                        {"i": into}).scalar()
+                        {"i": thread_id}).scalar()
     conn.execute(text("""UPDATE threads SET story_count = :s, article_count = :a, first_seen = :f,
                          last_seen = :l, lead_story_id = :lead, updated_at = :n,
                          title = coalesce((SELECT title FROM stories WHERE id = :lead), title)
                          WHERE id = :i"""),
                  {"s": stats[0], "a": stats[1], "f": as_utc(stats[2]), "l": as_utc(stats[3]),
-                  "n": now(), "lead": lead, "i": into})
-    _rename(conn, into)
+                  "n": now(), "lead": lead, "i": thread_id})
+    _rename(conn, thread_id)
 
 
 def merged_thread(db: Database, thread_id: int) -> int | None:

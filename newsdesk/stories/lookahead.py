@@ -31,11 +31,15 @@ exactly as one that never stopped.
 from __future__ import annotations
 
 import heapq
+import math
+from collections import deque
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .cluster import StoryClusterer
+from .graphcut import knn_graph, sparsest_cut
 from .story import StoryState
 from .vectors import Vector
 
@@ -48,6 +52,12 @@ LOOKAHEAD: dict[str, Any] = {
     "rounds": 4,         # times a thread is asked (again at due x 2, 4, 8 articles later)
     "merge_share": 0.25,  # a fragment merge needs this share of (similar) neighbours in the other
     "buffer": 4000,      # recent articles kept
+    "settle": 1000,      # articles after a thread last grew when it is checked for a split
+    "split_min": 32,     # ...if it holds at least this many recent articles
+    "split_cut": 0.035,  # split at a cut of at most this conductance
+    "split_side": 0.1,   # ...leaving at least this share on either side
+    "split_k": 7,        # nearest members each member links to in the split test
+    "split_max": 1000,   # newest members the test reads (an eigensolve of this size)
 }
 
 
@@ -112,6 +122,36 @@ class RecentArticles:
         self.by_thread.setdefault(into, set()).update(slots)
         self.dirty |= slots
 
+    def move(self, slots, thread_id: int) -> None:
+        """``slots``' articles belong to ``thread_id`` now (a split)."""
+        for slot in slots:
+            self._unthread(slot)
+            self.thread[slot] = thread_id
+            self.by_thread.setdefault(thread_id, set()).add(slot)
+        self.dirty |= set(slots)
+
+    def of_thread(self, thread_id: int) -> list[int]:
+        """Slots holding ``thread_id``'s articles, oldest first."""
+        return sorted(self.by_thread.get(thread_id, ()), key=lambda s: (s - self.n) % self.size)
+
+    def similarities(self, slots: list[int], weight: float) -> np.ndarray:
+        """Pairwise similarities of ``slots``' articles, mixed as ``nearest`` mixes them."""
+        vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for i, slot in enumerate(slots):
+            for t, w in self.vecs[slot].items():
+                rows.append(i)
+                cols.append(vocab.setdefault(t, len(vocab)))
+                vals.append(w)
+        x = sp.csr_matrix((vals, (rows, cols)), shape=(len(slots), max(len(vocab), 1)))
+        sims = (x @ x.T).toarray()
+        has = self.has[slots]
+        if self.emb is not None and weight > 0 and has.any():
+            emb = self.emb[slots]
+            both = has[:, None] & has[None, :]
+            sims = np.where(both, (1 - weight) * sims + weight * (emb @ emb.T), sims)
+        return sims
+
     def nearest(self, article_id, exclude: set, k: int,
                 weight: float) -> list[tuple[float, int, bool]] | None:
         """(similarity, thread, whether embeddings were mixed in) of the ``k`` articles
@@ -169,6 +209,10 @@ class ThreadClusterer(StoryClusterer):
         self.recent = RecentArticles(self.ahead["buffer"])
         self.seen = 0       # articles placed
         self._due: list[tuple[int, int, int]] = []   # heap of (seen, thread id, round)
+        self._settle: list[tuple[int, int, int]] = []  # heap of (seen, thread id, grew at)
+        self._grew: dict[int, int] = {}     # active thread -> ``seen`` when it last grew
+        self.apart: set[tuple[int, int]] = set()   # (older, newer) halves of a split
+        self._splits: list[tuple[int, int, list]] = []
 
     def _placed(self, doc_id, story_id: int, vec: Vector, embedding, is_new: bool) -> None:
         self.seen += 1
@@ -183,6 +227,15 @@ class ThreadClusterer(StoryClusterer):
                 continue
             if not self._fold(story) and rnd < a["rounds"] - 1:
                 heapq.heappush(self._due, (self.seen + a["due"] * 2 ** (rnd + 1), story.id, rnd + 1))
+        grown = self.resolve(story_id)
+        self._grew[grown] = self.seen
+        heapq.heappush(self._settle, (self.seen + a["settle"], grown, self.seen))
+        while self._settle and self._settle[0][0] <= self.seen:
+            _, sid, stamp = heapq.heappop(self._settle)
+            if sid not in self._stories:
+                self._grew.pop(sid, None)
+            elif self._grew.get(sid) == stamp:
+                self._split(self._stories[sid])
 
     def _near(self, story: StoryState):
         """Each member's nearest recent articles outside ``story`` (members that left the
@@ -216,7 +269,10 @@ class ThreadClusterer(StoryClusterer):
 
     def _merge_allowed(self, big: StoryState, small: StoryState) -> bool:
         """Neighbours count as evidence when as similar as a join asks: early in a stream
-        the nearest articles of a fragment are often merely the least unlike it."""
+        the nearest articles of a fragment are often merely the least unlike it. The two
+        halves of a split are not merged again."""
+        if (min(big.id, small.id), max(big.id, small.id)) in self.apart:
+            return False
         inside = total = 0
         for near in self._near(small):
             for sim, sid, mixed in near:
@@ -228,6 +284,59 @@ class ThreadClusterer(StoryClusterer):
     def _absorb(self, big: StoryState, small: StoryState) -> None:
         super()._absorb(big, small)
         self.recent.relabel(small.id, big.id)
+        self._grew.pop(small.id, None)
+
+    # ------------------------------------------------------------------ splits
+    def _split(self, story: StoryState) -> None:
+        """A thread that stopped growing ``settle`` articles ago is read once more: when its
+        recent articles' nearest-neighbour graph has a cut of conductance at most
+        ``split_cut`` (``graphcut.py``), it held two topics (two Google News stories on one
+        subject, "Kanye West", that joined one by one), and the newer side leaves for a
+        thread of its own (the older keeps the id, so links to it keep what they showed)."""
+        a = self.ahead
+        slots = self.recent.of_thread(story.id)[-a["split_max"]:]
+        if len(slots) < a["split_min"]:
+            return
+        adj = knn_graph(self.recent.similarities(slots, self.embed_weight), a["split_k"])
+        found = sparsest_cut(adj, max(1, math.ceil(a["split_side"] * len(slots))))
+        if found is None or found[0] > a["split_cut"]:
+            return
+        side, age = found[1], np.arange(len(slots))
+        leaving = side if age[side].mean() > age[~side].mean() else ~side
+        self._detach(story, [slots[i] for i in np.flatnonzero(leaving)])
+
+    def _detach(self, story: StoryState, slots: list[int]) -> None:
+        """The articles in ``slots`` leave ``story`` for a new thread."""
+        rec = self.recent
+        ids = [rec.article[s] for s in slots]
+        gone = set(ids)
+        titles = {e[0]: e[1] for e in story.exemplars}
+        new = StoryState(id=self.next_id, first_seen=story.first_seen, last_seen=story.last_seen,
+                         exemplars=deque(maxlen=self.exemplars))
+        self.next_id += 1
+        story.members = [m for m in story.members if m not in gone]
+        story.exemplars = deque((e for e in story.exemplars if e[0] not in gone),
+                                maxlen=self.exemplars)
+        for doc_id, slot in zip(ids, slots):
+            emb = rec.emb[slot] if rec.has[slot] else None
+            story.centroid.add(rec.vecs[slot], -1.0)
+            if emb is not None and story.embedding is not None:
+                story.embedding = story.embedding - emb
+            new.add(doc_id, titles.get(doc_id, story.title), rec.vecs[slot], None, emb)
+        rec.move(slots, new.id)
+        self._stories[new.id] = new
+        if new.last_seen is not None:
+            heapq.heappush(self._expiry, (new.last_seen, new.id))
+        for half in (story, new):
+            self.index.put(half.id, half.centroid)
+            self._retitle(half)
+        self.apart.add((story.id, new.id))
+        self._splits.append((story.id, new.id, ids))
+
+    def pop_splits(self) -> list[tuple[int, int, list]]:
+        """(thread, new thread, article ids that left for it) since the last call."""
+        splits, self._splits = self._splits, []
+        return splits
 
     # ------------------------------------------------------------------ state
     def lookahead_state(self) -> dict:
@@ -235,9 +344,13 @@ class ThreadClusterer(StoryClusterer):
         ``recent.take_dirty``); the merges the pending threads went through, so they
         resolve as they would have."""
         ids = {sid for _, sid, _ in self._due}
+        self.apart = {pair for pair in self.apart
+                      if pair[0] in self._stories and pair[1] in self._stories}
         return {"seen": self.seen, "due": self._due, "n": self.recent.n,
                 "merged": [[sid, self.resolve(sid)] for sid in sorted(ids)
-                           if self.resolve(sid) != sid]}
+                           if self.resolve(sid) != sid],
+                "settle": self._settle, "grew": sorted(self._grew.items()),
+                "apart": sorted(self.apart)}
 
     def restore_lookahead(self, state: dict | None, rows) -> None:
         if not state:
@@ -246,6 +359,10 @@ class ThreadClusterer(StoryClusterer):
         self._due = [tuple(entry) for entry in state["due"]]
         heapq.heapify(self._due)
         self.merged_into.update({sid: into for sid, into in state["merged"]})
+        self._settle = [tuple(entry) for entry in state.get("settle", ())]
+        heapq.heapify(self._settle)
+        self._grew = {sid: at for sid, at in state.get("grew", ())}
+        self.apart = {tuple(pair) for pair in state.get("apart", ())}
         self.recent.restore(state["n"], rows)
 
     def to_dict(self) -> dict:

@@ -342,6 +342,12 @@ class StoriesStage:
             thread_store.merge_thread(conn, absorbed, into)
             self._dirty.discard(absorbed)
             self._dirty.add(into)
+        for old, new, article_ids in self.clusterer.pop_splits():  # one thread held two topics
+            for story_id in thread_store.split_thread(conn, old, new, article_ids):
+                if (event := self.events.story(story_id)) is not None:  # else saved closed
+                    event.thread_id = new
+                    self._dirty_events.add(story_id)
+            self._dirty |= {old, new}
         self._dirty.add(thread.story_id)
         self._df_unsaved += 1
         event = self.events.add(doc, outlet=str(article.source_id), thread_id=thread.story_id)

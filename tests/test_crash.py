@@ -126,15 +126,43 @@ def _folds(monkeypatch) -> list[bool]:
     return decided
 
 
+def _splits(monkeypatch) -> list[int]:
+    """Thread splits made to happen within the small archive (a loose cut, a short settle):
+    the new thread of each."""
+    for name, value in {"settle": 10, "split_min": 6, "split_k": 3, "split_cut": 0.3}.items():
+        monkeypatch.setitem(lookahead.LOOKAHEAD, name, value)
+    made: list[int] = []
+    real = lookahead.ThreadClusterer._detach
+
+    def detach(self, story, slots):
+        made.append(real(self, story, slots).id)
+        return self._stories[made[-1]]
+    monkeypatch.setattr(lookahead.ThreadClusterer, "_detach", detach)
+    return made
+
+
 def test_crashes_at_chosen_points_leave_the_stories_of_a_clean_run(db, settings, monkeypatch):
+    decided = _folds(monkeypatch)
+    _crash_until_done(db, settings, monkeypatch,
+                      lambda: sum(decided) >= 2 and not all(decided))  # folded, and left alone
+
+
+def test_crashes_with_thread_splits_in_flight_leave_a_clean_run(db, settings, monkeypatch):
+    splits = _splits(monkeypatch)
+    _crash_until_done(db, settings, monkeypatch, lambda: len(splits) >= 1)
+
+
+def _crash_until_done(db, settings, monkeypatch, decided) -> None:
+    """Stories of a clean run, then the same archive through processes crashing at the
+    chosen points until none is pending: the rows must be exactly the clean run's
+    (``decided()``: the clean run made the decisions the test is about)."""
     monkeypatch.setattr(stage_module, "COMMIT_EVERY", 7)
     monkeypatch.setattr(stage_module, "BATCH", 30)
     monkeypatch.setattr(stage_module, "DF_SAVE_EVERY", 25)   # snapshots between the crashes
-    decided = _folds(monkeypatch)
     total = _archive(db, events=40)
     clean = _clean_then_reset(db, settings)
     assert len(clean["article_story"]) == total and clean["duplicates"]
-    assert sum(decided) >= 2 and not all(decided)   # threads folded, and threads left alone
+    assert decided()
     rng = random.Random(5)
     crashes, rounds = 0, 0
     while story_store.count_pending(db) and rounds < 100:

@@ -2,7 +2,7 @@
 
 An online clusterer places each article when it arrives, when a new topic's first article
 often has nothing to join yet, and a thread of one or two articles is left beside the
-thread its topic grows in. ``ThreadClusterer`` is ``StoryClusterer`` with two decisions
+thread its topic grows in. ``ThreadClusterer`` is ``StoryClusterer`` with its decisions
 held to the evidence of the articles that came after (measured on News-T and News by
 ``bench/cluster_eval.py``; the variants tried are in ``bench/thread_lookahead.py``):
 
@@ -18,8 +18,16 @@ held to the evidence of the articles that came after (measured on News-T and New
   neighbours as similar as a join asks (``threshold``, ``embed_threshold``); with none,
   nothing speaks against the merge.
 
+- **A thread that held two topics is split.** ``settle`` articles after a thread last grew,
+  its recent articles (at least ``split_min``) are linked each to its ``split_k`` most
+  similar; when that graph has a cut of conductance at most ``split_cut`` (``graphcut.py``),
+  the thread held two stories on one subject that joined it one by one (News-T: a parody
+  video starring Kanye West and Kanye West's sneaker deal), and the newer side leaves for
+  a thread of its own. The two halves are never merged again (``apart``).
+
 A fold is a thread merge like the clusterer's own (``pop_merges``), which the stage applies
-to the rows (``storage.threads.merge_thread``).
+to the rows (``storage.threads.merge_thread``); a split is applied by
+``storage.threads.split_thread`` (``pop_splits``).
 
 The recent articles are a bounded ring (``RecentArticles``, the last ``buffer`` articles:
 TF-IDF vector in an inverted index, unit embedding, thread). Its slots changed since the
@@ -235,6 +243,7 @@ class ThreadClusterer(StoryClusterer):
             if sid not in self._stories:
                 self._grew.pop(sid, None)
             elif self._grew.get(sid) == stamp:
+                del self._grew[sid]     # checked: again only once it has grown
                 self._split(self._stories[sid])
 
     def _near(self, story: StoryState):
@@ -287,8 +296,16 @@ class ThreadClusterer(StoryClusterer):
         self._grew.pop(small.id, None)
 
     # ------------------------------------------------------------------ splits
-    def _split(self, story: StoryState) -> None:
-        """A thread that stopped growing ``settle`` articles ago is read once more: when its
+    def _close(self, story: StoryState) -> None:
+        """A thread closing unchecked since it last grew (a quiet install closes threads
+        before ``settle`` articles pass) is checked first; a half split off closes too."""
+        new = self._split(story) if self._grew.pop(story.id, None) is not None else None
+        super()._close(story)
+        if new is not None:
+            super()._close(new)
+
+    def _split(self, story: StoryState) -> StoryState | None:
+        """A thread that stopped growing ``settle`` articles ago (or closes) is read once more: when its
         recent articles' nearest-neighbour graph has a cut of conductance at most
         ``split_cut`` (``graphcut.py``), it held two topics (two Google News stories on one
         subject, "Kanye West", that joined one by one), and the newer side leaves for a
@@ -296,16 +313,16 @@ class ThreadClusterer(StoryClusterer):
         a = self.ahead
         slots = self.recent.of_thread(story.id)[-a["split_max"]:]
         if len(slots) < a["split_min"]:
-            return
+            return None
         adj = knn_graph(self.recent.similarities(slots, self.embed_weight), a["split_k"])
         found = sparsest_cut(adj, max(1, math.ceil(a["split_side"] * len(slots))))
         if found is None or found[0] > a["split_cut"]:
-            return
+            return None
         side, age = found[1], np.arange(len(slots))
         leaving = side if age[side].mean() > age[~side].mean() else ~side
-        self._detach(story, [slots[i] for i in np.flatnonzero(leaving)])
+        return self._detach(story, [slots[i] for i in np.flatnonzero(leaving)])
 
-    def _detach(self, story: StoryState, slots: list[int]) -> None:
+    def _detach(self, story: StoryState, slots: list[int]) -> StoryState:
         """The articles in ``slots`` leave ``story`` for a new thread."""
         rec = self.recent
         ids = [rec.article[s] for s in slots]
@@ -332,6 +349,7 @@ class ThreadClusterer(StoryClusterer):
             self._retitle(half)
         self.apart.add((story.id, new.id))
         self._splits.append((story.id, new.id, ids))
+        return new
 
     def pop_splits(self) -> list[tuple[int, int, list]]:
         """(thread, new thread, article ids that left for it) since the last call."""

@@ -52,8 +52,11 @@ News-T tuning F1 0.886 / 0.896 / 0.895 / 0.891 (reporting 0.872 / 0.883 / 0.882 
 ``settle`` 500 / 1,000 / 2,000 0.896 / 0.896 / 0.895. A prototype that split while threads
 still grew (checked every 32 articles, halves kept apart) gained nothing (0.872): the rest of
 a story's articles then land on either side. Applied afterwards to the finished threads, the
-same cut at 0.03-0.04 gives 0.884 on News-T and lifts News to 0.872; online, no News thread
-has such a cut when it is checked.
+same cut at 0.03-0.04 gives 0.884 on News-T and lifts News to 0.872; online, News gains
+nothing because its stream is in random order (a story's articles span a median 10,798 of
+its 11,109 positions), so its big threads grow to the end and no check is ever due. Checking
+a thread once only a small share of its recent articles came in the last 1,000 (5%, 10%,
+15%) instead of none changes nothing on either set.
 
 ``--singletons`` tells, for the shipped clusterer's one-article threads, how often their topic's
 main thread is the nearest other centroid and how often it is where most of their 5 nearest

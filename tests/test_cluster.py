@@ -295,7 +295,8 @@ def test_without_the_model_package_auto_means_tfidf(monkeypatch):
 
 
 # ------------------------------------------------------------------ quality floors
-# Measured by bench/cluster_eval.py with the defaults, time absent; each floor is 0.01 below.
+# Measured by bench/cluster_eval.py with the defaults, time absent; each floor is 0.01 below
+# (News-T TF-IDF F1: 0.007, so that the code before thread splits does not reach it).
 # The app's thread clusterer (lookahead.ThreadClusterer); without its look-ahead (the online
 # clusterer alone) News-T with MiniLM scored 0.930 / 0.853 and News 0.925 / 0.840, and with
 # the look-ahead but no splits 0.942 / 0.876 (TF-IDF 0.911 / 0.814): under their floors.
@@ -304,11 +305,19 @@ def test_without_the_model_package_auto_means_tfidf(monkeypatch):
 #   News         NMI 0.898  B-cubed F1 0.792    NMI 0.933  F1 0.860
 #   WikiRef220   NMI 0.927  B-cubed F1 0.921    NMI 0.948  F1 0.941
 FLOORS = {  # (data set, MiniLM?) -> (NMI, B-cubed F1)
-    ("News-T", False): (0.904, 0.812), ("News", False): (0.888, 0.782),
+    ("News-T", False): (0.904, 0.815), ("News", False): (0.888, 0.782),
     ("WikiRef220", False): (0.917, 0.911),
     ("News-T", True): (0.936, 0.877), ("News", True): (0.923, 0.850),
     ("WikiRef220", True): (0.938, 0.931),
 }
+
+
+def _eval_module():
+    if not (SHARED / "eval" / "googlenews-mstream").exists():
+        pytest.skip("../shared/eval is absent (evaluation data is not shipped)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import cluster_eval
+    return cluster_eval
 
 
 def _load(cluster_eval, name):

@@ -91,9 +91,24 @@ def replay(items, threads: StoryClusterer | None = None, embedding=None, lookahe
         event = events.add(doc, outlet=outlet, thread_id=thread.story_id)
         placed[article.id] = event.story_id
         stories.setdefault(event.story_id, [article.title, article.published_at, None])
+        for old, new, moved in getattr(threads, "pop_splits", list)():   # as the stage does
+            _split(events, threads, placed, old, new, set(moved))
     for sid, story in stories.items():
         story[2] = threads.resolve(events.story(sid).thread_id)
     return {aid: (sid, stories[sid][2]) for aid, sid in placed.items()}, stories
+
+
+def _split(events, threads, placed, old, new, moved) -> None:
+    """``storage.threads.split_thread`` on the replay: the stories of thread ``old`` most of
+    whose articles left for ``new`` move there."""
+    members = defaultdict(list)
+    for aid, sid in placed.items():
+        members[sid].append(aid)
+    for sid, aids in members.items():
+        story = events.story(sid)
+        if (story is not None and threads.resolve(story.thread_id) == old
+                and 2 * len(moved.intersection(aids)) > len(aids)):
+            story.thread_id = new
 
 
 def load_labels(path: Path) -> dict[str, str]:

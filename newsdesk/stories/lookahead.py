@@ -17,8 +17,8 @@ held to the evidence of the articles that came after (measured on News-T and New
   smaller one's members' nearest recent articles sit in the larger one, counting the
   neighbours as similar as a join asks (``threshold``, ``embed_threshold``); with none,
   nothing speaks against the merge.
-
-- **A thread that held two topics is split.** ``settle`` articles after a thread last grew,
+- **A thread that held two topics is split.** ``settle`` articles after a thread last grew
+  (or when it closes first),
   its recent articles (at least ``split_min``) are linked each to its ``split_k`` most
   similar; when that graph has a cut of conductance at most ``split_cut`` (``graphcut.py``),
   the thread held two stories on one subject that joined it one by one (News-T: a parody
@@ -29,7 +29,7 @@ A fold is a thread merge like the clusterer's own (``pop_merges``), which the st
 to the rows (``storage.threads.merge_thread``); a split is applied by
 ``storage.threads.split_thread`` (``pop_splits``).
 
-The recent articles are a bounded ring (``RecentArticles``, the last ``buffer`` articles:
+The recent articles are a bounded ring (``recent.RecentArticles``, the last ``buffer`` articles:
 TF-IDF vector in an inverted index, unit embedding, thread). Its slots changed since the
 last save are written with the chunk that changed them (``checkpoint.save``) and the
 deferred decisions go in the saved head (``lookahead_state``), so a resumed process decides

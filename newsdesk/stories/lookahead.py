@@ -18,9 +18,8 @@ held to the evidence of the articles that came after (measured on News-T and New
   neighbours as similar as a join asks (``threshold``, ``embed_threshold``); with none,
   nothing speaks against the merge.
 - **A thread that held two topics is split.** ``settle`` articles after a thread last grew
-  (or when it closes first),
-  its recent articles (at least ``split_min``) are linked each to its ``split_k`` most
-  similar; when that graph has a cut of conductance at most ``split_cut`` (``graphcut.py``),
+  (or when it closes first), its recent articles (at least ``split_min``) are linked each to
+  its ``split_k`` most similar; when that graph has a cut of conductance at most ``split_cut`` (``graphcut.py``),
   the thread held two stories on one subject that joined it one by one (News-T: a parody
   video starring Kanye West and Kanye West's sneaker deal), and the newer side leaves for
   a thread of its own. The two halves are never merged again (``apart``).

@@ -47,7 +47,7 @@ import numpy as np
 from .cluster import StoryClusterer
 from .graphcut import knn_graph, sparsest_cut
 from .recent import RecentArticles
-from .story import StoryState
+from .story import StoryState, exemplar
 from .vectors import Vector
 
 __all__ = ["LOOKAHEAD", "RecentArticles", "ThreadClusterer"]
@@ -158,16 +158,23 @@ class ThreadClusterer(StoryClusterer):
     def _absorb(self, big: StoryState, small: StoryState) -> None:
         super()._absorb(big, small)
         self.recent.relabel(small.id, big.id)
-        self._grew.pop(small.id, None)
+        self._gone(small.id)
+
+    def _gone(self, thread_id: int) -> None:
+        """``thread_id`` is no longer active (absorbed or closed): nothing to check or keep
+        apart for it."""
+        self._grew.pop(thread_id, None)
+        self.apart = {pair for pair in self.apart if thread_id not in pair}
 
     # ------------------------------------------------------------------ splits
     def _close(self, story: StoryState) -> None:
         """A thread closing unchecked since it last grew (a quiet install closes threads
         before ``settle`` articles pass) is checked first; a half split off closes too."""
-        new = self._split(story) if self._grew.pop(story.id, None) is not None else None
-        super()._close(story)
-        if new is not None:
-            super()._close(new)
+        new = self._split(story) if story.id in self._grew else None
+        for thread in (story, new):
+            if thread is not None:
+                super()._close(thread)
+                self._gone(thread.id)
 
     def _split(self, story: StoryState) -> StoryState | None:
         """A thread that stopped growing ``settle`` articles ago (or closes) is read once more: when its
@@ -190,31 +197,25 @@ class ThreadClusterer(StoryClusterer):
     def _detach(self, story: StoryState, slots: list[int]) -> StoryState:
         """The articles in ``slots`` leave ``story`` for a new thread."""
         rec = self.recent
-        ids = [rec.article[s] for s in slots]
-        gone = set(ids)
         titles = {e[0]: e[1] for e in story.exemplars}
+
+        def member(slot):   # (doc id, title, vector, embedding) of a ring slot
+            doc_id = rec.article[slot]
+            return (doc_id, titles.get(doc_id, story.title), rec.vecs[slot],
+                    rec.emb[slot] if rec.has[slot] else None)
+        leaving = {doc_id: rest for doc_id, *rest in map(member, slots)}
+        story.remove(leaving)
         new = StoryState(id=self.next_id, first_seen=story.first_seen, last_seen=story.last_seen,
                          exemplars=deque(maxlen=self.exemplars))
         self.next_id += 1
-        story.members = [m for m in story.members if m not in gone]
-        story.exemplars = deque((e for e in story.exemplars if e[0] not in gone),
-                                maxlen=self.exemplars)
-        for doc_id, slot in zip(ids, slots):
-            emb = rec.emb[slot] if rec.has[slot] else None
-            story.centroid.add(rec.vecs[slot], -1.0)
-            if emb is not None and story.embedding is not None:
-                story.embedding = story.embedding - emb
-            new.add(doc_id, titles.get(doc_id, story.title), rec.vecs[slot], None, emb)
+        for doc_id, (title, vec, emb) in leaving.items():
+            new.add(doc_id, title, vec, None, emb)
         rec.move(slots, new.id)
         # the recent members that left were most of the old side's exemplars (the nearest
         # member a join is compared with): its newest remaining articles take their place
         kept = rec.of_thread(story.id)[-self.exemplars:]
         if kept:
-            story.exemplars = deque(maxlen=self.exemplars)
-            for slot in kept:
-                doc_id = rec.article[slot]
-                story.exemplars.append((doc_id, titles.get(doc_id, story.title), rec.vecs[slot],
-                                        rec.emb[slot].astype(np.float16) if rec.has[slot] else None))
+            story.exemplars = deque((exemplar(*member(slot)) for slot in kept), maxlen=self.exemplars)
         self._stories[new.id] = new
         if new.last_seen is not None:
             heapq.heappush(self._expiry, (new.last_seen, new.id))
@@ -222,7 +223,7 @@ class ThreadClusterer(StoryClusterer):
             self.index.put(half.id, half.centroid)
             self._retitle(half)
         self.apart.add((story.id, new.id))
-        self._splits.append((story.id, new.id, ids))
+        self._splits.append((story.id, new.id, list(leaving)))
         return new
 
     def pop_splits(self) -> list[tuple[int, int, list]]:
@@ -236,8 +237,6 @@ class ThreadClusterer(StoryClusterer):
         ``recent.take_dirty``); the merges the pending threads went through, so they
         resolve as they would have."""
         ids = {sid for _, sid, _ in self._due}
-        self.apart = {pair for pair in self.apart
-                      if pair[0] in self._stories and pair[1] in self._stories}
         return {"seen": self.seen, "due": self._due, "n": self.recent.n,
                 "merged": [[sid, self.resolve(sid)] for sid in sorted(ids)
                            if self.resolve(sid) != sid],

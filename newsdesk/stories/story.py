@@ -77,8 +77,19 @@ class StoryState:
         if when is not None:
             self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
             self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
-        self.exemplars.append((doc_id, title, vec,
-                               None if embedding is None else embedding.astype(np.float16)))
+        self.exemplars.append(exemplar(doc_id, title, vec, embedding))
+
+    def remove(self, leaving: dict) -> None:
+        """The members in ``leaving`` (doc id -> (title, vector, embedding or None), exactly
+        as they were added) leave: their vectors come off the centroid and the summed
+        embedding, and they are no longer among the exemplars."""
+        self.members = [m for m in self.members if m not in leaving]
+        for _, vec, embedding in leaving.values():
+            self.centroid.add(vec, -1.0)
+            if embedding is not None and self.embedding is not None:
+                self.embedding = self.embedding - embedding
+        self.exemplars = deque((e for e in self.exemplars if e[0] not in leaving),
+                               maxlen=self.exemplars.maxlen)
 
     def absorb(self, other: "StoryState") -> None:
         """``other``'s members, centroid, embedding, span and recent members become ours."""
@@ -118,6 +129,12 @@ class StoryState:
                              for e in data.get("exemplars", [])), maxlen=exemplars),
             title_vec=data.get("title_vec", {}),
         )
+
+
+def exemplar(doc_id, title: str, vec: Vector, embedding: np.ndarray | None) -> tuple:
+    """A recent member as a story keeps it: (doc id, title, vector, float16 unit embedding
+    or None)."""
+    return doc_id, title, vec, None if embedding is None else embedding.astype(np.float16)
 
 
 def pack(embedding: np.ndarray | None) -> str | None:
